@@ -1,4 +1,37 @@
 import { Hono } from "hono";
-const app = new Hono<{ Bindings: { TASKS: KVNamespace } }>();
-app.get("/healthz", async (c) => { const r = await fetch("https://api.github.com/zen"); return c.json({ ok: true, zen: await r.text() }); });
-export default { fetch: app.fetch };
+import { ConfigError, type Env, loadConfig } from "./config";
+import { log } from "./log";
+import { pollTasks } from "./poller/poll";
+import { createServices } from "./start/services";
+import { webhookRoute } from "./webhook/route";
+
+const app = new Hono<{ Bindings: Env }>();
+
+app.get("/healthz", (c) => c.json({ ok: true, service: "openhands-github-app" }));
+app.route("/api/github/webhooks", webhookRoute);
+app.notFound((c) => c.json({ error: "not found" }, 404));
+app.onError((error, c) => {
+  log("error", "http.unhandled", { path: c.req.path, error: error.name });
+  return c.json({ error: "internal error" }, 500);
+});
+
+/** Once an hour, list even without recent activity, in case the activity marker was lost. */
+function isSweepTick(scheduledTime: number): boolean {
+  return new Date(scheduledTime).getUTCMinutes() < 2;
+}
+
+async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    // Log and return: throwing would only make the cron fail the same way every tick.
+    if (!(error instanceof ConfigError)) throw error;
+    log("error", "config.invalid", { problems: error.problems });
+    return;
+  }
+  const report = await pollTasks(createServices(config, env.TASKS), { sweep: isSweepTick(controller.scheduledTime) });
+  if (report.listed) log("info", "poll.done", { ...report });
+}
+
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

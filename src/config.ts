@@ -1,0 +1,95 @@
+/** Bindings and variables the Worker reads; names are a contract with operators (see README). */
+export interface Env {
+  TASKS: KVNamespace;
+  GITHUB_APP_ID?: string;
+  GITHUB_APP_PRIVATE_KEY?: string;
+  GITHUB_WEBHOOK_SECRET?: string;
+  OPENHANDS_API_KEY?: string;
+  OPENHANDS_BASE_URL?: string;
+  GITHUB_API_URL?: string;
+  START_TIMEOUT_MINUTES?: string;
+  RUN_TIMEOUT_MINUTES?: string;
+  START_MAX_ATTEMPTS?: string;
+}
+
+export interface Config {
+  appId: string;
+  privateKey: string;
+  webhookSecret: string;
+  openHandsApiKey: string;
+  openHandsBaseUrl: string;
+  githubApiUrl: string;
+  startTimeoutMs: number;
+  runTimeoutMs: number;
+  startMaxAttempts: number;
+}
+
+export const DEFAULTS = {
+  OPENHANDS_BASE_URL: "https://app.all-hands.dev",
+  GITHUB_API_URL: "https://api.github.com",
+  START_TIMEOUT_MINUTES: 15,
+  RUN_TIMEOUT_MINUTES: 360,
+  START_MAX_ATTEMPTS: 8,
+} as const;
+
+const REQUIRED = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "OPENHANDS_API_KEY"] as const;
+
+/** Names what is missing or malformed, never the values. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration error: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  for (const name of REQUIRED) {
+    if (!env[name]?.trim()) problems.push(`${name} is not set`);
+  }
+  if (!env.TASKS) problems.push("KV namespace binding TASKS is missing");
+  const openHandsBaseUrl = url(env, "OPENHANDS_BASE_URL", problems);
+  const githubApiUrl = url(env, "GITHUB_API_URL", problems);
+  const startTimeout = positiveNumber(env, "START_TIMEOUT_MINUTES", problems);
+  const runTimeout = positiveNumber(env, "RUN_TIMEOUT_MINUTES", problems);
+  const startMaxAttempts = positiveNumber(env, "START_MAX_ATTEMPTS", problems);
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    appId: env.GITHUB_APP_ID!.trim(),
+    privateKey: env.GITHUB_APP_PRIVATE_KEY!,
+    webhookSecret: env.GITHUB_WEBHOOK_SECRET!,
+    openHandsApiKey: env.OPENHANDS_API_KEY!.trim(),
+    openHandsBaseUrl,
+    githubApiUrl,
+    startTimeoutMs: startTimeout * 60_000,
+    runTimeoutMs: runTimeout * 60_000,
+    startMaxAttempts: Math.floor(startMaxAttempts),
+  };
+}
+
+function url(env: Env, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: string[]): string {
+  const raw = env[name]?.trim() || DEFAULTS[name];
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error();
+  } catch {
+    problems.push(`${name} is not an http(s) URL`);
+  }
+  // Octokit and our own client join paths onto it, so a trailing slash would double up.
+  return raw.replace(/\/+$/, "");
+}
+
+function positiveNumber(
+  env: Env,
+  name: "START_TIMEOUT_MINUTES" | "RUN_TIMEOUT_MINUTES" | "START_MAX_ATTEMPTS",
+  problems: string[],
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) return DEFAULTS[name];
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    problems.push(`${name} must be a positive number`);
+    return DEFAULTS[name];
+  }
+  return value;
+}

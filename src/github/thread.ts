@@ -1,0 +1,71 @@
+import type { GitHub } from "./client";
+
+/** An issue or pull request conversation: where the App answers. */
+export interface Thread {
+  owner: string;
+  repo: string;
+  number: number;
+}
+
+export function splitRepo(fullName: string): { owner: string; repo: string } {
+  const [owner = "", repo = ""] = fullName.split("/");
+  return { owner, repo };
+}
+
+export async function addEyesToComment(github: GitHub, thread: Thread, commentId: number): Promise<void> {
+  await github.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
+    owner: thread.owner,
+    repo: thread.repo,
+    comment_id: commentId,
+    content: "eyes",
+  });
+}
+
+export async function createComment(github: GitHub, thread: Thread, body: string): Promise<number> {
+  const { data } = await github.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+    owner: thread.owner,
+    repo: thread.repo,
+    issue_number: thread.number,
+    body,
+  });
+  return Number(data.id);
+}
+
+export async function updateComment(github: GitHub, thread: Thread, commentId: number, body: string): Promise<void> {
+  await github.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+    owner: thread.owner,
+    repo: thread.repo,
+    comment_id: commentId,
+    body,
+  });
+}
+
+/**
+ * Finds a comment we posted earlier by the hidden marker it carries, so that a
+ * retry after a lost write adopts that comment instead of posting a second one.
+ */
+export async function findCommentWithMarker(github: GitHub, thread: Thread, marker: string): Promise<number | undefined> {
+  const comments = await github.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+    owner: thread.owner,
+    repo: thread.repo,
+    issue_number: thread.number,
+    per_page: 100,
+  });
+  const found = comments.find((comment) => comment.body?.includes(marker));
+  return found ? Number(found.id) : undefined;
+}
+
+export interface PullRequestHead {
+  ref: string;
+  /** `owner/repo` the branch lives in; differs from the base repository for forks. */
+  repository: string | undefined;
+}
+
+export async function pullRequestHead(github: GitHub, thread: Thread): Promise<PullRequestHead> {
+  const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+  });
+  return { ref: data.head.ref, repository: data.head.repo?.full_name };
+}

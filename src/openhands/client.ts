@@ -1,0 +1,199 @@
+import type { Config } from "../config";
+import { redact } from "../log";
+import { OpenHandsError, errorMessage, retryAtFrom } from "./errors";
+import type {
+  AppConversation,
+  OpenHandsEvent,
+  Page,
+  StartConversationRequest,
+  StartTask,
+} from "./types";
+
+const REQUEST_TIMEOUT_MS = 15_000;
+/** `start-tasks?ids=` takes up to 100 ids; `app-conversations?ids=` answers 400 from 100 on. */
+export const START_TASK_BATCH = 100;
+export const CONVERSATION_BATCH = 99;
+
+export interface OpenHandsClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  now?: () => number;
+}
+
+/** A thin client for the OpenHands Cloud V1 API: one method per call the Worker makes. */
+export class OpenHandsClient {
+  private readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly now: () => number;
+
+  constructor(options: OpenHandsClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.apiKey = options.apiKey;
+    this.now = options.now ?? Date.now;
+  }
+
+  static fromConfig(config: Config): OpenHandsClient {
+    return new OpenHandsClient({ baseUrl: config.openHandsBaseUrl, apiKey: config.openHandsApiKey });
+  }
+
+  /** Web page a human can open; the API returns ids as 32 hex characters. */
+  conversationLink(conversationId: string): string {
+    return `${this.baseUrl}/conversations/${conversationId}`;
+  }
+
+  async startConversation(request: StartConversationRequest): Promise<StartTask> {
+    const task = await this.call("POST", "/api/v1/app-conversations", { body: request });
+    if (!isStartTask(task)) throw garbage("start conversation");
+    return task;
+  }
+
+  /** Recovers the start task of a conversation we asked for, if the service has one. */
+  async findStartTask(conversationId: string): Promise<StartTask | null> {
+    const page = await this.call("GET", "/api/v1/app-conversations/start-tasks/search", {
+      query: [["conversation_id__eq", conversationId], ["limit", "1"]],
+    });
+    if (!isPage(page)) throw garbage("start task search");
+    const first = page.items[0];
+    return isStartTask(first) ? first : null;
+  }
+
+  async startTasks(ids: readonly string[]): Promise<(StartTask | null)[]> {
+    return this.batchRead("/api/v1/app-conversations/start-tasks", ids, START_TASK_BATCH, isStartTask);
+  }
+
+  async conversations(ids: readonly string[]): Promise<(AppConversation | null)[]> {
+    return this.batchRead("/api/v1/app-conversations", ids, CONVERSATION_BATCH, isConversation);
+  }
+
+  async searchEvents(
+    conversationId: string,
+    options: { kind?: string; newestFirst?: boolean; limit?: number; pageId?: string | null } = {},
+  ): Promise<Page<OpenHandsEvent>> {
+    const query: [string, string][] = [["limit", String(options.limit ?? 100)]];
+    if (options.newestFirst) query.push(["sort_order", "TIMESTAMP_DESC"]);
+    if (options.kind) query.push(["kind__eq", options.kind]);
+    if (options.pageId) query.push(["page_id", options.pageId]);
+    const page = await this.call("GET", `/api/v1/conversation/${encodeURIComponent(conversationId)}/events/search`, {
+      query,
+    });
+    if (!isPage(page)) throw garbage("event search");
+    return { items: page.items.filter(isEvent), next_page_id: page.next_page_id ?? null };
+  }
+
+  /** Asks the agent-server directly; only works while the sandbox runs. */
+  async agentFinalResponse(conversation: AppConversation): Promise<string> {
+    if (!conversation.conversation_url || !conversation.session_api_key) {
+      throw new OpenHandsError("the sandbox exposes no agent-server URL", undefined, false);
+    }
+    const body = await this.call("GET", "", {
+      absoluteUrl: `${conversation.conversation_url.replace(/\/+$/, "")}/agent_final_response`,
+      headers: { "X-Session-API-Key": conversation.session_api_key },
+    });
+    const response = (body as { response?: unknown } | null)?.response;
+    if (typeof response !== "string") throw garbage("agent final response");
+    return response;
+  }
+
+  async resumeSandbox(sandboxId: string): Promise<void> {
+    await this.call("POST", `/api/v1/sandboxes/${encodeURIComponent(sandboxId)}/resume`);
+  }
+
+  private async batchRead<T>(
+    path: string,
+    ids: readonly string[],
+    batchSize: number,
+    isItem: (value: unknown) => value is T,
+  ): Promise<(T | null)[]> {
+    const out: (T | null)[] = [];
+    for (let i = 0; i < ids.length; i += batchSize) {
+      const chunk = ids.slice(i, i + batchSize);
+      const body = await this.call("GET", path, { query: chunk.map((id) => ["ids", id]) });
+      if (!Array.isArray(body) || body.length !== chunk.length) throw garbage(`batch read ${path}`);
+      for (const item of body) {
+        if (item !== null && !isItem(item)) throw garbage(`batch read ${path}`);
+        out.push(item);
+      }
+    }
+    return out;
+  }
+
+  private async call(
+    method: "GET" | "POST",
+    path: string,
+    options: {
+      body?: unknown;
+      query?: [string, string][];
+      absoluteUrl?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<unknown> {
+    const url = new URL(options.absoluteUrl ?? `${this.baseUrl}${path}`);
+    for (const [key, value] of options.query ?? []) url.searchParams.append(key, value);
+    const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+    // The session key, not the account key, goes to the agent-server.
+    if (!options.absoluteUrl) headers.Authorization = `Bearer ${this.apiKey}`;
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "network error";
+      throw new OpenHandsError(`OpenHands ${method} ${url.pathname}: ${reason}`, undefined, true);
+    }
+
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = undefined;
+    }
+    if (response.ok) {
+      if (body === undefined) throw garbage(`${method} ${url.pathname}`);
+      return body;
+    }
+    const message = redact(errorMessage(body, response.status), [this.apiKey]);
+    const retryable = response.status === 429 || response.status === 408 || response.status >= 500;
+    throw new OpenHandsError(
+      `OpenHands answered ${response.status}: ${message}`,
+      response.status,
+      retryable,
+      retryAtFrom(response, body, this.now()),
+    );
+  }
+}
+
+function garbage(what: string): OpenHandsError {
+  return new OpenHandsError(`OpenHands sent an unreadable answer to ${what}`, undefined, true);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isStartTask(value: unknown): value is StartTask {
+  return isObject(value) && typeof value.id === "string" && typeof value.status === "string";
+}
+
+function isConversation(value: unknown): value is AppConversation {
+  return isObject(value) && typeof value.id === "string" && typeof value.sandbox_status === "string";
+}
+
+function isEvent(value: unknown): value is OpenHandsEvent {
+  return isObject(value) && typeof value.kind === "string";
+}
+
+function isPage(value: unknown): value is Page<unknown> {
+  return isObject(value) && Array.isArray(value.items);
+}
+
+/** Ids come back as 32 lowercase hex characters; the dashed form is accepted as input. */
+export function normalizeId(id: string): string {
+  return id.replace(/-/g, "").toLowerCase();
+}

@@ -1,0 +1,73 @@
+/**
+ * The parts of the OpenHands Cloud V1 API the Worker relies on. Only fields the
+ * service always sends are required; everything else is optional, and unknown
+ * fields are ignored: the set of fields differs from one deployment to the next.
+ */
+export type StartTaskStatus =
+  | "WORKING"
+  | "WAITING_FOR_SANDBOX"
+  | "PREPARING_REPOSITORY"
+  | "RUNNING_SETUP_SCRIPT"
+  | "SETTING_UP_GIT_HOOKS"
+  | "SETTING_UP_SKILLS"
+  | "STARTING_CONVERSATION"
+  | "READY"
+  | "ERROR";
+
+export interface StartTask {
+  id: string;
+  status: StartTaskStatus | (string & {});
+  detail?: string | null;
+  app_conversation_id?: string | null;
+  sandbox_id?: string | null;
+  created_at?: string;
+}
+
+export type SandboxStatus = "STARTING" | "RUNNING" | "PAUSED" | "ERROR" | "MISSING";
+export type ExecutionStatus =
+  | "idle"
+  | "running"
+  | "paused"
+  | "waiting_for_confirmation"
+  | "finished"
+  | "error"
+  | "stuck"
+  | "deleting";
+
+export interface AppConversation {
+  id: string;
+  sandbox_id?: string | null;
+  sandbox_status: SandboxStatus | (string & {});
+  execution_status?: ExecutionStatus | (string & {}) | null;
+  conversation_url?: string | null;
+  session_api_key?: string | null;
+  title?: string | null;
+}
+
+export interface TextContent {
+  type: "text";
+  text: string;
+}
+
+export interface StartConversationRequest {
+  conversation_id: string;
+  initial_message: { content: TextContent[] };
+  selected_repository: string;
+  selected_branch?: string;
+  git_provider: "github";
+  trigger?: "resolver" | "openhands_api";
+  pr_number?: number[];
+}
+
+export interface OpenHandsEvent {
+  kind: string;
+  id?: string;
+  timestamp?: string;
+  source?: string;
+  [field: string]: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_page_id: string | null;
+}

@@ -1,0 +1,80 @@
+import type { Config } from "../config";
+import type { AppConversation, StartTask } from "../openhands/types";
+import type { Task } from "../tasks/task";
+
+/**
+ * Pure decisions of the poller: what a status read from OpenHands means for a
+ * task. The I/O that follows lives in poll.ts.
+ */
+export type StartDecision =
+  | { kind: "wait" }
+  | { kind: "ready" }
+  | { kind: "fail"; reason: string }
+  | { kind: "timeout" };
+
+/** A start task the service does not know may just not be visible yet; give it this long. */
+export const UNKNOWN_START_TASK_GRACE_MS = 5 * 60_000;
+
+export function decideStart(task: Task, startTask: StartTask | null, now: number, config: Config): StartDecision {
+  const since = Date.parse(task.startedAt ?? task.createdAt);
+  if (startTask === null) {
+    return now - since > UNKNOWN_START_TASK_GRACE_MS
+      ? { kind: "fail", reason: "OpenHands has no record of the start of this conversation" }
+      : { kind: "wait" };
+  }
+  if (startTask.status === "READY") return { kind: "ready" };
+  if (startTask.status === "ERROR") {
+    return { kind: "fail", reason: startTask.detail?.trim() || "OpenHands could not start the conversation" };
+  }
+  // Every other status, known or not, is still on its way; the server may also have lost it.
+  return now - since > config.startTimeoutMs ? { kind: "timeout" } : { kind: "wait" };
+}
+
+export type RunDecision =
+  | { kind: "wait" }
+  | { kind: "finished" }
+  | { kind: "agent_failed"; reason: string }
+  | { kind: "needs_input" }
+  | { kind: "back_to_work" }
+  | { kind: "from_events"; mayResume: boolean }
+  | { kind: "fail"; reason: string }
+  | { kind: "timeout" };
+
+export function decideRun(task: Task, conversation: AppConversation | null, now: number, config: Config): RunDecision {
+  if (conversation === null) return { kind: "fail", reason: "the conversation no longer exists on OpenHands" };
+  const decision = readConversation(conversation);
+  if (decision.kind !== "wait" && decision.kind !== "working") return decision;
+  const since = Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
+  if (now - since > config.runTimeoutMs) return { kind: "timeout" };
+  // Someone answered the confirmation prompt: the agent works again.
+  return decision.kind === "working" && task.status === "needs_input" ? { kind: "back_to_work" } : { kind: "wait" };
+}
+
+function readConversation(conversation: AppConversation): RunDecision | { kind: "working" } {
+  switch (conversation.sandbox_status) {
+    case "RUNNING":
+      switch (conversation.execution_status) {
+        case "finished":
+          return { kind: "finished" };
+        case "error":
+          return { kind: "agent_failed", reason: "the agent run ended with an error" };
+        case "stuck":
+          return { kind: "agent_failed", reason: "the agent got stuck in a loop" };
+        case "waiting_for_confirmation":
+          return { kind: "needs_input" };
+        case "deleting":
+          return { kind: "from_events", mayResume: false };
+        default:
+          // idle, running, paused, null or a status newer than this code: not an end.
+          return { kind: "working" };
+      }
+    case "PAUSED":
+      return { kind: "from_events", mayResume: true };
+    case "MISSING":
+      return { kind: "from_events", mayResume: false };
+    case "ERROR":
+      return { kind: "fail", reason: "the OpenHands sandbox failed" };
+    default:
+      return { kind: "wait" };
+  }
+}

@@ -1,0 +1,74 @@
+import type { Task } from "../tasks/task";
+
+/**
+ * What the App says on GitHub. Every tracking comment carries a hidden marker
+ * with the task id: it lets a retry find the comment it already posted, and lets
+ * the trigger recognise the App's own text. None of this text says "@openhands",
+ * so quoting it can never start a run.
+ */
+export const MAX_COMMENT_CHARS = 60_000; // GitHub rejects bodies over 65,536
+
+export function taskMarker(taskId: string): string {
+  return `<!-- openhands-github-app task:${taskId} -->`;
+}
+
+interface View {
+  task: Task;
+  link: string;
+}
+
+function footer({ task, link }: View): string {
+  return `\n\n<sub>Requested by @${task.requester} in ${task.triggerUrl} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
+}
+
+export function workingComment(view: View): string {
+  return `👀 **OpenHands is working on it.** Follow along in the [live conversation](${view.link}); this comment will be updated with the result.${footer(view)}`;
+}
+
+export function queuedComment(view: View & { reason: string; retryAt?: Date }): string {
+  const when = view.retryAt ? ` after ${view.retryAt.toISOString().replace(/\.\d{3}Z$/, "Z")}` : "";
+  return `⏳ **OpenHands could not start yet** (${view.reason}). The request is queued and will be retried automatically${when}.${footer(view)}`;
+}
+
+export function succeededComment(view: View & { summary: string; durationMs: number }): string {
+  const summary = view.summary.trim()
+    ? clip(view.summary.trim())
+    : "_The agent finished without a final message. The conversation has the details._";
+  return `✅ **OpenHands finished** in ${formatDuration(view.durationMs)}.\n\n${summary}${footer(view)}`;
+}
+
+export function failedComment(view: View & { reason: string; durationMs: number; summary?: string }): string {
+  const last = view.summary?.trim() ? `\n\nThe agent's last message:\n\n${clip(view.summary.trim())}` : "";
+  return `❌ **OpenHands could not complete this request** after ${formatDuration(view.durationMs)}: ${view.reason}.${last}\n\nYou can look at the [conversation](${view.link}) and ask again.${footer(view)}`;
+}
+
+export function timedOutComment(view: View & { phase: "start" | "run"; durationMs: number }): string {
+  const what = view.phase === "start" ? "did not start" : "did not finish";
+  return `⌛ **OpenHands ${what} within ${formatDuration(view.durationMs)}**, so this App stopped waiting. The [conversation](${view.link}) may still have progress; ask again to retry.${footer(view)}`;
+}
+
+export function needsInputComment(view: View): string {
+  return `✋ **OpenHands needs your input.** The agent is waiting for a confirmation: open the [conversation](${view.link}) to approve or reject its next step. This comment will be updated when it finishes.${footer(view)}`;
+}
+
+export function notAllowedReply(login: string): string {
+  return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.`;
+}
+
+export function forkNotSupportedReply(login: string): string {
+  return `Sorry @${login}, OpenHands can only work on pull requests whose branch lives in this repository, not in a fork.`;
+}
+
+export function formatDuration(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 1) return "less than a minute";
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+}
+
+function clip(text: string): string {
+  if (text.length <= MAX_COMMENT_CHARS) return text;
+  return `${text.slice(0, MAX_COMMENT_CHARS)}\n\n_… cut: the full message is in the conversation._`;
+}

@@ -1,0 +1,28 @@
+import type { Config } from "../config";
+import { type GitHub, installationClient } from "../github/client";
+import { OpenHandsClient } from "../openhands/client";
+import { TaskStore } from "../tasks/store";
+
+/** The outside world as the start and poll steps see it; built once per invocation. */
+export interface Services {
+  config: Config;
+  store: TaskStore;
+  openhands: OpenHandsClient;
+  github: (installationId: number) => GitHub;
+  now: () => Date;
+}
+
+export function createServices(config: Config, kv: KVNamespace): Services {
+  const clients = new Map<number, GitHub>();
+  return {
+    config,
+    store: new TaskStore(kv),
+    openhands: OpenHandsClient.fromConfig(config),
+    github: (installationId) => {
+      let client = clients.get(installationId);
+      if (!client) clients.set(installationId, (client = installationClient(config, installationId)));
+      return client;
+    },
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,86 @@
+import { type Task, type TaskStatus, isFinal, isPending } from "./task";
+
+/**
+ * Workers KV layout, shaped by the Free plan's daily 1,000 lists and 1,000 writes:
+ *
+ *   task:<id>        the task as JSON; metadata {s: status, c: created ms} so one
+ *                    list() tells the poller what is pending without reading values
+ *   poll:active      when a task was last created (ms); while it is absent the cron
+ *                    skips list() altogether (a read is cheap, a list is not).
+ *                    Refreshed at most every ACTIVE_REFRESH_MS; the poller clears
+ *                    it only once it is older than ACTIVE_CLEAR_AFTER_MS and no task
+ *                    is pending, long after list() can see the newest task.
+ *
+ * Ended tasks stay for RETENTION so a redelivered webhook still finds them.
+ */
+const TASK_PREFIX = "task:";
+const ACTIVE_KEY = "poll:active";
+const RETENTION_SECONDS = 30 * 24 * 3600;
+const ACTIVE_REFRESH_MS = 5 * 60_000;
+export const ACTIVE_CLEAR_AFTER_MS = 2 * ACTIVE_REFRESH_MS;
+
+export interface TaskMetadata {
+  s: TaskStatus;
+  c: number;
+}
+
+export interface PendingEntry {
+  id: string;
+  status: TaskStatus;
+  createdMs: number;
+}
+
+export class TaskStore {
+  constructor(private readonly kv: KVNamespace) {}
+
+  async get(id: string): Promise<Task | null> {
+    return this.kv.get<Task>(TASK_PREFIX + id, "json");
+  }
+
+  /** Writes only when something changed: each write counts against the daily quota. */
+  async save(task: Task, previous?: Task | null): Promise<boolean> {
+    if (previous && JSON.stringify(previous) === JSON.stringify(task)) return false;
+    const metadata: TaskMetadata = { s: task.status, c: Date.parse(task.createdAt) };
+    await this.kv.put(TASK_PREFIX + task.id, JSON.stringify(task), {
+      metadata,
+      ...(isFinal(task.status) ? { expirationTtl: RETENTION_SECONDS } : {}),
+    });
+    if (!previous) await this.markActive();
+    return true;
+  }
+
+  /** When the last task was created (ms), or undefined when no task has been recently. */
+  async lastActivity(): Promise<number | undefined> {
+    const value = await this.kv.get(ACTIVE_KEY);
+    return value ? Number(value) : undefined;
+  }
+
+  private async markActive(): Promise<void> {
+    const last = await this.lastActivity();
+    if (last !== undefined && Date.now() - last < ACTIVE_REFRESH_MS) return;
+    await this.kv.put(ACTIVE_KEY, String(Date.now()));
+  }
+
+  async clearActivity(): Promise<void> {
+    await this.kv.delete(ACTIVE_KEY);
+  }
+
+  /** Every pending task, oldest first, from list() metadata alone. */
+  async pending(): Promise<PendingEntry[]> {
+    const entries: PendingEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: KVNamespaceListResult<TaskMetadata, string> = await this.kv.list<TaskMetadata>({
+        prefix: TASK_PREFIX,
+        cursor,
+      });
+      for (const key of page.keys) {
+        const meta = key.metadata;
+        if (!meta || !isPending(meta.s)) continue;
+        entries.push({ id: key.name.slice(TASK_PREFIX.length), status: meta.s, createdMs: meta.c });
+      }
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+    return entries.sort((a, b) => a.createdMs - b.createdMs);
+  }
+}

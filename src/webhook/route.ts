@@ -1,0 +1,65 @@
+import { Hono } from "hono";
+import { ConfigError, type Env, loadConfig } from "../config";
+import { log } from "../log";
+import { acceptRequest } from "../start/accept-request";
+import { createServices } from "../start/services";
+import { decide } from "./dispatch";
+import { hasValidSignature } from "./verify";
+
+/** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+export const webhookRoute = new Hono<{ Bindings: Env }>();
+
+webhookRoute.post("/", async (c) => {
+  let config;
+  try {
+    config = loadConfig(c.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log("error", "config.invalid", { problems: error.problems });
+    return c.json({ error: "the App is not configured; see the Worker's logs" }, 500);
+  }
+
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) return c.json({ error: "payload too large" }, 413);
+  const rawBody = await c.req.text();
+  if (rawBody.length > MAX_BODY_BYTES) return c.json({ error: "payload too large" }, 413);
+
+  if (!(await hasValidSignature(config.webhookSecret, rawBody, c.req.header("x-hub-signature-256")))) {
+    log("warn", "webhook.bad_signature", { delivery: c.req.header("x-github-delivery") });
+    return c.json({ error: "invalid or missing signature" }, 401);
+  }
+
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody);
+  } catch {
+    return c.json({ error: "body is not valid JSON" }, 400);
+  }
+  const event = c.req.header("x-github-event");
+  if (!event) return c.json({ error: "missing X-GitHub-Event header" }, 400);
+
+  const delivery = c.req.header("x-github-delivery");
+  const decision = decide(event, payload);
+  if (!decision.run) {
+    log("info", "webhook.ignored", { delivery, event, reason: decision.reason });
+    return c.json({ ok: true, ignored: decision.reason }, 200);
+  }
+
+  // GitHub wants an answer within 10 s; the permission check and the start run after it.
+  const services = createServices(config, c.env.TASKS);
+  c.executionCtx.waitUntil(
+    acceptRequest(services, decision.request)
+      .then((outcome) => log("info", "webhook.handled", { delivery, event, outcome }))
+      .catch((error: unknown) =>
+        log("error", "webhook.failed", {
+          delivery,
+          event,
+          error: error instanceof Error ? error.name : "unknown",
+          status: (error as { status?: number }).status,
+        }),
+      ),
+  );
+  return c.json({ ok: true, accepted: decision.request.triggerKey }, 202);
+});
