@@ -1,7 +1,29 @@
+import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+// A throwaway App key for the tests, in both formats GitHub users may paste.
+const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-  test: { setupFiles: ["./test/setup.ts"] },
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          GITHUB_APP_ID: "123456",
+          GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+          GITHUB_WEBHOOK_SECRET: "test-webhook-secret-7f3a9c",
+          OPENHANDS_API_KEY: "oh_test_api_key_0123456789",
+          TEST_PRIVATE_KEY_PKCS8: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+          TEST_PUBLIC_KEY: publicKey.export({ type: "spki", format: "pem" }).toString(),
+        },
+      },
+    }),
+  ],
+  test: {
+    setupFiles: ["./test/setup.ts"],
+    // The Worker logs one JSON line per step; show them only for failing tests.
+    silent: "passed-only",
+  },
 });

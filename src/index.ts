@@ -20,7 +20,7 @@ function isSweepTick(scheduledTime: number): boolean {
   return new Date(scheduledTime).getUTCMinutes() < 2;
 }
 
-async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   let config;
   try {
     config = loadConfig(env);

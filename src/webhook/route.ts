@@ -43,7 +43,7 @@ webhookRoute.post("/", async (c) => {
   const delivery = c.req.header("x-github-delivery");
   const decision = decide(event, payload);
   if (!decision.run) {
-    log("info", "webhook.ignored", { delivery, event, reason: decision.reason });
+    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: decision.reason });
     return c.json({ ok: true, ignored: decision.reason }, 200);
   }
 
@@ -51,11 +51,11 @@ webhookRoute.post("/", async (c) => {
   const services = createServices(config, c.env.TASKS);
   c.executionCtx.waitUntil(
     acceptRequest(services, decision.request)
-      .then((outcome) => log("info", "webhook.handled", { delivery, event, outcome }))
+      .then((outcome) => log("info", "webhook.handled", { delivery, githubEvent: event, outcome }))
       .catch((error: unknown) =>
         log("error", "webhook.failed", {
           delivery,
-          event,
+          githubEvent: event,
           error: error instanceof Error ? error.name : "unknown",
           status: (error as { status?: number }).status,
         }),

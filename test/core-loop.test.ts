@@ -1,0 +1,96 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+
+describe("an @openhands comment, from webhook to result", () => {
+  let fakes: ReturnType<typeof startFakes>;
+  beforeEach(() => {
+    fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "admin");
+  });
+
+  it("starts a conversation, tracks it in KV and updates the tracking comment with the result", async () => {
+    const { github, openhands, env } = fakes;
+    openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] };
+    const payload = issueCommentPayload("@openhands the date parser fails on leap years, please fix it and add a test");
+
+    const response = await callWorker(await signedWebhook("issue_comment", payload), env);
+    expect(response.status).toBe(202);
+
+    // 👀 on the triggering comment
+    expect(github.reactions).toEqual([{ owner: "Codertocat", repo: "Hello-World", commentId: payload.comment.id, content: "eyes" }]);
+
+    // the start request, to the letter of the V1 API
+    const starts = openhands.find("POST", /^\/api\/v1\/app-conversations$/);
+    expect(starts).toHaveLength(1);
+    const start = starts[0]!;
+    expect(start.headers.authorization).toBe(`Bearer ${env.OPENHANDS_API_KEY}`);
+    const body = start.body as Record<string, any>;
+    expect(body).toMatchObject({ selected_repository: "Codertocat/Hello-World", git_provider: "github" });
+    expect(body.selected_branch).toBeUndefined();
+    expect(body.conversation_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(body.initial_message.content).toHaveLength(1);
+    const prompt: string = body.initial_message.content[0].text;
+    expect(body.initial_message.content[0]).toEqual({ type: "text", text: prompt });
+    expect(prompt).toContain("the date parser fails on leap years, please fix it and add a test");
+    expect(prompt).not.toMatch(/@openhands\b/i);
+    expect(prompt).toContain("issue #1 in Codertocat/Hello-World");
+    expect(prompt).toContain(`Title: ${payload.issue.title}`);
+    const conversationId = body.conversation_id.replace(/-/g, "");
+
+    // one tracking comment, with the conversation's link
+    const comments = github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain("OpenHands is working on it");
+    expect(comments[0]!.body).toContain(`https://app.all-hands.dev/conversations/${conversationId}`);
+
+    // the task in KV, status in the key's metadata
+    const startTaskId = Array.from(openhands.startTasks.keys())[0]!;
+    let kv = await kvSnapshot(env);
+    const taskEntry = kv.find((e) => e.name === `task:${conversationId}`)!;
+    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number) });
+    expect(JSON.parse(taskEntry.value!)).toMatchObject({
+      id: conversationId,
+      repository: "Codertocat/Hello-World",
+      number: 1,
+      isPullRequest: false,
+      installationId: 2311213,
+      requester: "Codertocat",
+      triggerCommentId: payload.comment.id,
+      startTaskId,
+      trackingCommentId: comments[0]!.id,
+      status: "starting",
+      startAttempts: 1,
+    });
+    expect(kv.map((e) => e.name).sort()).toEqual(["poll:active", `task:${conversationId}`]);
+
+    // cron ticks until the agent is done
+    await runCron(env); // WAITING_FOR_SANDBOX
+    await runCron(env); // READY, conversation idle
+    expect(JSON.parse((await env.TASKS.get(`task:${conversationId}`))!).status).toBe("running");
+    await runCron(env); // running
+    await runCron(env); // finished
+
+    const startReads = openhands.find("GET", /^\/api\/v1\/app-conversations\/start-tasks$/);
+    expect(startReads.map((r) => r.query.getAll("ids"))).toEqual([[startTaskId], [startTaskId]]);
+    const convReads = openhands.find("GET", /^\/api\/v1\/app-conversations$/);
+    expect(convReads.map((r) => r.query.getAll("ids"))).toEqual([[conversationId], [conversationId], [conversationId]]);
+    expect(openhands.find("GET", /agent_final_response$/)[0]!.headers["x-session-api-key"]).toBe(openhands.sessionKey);
+
+    const after = github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.body).toContain("OpenHands finished");
+    expect(after[0]!.body).toContain("Opened PR #42: https://github.com/Codertocat/Hello-World/pull/42");
+    expect(after[0]!.body).toContain(`https://app.all-hands.dev/conversations/${conversationId}`);
+
+    kv = await kvSnapshot(env);
+    const ended = kv.find((e) => e.name === `task:${conversationId}`)!;
+    expect(ended.metadata).toMatchObject({ s: "succeeded" });
+    expect(JSON.parse(ended.value!).outcome.summary).toContain("Opened PR #42");
+
+    // an ended task costs nothing more: later ticks make no OpenHands call
+    const before = openhands.requests.length;
+    await runCron(env);
+    expect(openhands.requests.length).toBe(before);
+  });
+});

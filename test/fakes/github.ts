@@ -1,0 +1,234 @@
+import { FakeBase, json } from "./recorder";
+
+/**
+ * A stand-in for the parts of the GitHub REST API the App uses, answering with
+ * the status codes, shapes and headers GitHub documents. It checks the App JWT
+ * on the token exchange and the installation token on every other call.
+ */
+export interface FakeComment {
+  id: number;
+  node_id: string;
+  url: string;
+  html_url: string;
+  issue_url: string;
+  body: string;
+  user: { login: string; id: number; type: "Bot" | "User" };
+  created_at: string;
+  updated_at: string;
+  author_association: string;
+  owner: string;
+  repo: string;
+  issue_number: number;
+}
+
+export interface FakeGitHubOptions {
+  baseUrl?: string;
+  appId?: string;
+  /** When set, the App JWT's RS256 signature is verified with this key. */
+  publicKeyPem?: string;
+  appSlug?: string;
+}
+
+export class FakeGitHub extends FakeBase {
+  readonly baseUrl: string;
+  readonly appId: string;
+  readonly appSlug: string;
+  readonly comments = new Map<number, FakeComment>();
+  readonly reactions: { owner: string; repo: string; commentId: number; content: string }[] = [];
+  readonly permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | "none">();
+  readonly pulls = new Map<number, { ref: string; repository: string; baseRef: string }>();
+  readonly issuedTokens = new Set<string>();
+  private nextCommentId = 2_000_000_001;
+  private readonly publicKeyPem?: string;
+
+  constructor(options: FakeGitHubOptions = {}) {
+    super();
+    this.baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "");
+    this.appId = options.appId ?? "123456";
+    this.appSlug = options.appSlug ?? "openhands-app";
+    this.publicKeyPem = options.publicKeyPem;
+  }
+
+  /** Comments on one thread, oldest first, as GitHub lists them. */
+  commentsOn(owner: string, repo: string, issueNumber: number): FakeComment[] {
+    return [...this.comments.values()].filter((c) => c.owner === owner && c.repo === repo && c.issue_number === issueNumber);
+  }
+
+  async handle(request: Request): Promise<Response | undefined> {
+    const url = new URL(request.url);
+    if (!request.url.startsWith(this.baseUrl)) return undefined;
+    const path = url.pathname.slice(new URL(this.baseUrl).pathname.replace(/\/$/, "").length);
+    const recorded = await this.record(request);
+    const fault = this.takeFault(request.method, path);
+    if (fault) return fault.respond();
+
+    let match: RegExpMatchArray | null;
+    if (request.method === "POST" && (match = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
+      return this.accessToken(recorded.headers.authorization, Number(match[1]));
+    }
+    if (!this.issuedTokens.has((recorded.headers.authorization ?? "").replace(/^(token|bearer)\s+/i, ""))) {
+      return json({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" }, 401);
+    }
+    const body = (recorded.body ?? {}) as Record<string, unknown>;
+
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/))) {
+      const login = decodeURIComponent(match[3]!);
+      const role = this.permissions.get(login.toLowerCase()) ?? "read";
+      const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
+      return json({
+        permission,
+        role_name: role,
+        user: { login, id: 1000 + login.length, type: "User", permissions: { admin: role === "admin", maintain: role === "maintain", push: permission === "write" || permission === "admin", triage: role !== "read" && role !== "none", pull: role !== "none" }, role_name: role },
+      });
+    }
+    if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)\/reactions$/))) {
+      const content = String(body.content);
+      if (!["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"].includes(content)) {
+        return json({ message: "Validation Failed", errors: [{ resource: "Reaction", code: "invalid", field: "content" }] }, 422);
+      }
+      this.reactions.push({ owner: match[1]!, repo: match[2]!, commentId: Number(match[3]), content });
+      return json({ id: this.reactions.length, node_id: "REA_x", user: this.botUser(), content, created_at: new Date().toISOString() }, 201);
+    }
+    if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/))) {
+      if (typeof body.body !== "string" || !body.body) {
+        return json({ message: "Invalid request.\n\n\"body\" wasn't supplied.", documentation_url: "https://docs.github.com/rest" }, 422);
+      }
+      if (body.body.length > 65536) return json({ message: "Validation Failed", errors: [{ resource: "IssueComment", code: "custom", field: "body", message: "body is too long (maximum is 65536 characters)" }] }, 422);
+      const comment = this.addComment(match[1]!, match[2]!, Number(match[3]), body.body, this.botUser());
+      return json(this.view(comment), 201);
+    }
+    if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/))) {
+      const comment = this.comments.get(Number(match[3]));
+      if (!comment) return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+      if (typeof body.body !== "string") return json({ message: "Validation Failed" }, 422);
+      comment.body = body.body;
+      comment.updated_at = new Date().toISOString();
+      return json(this.view(comment));
+    }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/))) {
+      const all = this.commentsOn(match[1]!, match[2]!, Number(match[3]));
+      const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+      const page = Number(url.searchParams.get("page") ?? 1);
+      const items = all.slice((page - 1) * perPage, page * perPage);
+      const headers: Record<string, string> = {};
+      if (page * perPage < all.length) {
+        const next = new URL(url);
+        next.searchParams.set("page", String(page + 1));
+        headers.link = `<${next.toString()}>; rel="next"`;
+      }
+      return json(items.map((c) => this.view(c)), 200, headers);
+    }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/))) {
+      const pull = this.pulls.get(Number(match[3]));
+      if (!pull) return json({ message: "Not Found", status: "404" }, 404);
+      const repoFull = `${match[1]}/${match[2]}`;
+      return json({
+        number: Number(match[3]),
+        state: "open",
+        head: { ref: pull.ref, sha: "a".repeat(40), label: `x:${pull.ref}`, repo: { full_name: pull.repository, fork: pull.repository !== repoFull } },
+        base: { ref: pull.baseRef, sha: "b".repeat(40), label: `x:${pull.baseRef}`, repo: { full_name: repoFull } },
+      });
+    }
+    return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404);
+  }
+
+  addComment(owner: string, repo: string, issueNumber: number, text: string, user: FakeComment["user"] = { login: "octocat", id: 1, type: "User" }): FakeComment {
+    const id = this.nextCommentId++;
+    const now = new Date().toISOString();
+    const comment: FakeComment = {
+      id,
+      node_id: `IC_${id}`,
+      url: `${this.baseUrl}/repos/${owner}/${repo}/issues/comments/${id}`,
+      html_url: `https://github.com/${owner}/${repo}/issues/${issueNumber}#issuecomment-${id}`,
+      issue_url: `${this.baseUrl}/repos/${owner}/${repo}/issues/${issueNumber}`,
+      body: text,
+      user,
+      created_at: now,
+      updated_at: now,
+      author_association: user.type === "Bot" ? "NONE" : "OWNER",
+      owner,
+      repo,
+      issue_number: issueNumber,
+    };
+    this.comments.set(id, comment);
+    return comment;
+  }
+
+  private botUser() {
+    return { login: `${this.appSlug}[bot]`, id: 41898282, type: "Bot" as const };
+  }
+
+  private view(comment: FakeComment) {
+    const { owner: _o, repo: _r, issue_number: _n, ...rest } = comment;
+    return rest;
+  }
+
+  private async accessToken(authorization: string | undefined, installationId: number): Promise<Response> {
+    const jwt = (authorization ?? "").replace(/^bearer\s+/i, "");
+    const problem = await this.checkJwt(jwt);
+    if (problem) {
+      return json({ message: problem, documentation_url: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app" }, 401);
+    }
+    const token = `ghs_${crypto.randomUUID().replace(/-/g, "")}${installationId}`;
+    this.issuedTokens.add(token);
+    return json(
+      {
+        token,
+        expires_at: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
+        repository_selection: "selected",
+      },
+      201,
+    );
+  }
+
+  private async checkJwt(jwt: string): Promise<string | undefined> {
+    const parts = jwt.split(".");
+    if (parts.length !== 3) return "A JSON web token could not be decoded";
+    let header: { alg?: string };
+    let claims: { iss?: unknown; iat?: number; exp?: number };
+    try {
+      header = JSON.parse(base64UrlDecode(parts[0]!));
+      claims = JSON.parse(base64UrlDecode(parts[1]!));
+    } catch {
+      return "A JSON web token could not be decoded";
+    }
+    if (header.alg !== "RS256") return "'alg' must be RS256";
+    if (String(claims.iss) !== this.appId) return "'Issuer' claim ('iss') must be an Integer";
+    const now = Math.floor(Date.now() / 1000);
+    if (!claims.exp || claims.exp <= now || claims.exp - (claims.iat ?? now) > 600 + 60) {
+      return "'Expiration time' claim ('exp') is too far in the future";
+    }
+    if (this.publicKeyPem) {
+      const key = await crypto.subtle.importKey(
+        "spki",
+        pemToDer(this.publicKeyPem),
+        { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+        false,
+        ["verify"],
+      );
+      const ok = await crypto.subtle.verify(
+        "RSASSA-PKCS1-v1_5",
+        key,
+        base64UrlBytes(parts[2]!),
+        new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
+      );
+      if (!ok) return "A JSON web token could not be decoded";
+    }
+    return undefined;
+  }
+}
+
+function base64UrlBytes(text: string): Uint8Array {
+  const b64 = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+function base64UrlDecode(text: string): string {
+  return new TextDecoder().decode(base64UrlBytes(text));
+}
+
+function pemToDer(pem: string): Uint8Array {
+  const b64 = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}

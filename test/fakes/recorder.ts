@@ -1,0 +1,60 @@
+/** What a fake saw: every request, in order, with its parsed JSON body. */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface Fault {
+  method: string;
+  path: RegExp;
+  times: number;
+  respond: () => Response | Promise<Response>;
+}
+
+/** Shared plumbing of the fakes: recording and scripted failures. */
+export class FakeBase {
+  readonly requests: RecordedRequest[] = [];
+  private faults: Fault[] = [];
+
+  /** The next `times` matching requests get `respond()` instead of the fake's answer. */
+  failNext(method: string, path: RegExp, respond: () => Response | Promise<Response>, times = 1): void {
+    this.faults.push({ method, path, times, respond });
+  }
+
+  protected async record(request: Request): Promise<RecordedRequest> {
+    const url = new URL(request.url);
+    const text = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // kept as text
+    }
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => (headers[key] = value));
+    const recorded = { method: request.method, url: request.url, path: url.pathname, query: url.searchParams, headers, body };
+    this.requests.push(recorded);
+    return recorded;
+  }
+
+  protected takeFault(method: string, path: string): Fault | undefined {
+    const fault = this.faults.find((f) => f.method === method && f.path.test(path) && f.times > 0);
+    if (fault) fault.times--;
+    return fault;
+  }
+
+  find(method: string, path: RegExp): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && path.test(r.path));
+  }
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}

@@ -1,0 +1,109 @@
+import { Webhooks } from "@octokit/webhooks";
+import examples from "@octokit/webhooks-examples";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { http, passthrough } from "msw";
+import worker from "../src/index";
+import { clearInstallationTokenCache } from "../src/github/client";
+import type { Env } from "../src/config";
+import { FakeGitHub } from "./fakes/github";
+import { FakeOpenHands } from "./fakes/openhands";
+import { network } from "./setup";
+
+export type TestEnv = Env & { TEST_PRIVATE_KEY_PKCS8: string; TEST_PUBLIC_KEY: string };
+
+/** A GitHub and an OpenHands fake wired to the Worker's outbound fetch through msw. */
+export function startFakes(overrides: Partial<TestEnv> = {}) {
+  clearInstallationTokenCache();
+  const github = new FakeGitHub({ appId: env.GITHUB_APP_ID, publicKeyPem: env.TEST_PUBLIC_KEY, baseUrl: overrides.GITHUB_API_URL });
+  const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
+  network.use(
+    http.all("*", async ({ request }) => {
+      const req = request as unknown as Request;
+      return (await github.handle(req.clone())) ?? (await openhands.handle(req)) ?? passthrough();
+    }),
+  );
+  const testEnv = { ...env, ...overrides } as TestEnv;
+  return { github, openhands, env: testEnv };
+}
+
+/** Sends a request to the Worker and waits for the work it left in waitUntil. */
+export async function callWorker(request: Request, testEnv: TestEnv): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Runs the cron handler as Cloudflare would at `when`. */
+export async function runCron(testEnv: TestEnv, when = new Date()): Promise<void> {
+  const controller = createScheduledController({ scheduledTime: when, cron: "*/2 * * * *" });
+  const ctx = createExecutionContext();
+  await worker.scheduled(controller, testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+type Example = { name: string; examples: Record<string, unknown>[] };
+
+/** GitHub's own example payloads, deep-copied so a test can adapt one safely. */
+export function examplePayloads(event: string): Record<string, any>[] {
+  const entry = (examples as unknown as Example[]).find((e) => e.name === event);
+  if (!entry) throw new Error(`no example payloads for ${event}`);
+  return entry.examples.map((e) => structuredClone(e));
+}
+
+/**
+ * The `issue_comment.created` example, as if a maintainer wrote `body`. The
+ * installation is added because GitHub sends it to Apps (the example came from a repo hook).
+ */
+export function issueCommentPayload(body: string, options: { pullRequest?: boolean; sender?: Record<string, unknown> } = {}) {
+  const payload = examplePayloads("issue_comment").find((p) => p.action === "created" && p.installation)!;
+  payload.comment.body = body;
+  payload.installation = { id: 2311213, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMjMxMTIxMw==" };
+  if (options.sender) {
+    payload.sender = { ...payload.sender, ...options.sender };
+    payload.comment.user = { ...payload.comment.user, ...options.sender };
+  }
+  if (options.pullRequest) {
+    payload.issue.pull_request = {
+      url: `https://api.github.com/repos/${payload.repository.full_name}/pulls/${payload.issue.number}`,
+      html_url: `https://github.com/${payload.repository.full_name}/pull/${payload.issue.number}`,
+      diff_url: `https://github.com/${payload.repository.full_name}/pull/${payload.issue.number}.diff`,
+      patch_url: `https://github.com/${payload.repository.full_name}/pull/${payload.issue.number}.patch`,
+      merged_at: null,
+    };
+  }
+  return payload;
+}
+
+let deliveries = 0;
+
+/** A webhook request signed as GitHub signs it (HMAC-SHA256 of the raw body). */
+export async function signedWebhook(
+  event: string,
+  payload: unknown,
+  options: { secret?: string; signature?: string | null; rawBody?: string; delivery?: string } = {},
+): Promise<Request> {
+  const rawBody = options.rawBody ?? JSON.stringify(payload);
+  const signature =
+    options.signature === undefined
+      ? await new Webhooks({ secret: options.secret ?? env.GITHUB_WEBHOOK_SECRET! }).sign(rawBody)
+      : options.signature;
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "GitHub-Hookshot/2f3e1a4",
+    "x-github-event": event,
+    "x-github-delivery": options.delivery ?? `72d3162e-cc78-11e3-81ab-4c9367dc${String(++deliveries).padStart(4, "0")}`,
+    "x-github-hook-id": "292430182",
+    "x-github-hook-installation-target-type": "integration",
+  };
+  if (signature !== null) headers["x-hub-signature-256"] = signature;
+  return new Request("https://worker.example/api/github/webhooks", { method: "POST", headers, body: rawBody });
+}
+
+/** All KV entries, parsed, with their metadata. */
+export async function kvSnapshot(testEnv: TestEnv) {
+  const list = await testEnv.TASKS.list();
+  return Promise.all(
+    list.keys.map(async (key) => ({ name: key.name, metadata: key.metadata, value: await testEnv.TASKS.get(key.name) })),
+  );
+}
