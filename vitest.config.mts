@@ -25,5 +25,7 @@ export default defineConfig({
     setupFiles: ["./test/setup.ts"],
     // The Worker logs one JSON line per step; show them only for failing tests.
     silent: "passed-only",
+    // Octokit spaces GitHub writes a second apart, as GitHub asks of content-creating calls.
+    testTimeout: 30_000,
   },
 });

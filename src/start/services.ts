@@ -12,7 +12,7 @@ export interface Services {
   now: () => Date;
 }
 
-export function createServices(config: Config, kv: KVNamespace): Services {
+export function createServices(config: Config, kv: KVNamespace, now: () => Date = () => new Date()): Services {
   const clients = new Map<number, GitHub>();
   return {
     config,
@@ -23,6 +23,6 @@ export function createServices(config: Config, kv: KVNamespace): Services {
       if (!client) clients.set(installationId, (client = installationClient(config, installationId)));
       return client;
     },
-    now: () => new Date(),
+    now,
   };
 }
