@@ -1,3 +1,5 @@
+import { PrivateKeyError, normalizePrivateKey } from "./github/private-key";
+
 /** Bindings and variables the Worker reads; names are a contract with operators (see README). */
 export interface Env {
   TASKS: KVNamespace;
@@ -53,10 +55,20 @@ export function loadConfig(env: Env): Config {
   const startTimeout = positiveNumber(env, "START_TIMEOUT_MINUTES", problems);
   const runTimeout = positiveNumber(env, "RUN_TIMEOUT_MINUTES", problems);
   const startMaxAttempts = positiveNumber(env, "START_MAX_ATTEMPTS", problems);
+  let privateKey = "";
+  if (env.GITHUB_APP_PRIVATE_KEY?.trim()) {
+    try {
+      privateKey = normalizePrivateKey(env.GITHUB_APP_PRIVATE_KEY);
+    } catch (error) {
+      if (!(error instanceof PrivateKeyError)) throw error;
+      problems.push(error.message);
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     appId: env.GITHUB_APP_ID!.trim(),
-    privateKey: env.GITHUB_APP_PRIVATE_KEY!,
+    /** Always PKCS#8 PEM, whatever form the operator pasted. */
+    privateKey,
     webhookSecret: env.GITHUB_WEBHOOK_SECRET!,
     openHandsApiKey: env.OPENHANDS_API_KEY!.trim(),
     openHandsBaseUrl,

@@ -88,6 +88,27 @@ describe("an @openhands comment, from webhook to result", () => {
     expect(ended.metadata).toMatchObject({ s: "succeeded" });
     expect(JSON.parse(ended.value!).outcome.summary).toContain("Opened PR #42");
 
+    // the whole cost of one task, from the comment to the result
+    const calls = (fake: typeof github | typeof openhands) => fake.requests.map((r) => `${r.method} ${r.path}`);
+    expect(calls(github)).toEqual([
+      "POST /app/installations/2311213/access_tokens",
+      "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission",
+      "POST /repos/Codertocat/Hello-World/issues/comments/492700400/reactions",
+      "POST /repos/Codertocat/Hello-World/issues/1/comments",
+      `PATCH /repos/Codertocat/Hello-World/issues/comments/${comments[0]!.id}`,
+    ]);
+    expect(calls(openhands)).toEqual([
+      "POST /api/v1/app-conversations",
+      "GET /api/v1/app-conversations/start-tasks",
+      "GET /api/v1/app-conversations/start-tasks",
+      "GET /api/v1/app-conversations",
+      "GET /api/v1/app-conversations",
+      "GET /api/v1/app-conversations",
+      `GET /api/conversations/${conversationId}/agent_final_response`,
+    ]);
+    const patch = github.find("PATCH", /\/issues\/comments\/\d+$/)[0]!;
+    expect((patch.body as { body: string }).body).toBe(after[0]!.body);
+
     // an ended task costs nothing more: later ticks make no OpenHands call
     const before = openhands.requests.length;
     await runCron(env);

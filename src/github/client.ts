@@ -5,7 +5,6 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import type { Config } from "../config";
 import { log } from "../log";
-import { normalizePrivateKey } from "./private-key";
 
 /**
  * Retries 5xx and network errors, and waits out primary and secondary rate
@@ -52,7 +51,7 @@ export function installationClient(config: Config, installationId: number): GitH
     authStrategy: createAppAuth,
     auth: {
       appId: config.appId,
-      privateKey: normalizePrivateKey(config.privateKey),
+      privateKey: config.privateKey,
       installationId,
       // Cache keys include the installation id, so one cache serves every App setting.
       cache: installationTokenCache,

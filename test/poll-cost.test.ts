@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+
+/** Counts what the Worker asks of KV: the Free plan's scarce resources are lists and writes. */
+function countingKv(env: TestEnv) {
+  const counts = { get: 0, list: 0, put: 0, delete: 0 };
+  const kv = env.TASKS;
+  const proxy = {
+    get: (...args: Parameters<KVNamespace["get"]>) => (counts.get++, kv.get(...(args as [string]))),
+    list: (...args: Parameters<KVNamespace["list"]>) => (counts.list++, kv.list(...args)),
+    put: (...args: Parameters<KVNamespace["put"]>) => (counts.put++, kv.put(...args)),
+    delete: (...args: Parameters<KVNamespace["delete"]>) => (counts.delete++, kv.delete(...args)),
+    getWithMetadata: kv.getWithMetadata.bind(kv),
+  } as unknown as KVNamespace;
+  return { counts, env: { ...env, TASKS: proxy } };
+}
+
+/** A tick time at least `minutes` from now that is not the hourly sweep. */
+function quietTickIn(minutes: number): Date {
+  const at = new Date(Date.now() + minutes * 60_000);
+  if (at.getUTCMinutes() < 2) at.setUTCMinutes(2);
+  return at;
+}
+
+describe("what the cron costs", () => {
+  it("an idle tick makes one KV read, no list, no write, no upstream call", async () => {
+    const fakes = startFakes();
+    const { counts, env } = countingKv(fakes.env);
+    await runCron(env, new Date("2026-11-25T10:14:00Z"));
+    expect(counts).toEqual({ get: 1, list: 0, put: 0, delete: 0 });
+    expect(fakes.github.requests).toEqual([]);
+    expect(fakes.openhands.requests).toEqual([]);
+  });
+
+  it("once an hour it lists anyway, in case the activity marker was lost", async () => {
+    const fakes = startFakes();
+    const { counts, env } = countingKv(fakes.env);
+    await runCron(env, new Date(Date.UTC(2030, 0, 1, 10, 0)));
+    expect(counts.list).toBe(1);
+    expect(counts.put).toBe(0);
+  });
+
+  it("a task costs five KV writes from comment to result, and the marker is cleared once all is quiet", async () => {
+    const fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "admin");
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+    const { counts, env } = countingKv(fakes.env);
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), env);
+    for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));
+    // queued, activity marker, starting, running, succeeded
+    expect(counts.put).toBe(5);
+    expect(counts.list).toBe(3);
+
+    await runCron(env, quietTickIn(11));
+    expect(counts.delete).toBe(1);
+    const listsBefore = counts.list;
+    await runCron(env, quietTickIn(13));
+    expect(counts.list).toBe(listsBefore);
+  });
+});
