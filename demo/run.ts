@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     console.error(`\n✖ Demo failed: ${error instanceof Error ? error.message : String(error)}`);
     if (error instanceof DemoError && error.details) console.error(`\n${error.details}\n`);
     if (!(error instanceof DemoError)) console.error(error);
-    console.error(`wrangler's log and state are kept in ${workDir}`);
+    console.error(`wrangler's log: ${join(workDir, "wrangler.log")} (kept, with the Worker's local state, in ${workDir})`);
     return 1;
   }
 }

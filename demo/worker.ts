@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "no
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 
 /** A failure the demo explains in words, with the evidence (e.g. wrangler's log) attached. */
 export class DemoError extends Error {
@@ -104,7 +105,9 @@ export class DevWorker {
 
   logTail(lines = 40): string {
     if (!existsSync(this.logPath)) return "(no log written)";
-    return readFileSync(this.logPath, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    // wrangler colours its errors even with NO_COLOR; the tail is for reading.
+    const text = stripVTControlCharacters(readFileSync(this.logPath, "utf8"));
+    return text.trimEnd().split("\n").slice(-lines).join("\n");
   }
 
   /** SIGTERM to the whole group, SIGKILL to whatever is left after a grace period. */
