@@ -55,9 +55,16 @@ export class DevWorker {
    */
   static spawn(workDir: string, port: number, vars: Record<string, string>): DevWorker {
     const logPath = join(workDir, "wrangler.log");
-    // An explicit, empty env file makes wrangler skip a developer's own .dev.vars / .env.
+    // An explicit env file makes wrangler skip a developer's own .dev.vars / .env, and
+    // keeps the demo's throwaway secrets out of the process list (where --var would show them).
     const envFile = join(workDir, "demo.env");
-    writeFileSync(envFile, "");
+    writeFileSync(
+      envFile,
+      Object.entries(vars)
+        .map(([name, value]) => `${name}=${JSON.stringify(value)}\n`)
+        .join(""),
+      { mode: 0o600 },
+    );
     const args = [
       "--no", // never download: wrangler is a devDependency
       "wrangler",
@@ -69,7 +76,6 @@ export class DevWorker {
       "--persist-to", join(workDir, "state"),
       "--show-interactive-dev-session=false",
       "--env-file", envFile,
-      ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ];
     const log = openSync(logPath, "a");
     const child = spawn("npx", args, {

@@ -7,7 +7,7 @@ function countingKv(env: TestEnv) {
   const counts = { get: 0, list: 0, put: 0, delete: 0 };
   const kv = env.TASKS;
   const proxy = {
-    get: (...args: Parameters<KVNamespace["get"]>) => (counts.get++, kv.get(...(args as [string]))),
+    get: (key: string, type?: "text" | "json") => (counts.get++, kv.get(key, type as "text")),
     list: (...args: Parameters<KVNamespace["list"]>) => (counts.list++, kv.list(...args)),
     put: (...args: Parameters<KVNamespace["put"]>) => (counts.put++, kv.put(...args)),
     delete: (...args: Parameters<KVNamespace["delete"]>) => (counts.delete++, kv.delete(...args)),
