@@ -12,6 +12,11 @@ export interface Env {
   START_TIMEOUT_MINUTES?: string;
   RUN_TIMEOUT_MINUTES?: string;
   START_MAX_ATTEMPTS?: string;
+  MAX_RUNNING_CONVERSATIONS?: string;
+  MAX_STARTS_PER_THREAD_PER_HOUR?: string;
+  MAX_STARTS_PER_INSTALLATION_PER_HOUR?: string;
+  UPSTREAM_TIMEOUT_SECONDS?: string;
+  SUBREQUEST_BUDGET?: string;
 }
 
 export interface Config {
@@ -24,6 +29,12 @@ export interface Config {
   startTimeoutMs: number;
   runTimeoutMs: number;
   startMaxAttempts: number;
+  maxRunning: number;
+  maxStartsPerThreadPerHour: number;
+  maxStartsPerInstallationPerHour: number;
+  upstreamTimeoutMs: number;
+  /** Outbound requests one invocation may make: 50 on Workers Free, 1,000 on Paid. */
+  subrequestBudget: number;
 }
 
 export const DEFAULTS = {
@@ -32,7 +43,22 @@ export const DEFAULTS = {
   START_TIMEOUT_MINUTES: 15,
   RUN_TIMEOUT_MINUTES: 360,
   START_MAX_ATTEMPTS: 8,
+  MAX_RUNNING_CONVERSATIONS: 8,
+  MAX_STARTS_PER_THREAD_PER_HOUR: 5,
+  MAX_STARTS_PER_INSTALLATION_PER_HOUR: 30,
+  UPSTREAM_TIMEOUT_SECONDS: 15,
+  SUBREQUEST_BUDGET: 50,
 } as const;
+
+type NumberSetting =
+  | "START_TIMEOUT_MINUTES"
+  | "RUN_TIMEOUT_MINUTES"
+  | "START_MAX_ATTEMPTS"
+  | "MAX_RUNNING_CONVERSATIONS"
+  | "MAX_STARTS_PER_THREAD_PER_HOUR"
+  | "MAX_STARTS_PER_INSTALLATION_PER_HOUR"
+  | "UPSTREAM_TIMEOUT_SECONDS"
+  | "SUBREQUEST_BUDGET";
 
 const REQUIRED = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "OPENHANDS_API_KEY"] as const;
 
@@ -52,9 +78,17 @@ export function loadConfig(env: Env): Config {
   if (!env.TASKS) problems.push("KV namespace binding TASKS is missing");
   const openHandsBaseUrl = url(env, "OPENHANDS_BASE_URL", problems);
   const githubApiUrl = url(env, "GITHUB_API_URL", problems);
-  const startTimeout = positiveNumber(env, "START_TIMEOUT_MINUTES", problems);
-  const runTimeout = positiveNumber(env, "RUN_TIMEOUT_MINUTES", problems);
-  const startMaxAttempts = positiveNumber(env, "START_MAX_ATTEMPTS", problems);
+  const number = (name: NumberSetting) => positiveNumber(env, name, problems);
+  const limits = {
+    startTimeoutMs: number("START_TIMEOUT_MINUTES") * 60_000,
+    runTimeoutMs: number("RUN_TIMEOUT_MINUTES") * 60_000,
+    startMaxAttempts: Math.floor(number("START_MAX_ATTEMPTS")),
+    maxRunning: Math.floor(number("MAX_RUNNING_CONVERSATIONS")),
+    maxStartsPerThreadPerHour: Math.floor(number("MAX_STARTS_PER_THREAD_PER_HOUR")),
+    maxStartsPerInstallationPerHour: Math.floor(number("MAX_STARTS_PER_INSTALLATION_PER_HOUR")),
+    upstreamTimeoutMs: number("UPSTREAM_TIMEOUT_SECONDS") * 1000,
+    subrequestBudget: Math.floor(number("SUBREQUEST_BUDGET")),
+  };
   let privateKey = "";
   if (env.GITHUB_APP_PRIVATE_KEY?.trim()) {
     try {
@@ -73,9 +107,7 @@ export function loadConfig(env: Env): Config {
     openHandsApiKey: env.OPENHANDS_API_KEY!.trim(),
     openHandsBaseUrl,
     githubApiUrl,
-    startTimeoutMs: startTimeout * 60_000,
-    runTimeoutMs: runTimeout * 60_000,
-    startMaxAttempts: Math.floor(startMaxAttempts),
+    ...limits,
   };
 }
 
@@ -91,11 +123,7 @@ function url(env: Env, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: 
   return raw.replace(/\/+$/, "");
 }
 
-function positiveNumber(
-  env: Env,
-  name: "START_TIMEOUT_MINUTES" | "RUN_TIMEOUT_MINUTES" | "START_MAX_ATTEMPTS",
-  problems: string[],
-): number {
+function positiveNumber(env: Env, name: NumberSetting, problems: string[]): number {
   const raw = env[name]?.trim();
   if (!raw) return DEFAULTS[name];
   const value = Number(raw);

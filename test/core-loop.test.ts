@@ -48,19 +48,24 @@ describe("an @openhands comment, from webhook to result", () => {
     const startTaskId = Array.from(openhands.startTasks.keys())[0]!;
     let kv = await kvSnapshot(env);
     const taskEntry = kv.find((e) => e.name === `task:${conversationId}`)!;
-    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number) });
+    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number), t: "codertocat/hello-world#1", i: 2311213 });
     expect(JSON.parse(taskEntry.value!)).toMatchObject({
       id: conversationId,
-      repository: "Codertocat/Hello-World",
-      number: 1,
-      isPullRequest: false,
-      installationId: 2311213,
-      requester: "Codertocat",
-      triggerCommentId: payload.comment.id,
+      request: {
+        triggerKey: `issue_comment:${payload.comment.id}`,
+        repository: "Codertocat/Hello-World",
+        number: 1,
+        isPullRequest: false,
+        installationId: 2311213,
+        requester: "Codertocat",
+        commentId: payload.comment.id,
+        request: "the date parser fails on leap years, please fix it and add a test",
+      },
+      verified: true,
       startTaskId,
       trackingCommentId: comments[0]!.id,
       status: "starting",
-      startAttempts: 1,
+      attempts: 1,
     });
     expect(kv.map((e) => e.name).sort()).toEqual(["poll:active", `task:${conversationId}`]);
 
@@ -94,6 +99,8 @@ describe("an @openhands comment, from webhook to result", () => {
       "POST /app/installations/2311213/access_tokens",
       "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission",
       "POST /repos/Codertocat/Hello-World/issues/comments/492700400/reactions",
+      // no tracking comment from an earlier attempt: post one
+      "GET /repos/Codertocat/Hello-World/issues/1/comments",
       "POST /repos/Codertocat/Hello-World/issues/1/comments",
       `PATCH /repos/Codertocat/Hello-World/issues/comments/${comments[0]!.id}`,
     ]);

@@ -44,10 +44,18 @@ export function clearInstallationTokenCache(): void {
   tokenCache.clear();
 }
 
-export function installationClient(config: Config, installationId: number): GitHub {
+export function installationClient(
+  config: Config,
+  installationId: number,
+  fetch: typeof globalThis.fetch = (input, init) => globalThis.fetch(input, init),
+): GitHub {
+  // A hung GitHub must not hold a cron tick; Octokit has no timeout of its own.
+  const fetchWithTimeout: typeof globalThis.fetch = (input, init) =>
+    fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) });
   return new AppOctokit({
     baseUrl: config.githubApiUrl,
     userAgent: USER_AGENT,
+    request: { fetch: fetchWithTimeout },
     authStrategy: createAppAuth,
     auth: {
       appId: config.appId,

@@ -1,4 +1,3 @@
-import type { Config } from "../config";
 import { redact } from "../log";
 import { OpenHandsError, errorMessage, retryAtFrom } from "./errors";
 import type {
@@ -9,7 +8,6 @@ import type {
   StartTask,
 } from "./types";
 
-const REQUEST_TIMEOUT_MS = 15_000;
 /** `start-tasks?ids=` takes up to 100 ids; `app-conversations?ids=` answers 400 from 100 on. */
 export const START_TASK_BATCH = 100;
 export const CONVERSATION_BATCH = 99;
@@ -17,6 +15,8 @@ export const CONVERSATION_BATCH = 99;
 export interface OpenHandsClientOptions {
   baseUrl: string;
   apiKey: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
   now?: () => number;
 }
 
@@ -25,15 +25,15 @@ export class OpenHandsClient {
   private readonly baseUrl: string;
   private readonly apiKey: string;
   private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private readonly fetch: typeof fetch;
 
   constructor(options: OpenHandsClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.apiKey = options.apiKey;
     this.now = options.now ?? Date.now;
-  }
-
-  static fromConfig(config: Config): OpenHandsClient {
-    return new OpenHandsClient({ baseUrl: config.openHandsBaseUrl, apiKey: config.openHandsApiKey });
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** Web page a human can open; the API returns ids as 32 hex characters. */
@@ -136,11 +136,11 @@ export class OpenHandsClient {
 
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await this.fetch(url, {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "network error";

@@ -1,29 +1,22 @@
 import { log } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
-import type { AppConversation } from "../openhands/types";
-import {
-  failedComment,
-  needsInputComment,
-  queuedComment,
-  succeededComment,
-  timedOutComment,
-  workingComment,
-} from "../report/messages";
+import type { AppConversation, StartTask } from "../openhands/types";
+import { failedComment, needsInputComment, succeededComment, timedOutComment, workingComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
+import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import type { Services } from "../start/services";
-import { startConversation } from "../start/start-conversation";
-import { ACTIVE_CLEAR_AFTER_MS } from "../tasks/store";
+import { adoptExistingConversation } from "../start/start-conversation";
+import { ACTIVE_CLEAR_AFTER_MS, type TaskEntry, pendingEntries } from "../tasks/store";
 import { type FinalStatus, type Task, isPending, transition } from "../tasks/task";
-import { decideRun, decideStart } from "./decide";
+import { type RunDecision, decideRun, decideStart } from "./decide";
 
 /**
- * A Worker invocation on the Free plan may make 50 subrequests. The batch reads
- * cost a few; each task that needs GitHub or extra OpenHands calls (a report, a
- * start) costs up to about five, so at most this many get that work per tick and
- * the rest, oldest first, wait for the next tick.
+ * Outbound requests a step may need at most. A report: token, final answer
+ * (agent-server, then up to three pages of events), error event, the edit.
  */
-export const MAX_HEAVY_TASKS_PER_TICK = 8;
+const REPORT_COST = 7;
+const COMMENT_COST = 3;
 
 export interface PollReport {
   listed: boolean;
@@ -32,127 +25,155 @@ export interface PollReport {
   advanced: number;
   /** Tasks that reached a final status this tick. */
   ended: number;
-  /** Tasks left for a later tick because this one ran out of budget or was rate limited. */
+  /** Tasks whose work was left for a later tick: out of budget, rate limited, or upstream trouble. */
   deferred: number;
+  /** Outbound requests made by this tick. */
+  subrequests: number;
+}
+
+interface Work {
+  task: Task;
+  cost: number;
+  run: () => Promise<Task>;
 }
 
 export async function pollTasks(services: Services, options: { sweep?: boolean } = {}): Promise<PollReport> {
-  const { store } = services;
-  const report: PollReport = { listed: false, pending: 0, advanced: 0, ended: 0, deferred: 0 };
+  const { store, budget } = services;
+  const report: PollReport = { listed: false, pending: 0, advanced: 0, ended: 0, deferred: 0, subrequests: 0 };
   const now = services.now().getTime();
 
   const lastActivity = await store.lastActivity();
   if (lastActivity === undefined && !options.sweep) return report;
-  const entries = await store.pending();
+  const entries = await store.entries();
   report.listed = true;
-  if (entries.length === 0) {
+  const pending = pendingEntries(entries);
+  if (pending.length === 0) {
     if (lastActivity !== undefined && now - lastActivity > ACTIVE_CLEAR_AFTER_MS) await store.clearActivity();
     return report;
   }
 
-  const tasks = (await Promise.all(entries.map((entry) => store.get(entry.id)))).filter(
+  const tasks = (await Promise.all(pending.map((entry) => store.get(entry.id)))).filter(
     (task): task is Task => task !== null && isPending(task.status),
   );
   report.pending = tasks.length;
-  const tick = new Tick(report);
 
   try {
-    for (const task of tasks) {
-      if (task.status === "queued" && Date.parse(task.nextAttemptAt ?? task.createdAt) <= now) {
-        await tick.heavy(task, () => startConversation(services, task, true));
-      } else if (task.trackingCommentId === undefined) {
-        await tick.heavy(task, () => postMissingTrackingComment(services, task));
+    const work = await planWork(services, tasks, entries, report);
+    // Oldest first: when one tick cannot serve everyone, the longest-waiting go first.
+    work.sort((a, b) => Date.parse(a.task.createdAt) - Date.parse(b.task.createdAt));
+    for (const item of work) {
+      if (!budget.canAfford(item.cost)) {
+        report.deferred++;
+        continue;
       }
-    }
-
-    const starting = tasks.filter((task) => task.status === "starting" && task.startTaskId);
-    const startTasks = starting.length ? await services.openhands.startTasks(starting.map((t) => t.startTaskId!)) : [];
-    const following = tasks.filter((task) => task.status === "running" || task.status === "needs_input");
-    for (const [i, task] of starting.entries()) {
-      const decision = decideStart(task, startTasks[i] ?? null, now, services.config);
-      if (decision.kind === "ready") {
-        const next = transition(task, "running", { readyAt: services.now().toISOString() }, services.now());
-        await store.save(next, task);
-        report.advanced++;
-        following.push(next);
-      } else if (decision.kind === "fail") {
-        await tick.heavy(task, () => endTask(services, task, "failed", { reason: decision.reason }));
-      } else if (decision.kind === "timeout") {
-        await tick.heavy(task, () => endTask(services, task, "timed_out", { phase: "start" }));
-      }
-    }
-
-    const conversations = following.length ? await services.openhands.conversations(following.map((t) => t.id)) : [];
-    for (const [i, task] of following.entries()) {
-      const conversation = conversations[i] ?? null;
-      const decision = decideRun(task, conversation, now, services.config);
-      if (decision.kind === "wait") continue;
-      await tick.heavy(task, () => followConversation(services, task, conversation!, decision));
+      await runWork(item, report);
     }
   } catch (error) {
-    // A batch read failed (rate limit, outage, garbage): nothing is lost, the next tick asks again.
+    // A batch read failed or OpenHands rate-limited us: nothing is lost, the next tick asks again.
     if (!(error instanceof OpenHandsError)) throw error;
     log("warn", "poll.openhands_unavailable", { reason: error.message, status: error.status });
   }
+  report.subrequests = budget.used;
   return report;
 }
 
-/** Counts the per-task work of one tick against the subrequest budget. */
-class Tick {
-  private used = 0;
-  constructor(private readonly report: PollReport) {}
+/** Reads every status in two batched calls and turns each pending task into the work it needs. */
+async function planWork(services: Services, tasks: Task[], entries: TaskEntry[], report: PollReport): Promise<Work[]> {
+  const { openhands, store, config } = services;
+  const now = services.now().getTime();
+  const work: Work[] = [];
+  // Tasks this tick starts count against the cap at once.
+  const liveEntries = entries.map((entry) => ({ ...entry }));
 
-  async heavy(task: Task, work: () => Promise<Task | void>): Promise<void> {
-    if (this.used >= MAX_HEAVY_TASKS_PER_TICK) {
-      this.report.deferred++;
-      return;
-    }
-    this.used++;
-    try {
-      const next = await work();
-      if (next && next.status !== task.status) {
-        this.report.advanced++;
-        if (!isPending(next.status)) this.report.ended++;
-      }
-    } catch (error) {
-      // One task's GitHub or OpenHands trouble must not hold up the others; it stays pending.
-      if (error instanceof OpenHandsError && error.status === 429) throw error;
-      log("warn", "poll.task_deferred", {
-        task: task.id,
-        status: (error as { status?: number }).status,
-        reason: error instanceof Error ? error.name : "unknown",
+  for (const task of tasks) {
+    if (task.status === "queued" && Date.parse(task.nextAttemptAt ?? task.createdAt) <= now) {
+      work.push({
+        task,
+        cost: ADVANCE_COST,
+        run: async () => {
+          const next = await advanceQueued(services, task, liveEntries);
+          const entry = liveEntries.find((e) => e.id === task.id);
+          if (entry) entry.status = next.status;
+          return next;
+        },
       });
-      this.report.deferred++;
+    } else if (task.status !== "queued" && task.trackingCommentId === undefined) {
+      work.push({ task, cost: COMMENT_COST, run: () => postMissingTrackingComment(services, task) });
     }
   }
+
+  const starting = tasks.filter((task) => task.status === "starting" && task.startTaskId);
+  const following = tasks.filter((task) => task.status === "running" || task.status === "needs_input");
+  const startTasks: (StartTask | null)[] = starting.length ? await openhands.startTasks(starting.map((t) => t.startTaskId!)) : [];
+  for (const [i, task] of starting.entries()) {
+    const decision = decideStart(task, startTasks[i] ?? null, now, config);
+    if (decision.kind === "ready") {
+      const next = transition(task, "running", { readyAt: services.now().toISOString() }, services.now());
+      await store.save(next, task);
+      report.advanced++;
+      following.push(next);
+    } else if (decision.kind === "fail") {
+      work.push({
+        task,
+        cost: REPORT_COST + 1,
+        // An ERROR may only mean the conversation already exists (a duplicate start): follow that one.
+        run: async () => (await adoptExistingConversation(services, task)) ?? endTask(services, task, "failed", { reason: decision.reason }),
+      });
+    } else if (decision.kind === "timeout") {
+      work.push({ task, cost: REPORT_COST, run: () => endTask(services, task, "timed_out", { phase: "start" }) });
+    }
+  }
+
+  const conversations = following.length ? await openhands.conversations(following.map((t) => t.id)) : [];
+  for (const [i, task] of following.entries()) {
+    const conversation = conversations[i] ?? null;
+    const decision = decideRun(task, conversation, now, config);
+    if (decision.kind === "wait") continue;
+    if (decision.kind === "needs_input" && task.status === "needs_input") continue;
+    work.push({ task, cost: REPORT_COST, run: () => followConversation(services, task, conversation!, decision) });
+  }
+  return work;
 }
 
-type Decision = Exclude<ReturnType<typeof decideRun>, { kind: "wait" }>;
+async function runWork(item: Work, report: PollReport): Promise<void> {
+  try {
+    const next = await item.run();
+    if (next.status !== item.task.status) {
+      report.advanced++;
+      if (!isPending(next.status)) report.ended++;
+    }
+  } catch (error) {
+    // One task's trouble must not hold up the others; it stays as it was and is retried next tick.
+    if (error instanceof OpenHandsError && error.status === 429) throw error;
+    log("warn", "poll.task_deferred", {
+      task: item.task.id,
+      status: (error as { status?: number }).status,
+      reason: error instanceof Error ? error.name : "unknown",
+    });
+    report.deferred++;
+  }
+}
 
 async function followConversation(
   services: Services,
   task: Task,
   conversation: AppConversation,
-  decision: Decision,
+  decision: Exclude<RunDecision, { kind: "wait" }>,
 ): Promise<Task> {
   const { openhands } = services;
   switch (decision.kind) {
     case "finished":
       return endTask(services, task, "succeeded", { summary: await readFinalResponse(openhands, conversation) });
     case "agent_failed":
-      return endTask(services, task, "failed", {
-        reason: await describeFailure(services, conversation.id, decision.reason),
-        summary: await readFinalResponse(openhands, conversation),
-      });
+      return endAgentFailure(services, task, conversation, decision.reason);
     case "fail":
       return endTask(services, task, "failed", { reason: decision.reason });
     case "timeout":
       return endTask(services, task, "timed_out", { phase: "run" });
     case "needs_input":
-      if (task.status === "needs_input") return task;
-      return update(services, task, "needs_input", {}, needsInputComment);
+      return update(services, task, "needs_input", needsInputComment);
     case "back_to_work":
-      return update(services, task, "running", {}, workingComment);
+      return update(services, task, "running", workingComment);
     case "from_events": {
       // The sandbox no longer reports a status: the persisted events still tell how the run ended.
       const last = await readLastExecutionStatus(openhands, conversation.id);
@@ -160,11 +181,7 @@ async function followConversation(
         return endTask(services, task, "succeeded", { summary: await readFinalResponse(openhands, conversation) });
       }
       if (last === "error" || last === "stuck") {
-        const reason = last === "error" ? "the agent run ended with an error" : "the agent got stuck in a loop";
-        return endTask(services, task, "failed", {
-          reason: await describeFailure(services, conversation.id, reason),
-          summary: await readFinalResponse(openhands, conversation),
-        });
+        return endAgentFailure(services, task, conversation, last === "error" ? AGENT_ERROR : AGENT_STUCK);
       }
       if (decision.mayResume && !task.resumed) {
         // OpenHands pauses the oldest sandboxes when too many run; bring ours back once.
@@ -183,23 +200,23 @@ async function followConversation(
   }
 }
 
-async function describeFailure(services: Services, conversationId: string, reason: string): Promise<string> {
-  const detail = await readLastError(services.openhands, conversationId).catch(() => undefined);
-  return detail ? `${reason} (${detail})` : reason;
+const AGENT_ERROR = "the agent run ended with an error";
+const AGENT_STUCK = "the agent got stuck in a loop";
+
+async function endAgentFailure(services: Services, task: Task, conversation: AppConversation, reason: string): Promise<Task> {
+  const detail = await readLastError(services.openhands, conversation.id).catch(() => undefined);
+  return endTask(services, task, "failed", {
+    reason: detail ? `${reason} (${detail})` : reason,
+    summary: await readFinalResponse(services.openhands, conversation),
+  });
 }
 
 type View = { task: Task; link: string };
 
-async function update(
-  services: Services,
-  task: Task,
-  status: "running" | "needs_input",
-  changes: Partial<Task>,
-  render: (view: View) => string,
-): Promise<Task> {
-  const next = transition(task, status, changes, services.now());
+async function update(services: Services, task: Task, status: "running" | "needs_input", render: (view: View) => string): Promise<Task> {
+  const next = transition(task, status, {}, services.now());
   const link = services.openhands.conversationLink(task.id);
-  next.trackingCommentId = await publishTrackingComment(services.github(task.installationId), next, render({ task: next, link }));
+  next.trackingCommentId = await publishTrackingComment(services.github(task.request.installationId), next, render({ task: next, link }));
   await services.store.save(next, task);
   log("info", "task.status", { task: task.id, status });
   return next;
@@ -212,7 +229,7 @@ async function update(
 export async function endTask(
   services: Services,
   task: Task,
-  status: FinalStatus,
+  status: Exclude<FinalStatus, "rejected">,
   details: { summary?: string; reason?: string; phase?: "start" | "run" },
 ): Promise<Task> {
   const now = services.now();
@@ -225,7 +242,7 @@ export async function endTask(
       : status === "timed_out"
         ? timedOutComment({ ...view, phase: details.phase ?? "run" })
         : failedComment({ ...view, reason: details.reason ?? "unknown error", summary: details.summary });
-  const trackingCommentId = await publishTrackingComment(services.github(task.installationId), task, body);
+  const trackingCommentId = await publishTrackingComment(services.github(task.request.installationId), task, body);
   const outcome = { summary: status === "succeeded" ? (details.summary ?? "") : (details.reason ?? status), finishedAt: now.toISOString() };
   const next = transition(task, status, { trackingCommentId, outcome }, now);
   await services.store.save(next, task);
@@ -235,12 +252,10 @@ export async function endTask(
 
 async function postMissingTrackingComment(services: Services, task: Task): Promise<Task> {
   const link = services.openhands.conversationLink(task.id);
-  const body =
-    task.status === "queued" && task.lastError
-      ? queuedComment({ task, link, reason: task.lastError, retryAt: task.nextAttemptAt ? new Date(task.nextAttemptAt) : undefined })
-      : workingComment({ task, link });
-  const trackingCommentId = await publishTrackingComment(services.github(task.installationId), task, body);
+  const body = workingComment({ task, link });
+  const trackingCommentId = await publishTrackingComment(services.github(task.request.installationId), task, body);
   const next = { ...task, trackingCommentId };
   await services.store.save(next, task);
   return next;
 }
+

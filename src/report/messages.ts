@@ -18,7 +18,7 @@ interface View {
 }
 
 function footer({ task, link }: View): string {
-  return `\n\n<sub>Requested by @${task.requester} in ${task.triggerUrl} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
+  return `\n\n<sub>Requested by @${task.request.requester} in ${task.request.commentUrl} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
 }
 
 export function workingComment(view: View): string {
@@ -26,7 +26,7 @@ export function workingComment(view: View): string {
 }
 
 export function queuedComment(view: View & { reason: string; retryAt?: Date }): string {
-  const when = view.retryAt ? ` after ${view.retryAt.toISOString().replace(/\.\d{3}Z$/, "Z")}` : "";
+  const when = view.retryAt ? ` after ${isoMinute(view.retryAt)}` : "";
   return `⏳ **OpenHands could not start yet** (${view.reason}). The request is queued and will be retried automatically${when}.${footer(view)}`;
 }
 
@@ -53,6 +53,15 @@ export function needsInputComment(view: View): string {
 
 export function notAllowedReply(login: string): string {
   return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.`;
+}
+
+export function rateLimitedReply(login: string, scope: "thread" | "installation", limit: number, retryAt: Date): string {
+  const where = scope === "thread" ? "on this thread" : "across this installation";
+  return `Sorry @${login}, OpenHands was asked ${limit} times ${where} in the last hour, which is the limit. Ask again after ${isoMinute(retryAt)}; requests before then are ignored without further notice.`;
+}
+
+function isoMinute(date: Date): string {
+  return date.toISOString().replace(/:\d{2}\.\d{3}Z$/, "Z");
 }
 
 export function forkNotSupportedReply(login: string): string {

@@ -1,5 +1,5 @@
 import type { GitHub } from "../github/client";
-import { createComment, findCommentWithMarker, splitRepo, updateComment } from "../github/thread";
+import { createComment, findCommentWithMarker, updateComment } from "../github/thread";
 import type { Task } from "../tasks/task";
 import { taskMarker } from "./messages";
 
@@ -10,7 +10,7 @@ import { taskMarker } from "./messages";
  * final report safe when two cron runs overlap or a save is lost.
  */
 export async function publishTrackingComment(github: GitHub, task: Task, body: string): Promise<number> {
-  const thread = { ...splitRepo(task.repository), number: task.number };
+  const thread = { owner: task.request.owner, repo: task.request.repo, number: task.request.number };
   const known = task.trackingCommentId ?? (await findCommentWithMarker(github, thread, taskMarker(task.id)));
   if (known !== undefined) {
     try {

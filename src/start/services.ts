@@ -1,3 +1,4 @@
+import { SubrequestBudget } from "../budget";
 import type { Config } from "../config";
 import { type GitHub, installationClient } from "../github/client";
 import { OpenHandsClient } from "../openhands/client";
@@ -9,20 +10,28 @@ export interface Services {
   store: TaskStore;
   openhands: OpenHandsClient;
   github: (installationId: number) => GitHub;
+  budget: SubrequestBudget;
   now: () => Date;
 }
 
 export function createServices(config: Config, kv: KVNamespace, now: () => Date = () => new Date()): Services {
   const clients = new Map<number, GitHub>();
+  const budget = new SubrequestBudget(config.subrequestBudget);
   return {
     config,
     store: new TaskStore(kv),
-    openhands: OpenHandsClient.fromConfig(config),
+    openhands: new OpenHandsClient({
+      baseUrl: config.openHandsBaseUrl,
+      apiKey: config.openHandsApiKey,
+      timeoutMs: config.upstreamTimeoutMs,
+      fetch: budget.fetch,
+    }),
     github: (installationId) => {
       let client = clients.get(installationId);
-      if (!client) clients.set(installationId, (client = installationClient(config, installationId)));
+      if (!client) clients.set(installationId, (client = installationClient(config, installationId, budget.fetch)));
       return client;
     },
+    budget,
     now,
   };
 }

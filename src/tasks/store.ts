@@ -1,33 +1,42 @@
+import { threadKey } from "../trigger/request";
 import { type Task, type TaskStatus, isFinal, isPending } from "./task";
 
 /**
  * Workers KV layout, shaped by the Free plan's daily 1,000 lists and 1,000 writes:
  *
- *   task:<id>        the task as JSON; metadata {s: status, c: created ms} so one
- *                    list() tells the poller what is pending without reading values
+ *   task:<id>        the task as JSON; metadata {s: status, c: created ms, t: thread,
+ *                    i: installation, r: rejection} so that one list() tells both the
+ *                    poller and the limits what they need without reading values
  *   poll:active      when a task was last created (ms); while it is absent the cron
  *                    skips list() altogether (a read is cheap, a list is not).
  *                    Refreshed at most every ACTIVE_REFRESH_MS; the poller clears
  *                    it only once it is older than ACTIVE_CLEAR_AFTER_MS and no task
  *                    is pending, long after list() can see the newest task.
  *
- * Ended tasks stay for RETENTION so a redelivered webhook still finds them.
+ * Ended tasks stay three days: GitHub lets a delivery be redelivered for three
+ * days, and a redelivery must still find its task.
  */
 const TASK_PREFIX = "task:";
 const ACTIVE_KEY = "poll:active";
-const RETENTION_SECONDS = 30 * 24 * 3600;
+const RETENTION_SECONDS = 3 * 24 * 3600;
 const ACTIVE_REFRESH_MS = 5 * 60_000;
 export const ACTIVE_CLEAR_AFTER_MS = 2 * ACTIVE_REFRESH_MS;
 
 export interface TaskMetadata {
   s: TaskStatus;
   c: number;
+  t: string;
+  i: number;
+  r?: Task["rejection"];
 }
 
-export interface PendingEntry {
+export interface TaskEntry {
   id: string;
   status: TaskStatus;
   createdMs: number;
+  thread: string;
+  installationId: number;
+  rejection?: Task["rejection"];
 }
 
 export class TaskStore {
@@ -40,7 +49,13 @@ export class TaskStore {
   /** Writes only when something changed: each write counts against the daily quota. */
   async save(task: Task, previous?: Task | null): Promise<boolean> {
     if (previous && JSON.stringify(previous) === JSON.stringify(task)) return false;
-    const metadata: TaskMetadata = { s: task.status, c: Date.parse(task.createdAt) };
+    const metadata: TaskMetadata = {
+      s: task.status,
+      c: Date.parse(task.createdAt),
+      t: threadKey(task.request),
+      i: task.request.installationId,
+      ...(task.rejection ? { r: task.rejection } : {}),
+    };
     await this.kv.put(TASK_PREFIX + task.id, JSON.stringify(task), {
       metadata,
       ...(isFinal(task.status) ? { expirationTtl: RETENTION_SECONDS } : {}),
@@ -49,7 +64,7 @@ export class TaskStore {
     return true;
   }
 
-  /** When the last task was created (ms), or undefined when no task has been recently. */
+  /** When the last task was created (ms), or undefined when none was recently. */
   async lastActivity(): Promise<number | undefined> {
     const value = await this.kv.get(ACTIVE_KEY);
     return value ? Number(value) : undefined;
@@ -65,9 +80,9 @@ export class TaskStore {
     await this.kv.delete(ACTIVE_KEY);
   }
 
-  /** Every pending task, oldest first, from list() metadata alone. */
-  async pending(): Promise<PendingEntry[]> {
-    const entries: PendingEntry[] = [];
+  /** Every task still kept, pending or recently ended, oldest first, from list() metadata alone. */
+  async entries(): Promise<TaskEntry[]> {
+    const entries: TaskEntry[] = [];
     let cursor: string | undefined;
     do {
       const page: KVNamespaceListResult<TaskMetadata, string> = await this.kv.list<TaskMetadata>({
@@ -76,11 +91,22 @@ export class TaskStore {
       });
       for (const key of page.keys) {
         const meta = key.metadata;
-        if (!meta || !isPending(meta.s)) continue;
-        entries.push({ id: key.name.slice(TASK_PREFIX.length), status: meta.s, createdMs: meta.c });
+        if (!meta) continue;
+        entries.push({
+          id: key.name.slice(TASK_PREFIX.length),
+          status: meta.s,
+          createdMs: meta.c,
+          thread: meta.t,
+          installationId: meta.i,
+          rejection: meta.r,
+        });
       }
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);
     return entries.sort((a, b) => a.createdMs - b.createdMs);
   }
+}
+
+export function pendingEntries(entries: readonly TaskEntry[]): TaskEntry[] {
+  return entries.filter((entry) => isPending(entry.status));
 }

@@ -1,60 +1,64 @@
+import type { TriggerRequest } from "../trigger/request";
+
 /**
  * One request to OpenHands, from the comment that asked to the result we post.
  *
  *   queued ──► starting ──► running ──► succeeded
- *     │  ▲         │           │  ▲
- *     └──┘ retry   │           ▼  │
- *                  │       needs_input
- *                  ▼           ▼
- *             failed / timed_out (from any pending state)
+ *     │  ▲                    │  ▲
+ *     └──┘ retry, wait        ▼  │
+ *          for a slot     needs_input
  *
- * The webhook creates tasks; the poller moves them on. Both go through `transition`.
+ *   failed / timed_out  from any pending state
+ *   rejected            from queued: not allowed, a fork, or over a rate limit
+ *
+ * The webhook records a task before doing anything else; every step after that
+ * can be replayed by the cron, so a crash or an upstream outage loses nothing.
  */
 export const PENDING_STATUSES = ["queued", "starting", "running", "needs_input"] as const;
-export const FINAL_STATUSES = ["succeeded", "failed", "timed_out"] as const;
+export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected"] as const;
 export type PendingStatus = (typeof PENDING_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type TaskStatus = PendingStatus | FinalStatus;
+/** Statuses in which a sandbox exists or is being made: they count against the concurrency cap. */
+export const ACTIVE_STATUSES: readonly TaskStatus[] = ["starting", "running", "needs_input"];
 
 const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
-  queued: ["queued", "starting", "failed", "timed_out"],
+  queued: ["queued", "starting", "failed", "timed_out", "rejected"],
   starting: ["starting", "running", "failed", "timed_out"],
   running: ["running", "needs_input", "succeeded", "failed", "timed_out"],
   needs_input: ["needs_input", "running", "succeeded", "failed", "timed_out"],
   succeeded: [],
   failed: [],
   timed_out: [],
+  rejected: [],
 };
 
 export interface Task {
   /** Conversation id we chose (32 hex); also the task's key. */
   id: string;
-  repository: string;
-  number: number;
-  isPullRequest: boolean;
-  installationId: number;
-  requester: string;
-  /** The comment that asked, so the answer can point back to it. */
-  triggerCommentId: number;
-  triggerUrl: string;
-  branch?: string;
-  /** Kept so that a start the service refused for now can be retried by the cron. */
-  prompt: string;
   status: TaskStatus;
-  startTaskId?: string;
+  request: TriggerRequest;
+  /** The sender's permission was checked and the request acknowledged. */
+  verified?: boolean;
+  /** Head branch of the pull request, for PR threads. */
+  branch?: string;
   trackingCommentId?: number;
+  startTaskId?: string;
+  /** Attempts at getting the task started, GitHub steps included. */
+  attempts: number;
+  nextAttemptAt?: string;
+  /** Why the last attempt did not go through, already redacted. */
+  lastError?: string;
   createdAt: string;
   updatedAt: string;
   /** When OpenHands accepted the start; the start deadline counts from here. */
   startedAt?: string;
   /** When the conversation became READY; the run deadline counts from here. */
   readyAt?: string;
-  startAttempts: number;
-  nextAttemptAt?: string;
-  /** Why the last attempt did not go through, already redacted. */
-  lastError?: string;
   resumed?: boolean;
   outcome?: { summary: string; finishedAt: string };
+  /** Why a rejected task was rejected, for the limits that look back at it. */
+  rejection?: "not_allowed" | "fork" | "rate_limited";
 }
 
 export class InvalidTransition extends Error {
@@ -75,4 +79,16 @@ export function isFinal(status: TaskStatus): status is FinalStatus {
 export function transition(task: Task, to: TaskStatus, changes: Partial<Task> = {}, now = new Date()): Task {
   if (!ALLOWED[task.status].includes(to)) throw new InvalidTransition(task.status, to);
   return { ...task, ...changes, status: to, updatedAt: now.toISOString() };
+}
+
+export function newTask(id: string, request: TriggerRequest, now: Date, firstAttemptAt: Date): Task {
+  return {
+    id,
+    status: "queued",
+    request,
+    attempts: 0,
+    nextAttemptAt: firstAttemptAt.toISOString(),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
 }

@@ -1,26 +1,7 @@
 import type { IssueCommentCreatedEvent } from "@octokit/webhooks-types";
 import { isBot } from "./actor";
 import { containsMention, requestText } from "./mention";
-
-/** A request someone made of the App, with everything needed to act on it. */
-export interface TriggerRequest {
-  /** Identifies the triggering object; equal keys mean the same request. */
-  triggerKey: string;
-  repository: string;
-  owner: string;
-  repo: string;
-  number: number;
-  isPullRequest: boolean;
-  installationId: number;
-  requester: string;
-  commentId: number;
-  commentUrl: string;
-  request: string;
-  title: string;
-  body: string | null;
-}
-
-export type Decision = { run: true; request: TriggerRequest } | { run: false; reason: string };
+import type { Decision } from "./request";
 
 const OWN_MARKER = "<!-- openhands-github-app";
 

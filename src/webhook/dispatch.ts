@@ -1,5 +1,5 @@
 import type { IssueCommentCreatedEvent } from "@octokit/webhooks-types";
-import type { Decision } from "../trigger/issue-comment";
+import type { Decision } from "../trigger/request";
 import { checkIssueComment } from "../trigger/issue-comment";
 
 /**

@@ -1,0 +1,192 @@
+import { RequestError } from "@octokit/request-error";
+import { addEyesToComment, createComment, pullRequestHead } from "../github/thread";
+import { log, redact } from "../log";
+import { OpenHandsError } from "../openhands/errors";
+import {
+  failedComment,
+  forkNotSupportedReply,
+  notAllowedReply,
+  queuedComment,
+  rateLimitedReply,
+  workingComment,
+} from "../report/messages";
+import { publishTrackingComment } from "../report/publish";
+import type { TaskEntry } from "../tasks/store";
+import { type Task, transition } from "../tasks/task";
+import { threadKey } from "../trigger/request";
+import { hasWriteAccess } from "../trigger/permission";
+import { checkLimits } from "./limits";
+import type { Services } from "./services";
+import { adoptExistingConversation, startConversation } from "./start-conversation";
+
+/** Outbound requests one advance may need at most: token, permission, 👀, PR, comments, search, start. */
+export const ADVANCE_COST = 10;
+const BASE_BACKOFF_MS = 60_000;
+const MAX_BACKOFF_MS = 30 * 60_000;
+const SLOT_RECHECK_MS = 2 * 60_000;
+
+/**
+ * Moves a queued task as far as it can go: check who asked and the limits,
+ * acknowledge, make sure the tracking comment exists, start the conversation.
+ * The webhook calls it right after recording the task, and the cron calls it
+ * again for every queued task that is due, so any step that failed is retried.
+ */
+export async function advanceQueued(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<Task> {
+  let current = task;
+  try {
+    if (!current.verified) {
+      current = await verify(services, current, entries);
+      if (current.status !== "queued") return current;
+    }
+    const verdict = checkLimits(entries, selfOf(current), services.now().getTime(), services.config);
+    if (verdict.kind === "wait_for_slot") {
+      const reason = `waiting for a free slot: ${verdict.running} conversations are running (limit ${services.config.maxRunning})`;
+      return await waitInQueue(services, current, task, reason, new Date(services.now().getTime() + SLOT_RECHECK_MS), false);
+    }
+    if (current.trackingCommentId === undefined) {
+      const link = services.openhands.conversationLink(current.id);
+      const trackingCommentId = await publishTrackingComment(github(services, current), current, workingComment({ task: current, link }));
+      current = { ...current, trackingCommentId };
+    }
+    try {
+      return await startConversation(services, current);
+    } catch (error) {
+      if (error instanceof OpenHandsError && !error.retryable) {
+        const adopted = await adoptExistingConversation(services, current);
+        if (adopted) return adopted;
+      }
+      throw error;
+    }
+  } catch (error) {
+    return handleFailure(services, current, task, error);
+  }
+}
+
+async function verify(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<Task> {
+  const { request } = task;
+  const client = github(services, task);
+  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  if (!(await hasWriteAccess(client, request.owner, request.repo, request.requester))) {
+    log("info", "request.not_allowed", { task: task.id, sender: request.requester });
+    await createComment(client, thread, notAllowedReply(request.requester));
+    return reject(services, task, "not_allowed");
+  }
+  const verdict = checkLimits(entries, selfOf(task), services.now().getTime(), services.config);
+  if (verdict.kind === "rate_limited") {
+    log("warn", "request.rate_limited", { task: task.id, scope: verdict.scope, told: verdict.alreadyTold });
+    if (!verdict.alreadyTold) {
+      await createComment(client, thread, rateLimitedReply(request.requester, verdict.scope, verdict.limit, verdict.retryAt));
+    }
+    return reject(services, task, "rate_limited");
+  }
+  await addEyesToComment(client, thread, request.commentId).catch((error: unknown) =>
+    // The reaction is a courtesy; the tracking comment is the real answer.
+    log("warn", "github.reaction_failed", { task: task.id, status: (error as { status?: number }).status }),
+  );
+  let branch: string | undefined;
+  if (request.isPullRequest) {
+    const head = await pullRequestHead(client, thread);
+    if (head.repository !== request.repository) {
+      log("info", "request.fork", { task: task.id });
+      await createComment(client, thread, forkNotSupportedReply(request.requester));
+      return reject(services, task, "fork");
+    }
+    branch = head.ref;
+  }
+  return { ...task, verified: true, ...(branch ? { branch } : {}) };
+}
+
+async function reject(services: Services, task: Task, rejection: NonNullable<Task["rejection"]>): Promise<Task> {
+  const next = transition(task, "rejected", { rejection, verified: false }, services.now());
+  await services.store.save(next, task);
+  return next;
+}
+
+/**
+ * Upstream trouble: GitHub or OpenHands said "later" (429, 5xx, timeout,
+ * garbage). The task waits with backoff, unless attempts ran out or the thread
+ * is gone, and the user hears about it either way.
+ */
+async function handleFailure(services: Services, current: Task, original: Task, error: unknown): Promise<Task> {
+  const status = (error as { status?: number }).status;
+  const isGitHub = error instanceof RequestError;
+  if (!isGitHub && !(error instanceof OpenHandsError)) throw error;
+
+  if (isGitHub && (status === 404 || status === 410)) {
+    // The issue, the comment or the repository is gone: there is nobody left to answer.
+    log("info", "task.dropped", { task: current.id, status });
+    const next = transition(current, "failed", { outcome: { summary: "thread is gone", finishedAt: services.now().toISOString() } }, services.now());
+    await services.store.save(next, original);
+    return next;
+  }
+  const reason = describe(services, error);
+  const attempts = current.attempts + 1;
+  const retryable = isGitHub || (error as OpenHandsError).retryable;
+  if (retryable && attempts < services.config.startMaxAttempts) {
+    const now = services.now().getTime();
+    const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
+    const retryAt = new Date(Math.max(now + backoff, (error as OpenHandsError).retryAt ?? 0));
+    log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason });
+    return waitInQueue(services, { ...current, attempts }, original, reason, retryAt, true);
+  }
+  log("error", "task.start_failed", { task: current.id, attempts, reason });
+  const message = retryable ? `it could not be started after ${attempts} attempts (${reason})` : `OpenHands refused to start it (${reason})`;
+  const now = services.now();
+  const next = transition(
+    current,
+    "failed",
+    { attempts, lastError: reason, outcome: { summary: message, finishedAt: now.toISOString() } },
+    now,
+  );
+  const link = services.openhands.conversationLink(current.id);
+  const body = failedComment({ task: next, link, reason: message, durationMs: now.getTime() - Date.parse(current.createdAt) });
+  next.trackingCommentId = await publishTrackingComment(github(services, next), next, body);
+  await services.store.save(next, original);
+  return next;
+}
+
+/** Keeps the task queued until `retryAt`; the tracking comment says why, once per reason. */
+async function waitInQueue(
+  services: Services,
+  current: Task,
+  original: Task,
+  reason: string,
+  retryAt: Date,
+  isError: boolean,
+): Promise<Task> {
+  const next = transition(current, "queued", { nextAttemptAt: retryAt.toISOString(), lastError: reason }, services.now());
+  if (reason !== original.lastError || next.trackingCommentId === undefined) {
+    const link = services.openhands.conversationLink(next.id);
+    try {
+      next.trackingCommentId = await publishTrackingComment(
+        github(services, next),
+        next,
+        queuedComment({ task: next, link, reason, retryAt: isError ? retryAt : undefined }),
+      );
+    } catch (error) {
+      // GitHub may be what is failing; the next attempt tries again.
+      log("warn", "github.queued_notice_failed", { task: next.id, status: (error as { status?: number }).status });
+    }
+  }
+  // A slot wait changes only the next check time: not worth a KV write on every tick.
+  if (!isError && reason === original.lastError && next.trackingCommentId === original.trackingCommentId) return original;
+  await services.store.save(next, original);
+  return next;
+}
+
+function describe(services: Services, error: unknown): string {
+  const secrets = [services.config.openHandsApiKey, services.config.webhookSecret, services.config.privateKey];
+  if (error instanceof OpenHandsError) return redact(error.message, secrets);
+  const status = (error as { status?: number }).status;
+  // GitHub's own message can quote the request; the status says enough.
+  return `GitHub answered ${status ?? "with a network error"}`;
+}
+
+function github(services: Services, task: Task) {
+  return services.github(task.request.installationId);
+}
+
+function selfOf(task: Task) {
+  return { id: task.id, thread: threadKey(task.request), installationId: task.request.installationId };
+}
+
