@@ -64,7 +64,8 @@ export function installationClient(
       // Cache keys include the installation id, so one cache serves every App setting.
       cache: installationTokenCache,
     },
-    retry: { retries: 2 },
+    // One quick retry smooths a blip; anything longer is the cron's job, with backoff.
+    retry: { retries: 1 },
     throttle: {
       onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
         log("warn", "github.rate_limited", { method: options.method, url: options.url, retryAfter });

@@ -1,4 +1,5 @@
 import type { GitHub } from "./client";
+import { GitHubGarbageError, isObject } from "./errors";
 
 /** An issue or pull request conversation: where the App answers. */
 export interface Thread {
@@ -28,16 +29,19 @@ export async function createComment(github: GitHub, thread: Thread, body: string
     issue_number: thread.number,
     body,
   });
-  return Number(data.id);
+  if (!isObject(data) || typeof data.id !== "number") throw new GitHubGarbageError("create comment");
+  return data.id;
 }
 
 export async function updateComment(github: GitHub, thread: Thread, commentId: number, body: string): Promise<void> {
-  await github.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+  // The edit is what the user waits for: an answer we cannot read may not have applied it.
+  const { data } = await github.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
     owner: thread.owner,
     repo: thread.repo,
     comment_id: commentId,
     body,
   });
+  if (!isObject(data) || data.id !== commentId) throw new GitHubGarbageError("edit comment");
 }
 
 /**
@@ -51,7 +55,8 @@ export async function findCommentWithMarker(github: GitHub, thread: Thread, mark
     issue_number: thread.number,
     per_page: 100,
   });
-  const found = comments.find((comment) => comment.body?.includes(marker));
+  if (!Array.isArray(comments)) throw new GitHubGarbageError("list comments");
+  const found = comments.find((comment) => isObject(comment) && typeof comment.body === "string" && comment.body.includes(marker));
   return found ? Number(found.id) : undefined;
 }
 
@@ -67,5 +72,6 @@ export async function pullRequestHead(github: GitHub, thread: Thread): Promise<P
     repo: thread.repo,
     pull_number: thread.number,
   });
+  if (!isObject(data) || !isObject(data.head) || typeof data.head.ref !== "string") throw new GitHubGarbageError("get pull request");
   return { ref: data.head.ref, repository: data.head.repo?.full_name };
 }

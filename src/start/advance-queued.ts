@@ -1,4 +1,5 @@
 import { RequestError } from "@octokit/request-error";
+import { GitHubGarbageError } from "../github/errors";
 import { addEyesToComment, createComment, pullRequestHead } from "../github/thread";
 import { log, redact } from "../log";
 import { OpenHandsError } from "../openhands/errors";
@@ -109,7 +110,7 @@ async function reject(services: Services, task: Task, rejection: NonNullable<Tas
  */
 async function handleFailure(services: Services, current: Task, original: Task, error: unknown): Promise<Task> {
   const status = (error as { status?: number }).status;
-  const isGitHub = error instanceof RequestError;
+  const isGitHub = error instanceof RequestError || error instanceof GitHubGarbageError;
   if (!isGitHub && !(error instanceof OpenHandsError)) throw error;
 
   if (isGitHub && (status === 404 || status === 410)) {

@@ -1,4 +1,5 @@
 import type { GitHub } from "../github/client";
+import { GitHubGarbageError, isObject } from "../github/errors";
 
 export const WRITE_ROLES = ["admin", "maintain", "write"] as const;
 
@@ -13,6 +14,7 @@ export async function hasWriteAccess(github: GitHub, owner: string, repo: string
       repo,
       username,
     });
+    if (!isObject(data) || typeof data.permission !== "string") throw new GitHubGarbageError("permission check");
     const role = (data as { role_name?: string }).role_name ?? data.permission;
     return (WRITE_ROLES as readonly string[]).includes(role) || data.permission === "admin" || data.permission === "write";
   } catch (error) {

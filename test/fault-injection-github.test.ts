@@ -1,0 +1,3 @@
+import { CALLS, faultSuite } from "./fault-suite";
+
+faultSuite(CALLS.filter((call) => call.upstream === "github"));
