@@ -48,7 +48,7 @@ describe("an @openhands comment, from webhook to result", () => {
     const startTaskId = Array.from(openhands.startTasks.keys())[0]!;
     let kv = await kvSnapshot(env);
     const taskEntry = kv.find((e) => e.name === `task:${conversationId}`)!;
-    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number), t: "codertocat/hello-world#1", i: 2311213 });
+    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number), t: "codertocat/hello-world#1", i: payload.installation.id });
     expect(JSON.parse(taskEntry.value!)).toMatchObject({
       id: conversationId,
       request: {
@@ -56,7 +56,7 @@ describe("an @openhands comment, from webhook to result", () => {
         repository: "Codertocat/Hello-World",
         number: 1,
         isPullRequest: false,
-        installationId: 2311213,
+        installationId: payload.installation.id,
         requester: "Codertocat",
         commentId: payload.comment.id,
         request: "the date parser fails on leap years, please fix it and add a test",
@@ -96,7 +96,7 @@ describe("an @openhands comment, from webhook to result", () => {
     // the whole cost of one task, from the comment to the result
     const calls = (fake: typeof github | typeof openhands) => fake.requests.map((r) => `${r.method} ${r.path}`);
     expect(calls(github)).toEqual([
-      "POST /app/installations/2311213/access_tokens",
+      `POST /app/installations/${payload.installation.id}/access_tokens`,
       "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission",
       "POST /repos/Codertocat/Hello-World/issues/comments/492700400/reactions",
       // no tracking comment from an earlier attempt: post one

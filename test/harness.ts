@@ -55,10 +55,15 @@ export function examplePayloads(event: string): Record<string, any>[] {
  * The `issue_comment.created` example, as if a maintainer wrote `body`. The
  * installation is added because GitHub sends it to Apps (the example came from a repo hook).
  */
-export function issueCommentPayload(body: string, options: { pullRequest?: boolean; sender?: Record<string, unknown> } = {}) {
+export function issueCommentPayload(
+  body: string,
+  options: { pullRequest?: boolean; sender?: Record<string, unknown>; installationId?: number } = {},
+) {
   const payload = examplePayloads("issue_comment").find((p) => p.action === "created" && p.installation)!;
   payload.comment.body = body;
-  payload.installation = { id: 2311213, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMjMxMTIxMw==" };
+  // A fresh installation per test by default: Octokit spaces writes per installation,
+  // and a test need not wait for the previous test's writes.
+  payload.installation = { id: options.installationId ?? nextInstallationId++, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMjMxMTIxMw==" };
   if (options.sender) {
     payload.sender = { ...payload.sender, ...options.sender };
     payload.comment.user = { ...payload.comment.user, ...options.sender };
@@ -76,6 +81,7 @@ export function issueCommentPayload(body: string, options: { pullRequest?: boole
 }
 
 let deliveries = 0;
+let nextInstallationId = 2311213;
 
 /** A webhook request signed as GitHub signs it (HMAC-SHA256 of the raw body). */
 export async function signedWebhook(

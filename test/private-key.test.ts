@@ -6,7 +6,7 @@ async function tokenExchangeWith(privateKey: string) {
   const fakes = startFakes({ GITHUB_APP_PRIVATE_KEY: privateKey });
   fakes.github.permissions.set("codertocat", "write");
   await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix")), fakes.env);
-  return fakes.github.find("POST", /^\/app\/installations\/2311213\/access_tokens$/);
+  return fakes.github.find("POST", /^\/app\/installations\/\d+\/access_tokens$/);
 }
 
 describe("the App's private key", () => {

@@ -67,6 +67,8 @@ export function installationClient(
     // One quick retry smooths a blip; anything longer is the cron's job, with backoff.
     retry: { retries: 1 },
     throttle: {
+      // GitHub's secondary limits apply per token: one installation's writes need not wait for another's.
+      id: `installation-${installationId}`,
       onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
         log("warn", "github.rate_limited", { method: options.method, url: options.url, retryAfter });
         return retryCount < 1 && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS;
