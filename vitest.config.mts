@@ -25,6 +25,8 @@ export default defineConfig({
     setupFiles: ["./test/setup.ts"],
     // The Worker logs one JSON line per step; show them only for failing tests.
     silent: "passed-only",
+    // `npm run bench` shows the figures the tests print, without the Worker's own log lines.
+    onConsoleLog: (log) => (process.env.FIGURES_ONLY ? log.includes("[figures]") : undefined),
     // Octokit spaces GitHub writes a second apart, as GitHub asks of content-creating calls.
     testTimeout: 30_000,
   },

@@ -12,11 +12,14 @@ import { type FinalStatus, type Task, isPending, transition } from "../tasks/tas
 import { type RunDecision, decideRun, decideStart } from "./decide";
 
 /**
- * Outbound requests a step may need at most. A report: token, final answer
- * (agent-server, then up to three pages of events), error event, the edit.
+ * Outbound requests a step may need at most, besides the installation token
+ * (counted once per installation per tick). A report: the final answer
+ * (agent-server, then up to three pages of events), the error event, the edit.
  */
-const REPORT_COST = 7;
-const COMMENT_COST = 3;
+const REPORT_COST = 6;
+const COMMENT_COST = 2;
+/** Kept free for Octokit's one quick retry of a failed GitHub call. */
+const RETRY_RESERVE = 4;
 
 export interface PollReport {
   listed: boolean;
@@ -61,11 +64,15 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
     const work = await planWork(services, tasks, entries, report);
     // Oldest first: when one tick cannot serve everyone, the longest-waiting go first.
     work.sort((a, b) => Date.parse(a.task.createdAt) - Date.parse(b.task.createdAt));
+    const authenticated = new Set<number>();
     for (const item of work) {
-      if (!budget.canAfford(item.cost)) {
+      const installation = item.task.request.installationId;
+      const tokenCost = authenticated.has(installation) ? 0 : 1;
+      if (!budget.canAfford(item.cost + tokenCost + RETRY_RESERVE)) {
         report.deferred++;
         continue;
       }
+      authenticated.add(installation);
       await runWork(item, report);
     }
   } catch (error) {

@@ -20,8 +20,8 @@ import { checkLimits } from "./limits";
 import type { Services } from "./services";
 import { adoptExistingConversation, startConversation } from "./start-conversation";
 
-/** Outbound requests one advance may need at most: token, permission, 👀, PR, comments, search, start. */
-export const ADVANCE_COST = 10;
+/** Outbound requests one advance may need at most, the token aside: permission, 👀, PR, comment lookup and post, search, start, queued notice. */
+export const ADVANCE_COST = 8;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
