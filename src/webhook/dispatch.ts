@@ -21,12 +21,20 @@ function looksLikeIssueComment(payload: object): payload is IssueCommentCreatedE
   const p = payload as Partial<IssueCommentCreatedEvent>;
   return (
     typeof p.comment?.body === "string" &&
-    typeof p.comment.id === "number" &&
+    isId(p.comment.id) &&
+    typeof p.comment.html_url === "string" &&
     typeof p.comment.user?.login === "string" &&
-    typeof p.issue?.number === "number" &&
+    isId(p.issue?.number) &&
     typeof p.issue.title === "string" &&
+    (p.issue.body === null || p.issue.body === undefined || typeof p.issue.body === "string") &&
     typeof p.repository?.full_name === "string" &&
+    typeof p.repository.name === "string" &&
     typeof p.repository.owner?.login === "string" &&
-    typeof p.sender?.login === "string"
+    typeof p.sender?.login === "string" &&
+    (p.installation === undefined || p.installation === null || isId(p.installation.id))
   );
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { ConfigError, type Env, loadConfig } from "../config";
-import { log } from "../log";
+import { log, redact } from "../log";
 import { acceptRequest } from "../start/accept-request";
 import { createServices } from "../start/services";
 import { decide } from "./dispatch";
@@ -58,6 +58,8 @@ webhookRoute.post("/", async (c) => {
           githubEvent: event,
           error: error instanceof Error ? error.name : "unknown",
           status: (error as { status?: number }).status,
+          // Our own errors say what broke; upstream text never reaches here unredacted.
+          message: error instanceof Error ? redact(error.message).slice(0, 300) : undefined,
         }),
       ),
   );

@@ -1,0 +1,119 @@
+import examples from "@octokit/webhooks-examples";
+import { describe, expect, it } from "vitest";
+import { callWorker, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./harness";
+
+type Example = { name: string; examples: Record<string, unknown>[] };
+
+/** Captures the Worker's error-level log lines, where an escaped exception would show. */
+async function capturingErrors<T>(run: () => Promise<T>): Promise<{ result: T; errors: string[] }> {
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => errors.push(args.map(String).join(" "));
+  try {
+    return { result: await run(), errors };
+  } finally {
+    console.error = original;
+  }
+}
+
+describe("every GitHub example payload, signed", () => {
+  const all = (examples as unknown as Example[]).flatMap((entry) => entry.examples.map((payload) => ({ event: entry.name, payload })));
+
+  it(`answers all ${all.length} without a 5xx and without side effects`, async () => {
+    const fakes = startFakes();
+    const statuses = new Map<number, number>();
+    const { errors } = await capturingErrors(async () => {
+      for (const { event, payload } of all) {
+        const response = await callWorker(await signedWebhook(event, payload), fakes.env);
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        expect(response.status, `${event}.${String(payload.action)}`).toBeLessThan(500);
+      }
+    });
+    expect([...statuses.keys()]).toEqual([200]);
+    expect(errors).toEqual([]);
+    expect(fakes.github.requests).toEqual([]);
+    expect(fakes.openhands.requests).toEqual([]);
+    expect(await kvSnapshot(fakes.env)).toEqual([]);
+  });
+});
+
+/** A small deterministic PRNG, so a failing case can be replayed. */
+function mulberry32(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function paths(value: unknown, prefix: string[] = []): string[][] {
+  if (value === null || typeof value !== "object") return [prefix];
+  const children = Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => paths(v, [...prefix, k]));
+  return prefix.length ? [prefix, ...children] : children;
+}
+
+const WEIRD_VALUES: unknown[] = [
+  null,
+  0,
+  -1,
+  1e308,
+  "",
+  "x".repeat(1_000_000),
+  "@openhands ".repeat(10_000),
+  [],
+  [1, 2, 3],
+  {},
+  true,
+  "\u0000\u202e\ufeff",
+  { toString: "no" },
+  "__proto__",
+];
+
+function mutate(payload: Record<string, any>, random: () => number): string {
+  const all = paths(payload);
+  const path = all[Math.floor(random() * all.length)]!;
+  let parent: any = payload;
+  for (const key of path.slice(0, -1)) parent = parent[key];
+  const key = path.at(-1)!;
+  if (random() < 0.3) {
+    delete parent[key];
+    return `delete ${path.join(".")}`;
+  }
+  const value = WEIRD_VALUES[Math.floor(random() * WEIRD_VALUES.length)];
+  parent[key] = value;
+  return `${path.join(".")} = ${JSON.stringify(value)?.slice(0, 40)}`;
+}
+
+describe("mutated triggering payloads", () => {
+  const CASES = 300;
+  it(`${CASES} random mutations get a clear 4xx or a safe answer, never an exception`, { timeout: 600_000 }, async () => {
+    const fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "read"); // stop after the permission check: the point is parsing
+    const random = mulberry32(20261125);
+    const outcomes = new Map<number, number>();
+    const { errors } = await capturingErrors(async () => {
+      for (let i = 0; i < CASES; i++) {
+        const payload = issueCommentPayload("@openhands please fix");
+        payload.comment.id = 7_000_000 + i;
+        const mutations = [mutate(payload, random), ...(random() < 0.5 ? [mutate(payload, random)] : [])];
+        const response = await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+        outcomes.set(response.status, (outcomes.get(response.status) ?? 0) + 1);
+        expect([200, 202, 400], mutations.join("; ")).toContain(response.status);
+      }
+    });
+    // An exception escaping a handler shows as an error-level log line.
+    expect(errors.filter((line) => /webhook\.failed|http\.unhandled/.test(line) && !/"status":\d/.test(line))).toEqual([]);
+    console.log(`[figures] fuzz: ${CASES} mutated payloads → ${JSON.stringify(Object.fromEntries(outcomes))}`);
+  });
+
+  it("a body that is valid JSON but not an object is ignored", async () => {
+    const fakes = startFakes();
+    for (const raw of ["null", "[]", "42", '"@openhands"', "true"]) {
+      const response = await callWorker(await signedWebhook("issue_comment", undefined, { rawBody: raw }), fakes.env);
+      expect(response.status).toBe(200);
+    }
+    expect(fakes.github.requests).toEqual([]);
+  });
+});
