@@ -170,7 +170,7 @@ async function followConversation(
   const { openhands } = services;
   switch (decision.kind) {
     case "finished":
-      return endTask(services, task, "succeeded", { summary: await readFinalResponse(openhands, conversation) });
+      return endTask(services, task, "succeeded", { summary: await readFinalResponse(openhands, conversation), conversation });
     case "agent_failed":
       return endAgentFailure(services, task, conversation, decision.reason);
     case "fail":
@@ -185,7 +185,7 @@ async function followConversation(
       // The sandbox no longer reports a status: the persisted events still tell how the run ended.
       const last = await readLastExecutionStatus(openhands, conversation.id);
       if (last === "finished") {
-        return endTask(services, task, "succeeded", { summary: await readFinalResponse(openhands, conversation) });
+        return endTask(services, task, "succeeded", { summary: await readFinalResponse(openhands, conversation), conversation });
       }
       if (last === "error" || last === "stuck") {
         return endAgentFailure(services, task, conversation, last === "error" ? AGENT_ERROR : AGENT_STUCK);
@@ -215,6 +215,7 @@ async function endAgentFailure(services: Services, task: Task, conversation: App
   return endTask(services, task, "failed", {
     reason: detail ? `${reason} (${detail})` : reason,
     summary: await readFinalResponse(services.openhands, conversation),
+    conversation,
   });
 }
 
@@ -223,7 +224,7 @@ type View = { task: Task; link: string };
 async function update(services: Services, task: Task, status: "running" | "needs_input", render: (view: View) => string): Promise<Task> {
   const next = transition(task, status, {}, services.now());
   const link = services.openhands.conversationLink(task.id);
-  next.trackingCommentId = await publishTrackingComment(services.github(task.request.installationId), next, render({ task: next, link }));
+  next.trackingCommentId = await publishTrackingComment(services, next, render({ task: next, link }));
   await services.store.save(next, task);
   log("info", "task.status", { task: task.id, status });
   return next;
@@ -237,7 +238,7 @@ export async function endTask(
   services: Services,
   task: Task,
   status: Exclude<FinalStatus, "rejected">,
-  details: { summary?: string; reason?: string; phase?: "start" | "run" },
+  details: { summary?: string; reason?: string; phase?: "start" | "run"; conversation?: AppConversation },
 ): Promise<Task> {
   const now = services.now();
   const link = services.openhands.conversationLink(task.id);
@@ -249,8 +250,10 @@ export async function endTask(
       : status === "timed_out"
         ? timedOutComment({ ...view, phase: details.phase ?? "run" })
         : failedComment({ ...view, reason: details.reason ?? "unknown error", summary: details.summary });
-  const trackingCommentId = await publishTrackingComment(services.github(task.request.installationId), task, body);
-  const outcome = { summary: status === "succeeded" ? (details.summary ?? "") : (details.reason ?? status), finishedAt: now.toISOString() };
+  // The sandbox's session key is as secret as ours: the agent could have echoed it.
+  const trackingCommentId = await publishTrackingComment(services, task, body, [details.conversation?.session_api_key]);
+  const summary = status === "succeeded" ? (details.summary ?? "") : (details.reason ?? status);
+  const outcome = { summary: services.redact(summary, [details.conversation?.session_api_key]), finishedAt: now.toISOString() };
   const next = transition(task, status, { trackingCommentId, outcome }, now);
   await services.store.save(next, task);
   log("info", "task.ended", { task: task.id, status, durationMs });
@@ -260,7 +263,7 @@ export async function endTask(
 async function postMissingTrackingComment(services: Services, task: Task): Promise<Task> {
   const link = services.openhands.conversationLink(task.id);
   const body = workingComment({ task, link });
-  const trackingCommentId = await publishTrackingComment(services.github(task.request.installationId), task, body);
+  const trackingCommentId = await publishTrackingComment(services, task, body);
   const next = { ...task, trackingCommentId };
   await services.store.save(next, task);
   return next;

@@ -46,7 +46,7 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
     }
     if (current.trackingCommentId === undefined) {
       const link = services.openhands.conversationLink(current.id);
-      const trackingCommentId = await publishTrackingComment(github(services, current), current, workingComment({ task: current, link }));
+      const trackingCommentId = await publishTrackingComment(services, current, workingComment({ task: current, link }));
       current = { ...current, trackingCommentId };
     }
     try {
@@ -141,7 +141,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   );
   const link = services.openhands.conversationLink(current.id);
   const body = failedComment({ task: next, link, reason: message, durationMs: now.getTime() - Date.parse(current.createdAt) });
-  next.trackingCommentId = await publishTrackingComment(github(services, next), next, body);
+  next.trackingCommentId = await publishTrackingComment(services, next, body);
   await services.store.save(next, original);
   return next;
 }
@@ -160,7 +160,7 @@ async function waitInQueue(
     const link = services.openhands.conversationLink(next.id);
     try {
       next.trackingCommentId = await publishTrackingComment(
-        github(services, next),
+        services,
         next,
         queuedComment({ task: next, link, reason, retryAt: isError ? retryAt : undefined }),
       );

@@ -2,6 +2,7 @@ import { SubrequestBudget } from "../budget";
 import type { Config } from "../config";
 import { type GitHub, installationClient } from "../github/client";
 import { OpenHandsClient } from "../openhands/client";
+import { redact } from "../log";
 import { TaskStore } from "../tasks/store";
 
 /** The outside world as the start and poll steps see it; built once per invocation. */
@@ -12,6 +13,8 @@ export interface Services {
   github: (installationId: number) => GitHub;
   budget: SubrequestBudget;
   now: () => Date;
+  /** Scrubs the configured secrets (and `extra` ones) and anything shaped like a credential. */
+  redact: (text: string, extra?: readonly (string | null | undefined)[]) => string;
 }
 
 export function createServices(config: Config, kv: KVNamespace, now: () => Date = () => new Date()): Services {
@@ -33,5 +36,7 @@ export function createServices(config: Config, kv: KVNamespace, now: () => Date 
     },
     budget,
     now,
+    redact: (text, extra = []) =>
+      redact(text, [config.openHandsApiKey, config.webhookSecret, config.privateKey, ...extra.filter((s): s is string => Boolean(s))]),
   };
 }
