@@ -47,14 +47,16 @@ export class OpenHandsClient {
     return task;
   }
 
-  /** Recovers the start task of a conversation we asked for, if the service has one. */
-  async findStartTask(conversationId: string): Promise<StartTask | null> {
+  /**
+   * The start tasks made for a conversation id we chose, newest first: how a
+   * start whose answer was lost, or a duplicate start, is traced back.
+   */
+  async findStartTasks(conversationId: string): Promise<StartTask[]> {
     const page = await this.call("GET", "/api/v1/app-conversations/start-tasks/search", {
-      query: [["conversation_id__eq", conversationId], ["limit", "1"]],
+      query: [["conversation_id__eq", conversationId], ["limit", "100"]],
     });
     if (!isPage(page)) throw garbage("start task search");
-    const first = page.items[0];
-    return isStartTask(first) ? first : null;
+    return page.items.filter(isStartTask);
   }
 
   async startTasks(ids: readonly string[]): Promise<(StartTask | null)[]> {

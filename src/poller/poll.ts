@@ -122,7 +122,7 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
     } else if (decision.kind === "fail") {
       work.push({
         task,
-        cost: REPORT_COST + 1,
+        cost: REPORT_COST + 2,
         // An ERROR may only mean the conversation already exists (a duplicate start): follow that one.
         run: async () => (await adoptExistingConversation(services, task)) ?? endTask(services, task, "failed", { reason: decision.reason }),
       });

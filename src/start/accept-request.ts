@@ -1,6 +1,6 @@
 import { log } from "../log";
 import { conversationIdFor } from "../tasks/ids";
-import { newTask } from "../tasks/task";
+import { type Task, newTask } from "../tasks/task";
 import type { TriggerRequest } from "../trigger/request";
 import { advanceQueued } from "./advance-queued";
 import type { Services } from "./services";
@@ -8,26 +8,36 @@ import type { Services } from "./services";
 /** The cron leaves a fresh task to the webhook that is working on it for this long. */
 const WEBHOOK_OWNS_TASK_MS = 2 * 60_000;
 
-export type AcceptOutcome = "duplicate" | "rejected" | "started" | "queued" | "failed";
+export type AcceptOutcome = "rejected" | "started" | "queued" | "failed";
 
 /**
- * Records the request as a task before anything else, then advances it. From
- * the moment it is recorded, a crash, an outage or a lost answer costs at most
- * a delay: the cron picks up any queued task and replays the remaining steps.
+ * Records the request as a queued task, or finds it already recorded (GitHub
+ * delivers at least once). This runs before the webhook answers: if KV cannot
+ * take the write, GitHub gets a 5xx and the delivery can be redelivered, so a
+ * request is never acknowledged without being recorded.
  */
-export async function acceptRequest(services: Services, request: TriggerRequest): Promise<AcceptOutcome> {
+export async function recordRequest(services: Services, request: TriggerRequest): Promise<{ task: Task; duplicate: boolean }> {
   const { store } = services;
   const id = await conversationIdFor(request.triggerKey);
-  if (await store.get(id)) {
-    log("info", "request.duplicate", { task: id, trigger: request.triggerKey });
-    return "duplicate";
+  const existing = await store.get(id);
+  if (existing) {
+    log("info", "request.duplicate", { task: id, trigger: request.triggerKey, status: existing.status });
+    return { task: existing, duplicate: true };
   }
   const now = services.now();
   const task = newTask(id, request, now, new Date(now.getTime() + WEBHOOK_OWNS_TASK_MS));
   await store.save(task);
   log("info", "task.created", { task: id, trigger: request.triggerKey, repository: request.repository, number: request.number });
+  return { task, duplicate: false };
+}
 
-  const next = await advanceQueued(services, task, await store.entries());
+/**
+ * Takes a freshly recorded task as far as it goes right away. From here on, a
+ * crash, an outage or a lost answer costs at most a delay: the cron replays the
+ * remaining steps of any queued task.
+ */
+export async function acceptRequest(services: Services, task: Task): Promise<AcceptOutcome> {
+  const next = await advanceQueued(services, task, await services.store.entries());
   switch (next.status) {
     case "rejected":
       return "rejected";

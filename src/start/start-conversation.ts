@@ -1,6 +1,6 @@
 import { log } from "../log";
 import { normalizeId } from "../openhands/client";
-import type { StartConversationRequest } from "../openhands/types";
+import type { StartConversationRequest, StartTask } from "../openhands/types";
 import { issueCommentPrompt } from "../prompt/issue-comment";
 import { dashed } from "../tasks/ids";
 import { type Task, transition } from "../tasks/task";
@@ -30,7 +30,7 @@ export function startRequestFor(task: Task): StartConversationRequest {
 export async function startConversation(services: Services, task: Task): Promise<Task> {
   const { openhands, store } = services;
   const now = services.now();
-  const existing = task.attempts > 0 ? await openhands.findStartTask(task.id) : null;
+  const existing = task.attempts > 0 ? liveStartTask(await openhands.findStartTasks(task.id)) : null;
   const started = existing ?? (await openhands.startConversation(startRequestFor(task)));
   const next = transition(
     task,
@@ -49,22 +49,31 @@ export async function startConversation(services: Services, task: Task): Promise
   return next;
 }
 
+/** The start task worth following among several for one conversation: one that has not failed. */
+function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
+  return startTasks.find((t) => t.status === "READY") ?? startTasks.find((t) => t.status !== "ERROR") ?? null;
+}
+
 /**
  * A start refused because the conversation already exists (a duplicate delivery
- * that raced past the KV check) is not a failure: follow the conversation that exists.
+ * that raced past the KV check) is not a failure: follow the conversation that
+ * exists, or the other start that is making it.
  */
 export async function adoptExistingConversation(services: Services, task: Task): Promise<Task | null> {
-  const [conversation] = await services.openhands.conversations([task.id]).catch(() => [null]);
-  if (!conversation) return null;
+  const { openhands, store } = services;
   const now = services.now();
-  const next = transition(
-    task,
-    task.status === "queued" ? "starting" : task.status,
-    { startedAt: task.startedAt ?? now.toISOString(), nextAttemptAt: undefined, lastError: undefined },
-    now,
-  );
-  const running = transition(next, "running", { readyAt: now.toISOString() }, now);
-  await services.store.save(running, task);
-  log("info", "task.adopted_existing_conversation", { task: task.id });
-  return running;
+  const [conversation] = await openhands.conversations([task.id]);
+  const base = task.status === "queued" ? transition(task, "starting", { startedAt: now.toISOString() }, now) : task;
+  const settled = { nextAttemptAt: undefined, lastError: undefined };
+  let next: Task | undefined;
+  if (conversation) {
+    next = transition(base, "running", { ...settled, readyAt: now.toISOString() }, now);
+  } else {
+    const other = liveStartTask((await openhands.findStartTasks(task.id)).filter((t) => normalizeId(t.id) !== task.startTaskId));
+    if (other) next = transition(base, "starting", { ...settled, startTaskId: normalizeId(other.id) }, now);
+  }
+  if (!next) return null;
+  await store.save(next, task);
+  log("info", "task.adopted_existing_start", { task: task.id, status: next.status });
+  return next;
 }

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { ConfigError, type Env, loadConfig } from "../config";
 import { log, redact } from "../log";
-import { acceptRequest } from "../start/accept-request";
+import { acceptRequest, recordRequest } from "../start/accept-request";
 import { createServices } from "../start/services";
 import { decide } from "./dispatch";
 import { hasValidSignature } from "./verify";
@@ -47,10 +47,22 @@ webhookRoute.post("/", async (c) => {
     return c.json({ ok: true, ignored: decision.reason }, 200);
   }
 
-  // GitHub wants an answer within 10 s; the permission check and the start run after it.
   const services = createServices(config, c.env.TASKS);
+  let recorded;
+  try {
+    recorded = await recordRequest(services, decision.request);
+  } catch (error) {
+    // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
+    log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
+    return c.json({ error: "could not record the request; please redeliver" }, 503);
+  }
+  if (recorded.duplicate) {
+    return c.json({ ok: true, duplicate: decision.request.triggerKey, status: recorded.task.status }, 200);
+  }
+
+  // GitHub wants an answer within 10 s; the permission check and the start run after it.
   c.executionCtx.waitUntil(
-    acceptRequest(services, decision.request)
+    acceptRequest(services, recorded.task)
       .then((outcome) => log("info", "webhook.handled", { delivery, githubEvent: event, outcome }))
       .catch((error: unknown) =>
         log("error", "webhook.failed", {

@@ -34,6 +34,8 @@ const DEFAULT_SCRIPT: ConversationScript = {
 interface StartTaskState {
   id: string;
   conversationId: string;
+  /** A second start for a conversation id already taken: it fails once it runs. */
+  duplicate?: boolean;
   request: Record<string, unknown>;
   step: number;
   createdAt: string;
@@ -108,8 +110,11 @@ export class FakeOpenHands extends FakeBase {
     }
     if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks/search") {
       const wanted = url.searchParams.get("conversation_id__eq");
+      // CREATED_AT_DESC is the service's default order.
       const items = [...this.startTasks.values()]
         .filter((t) => !wanted || t.conversationId === hex(wanted))
+        .reverse()
+        .slice(0, Number(url.searchParams.get("limit") ?? 100))
         .map((t) => this.startTaskView(t));
       return json({ items, next_page_id: null });
     }
@@ -157,9 +162,11 @@ export class FakeOpenHands extends FakeBase {
     const id = hex(crypto.randomUUID());
     const conversation = conversationId ? hex(conversationId as string) : hex(crypto.randomUUID());
     const now = new Date().toISOString().replace("Z", "000Z").replace(/(\.\d{6})\d*Z$/, "$1Z");
+    const duplicate = [...this.startTasks.values()].some((t) => t.conversationId === conversation);
     const task: StartTaskState = {
       id,
       conversationId: conversation,
+      duplicate,
       request: {
         ...req,
         initial_message: message ? { role: "user", ...message, content: (message.content as object[]).map((c) => ({ cache_prompt: false, ...c })), run: false } : null,
@@ -186,16 +193,22 @@ export class FakeOpenHands extends FakeBase {
     const script = this.scriptFor(task.conversationId);
     const steps = script.startSteps ?? DEFAULT_SCRIPT.startSteps!;
     const ended = task.step > steps.length - 1 && task.step > 0;
-    const status = task.step === 0 ? "WORKING" : ended ? script.start : steps[Math.min(task.step, steps.length - 1)]!;
+    const end = task.duplicate ? "ERROR" : script.start;
+    const status = task.step === 0 ? "WORKING" : ended || task.duplicate ? end : steps[Math.min(task.step, steps.length - 1)]!;
     const ready = status === "READY";
     const hasSandbox = status !== "WORKING";
     return {
       id: task.id,
       created_by_user_id: "5d0e6f7a-8b9c-4d1e-a2f3-b4c5d6e7f809",
       status,
-      detail: status === "ERROR" ? (script.startErrorDetail ?? "Failed to clone repository") : null,
+      detail:
+        status === "ERROR"
+          ? task.duplicate
+            ? `Conversation ${task.conversationId} already exists`
+            : (script.startErrorDetail ?? "Failed to clone repository")
+          : null,
       app_conversation_id: ready ? task.conversationId : null,
-      sandbox_id: hasSandbox ? task.conversationId : null,
+      sandbox_id: hasSandbox && !task.duplicate ? task.conversationId : null,
       agent_server_url: ready || status === "STARTING_CONVERSATION" ? this.agentServerUrl : null,
       request: task.request,
       dependency_repos_cloned: [],

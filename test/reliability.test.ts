@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { json } from "./fakes/recorder";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+
+type Fakes = ReturnType<typeof startFakes>;
+
+function setup(overrides: Partial<TestEnv> = {}): Fakes {
+  const fakes = startFakes(overrides);
+  fakes.github.permissions.set("codertocat", "write");
+  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+  return fakes;
+}
+
+async function deliver(fakes: Fakes, payload: Record<string, any>, env: TestEnv = fakes.env) {
+  return callWorker(await signedWebhook("issue_comment", payload), env);
+}
+
+async function tasks(env: TestEnv) {
+  return (await kvSnapshot(env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
+}
+
+describe("no duplicate conversation", () => {
+  it("a redelivery after the task ended starts nothing and posts nothing", async () => {
+    const fakes = setup();
+    const payload = issueCommentPayload("@openhands fix it");
+    await deliver(fakes, payload);
+    for (let i = 0; i < 3; i++) await runCron(fakes.env);
+    expect((await tasks(fakes.env))[0].status).toBe("succeeded");
+    const requests = fakes.github.requests.length + fakes.openhands.requests.length;
+
+    const again = await deliver(fakes, structuredClone(payload));
+    expect(await again.json()).toMatchObject({ ok: true, duplicate: expect.any(String), status: "succeeded" });
+    expect(fakes.github.requests.length + fakes.openhands.requests.length).toBe(requests);
+  });
+
+  it("a duplicate that races past KV (eventual consistency) adopts the running conversation", async () => {
+    const fakes = setup();
+    const payload = issueCommentPayload("@openhands fix it");
+    await deliver(fakes, payload);
+    // Another location has not seen the record yet: to it, the task does not exist.
+    const [first] = await kvSnapshot(fakes.env).then((all) => all.filter((e) => e.name.startsWith("task:")));
+    await fakes.env.TASKS.delete(first!.name);
+    await deliver(fakes, structuredClone(payload));
+
+    for (let i = 0; i < 4; i++) await runCron(fakes.env);
+    const [task] = await tasks(fakes.env);
+    expect(task.status).toBe("succeeded");
+    // the service refused the second start (same conversation id): one agent, one comment
+    expect(fakes.openhands.conversations.size).toBe(1);
+    const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain("OpenHands finished");
+  });
+});
+
+describe("no lost task", () => {
+  it("if KV cannot record the request, GitHub gets a 503 so the delivery can be redelivered", async () => {
+    const fakes = setup();
+    const failingKv = { ...fakes.env.TASKS, get: fakes.env.TASKS.get.bind(fakes.env.TASKS), put: async () => { throw new Error("KV PUT failed: 503"); } } as unknown as KVNamespace;
+    const response = await deliver(fakes, issueCommentPayload("@openhands fix it"), { ...fakes.env, TASKS: failingKv });
+    expect(response.status).toBe(503);
+    expect(fakes.openhands.requests).toEqual([]);
+    expect(fakes.github.requests).toEqual([]);
+  });
+
+  it("a crash between posting the result and recording it still ends with one result", async () => {
+    const fakes = setup();
+    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    await runCron(fakes.env); // READY, running
+    // The next save of a final status fails, as if the Worker died right after the edit.
+    let failed = false;
+    const kv = fakes.env.TASKS;
+    const flaky = {
+      get: kv.get.bind(kv),
+      list: kv.list.bind(kv),
+      delete: kv.delete.bind(kv),
+      put: async (key: string, value: string, options?: KVNamespacePutOptions) => {
+        if (!failed && (options?.metadata as { s?: string } | undefined)?.s === "succeeded") {
+          failed = true;
+          throw new Error("KV PUT failed");
+        }
+        return kv.put(key, value, options);
+      },
+    } as unknown as KVNamespace;
+    await runCron({ ...fakes.env, TASKS: flaky });
+    expect(failed).toBe(true);
+    expect((await tasks(fakes.env))[0].status).toBe("running");
+    await runCron(fakes.env);
+    expect((await tasks(fakes.env))[0].status).toBe("succeeded");
+    const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain("OpenHands finished");
+  });
+
+  it("a start that keeps failing ends, after START_MAX_ATTEMPTS, with a comment saying so", async () => {
+    const fakes = setup({ START_MAX_ATTEMPTS: "3" });
+    fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () => json({ detail: "Service Unavailable" }, 503), 10);
+    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    for (let tick = 1; tick <= 6; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 10 * 60_000));
+    const [task] = await tasks(fakes.env);
+    expect(task).toMatchObject({ status: "failed", attempts: 3 });
+    const [comment] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(comment!.body).toContain("could not be started after 3 attempts");
+    expect(comment!.body).toContain("Service Unavailable");
+    expect(fakes.openhands.startTasks.size).toBe(0);
+  });
+
+  it("a daily quota 429 waits until the quota resets", async () => {
+    const fakes = setup();
+    const resetAt = new Date(Date.now() + 5 * 3600_000).toISOString();
+    fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
+      json({ detail: { code: "daily_conversation_limit_reached", message: "Daily conversation limit of 50 reached.", limit: 50, used: 50, reset_at: resetAt } }, 429),
+    );
+    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    const [task] = await tasks(fakes.env);
+    expect(task.status).toBe("queued");
+    expect(task.nextAttemptAt).toBe(resetAt);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain("Daily conversation limit of 50 reached.");
+  });
+
+  it("a thread that was deleted drops its task cleanly", async () => {
+    const fakes = setup();
+    fakes.github.failNext("POST", /\/issues\/1\/comments$/, () => json({ message: "Not Found", status: "404" }, 404), 5);
+    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    const [task] = await tasks(fakes.env);
+    expect(task.status).toBe("failed");
+    expect(task.outcome.summary).toBe("thread is gone");
+    expect(fakes.openhands.requests).toEqual([]);
+    await runCron(fakes.env, new Date(Date.now() + 10 * 60_000));
+    expect(fakes.openhands.requests).toEqual([]);
+  });
+});
+
+describe("concurrency cap", () => {
+  it("beyond MAX_RUNNING_CONVERSATIONS, requests wait in the queue, say so, and start when a slot frees", async () => {
+    const fakes = setup({ MAX_RUNNING_CONVERSATIONS: "1" });
+    const first = issueCommentPayload("@openhands first");
+    const second = issueCommentPayload("@openhands second");
+    second.issue.number = 2;
+    second.comment.id += 1;
+    await deliver(fakes, first);
+    await deliver(fakes, second);
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
+    const waiting = fakes.github.commentsOn("Codertocat", "Hello-World", 2);
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]!.body).toContain("waiting for a free slot: 1 conversations are running (limit 1)");
+
+    for (let tick = 1; tick <= 8; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * 60_000));
+    const all = await tasks(fakes.env);
+    expect(all.map((t) => t.status)).toEqual(["succeeded", "succeeded"]);
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)).toHaveLength(1);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)[0]!.body).toContain("OpenHands finished");
+  });
+});
+
+describe("no loops", () => {
+  it("at most MAX_STARTS_PER_THREAD_PER_HOUR starts on a thread, said once", async () => {
+    const fakes = setup({ MAX_STARTS_PER_THREAD_PER_HOUR: "2", MAX_RUNNING_CONVERSATIONS: "10" });
+    const installationId = 7_777_001;
+    for (let i = 0; i < 4; i++) {
+      const payload = issueCommentPayload(`@openhands attempt ${i}`, { installationId });
+      payload.comment.id += 10 + i;
+      await deliver(fakes, payload);
+    }
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
+    const bodies = fakes.github.commentsOn("Codertocat", "Hello-World", 1).map((c) => c.body);
+    expect(bodies.filter((b) => b.includes("OpenHands is working on it"))).toHaveLength(2);
+    expect(bodies.filter((b) => b.includes("which is the limit"))).toHaveLength(1);
+    expect((await tasks(fakes.env)).filter((t) => t.rejection === "rate_limited")).toHaveLength(2);
+  });
+
+  it("a comment carrying the App's own marker is ignored even from a human account", async () => {
+    const fakes = setup();
+    const response = await deliver(fakes, issueCommentPayload("@openhands quoted\n<!-- openhands-github-app task:abc -->"));
+    expect(await response.json()).toEqual({ ok: true, ignored: "comment written by this App" });
+    expect(fakes.github.requests).toEqual([]);
+  });
+});
