@@ -56,6 +56,8 @@ describe.each(calls)("when the $name ($upstream $method) fails", (call) => {
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain("OpenHands finished");
     expect(comments[0]!.body).toContain(FINAL_MESSAGE);
+    // the acknowledgement too, even when GitHub refused it at first
+    expect(fakes.github.reactions.map((r) => r.content)).toEqual(["eyes"]);
     // one agent, whatever was retried
     expect(fakes.openhands.startTasks.size).toBe(1);
     expect(fakes.openhands.conversations.size).toBe(1);

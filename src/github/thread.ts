@@ -14,12 +14,13 @@ export function splitRepo(fullName: string): { owner: string; repo: string } {
 }
 
 export async function addEyesToComment(github: GitHub, thread: Thread, commentId: number): Promise<void> {
-  await github.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
+  const { data } = await github.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
     owner: thread.owner,
     repo: thread.repo,
     comment_id: commentId,
     content: "eyes",
   });
+  if (!isObject(data) || data.content !== "eyes") throw new GitHubGarbageError("add reaction");
 }
 
 export async function createComment(github: GitHub, thread: Thread, body: string): Promise<number> {

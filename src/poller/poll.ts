@@ -4,7 +4,7 @@ import { readFinalResponse, readLastError, readLastExecutionStatus } from "../op
 import type { AppConversation, StartTask } from "../openhands/types";
 import { failedComment, needsInputComment, succeededComment, timedOutComment, workingComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
-import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
+import { ADVANCE_COST, acknowledge, advanceQueued } from "../start/advance-queued";
 import type { Services } from "../start/services";
 import { adoptExistingConversation } from "../start/start-conversation";
 import { ACTIVE_CLEAR_AFTER_MS, type TaskEntry, pendingEntries } from "../tasks/store";
@@ -14,9 +14,10 @@ import { type RunDecision, decideRun, decideStart } from "./decide";
 /**
  * Outbound requests a step may need at most, besides the installation token
  * (counted once per installation per tick). A report: the final answer
- * (agent-server, then up to three pages of events), the error event, the edit.
+ * (agent-server, then up to three pages of events), the error event, an owed
+ * reaction, the edit.
  */
-const REPORT_COST = 6;
+const REPORT_COST = 7;
 const COMMENT_COST = 2;
 /** Kept free for Octokit's one quick retry of a failed GitHub call. */
 const RETRY_RESERVE = 4;
@@ -106,6 +107,8 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
       });
     } else if (task.status !== "queued" && task.trackingCommentId === undefined) {
       work.push({ task, cost: COMMENT_COST, run: () => postMissingTrackingComment(services, task) });
+    } else if (task.status !== "queued" && task.reacted === false) {
+      work.push({ task, cost: 1, run: () => addOwedReaction(services, task) });
     }
   }
 
@@ -243,6 +246,9 @@ export async function endTask(
   const now = services.now();
   const link = services.openhands.conversationLink(task.id);
   const durationMs = now.getTime() - Date.parse(task.createdAt);
+  // Last chance for an owed 👀, so the comment that asked does not look ignored.
+  const reacted = task.reacted === false ? await acknowledge(services, task) : task.reacted;
+  task = { ...task, reacted };
   const view = { task, link, durationMs };
   const body =
     status === "succeeded"
@@ -257,6 +263,13 @@ export async function endTask(
   const next = transition(task, status, { trackingCommentId, outcome }, now);
   await services.store.save(next, task);
   log("info", "task.ended", { task: task.id, status, durationMs });
+  return next;
+}
+
+async function addOwedReaction(services: Services, task: Task): Promise<Task> {
+  if (!(await acknowledge(services, task))) return task;
+  const next = { ...task, reacted: true };
+  await services.store.save(next, task);
   return next;
 }
 

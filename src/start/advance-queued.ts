@@ -80,10 +80,7 @@ async function verify(services: Services, task: Task, entries: readonly TaskEntr
     }
     return reject(services, task, "rate_limited");
   }
-  await addEyesToComment(client, thread, request.commentId).catch((error: unknown) =>
-    // The reaction is a courtesy; the tracking comment is the real answer.
-    log("warn", "github.reaction_failed", { task: task.id, status: (error as { status?: number }).status }),
-  );
+  const reacted = await acknowledge(services, task);
   let branch: string | undefined;
   if (request.isPullRequest) {
     const head = await pullRequestHead(client, thread);
@@ -94,7 +91,24 @@ async function verify(services: Services, task: Task, entries: readonly TaskEntr
     }
     branch = head.ref;
   }
-  return { ...task, verified: true, ...(branch ? { branch } : {}) };
+  return { ...task, verified: true, reacted, ...(branch ? { branch } : {}) };
+}
+
+/**
+ * 👀 on the triggering comment. It must not hold up the start: when GitHub
+ * refuses it, the task remembers it is owed and the cron adds it later.
+ */
+export async function acknowledge(services: Services, task: Task): Promise<boolean> {
+  const { request } = task;
+  try {
+    await addEyesToComment(github(services, task), { owner: request.owner, repo: request.repo, number: request.number }, request.commentId);
+    return true;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    log("warn", "github.reaction_failed", { task: task.id, status });
+    // A deleted comment will never take a reaction.
+    return status === 404 || status === 410;
+  }
 }
 
 async function reject(services: Services, task: Task, rejection: NonNullable<Task["rejection"]>): Promise<Task> {

@@ -38,8 +38,10 @@ export interface Task {
   id: string;
   status: TaskStatus;
   request: TriggerRequest;
-  /** The sender's permission was checked and the request acknowledged. */
+  /** The sender's permission and the limits were checked. */
   verified?: boolean;
+  /** The 👀 reaction is on the triggering comment; false when GitHub refused it and it is still owed. */
+  reacted?: boolean;
   /** Head branch of the pull request, for PR threads. */
   branch?: string;
   trackingCommentId?: number;
