@@ -18,7 +18,9 @@ describe("an @openhands comment, from webhook to result", () => {
     expect(response.status).toBe(202);
 
     // 👀 on the triggering comment
-    expect(github.reactions).toEqual([{ owner: "Codertocat", repo: "Hello-World", commentId: payload.comment.id, content: "eyes" }]);
+    expect(github.reactions).toEqual([
+      { owner: "Codertocat", repo: "Hello-World", subject: "issue_comment", id: payload.comment.id, content: "eyes" },
+    ]);
 
     // the start request, to the letter of the V1 API
     const starts = openhands.find("POST", /^\/api\/v1\/app-conversations$/);
@@ -58,7 +60,8 @@ describe("an @openhands comment, from webhook to result", () => {
         isPullRequest: false,
         installationId: payload.installation.id,
         requester: "Codertocat",
-        commentId: payload.comment.id,
+        kind: "comment",
+        reactTo: { type: "issue_comment", id: payload.comment.id },
         request: "the date parser fails on leap years, please fix it and add a test",
       },
       verified: true,

@@ -1,15 +1,28 @@
 import { describe, expect, it } from "vitest";
-import { issueCommentPrompt } from "../src/prompt/issue-comment";
+import { buildPrompt } from "../src/prompt/build";
+import type { TriggerRequest } from "../src/trigger/request";
 import { sanitize } from "../src/prompt/sanitize";
 
-const base = {
+const base: TriggerRequest = {
+  kind: "comment",
+  triggerKey: "issue_comment:1",
   repository: "Codertocat/Hello-World",
+  owner: "Codertocat",
+  repo: "Hello-World",
   number: 1,
   isPullRequest: false,
+  installationId: 1,
+  requester: "Codertocat",
+  reactTo: { type: "issue_comment", id: 1 },
+  commentUrl: "https://github.com/Codertocat/Hello-World/issues/1#issuecomment-1",
   title: "Spelling error in the README file",
   body: "It looks like you accidently spelled 'commit' with two 't's.",
   request: "please fix it",
-  requester: "Codertocat",
+};
+
+const issueCommentPrompt = (input: Partial<TriggerRequest> & { branch?: string }) => {
+  const { branch, ...request } = input;
+  return buildPrompt({ ...base, ...request }, branch);
 };
 
 describe("issueCommentPrompt", () => {

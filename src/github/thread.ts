@@ -1,4 +1,5 @@
 import type { GitHub } from "./client";
+import type { ReactionTarget } from "../trigger/request";
 import { GitHubGarbageError, isObject } from "./errors";
 
 /** An issue or pull request conversation: where the App answers. */
@@ -13,13 +14,15 @@ export function splitRepo(fullName: string): { owner: string; repo: string } {
   return { owner, repo };
 }
 
-export async function addEyesToComment(github: GitHub, thread: Thread, commentId: number): Promise<void> {
-  const { data } = await github.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
-    owner: thread.owner,
-    repo: thread.repo,
-    comment_id: commentId,
-    content: "eyes",
-  });
+/** 👀 on whatever asked: an issue comment, a review comment, or the issue/PR itself. */
+export async function addEyes(github: GitHub, thread: Thread, target: ReactionTarget): Promise<void> {
+  const base = { owner: thread.owner, repo: thread.repo, content: "eyes" as const };
+  const { data } =
+    target.type === "issue_comment"
+      ? await github.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", { ...base, comment_id: target.id })
+      : target.type === "review_comment"
+        ? await github.request("POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions", { ...base, comment_id: target.id })
+        : await github.request("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions", { ...base, issue_number: target.id });
   if (!isObject(data) || data.content !== "eyes") throw new GitHubGarbageError("add reaction");
 }
 
@@ -75,4 +78,39 @@ export async function pullRequestHead(github: GitHub, thread: Thread): Promise<P
   });
   if (!isObject(data) || !isObject(data.head) || typeof data.head.ref !== "string") throw new GitHubGarbageError("get pull request");
   return { ref: data.head.ref, repository: data.head.repo?.full_name };
+}
+
+/** A reply in an inline review thread; `topCommentId` is the thread's first comment. */
+export async function createReviewReply(github: GitHub, thread: Thread, topCommentId: number, body: string): Promise<number> {
+  const { data } = await github.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+    comment_id: topCommentId,
+    body,
+  });
+  if (!isObject(data) || typeof data.id !== "number") throw new GitHubGarbageError("reply in review thread");
+  return data.id;
+}
+
+export async function updateReviewComment(github: GitHub, thread: Thread, commentId: number, body: string): Promise<void> {
+  const { data } = await github.request("PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}", {
+    owner: thread.owner,
+    repo: thread.repo,
+    comment_id: commentId,
+    body,
+  });
+  if (!isObject(data) || data.id !== commentId) throw new GitHubGarbageError("edit review comment");
+}
+
+export async function findReviewCommentWithMarker(github: GitHub, thread: Thread, marker: string): Promise<number | undefined> {
+  const comments = await github.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+    per_page: 100,
+  });
+  if (!Array.isArray(comments)) throw new GitHubGarbageError("list review comments");
+  const found = comments.find((comment) => isObject(comment) && typeof comment.body === "string" && comment.body.includes(marker));
+  return found ? Number(found.id) : undefined;
 }

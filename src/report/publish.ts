@@ -1,5 +1,12 @@
 import type { Services } from "../start/services";
-import { createComment, findCommentWithMarker, updateComment } from "../github/thread";
+import {
+  createComment,
+  createReviewReply,
+  findCommentWithMarker,
+  findReviewCommentWithMarker,
+  updateComment,
+  updateReviewComment,
+} from "../github/thread";
 import type { Task } from "../tasks/task";
 import { taskMarker } from "./messages";
 
@@ -19,15 +26,28 @@ export async function publishTrackingComment(
   const github = services.github(task.request.installationId);
   const body = services.redact(text, extraSecrets);
   const thread = { owner: task.request.owner, repo: task.request.repo, number: task.request.number };
-  const known = task.trackingCommentId ?? (await findCommentWithMarker(github, thread, taskMarker(task.id)));
+  // An inline review comment is answered in its review thread, everything else on the conversation.
+  const review = task.request.reviewComment;
+  const place = review
+    ? {
+        find: () => findReviewCommentWithMarker(github, thread, taskMarker(task.id)),
+        update: (id: number) => updateReviewComment(github, thread, id, body),
+        create: () => createReviewReply(github, thread, review.commentId, body),
+      }
+    : {
+        find: () => findCommentWithMarker(github, thread, taskMarker(task.id)),
+        update: (id: number) => updateComment(github, thread, id, body),
+        create: () => createComment(github, thread, body),
+      };
+  const known = task.trackingCommentId ?? (await place.find());
   if (known !== undefined) {
     try {
-      await updateComment(github, thread, known, body);
+      await place.update(known);
       return known;
     } catch (error) {
       // Someone deleted the tracking comment: the answer still has to reach them.
       if ((error as { status?: number }).status !== 404) throw error;
     }
   }
-  return createComment(github, thread, body);
+  return place.create();
 }

@@ -1,6 +1,6 @@
 import { RequestError } from "@octokit/request-error";
 import { GitHubGarbageError } from "../github/errors";
-import { addEyesToComment, createComment, pullRequestHead } from "../github/thread";
+import { addEyes, createComment, pullRequestHead } from "../github/thread";
 import { log, redact } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import {
@@ -101,7 +101,7 @@ async function verify(services: Services, task: Task, entries: readonly TaskEntr
 export async function acknowledge(services: Services, task: Task): Promise<boolean> {
   const { request } = task;
   try {
-    await addEyesToComment(github(services, task), { owner: request.owner, repo: request.repo, number: request.number }, request.commentId);
+    await addEyes(github(services, task), { owner: request.owner, repo: request.repo, number: request.number }, request.reactTo);
     return true;
   } catch (error) {
     const status = (error as { status?: number }).status;

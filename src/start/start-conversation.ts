@@ -1,7 +1,7 @@
 import { log } from "../log";
 import { normalizeId } from "../openhands/client";
 import type { StartConversationRequest, StartTask } from "../openhands/types";
-import { issueCommentPrompt } from "../prompt/issue-comment";
+import { buildPrompt } from "../prompt/build";
 import { dashed } from "../tasks/ids";
 import { type Task, transition } from "../tasks/task";
 import type { Services } from "./services";
@@ -10,7 +10,7 @@ export function startRequestFor(task: Task): StartConversationRequest {
   const { request } = task;
   return {
     conversation_id: dashed(task.id),
-    initial_message: { content: [{ type: "text", text: issueCommentPrompt({ ...request, branch: task.branch }) }] },
+    initial_message: { content: [{ type: "text", text: buildPrompt(request, task.branch) }] },
     selected_repository: request.repository,
     ...(task.branch ? { selected_branch: task.branch } : {}),
     git_provider: "github",

@@ -1,32 +1,35 @@
-import type { IssueCommentCreatedEvent } from "@octokit/webhooks-types";
+import type { IssueCommentCreatedEvent, IssueCommentEditedEvent } from "@octokit/webhooks-types";
 import { isBot } from "./actor";
+import { OWN_MARKER, commonRejection, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import type { Decision } from "./request";
 
-const OWN_MARKER = "<!-- openhands-github-app";
-
-export function checkIssueComment(payload: IssueCommentCreatedEvent): Decision {
-  const { comment, issue, repository, sender, installation } = payload;
-  if (!installation?.id) return { run: false, reason: "no installation in payload" };
-  if (isBot(sender) || isBot(comment.user)) return { run: false, reason: "sender is a bot" };
+/**
+ * A comment on an issue or a PR's conversation. An edit counts only when it
+ * adds the mention: fixing a typo in an already handled request starts nothing.
+ */
+export function checkIssueComment(payload: IssueCommentCreatedEvent | IssueCommentEditedEvent): Decision {
+  const { comment, issue } = payload;
+  const rejection = commonRejection(payload);
+  if (rejection) return { run: false, reason: rejection };
+  if (isBot(comment.user)) return { run: false, reason: "sender is a bot" };
   if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };
   if (!containsMention(comment.body)) return { run: false, reason: "no mention" };
-  return {
-    run: true,
-    request: {
-      triggerKey: `issue_comment:${comment.id}`,
-      repository: repository.full_name,
-      owner: repository.owner.login,
-      repo: repository.name,
-      number: issue.number,
-      isPullRequest: Boolean(issue.pull_request),
-      installationId: installation.id,
-      requester: sender.login,
-      commentId: comment.id,
-      commentUrl: comment.html_url,
-      request: requestText(comment.body),
-      title: issue.title,
-      body: issue.body,
-    },
-  };
+  let triggerKey = `issue_comment:${comment.id}`;
+  if (payload.action === "edited") {
+    const before = payload.changes?.body?.from;
+    if (typeof before !== "string" || containsMention(before)) return { run: false, reason: "edit did not add the mention" };
+    triggerKey = `issue_comment.edited:${comment.id}:${comment.updated_at}`;
+  }
+  return requestFrom(payload, {
+    kind: "comment",
+    triggerKey,
+    number: issue.number,
+    isPullRequest: Boolean(issue.pull_request),
+    reactTo: { type: "issue_comment", id: comment.id },
+    commentUrl: comment.html_url,
+    request: requestText(comment.body),
+    title: issue.title,
+    body: issue.body,
+  });
 }

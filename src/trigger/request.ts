@@ -1,5 +1,24 @@
+/** How someone asked: each kind has its own prompt and its own place to answer. */
+export type TriggerKind = "comment" | "review_comment" | "review" | "label" | "opened";
+
+/** What gets the 👀: a comment, a review comment, or the issue/PR itself. */
+export type ReactionTarget =
+  | { type: "issue_comment"; id: number }
+  | { type: "review_comment"; id: number }
+  | { type: "issue"; id: number };
+
+/** Where an inline review comment sits; the App answers in that review thread. */
+export interface ReviewCommentContext {
+  commentId: number;
+  path: string;
+  line?: number;
+  startLine?: number;
+  diffHunk: string;
+}
+
 /** A request someone made of the App on GitHub, with everything needed to act on it. */
 export interface TriggerRequest {
+  kind: TriggerKind;
   /** Identifies the triggering object; equal keys mean the same request. */
   triggerKey: string;
   repository: string;
@@ -9,12 +28,14 @@ export interface TriggerRequest {
   isPullRequest: boolean;
   installationId: number;
   requester: string;
-  commentId: number;
+  reactTo: ReactionTarget;
+  /** Link to what asked (comment, review, issue). */
   commentUrl: string;
-  /** The request itself: the comment without the mention. */
+  /** The request itself, without the mention; empty for a label. */
   request: string;
   title: string;
   body: string | null;
+  reviewComment?: ReviewCommentContext;
 }
 
 export type Decision = { run: true; request: TriggerRequest } | { run: false; reason: string };

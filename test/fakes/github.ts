@@ -34,7 +34,9 @@ export class FakeGitHub extends FakeBase {
   readonly appId: string;
   readonly appSlug: string;
   readonly comments = new Map<number, FakeComment>();
-  readonly reactions: { owner: string; repo: string; commentId: number; content: string }[] = [];
+  readonly reactions: { owner: string; repo: string; subject: "issue_comment" | "review_comment" | "issue"; id: number; content: string }[] = [];
+  /** Inline review comments, keyed by id; `pull_number` and `in_reply_to_id` place them in a thread. */
+  readonly reviewComments = new Map<number, FakeComment & { in_reply_to_id?: number }>();
   readonly permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | "none">();
   readonly pulls = new Map<number, { ref: string; repository: string; baseRef: string }>();
   readonly issuedTokens = new Set<string>();
@@ -81,12 +83,16 @@ export class FakeGitHub extends FakeBase {
         user: { login, id: 1000 + login.length, type: "User", permissions: { admin: role === "admin", maintain: role === "maintain", push: permission === "write" || permission === "admin", triage: role !== "read" && role !== "none", pull: role !== "none" }, role_name: role },
       });
     }
-    if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)\/reactions$/))) {
+    if (
+      request.method === "POST" &&
+      (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/(issues\/comments|pulls\/comments|issues)\/(\d+)\/reactions$/))
+    ) {
       const content = String(body.content);
       if (!["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"].includes(content)) {
         return json({ message: "Validation Failed", errors: [{ resource: "Reaction", code: "invalid", field: "content" }] }, 422);
       }
-      this.reactions.push({ owner: match[1]!, repo: match[2]!, commentId: Number(match[3]), content });
+      const subject = match[3] === "issues/comments" ? "issue_comment" : match[3] === "pulls/comments" ? "review_comment" : "issue";
+      this.reactions.push({ owner: match[1]!, repo: match[2]!, subject, id: Number(match[4]), content });
       return json({ id: this.reactions.length, node_id: "REA_x", user: this.botUser(), content, created_at: new Date().toISOString() }, 201);
     }
     if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/))) {
@@ -117,6 +123,25 @@ export class FakeGitHub extends FakeBase {
         headers.link = `<${next.toString()}>; rel="next"`;
       }
       return json(items.map((c) => this.view(c)), 200, headers);
+    }
+    if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments\/(\d+)\/replies$/))) {
+      const top = this.reviewComments.get(Number(match[4]));
+      if (!top || top.issue_number !== Number(match[3])) return json({ message: "Not Found", status: "404" }, 404);
+      if (typeof body.body !== "string" || !body.body) return json({ message: "Validation Failed" }, 422);
+      const reply = this.addReviewComment(match[1]!, match[2]!, Number(match[3]), body.body, this.botUser(), top.id);
+      return json(this.view(reply), 201);
+    }
+    if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/comments\/(\d+)$/))) {
+      const comment = this.reviewComments.get(Number(match[3]));
+      if (!comment) return json({ message: "Not Found", status: "404" }, 404);
+      if (typeof body.body !== "string") return json({ message: "Validation Failed" }, 422);
+      comment.body = body.body;
+      comment.updated_at = new Date().toISOString();
+      return json(this.view(comment));
+    }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments$/))) {
+      const all = [...this.reviewComments.values()].filter((c) => c.owner === match![1] && c.repo === match![2] && c.issue_number === Number(match![3]));
+      return json(all.map((c) => this.view(c)));
     }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/))) {
       const pull = this.pulls.get(Number(match[3]));
@@ -151,6 +176,37 @@ export class FakeGitHub extends FakeBase {
       issue_number: issueNumber,
     };
     this.comments.set(id, comment);
+    return comment;
+  }
+
+  /** An inline review comment; replies name the thread's first comment in `in_reply_to_id`. */
+  addReviewComment(
+    owner: string,
+    repo: string,
+    pullNumber: number,
+    text: string,
+    user: FakeComment["user"] = { login: "octocat", id: 1, type: "User" },
+    inReplyTo?: number,
+    id = this.nextCommentId++,
+  ): FakeComment & { in_reply_to_id?: number } {
+    const now = new Date().toISOString();
+    const comment = {
+      id,
+      node_id: `PRRC_${id}`,
+      url: `${this.baseUrl}/repos/${owner}/${repo}/pulls/comments/${id}`,
+      html_url: `https://github.com/${owner}/${repo}/pull/${pullNumber}#discussion_r${id}`,
+      issue_url: `${this.baseUrl}/repos/${owner}/${repo}/issues/${pullNumber}`,
+      body: text,
+      user,
+      created_at: now,
+      updated_at: now,
+      author_association: user.type === "Bot" ? "NONE" : "OWNER",
+      owner,
+      repo,
+      issue_number: pullNumber,
+      ...(inReplyTo ? { in_reply_to_id: inReplyTo } : {}),
+    };
+    this.reviewComments.set(id, comment);
     return comment;
   }
 

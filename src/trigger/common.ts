@@ -1,0 +1,40 @@
+import { isBot } from "./actor";
+import type { Decision, TriggerRequest } from "./request";
+
+/** Comments the App wrote carry this; their text is never a request, whoever posts it. */
+export const OWN_MARKER = "<!-- openhands-github-app";
+
+interface Repository {
+  full_name: string;
+  name: string;
+  owner: { login: string };
+}
+
+interface Sender {
+  login: string;
+  type?: string;
+}
+
+/** The checks every trigger shares: an installation to act as, a human sender. */
+export function commonRejection(payload: { installation?: { id: number } | null; sender: Sender }): string | undefined {
+  if (!payload.installation?.id) return "no installation in payload";
+  if (isBot(payload.sender)) return "sender is a bot";
+  return undefined;
+}
+
+export function requestFrom(
+  payload: { repository: Repository; installation?: { id: number } | null; sender: Sender },
+  fields: Omit<TriggerRequest, "repository" | "owner" | "repo" | "installationId" | "requester">,
+): Decision {
+  return {
+    run: true,
+    request: {
+      ...fields,
+      repository: payload.repository.full_name,
+      owner: payload.repository.owner.login,
+      repo: payload.repository.name,
+      installationId: payload.installation!.id,
+      requester: payload.sender.login,
+    },
+  };
+}

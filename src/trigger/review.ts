@@ -1,0 +1,57 @@
+import type { PullRequestReviewCommentCreatedEvent, PullRequestReviewSubmittedEvent } from "@octokit/webhooks-types";
+import { isBot } from "./actor";
+import { OWN_MARKER, commonRejection, requestFrom } from "./common";
+import { containsMention, requestText } from "./mention";
+import type { Decision } from "./request";
+
+/** An inline comment on a diff line; the answer goes into that review thread. */
+export function checkReviewComment(payload: PullRequestReviewCommentCreatedEvent): Decision {
+  const { comment, pull_request: pr } = payload;
+  const rejection = commonRejection(payload);
+  if (rejection) return { run: false, reason: rejection };
+  if (isBot(comment.user)) return { run: false, reason: "sender is a bot" };
+  if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };
+  if (!containsMention(comment.body)) return { run: false, reason: "no mention" };
+  const line = (comment as { line?: number | null }).line ?? undefined;
+  const startLine = (comment as { start_line?: number | null }).start_line ?? undefined;
+  return requestFrom(payload, {
+    kind: "review_comment",
+    triggerKey: `pull_request_review_comment:${comment.id}`,
+    number: pr.number,
+    isPullRequest: true,
+    reactTo: { type: "review_comment", id: comment.id },
+    commentUrl: comment.html_url,
+    request: requestText(comment.body),
+    title: pr.title,
+    body: pr.body,
+    reviewComment: {
+      // Replies go to the thread's first comment, as GitHub threads them.
+      commentId: (comment as { in_reply_to_id?: number }).in_reply_to_id ?? comment.id,
+      path: comment.path,
+      ...(line !== undefined ? { line } : {}),
+      ...(startLine !== undefined && startLine !== line ? { startLine } : {}),
+      diffHunk: comment.diff_hunk,
+    },
+  });
+}
+
+/** A submitted review whose body asks; its inline comments are the context. */
+export function checkReview(payload: PullRequestReviewSubmittedEvent): Decision {
+  const { review, pull_request: pr } = payload;
+  const rejection = commonRejection(payload);
+  if (rejection) return { run: false, reason: rejection };
+  const body = review.body ?? "";
+  if (body.includes(OWN_MARKER)) return { run: false, reason: "written by this App" };
+  if (!containsMention(body)) return { run: false, reason: "no mention" };
+  return requestFrom(payload, {
+    kind: "review",
+    triggerKey: `pull_request_review:${review.id}`,
+    number: pr.number,
+    isPullRequest: true,
+    reactTo: { type: "issue", id: pr.number },
+    commentUrl: review.html_url,
+    request: requestText(body),
+    title: pr.title,
+    body: pr.body,
+  });
+}

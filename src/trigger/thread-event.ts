@@ -1,0 +1,62 @@
+import type {
+  IssuesLabeledEvent,
+  IssuesOpenedEvent,
+  PullRequestLabeledEvent,
+  PullRequestOpenedEvent,
+} from "@octokit/webhooks-types";
+import { OWN_MARKER, commonRejection, requestFrom } from "./common";
+import { containsMention, requestText } from "./mention";
+import type { Decision } from "./request";
+
+export const DEFAULT_LABEL = "openhands";
+
+type Opened = IssuesOpenedEvent | PullRequestOpenedEvent;
+type Labeled = IssuesLabeledEvent | PullRequestLabeledEvent;
+
+function thread(payload: Opened | Labeled) {
+  const isPullRequest = "pull_request" in payload;
+  const item = isPullRequest ? (payload as PullRequestOpenedEvent).pull_request : (payload as IssuesOpenedEvent).issue;
+  return { isPullRequest, item };
+}
+
+/** An issue or PR opened with the mention in its body: the body is the request. */
+export function checkOpened(payload: Opened): Decision {
+  const rejection = commonRejection(payload);
+  if (rejection) return { run: false, reason: rejection };
+  const { isPullRequest, item } = thread(payload);
+  const body = item.body ?? "";
+  if (body.includes(OWN_MARKER)) return { run: false, reason: "written by this App" };
+  if (!containsMention(body)) return { run: false, reason: "no mention" };
+  return requestFrom(payload, {
+    kind: "opened",
+    triggerKey: `${isPullRequest ? "pull_request" : "issues"}.opened:${item.id}`,
+    number: item.number,
+    isPullRequest,
+    reactTo: { type: "issue", id: item.number },
+    commentUrl: item.html_url,
+    request: requestText(body),
+    title: item.title,
+    body: null,
+  });
+}
+
+/** The trigger label put on an issue or PR; the permission check is on who put it. */
+export function checkLabeled(payload: Labeled, label = DEFAULT_LABEL): Decision {
+  const rejection = commonRejection(payload);
+  if (rejection) return { run: false, reason: rejection };
+  const name = payload.label?.name;
+  if (typeof name !== "string" || name.toLowerCase() !== label.toLowerCase()) return { run: false, reason: "not the trigger label" };
+  const { isPullRequest, item } = thread(payload);
+  return requestFrom(payload, {
+    kind: "label",
+    // Removing and adding the label again is a new request.
+    triggerKey: `${isPullRequest ? "pull_request" : "issues"}.labeled:${item.id}:${item.updated_at}`,
+    number: item.number,
+    isPullRequest,
+    reactTo: { type: "issue", id: item.number },
+    commentUrl: item.html_url,
+    request: "",
+    title: item.title,
+    body: item.body,
+  });
+}

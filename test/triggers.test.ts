@@ -1,0 +1,151 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+
+/** Every place a maintainer can ask from, each with GitHub's own example payload adapted. */
+let fakes: ReturnType<typeof startFakes>;
+let installationId = 8_100_000;
+beforeEach(() => {
+  fakes = startFakes();
+  fakes.github.permissions.set("codertocat", "write");
+  fakes.github.pulls.set(2, { ref: "changes", repository: "Codertocat/Hello-World", baseRef: "master" });
+  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+});
+
+function example(event: string, action: string, change: (p: Record<string, any>) => void = () => {}) {
+  const payload = examplePayloads(event).find((p) => p.action === action)!;
+  payload.installation = { id: installationId++, node_id: "x" };
+  change(payload);
+  return payload;
+}
+
+async function send(event: string, payload: unknown) {
+  return callWorker(await signedWebhook(event, payload), fakes.env);
+}
+
+function started() {
+  return fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => r.body as Record<string, any>);
+}
+
+async function finish() {
+  for (let i = 0; i < 3; i++) await runCron(fakes.env);
+  const tasks = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
+  expect(tasks.map((t) => t.status)).toEqual(["succeeded"]);
+}
+
+describe("inline review comment (pull_request_review_comment.created)", () => {
+  it("works on the PR branch with the file, line and hunk, and answers in the review thread", async () => {
+    const payload = example("pull_request_review_comment", "created", (p) => {
+      p.comment.body = "@openhands rename this heading to match the project name";
+      p.comment.line = 1;
+    });
+    fakes.github.addReviewComment("Codertocat", "Hello-World", 2, payload.comment.body, { login: "Codertocat", id: 21031067, type: "User" }, undefined, payload.comment.id);
+
+    expect((await send("pull_request_review_comment", payload)).status).toBe(202);
+    expect(fakes.github.reactions).toEqual([{ owner: "Codertocat", repo: "Hello-World", subject: "review_comment", id: payload.comment.id, content: "eyes" }]);
+    const [start] = started();
+    expect(start!.selected_branch).toBe("changes");
+    const prompt: string = start!.initial_message.content[0].text;
+    expect(prompt).toContain("in an inline review comment on GitHub pull request #2");
+    expect(prompt).toContain("`README.md`, line 1");
+    expect(prompt).toContain("@@ -1 +1 @@\n-# Hello-World");
+    expect(prompt).toContain("rename this heading to match the project name");
+
+    const replies = [...fakes.github.reviewComments.values()].filter((c) => c.in_reply_to_id === payload.comment.id);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toContain("OpenHands is working on it");
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)).toEqual([]);
+
+    await finish();
+    expect(replies[0]!.body).toContain("OpenHands finished");
+    expect(fakes.github.find("PATCH", /\/pulls\/comments\/\d+$/)).toHaveLength(1);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)).toEqual([]);
+  });
+});
+
+describe("review body (pull_request_review.submitted)", () => {
+  it("starts on the PR branch and reacts on the PR", async () => {
+    const payload = example("pull_request_review", "submitted", (p) => (p.review.body = "Looks close. @openhands please address the nits above."));
+    expect((await send("pull_request_review", payload)).status).toBe(202);
+    expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 2]]);
+    const [start] = started();
+    expect(start!.selected_branch).toBe("changes");
+    expect(start!.initial_message.content[0].text).toContain("in a review of GitHub pull request #2");
+    await finish();
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)[0]!.body).toContain("OpenHands finished");
+  });
+
+  it("a review without the mention starts nothing", async () => {
+    const payload = example("pull_request_review", "submitted", (p) => (p.review.body = "LGTM"));
+    expect(await (await send("pull_request_review", payload)).json()).toEqual({ ok: true, ignored: "no mention" });
+    expect(fakes.github.requests).toEqual([]);
+  });
+});
+
+describe("opened with the mention in the body (issues.opened, pull_request.opened)", () => {
+  it("an issue: the body is the request", async () => {
+    const payload = example("issues", "opened", (p) => (p.issue.body = "The README is misspelled.\n\n@openhands please fix the spelling of 'commit'."));
+    expect((await send("issues", payload)).status).toBe(202);
+    expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
+    const prompt: string = started()[0]!.initial_message.content[0].text;
+    expect(prompt).toContain("opened GitHub issue #1 in Codertocat/Hello-World and asked you in its description");
+    expect(prompt).toContain("please fix the spelling of 'commit'.");
+    expect(prompt.match(/The README is misspelled/g)).toHaveLength(1);
+    await finish();
+  });
+
+  it("a pull request: works on its branch", async () => {
+    const payload = example("pull_request", "opened", (p) => (p.pull_request.body = "WIP. @openhands add tests for this change"));
+    expect((await send("pull_request", payload)).status).toBe(202);
+    expect(started()[0]!.selected_branch).toBe("changes");
+    await finish();
+  });
+
+  it("an issue opened without the mention starts nothing", async () => {
+    const payload = example("issues", "opened");
+    expect(await (await send("issues", payload)).json()).toEqual({ ok: true, ignored: "no mention" });
+  });
+});
+
+describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
+  it("`openhands` on an issue asks to resolve it, checking who put the label", async () => {
+    const payload = example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" }));
+    expect((await send("issues", payload)).status).toBe(202);
+    expect(fakes.github.find("GET", /\/collaborators\/Codertocat\/permission$/)).toHaveLength(1);
+    expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
+    const prompt: string = started()[0]!.initial_message.content[0].text;
+    expect(prompt).toContain("@Codertocat put the trigger label on GitHub issue #1");
+    expect(prompt).toContain("<request>\nResolve this issue.\n</request>");
+    await finish();
+  });
+
+  it("`openhands` on a PR asks to address it", async () => {
+    const payload = example("pull_request", "labeled", (p) => (p.label = { ...p.label, name: "OpenHands" }));
+    expect((await send("pull_request", payload)).status).toBe(202);
+    expect(started()[0]!.initial_message.content[0].text).toContain("Address this pull request");
+    expect(started()[0]!.selected_branch).toBe("changes");
+  });
+
+  it("another label starts nothing; a read-only labeller starts nothing", async () => {
+    expect(await (await send("issues", example("issues", "labeled"))).json()).toEqual({ ok: true, ignored: "not the trigger label" });
+    fakes.github.permissions.set("codertocat", "triage");
+    await send("issues", example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" })));
+    expect(started()).toEqual([]);
+  });
+});
+
+describe("an edited comment (issue_comment.edited)", () => {
+  it("that newly adds the mention is a new request", async () => {
+    const payload = example("issue_comment", "edited", (p) => (p.comment.body = "You are totally right! @openhands can you fix it?"));
+    expect((await send("issue_comment", payload)).status).toBe(202);
+    expect(started()).toHaveLength(1);
+  });
+
+  it("of a comment that already had the mention starts nothing", async () => {
+    const payload = example("issue_comment", "edited", (p) => {
+      p.changes = { body: { from: "@openhands fix it" } };
+      p.comment.body = "@openhands fix it, and add a test";
+    });
+    expect(await (await send("issue_comment", payload)).json()).toEqual({ ok: true, ignored: "edit did not add the mention" });
+  });
+});
