@@ -53,13 +53,12 @@ export async function updateComment(github: GitHub, thread: Thread, commentId: n
  * retry after a lost write adopts that comment instead of posting a second one.
  */
 export async function findCommentWithMarker(github: GitHub, thread: Thread, marker: string): Promise<number | undefined> {
-  const comments = await github.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+  const comments = await paginateSafely("list comments", () => github.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
     owner: thread.owner,
     repo: thread.repo,
     issue_number: thread.number,
     per_page: 100,
-  });
-  if (!Array.isArray(comments)) throw new GitHubGarbageError("list comments");
+  }));
   const found = comments.find((comment) => isObject(comment) && typeof comment.body === "string" && comment.body.includes(marker));
   return found ? Number(found.id) : undefined;
 }
@@ -104,13 +103,25 @@ export async function updateReviewComment(github: GitHub, thread: Thread, commen
 }
 
 export async function findReviewCommentWithMarker(github: GitHub, thread: Thread, marker: string): Promise<number | undefined> {
-  const comments = await github.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
+  const comments = await paginateSafely("list review comments", () => github.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
     owner: thread.owner,
     repo: thread.repo,
     pull_number: thread.number,
     per_page: 100,
-  });
-  if (!Array.isArray(comments)) throw new GitHubGarbageError("list review comments");
+  }));
   const found = comments.find((comment) => isObject(comment) && typeof comment.body === "string" && comment.body.includes(marker));
   return found ? Number(found.id) : undefined;
+}
+
+/** The paginator assumes well-formed pages; an unreadable one surfaces as a retryable garbage error. */
+async function paginateSafely(what: string, list: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  let items: unknown;
+  try {
+    items = await list();
+  } catch (error) {
+    if ((error as { status?: number }).status !== undefined) throw error;
+    throw new GitHubGarbageError(what);
+  }
+  if (!Array.isArray(items)) throw new GitHubGarbageError(what);
+  return items.filter(isObject);
 }

@@ -96,6 +96,11 @@ export class OpenHandsClient {
     return response;
   }
 
+  /** Stops the runtime and frees a slot; the conversation stays readable at its link. */
+  async pauseSandbox(sandboxId: string): Promise<void> {
+    await this.call("POST", `/api/v1/sandboxes/${encodeURIComponent(sandboxId)}/pause`);
+  }
+
   async resumeSandbox(sandboxId: string): Promise<void> {
     await this.call("POST", `/api/v1/sandboxes/${encodeURIComponent(sandboxId)}/resume`);
   }

@@ -4,6 +4,7 @@ import { readFinalResponse, readLastError, readLastExecutionStatus } from "../op
 import type { AppConversation, StartTask } from "../openhands/types";
 import { failedComment, needsInputComment, succeededComment, timedOutComment, workingComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
+import { stopTask } from "../commands/stop-task";
 import { ADVANCE_COST, acknowledge, advanceQueued } from "../start/advance-queued";
 import type { Services } from "../start/services";
 import { adoptExistingConversation } from "../start/start-conversation";
@@ -117,7 +118,10 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
   const startTasks: (StartTask | null)[] = starting.length ? await openhands.startTasks(starting.map((t) => t.startTaskId!)) : [];
   for (const [i, task] of starting.entries()) {
     const decision = decideStart(task, startTasks[i] ?? null, now, config);
-    if (decision.kind === "ready") {
+    if (decision.kind === "ready" && task.stopRequestedBy) {
+      const by = task.stopRequestedBy;
+      work.push({ task, cost: REPORT_COST, run: async () => (await stopTask(services, task, by)) });
+    } else if (decision.kind === "ready") {
       const next = transition(task, "running", { readyAt: services.now().toISOString() }, services.now());
       await store.save(next, task);
       report.advanced++;

@@ -51,6 +51,43 @@ export function needsInputComment(view: View): string {
   return `✋ **OpenHands needs your input.** The agent is waiting for a confirmation: open the [conversation](${view.link}) to approve or reject its next step. This comment will be updated when it finishes.${footer(view)}`;
 }
 
+export function stoppedComment(view: View & { by: string }): string {
+  return `⏹️ **Stopped** by @${view.by}. The agent's sandbox is paused; what it did so far stays in the [conversation](${view.link}).${footer(view)}`;
+}
+
+const STATUS_WORDS: Record<Task["status"], string> = {
+  queued: "⏳ queued",
+  starting: "🚀 starting",
+  running: "👀 working",
+  needs_input: "✋ needs your input",
+  succeeded: "✅ finished",
+  failed: "❌ failed",
+  timed_out: "⌛ timed out",
+  rejected: "🚫 not started",
+  stopped: "⏹️ stopped",
+};
+
+export function statusReply(tasks: readonly View[], now: Date): string {
+  if (tasks.length === 0) return "No OpenHands task on this thread in the last three days.";
+  const lines = tasks.map(({ task, link }) => {
+    const age = formatDuration(now.getTime() - Date.parse(task.createdAt));
+    return `- ${STATUS_WORDS[task.status]}: asked by @${task.request.requester} ${age} ago · [conversation](${link})`;
+  });
+  return `OpenHands tasks on this thread, newest first:\n\n${lines.join("\n")}`;
+}
+
+export function helpReply(config: { maxStartsPerThreadPerHour: number }): string {
+  return [
+    "**OpenHands** hands work on this repository to an AI software agent on [OpenHands Cloud](https://app.all-hands.dev).",
+    "",
+    "- Mention `@openhands` with a request in an issue, a pull request, a review or an inline review comment, or open an issue or PR whose description mentions it, or add the `openhands` label. The agent works on a new branch and opens a draft PR (on an issue), or pushes to the PR's branch (on a PR), and its final message is posted here.",
+    "- Only people with write, maintain or admin access can ask; bots cannot.",
+    `- At most ${config.maxStartsPerThreadPerHour} requests per thread per hour.`,
+    "",
+    "Commands (alone after the mention): `stop` stops the active task on this thread, `status` lists the tasks on this thread, `help` shows this.",
+  ].join("\n");
+}
+
 export function notAllowedReply(login: string): string {
   return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.`;
 }

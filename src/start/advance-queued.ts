@@ -125,7 +125,11 @@ async function reject(services: Services, task: Task, rejection: NonNullable<Tas
 async function handleFailure(services: Services, current: Task, original: Task, error: unknown): Promise<Task> {
   const status = (error as { status?: number }).status;
   const isGitHub = error instanceof RequestError || error instanceof GitHubGarbageError;
-  if (!isGitHub && !(error instanceof OpenHandsError)) throw error;
+  if (!isGitHub && !(error instanceof OpenHandsError)) {
+    // A library choking on an odd answer must not make the cron replay steps already done
+    // (a second 👀, a second reply): record the progress and retry like any upstream failure.
+    log("error", "task.unexpected_error", { task: current.id, error: error instanceof Error ? error.name : "unknown" });
+  }
 
   if (isGitHub && (status === 404 || status === 410)) {
     // The issue, the comment or the repository is gone: there is nobody left to answer.
@@ -136,7 +140,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   }
   const reason = describe(services, error);
   const attempts = current.attempts + 1;
-  const retryable = isGitHub || (error as OpenHandsError).retryable;
+  const retryable = !(error instanceof OpenHandsError) || error.retryable;
   if (retryable && attempts < services.config.startMaxAttempts) {
     const now = services.now().getTime();
     const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
@@ -192,6 +196,7 @@ async function waitInQueue(
 function describe(services: Services, error: unknown): string {
   const secrets = [services.config.openHandsApiKey, services.config.webhookSecret, services.config.privateKey];
   if (error instanceof OpenHandsError) return redact(error.message, secrets);
+  if (!(error instanceof RequestError) && !(error instanceof GitHubGarbageError)) return "an unexpected error";
   const status = (error as { status?: number }).status;
   // GitHub's own message can quote the request; the status says enough.
   return `GitHub answered ${status ?? "with a network error"}`;

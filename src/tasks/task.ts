@@ -10,12 +10,13 @@ import type { TriggerRequest } from "../trigger/request";
  *
  *   failed / timed_out  from any pending state
  *   rejected            from queued: not allowed, a fork, or over a rate limit
+ *   stopped             from any pending state: `@openhands stop`
  *
  * The webhook records a task before doing anything else; every step after that
  * can be replayed by the cron, so a crash or an upstream outage loses nothing.
  */
 export const PENDING_STATUSES = ["queued", "starting", "running", "needs_input"] as const;
-export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected"] as const;
+export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected", "stopped"] as const;
 export type PendingStatus = (typeof PENDING_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type TaskStatus = PendingStatus | FinalStatus;
@@ -23,14 +24,15 @@ export type TaskStatus = PendingStatus | FinalStatus;
 export const ACTIVE_STATUSES: readonly TaskStatus[] = ["starting", "running", "needs_input"];
 
 const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
-  queued: ["queued", "starting", "failed", "timed_out", "rejected"],
-  starting: ["starting", "running", "failed", "timed_out"],
-  running: ["running", "needs_input", "succeeded", "failed", "timed_out"],
-  needs_input: ["needs_input", "running", "succeeded", "failed", "timed_out"],
+  queued: ["queued", "starting", "failed", "timed_out", "rejected", "stopped"],
+  starting: ["starting", "running", "failed", "timed_out", "stopped"],
+  running: ["running", "needs_input", "succeeded", "failed", "timed_out", "stopped"],
+  needs_input: ["needs_input", "running", "succeeded", "failed", "timed_out", "stopped"],
   succeeded: [],
   failed: [],
   timed_out: [],
   rejected: [],
+  stopped: [],
 };
 
 export interface Task {
@@ -59,6 +61,8 @@ export interface Task {
   readyAt?: string;
   resumed?: boolean;
   outcome?: { summary: string; finishedAt: string };
+  /** Someone asked to stop it before its sandbox existed: the poller pauses it once ready. */
+  stopRequestedBy?: string;
   /** Why a rejected task was rejected, for the limits that look back at it. */
   rejection?: "not_allowed" | "fork" | "rate_limited";
 }

@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import { ConfigError, type Env, loadConfig } from "../config";
 import { log, redact } from "../log";
+import { runCommand } from "../commands/run-command";
 import { acceptRequest, recordRequest } from "../start/accept-request";
+import { parseCommand } from "../trigger/command";
 import { createServices } from "../start/services";
 import { decide } from "./dispatch";
 import { hasValidSignature } from "./verify";
@@ -48,6 +50,18 @@ webhookRoute.post("/", async (c) => {
   }
 
   const services = createServices(config, c.env.TASKS);
+  const command = decision.request.kind === "label" ? undefined : parseCommand(decision.request.request);
+  if (command) {
+    // Commands act on existing tasks and start nothing, so there is nothing to record first.
+    c.executionCtx.waitUntil(
+      runCommand(services, decision.request, command)
+        .then((outcome) => log("info", "command.handled", { delivery, command, outcome }))
+        .catch((error: unknown) =>
+          log("error", "command.failed", { delivery, command, status: (error as { status?: number }).status, error: error instanceof Error ? error.name : "unknown" }),
+        ),
+    );
+    return c.json({ ok: true, command }, 202);
+  }
   let recorded;
   try {
     recorded = await recordRequest(services, decision.request);

@@ -124,6 +124,12 @@ export class FakeOpenHands extends FakeBase {
     if (request.method === "GET" && (match = path.match(/^\/api\/v1\/conversation\/([^/]+)\/events\/search$/))) {
       return this.searchEvents(hex(decodeURIComponent(match[1]!)), url.searchParams);
     }
+    if (request.method === "POST" && (match = path.match(/^\/api\/v1\/sandboxes\/([^/]+)\/pause$/))) {
+      const conversation = this.conversations.get(hex(decodeURIComponent(match[1]!)));
+      if (!conversation) return json({ detail: "Sandbox not found" }, 404);
+      conversation.script = { ...conversation.script, sandbox: ["PAUSED"] };
+      return json({ success: true });
+    }
     if (request.method === "POST" && (match = path.match(/^\/api\/v1\/sandboxes\/([^/]+)\/resume$/))) {
       const conversation = this.conversations.get(hex(decodeURIComponent(match[1]!)));
       if (!conversation) return json({ detail: "Sandbox not found" }, 404);

@@ -1,0 +1,48 @@
+import { createComment } from "../github/thread";
+import { helpReply, notAllowedReply, statusReply } from "../report/messages";
+import type { Services } from "../start/services";
+import { type Task, isPending } from "../tasks/task";
+import type { Command } from "../trigger/command";
+import { hasWriteAccess } from "../trigger/permission";
+import { type TriggerRequest, threadKey } from "../trigger/request";
+import { stopTask } from "./stop-task";
+
+/**
+ * Runs a command someone wrote after the mention. Commands obey the same
+ * permission gate as requests and never start a conversation.
+ */
+export async function runCommand(services: Services, request: TriggerRequest, command: Command): Promise<string> {
+  const github = services.github(request.installationId);
+  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  if (!(await hasWriteAccess(github, request.owner, request.repo, request.requester))) {
+    await createComment(github, thread, notAllowedReply(request.requester));
+    return "not_allowed";
+  }
+  const tasks = await tasksOnThread(services, request);
+  switch (command) {
+    case "help":
+      await createComment(github, thread, helpReply(services.config));
+      return "help";
+    case "status":
+      await createComment(
+        github,
+        thread,
+        statusReply(tasks.map((task) => ({ task, link: services.openhands.conversationLink(task.id) })), services.now()),
+      );
+      return "status";
+    case "stop": {
+      const active = tasks.filter((task) => isPending(task.status));
+      for (const task of active) await stopTask(services, task, request.requester);
+      if (active.length === 0) await createComment(github, thread, statusReply([], services.now()));
+      return `stopped ${active.length}`;
+    }
+  }
+}
+
+/** The tasks of this thread, newest first, found through the task index (one list). */
+async function tasksOnThread(services: Services, request: TriggerRequest): Promise<Task[]> {
+  const key = threadKey(request);
+  const entries = (await services.store.entries()).filter((e) => e.thread === key && e.status !== "rejected");
+  const tasks = await Promise.all(entries.reverse().map((e) => services.store.get(e.id)));
+  return tasks.filter((task): task is Task => task !== null);
+}

@@ -1,0 +1,100 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+
+let fakes: ReturnType<typeof startFakes>;
+let commentId = 9_100_000;
+let installationId = 4_242_000;
+beforeEach(() => {
+  installationId++;
+  fakes = startFakes();
+  fakes.github.permissions.set("codertocat", "write");
+  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "running", "running", "finished"] };
+});
+
+async function say(body: string) {
+  const payload = issueCommentPayload(body, { installationId });
+  payload.comment.id = commentId++;
+  return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+}
+
+const thread = () => fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+const starts = () => fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/);
+async function tasks() {
+  return (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
+}
+
+describe("@openhands help", () => {
+  it("explains the App and the commands, and starts nothing", async () => {
+    expect(await (await say("@openhands help")).json()).toEqual({ ok: true, command: "help" });
+    expect(thread()).toHaveLength(1);
+    expect(thread()[0]!.body).toContain("Commands (alone after the mention): `stop`");
+    expect(starts()).toEqual([]);
+    expect(await tasks()).toEqual([]);
+  });
+
+  it("obeys the permission gate", async () => {
+    fakes.github.permissions.set("codertocat", "read");
+    await say("@openhands help");
+    expect(thread().map((c) => c.body)).toEqual([expect.stringContaining("only people with write, maintain or admin access")]);
+  });
+});
+
+describe("@openhands status", () => {
+  it("says when there is nothing, and lists the tasks of the thread otherwise", async () => {
+    await say("@OpenHands status");
+    expect(thread()[0]!.body).toBe("No OpenHands task on this thread in the last three days.");
+    await say("@openhands fix the bug");
+    await runCron(fakes.env);
+    await say("@openhands status.");
+    const reply = thread().at(-1)!.body;
+    expect(reply).toContain("OpenHands tasks on this thread, newest first:");
+    expect(reply).toContain("👀 working: asked by @Codertocat");
+    expect(starts()).toHaveLength(1);
+  });
+});
+
+describe("@openhands stop", () => {
+  it("pauses the running conversation and says so in its tracking comment", async () => {
+    await say("@openhands fix the bug");
+    await runCron(fakes.env); // READY, running
+    const [task] = await tasks();
+    await say("@openhands stop");
+    expect(fakes.openhands.find("POST", /\/api\/v1\/sandboxes\/[0-9a-f]{32}\/pause$/).map((r) => r.path)).toEqual([
+      `/api/v1/sandboxes/${task.id}/pause`,
+    ]);
+    const [ended] = await tasks();
+    expect(ended.status).toBe("stopped");
+    const tracking = thread().find((c) => c.id === task.trackingCommentId)!;
+    expect(tracking.body).toContain("Stopped** by @Codertocat");
+    // nothing more happens to it
+    const before = fakes.openhands.requests.length;
+    await runCron(fakes.env);
+    expect(fakes.openhands.requests.length).toBe(before);
+  });
+
+  it("a stop before the sandbox exists takes effect as soon as the start is ready", async () => {
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] };
+    await say("@openhands fix the bug");
+    await say("@openhands stop");
+    expect((await tasks())[0]).toMatchObject({ status: "starting", stopRequestedBy: "Codertocat" });
+    await runCron(fakes.env); // still starting
+    await runCron(fakes.env); // READY: paused and stopped
+    expect((await tasks())[0].status).toBe("stopped");
+    expect(fakes.openhands.find("POST", /\/pause$/).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("from someone without write access stops nothing", async () => {
+    await say("@openhands fix the bug");
+    fakes.github.permissions.set("codertocat", "read");
+    await say("@openhands stop");
+    expect(fakes.openhands.find("POST", /\/pause$/)).toEqual([]);
+    expect((await tasks())[0].status).toBe("starting");
+  });
+
+  it("followed by more words is a request, not a command", async () => {
+    const response = await say("@openhands stop the crash on start-up");
+    expect(await response.json()).toMatchObject({ accepted: expect.any(String) });
+    expect(starts()).toHaveLength(1);
+  });
+});
