@@ -164,9 +164,11 @@ describe("no loops", () => {
       payload.comment.id += 10 + i;
       await deliver(fakes, payload);
     }
-    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
+    // the first starts, the second waits for it (one agent per thread), the third is over the limit
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
     const bodies = fakes.github.commentsOn("Codertocat", "Hello-World", 1).map((c) => c.body);
-    expect(bodies.filter((b) => b.includes("OpenHands is working on it"))).toHaveLength(2);
+    expect(bodies.filter((b) => b.includes("OpenHands is working on it"))).toHaveLength(1);
+    expect(bodies.filter((b) => b.includes("waiting for the request already running on this thread"))).toHaveLength(1);
     expect(bodies.filter((b) => b.includes("which is the limit"))).toHaveLength(1);
     expect((await tasks(fakes.env)).filter((t) => t.rejection === "rate_limited")).toHaveLength(2);
   });

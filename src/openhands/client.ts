@@ -96,6 +96,16 @@ export class OpenHandsClient {
     return response;
   }
 
+  /** A follow-up for a conversation whose sandbox runs; 409 when it is not running. */
+  async sendMessage(conversationId: string, text: string): Promise<void> {
+    const body = await this.call("POST", `/api/v1/app-conversations/${encodeURIComponent(conversationId)}/send-message`, {
+      body: { role: "user", content: [{ type: "text", text }], run: true },
+    });
+    if ((body as { success?: unknown } | null)?.success !== true) {
+      throw new OpenHandsError("OpenHands did not accept the follow-up", undefined, false);
+    }
+  }
+
   /** Stops the runtime and frees a slot; the conversation stays readable at its link. */
   async pauseSandbox(sandboxId: string): Promise<void> {
     await this.call("POST", `/api/v1/sandboxes/${encodeURIComponent(sandboxId)}/pause`);

@@ -65,6 +65,7 @@ const STATUS_WORDS: Record<Task["status"], string> = {
   timed_out: "⌛ timed out",
   rejected: "🚫 not started",
   stopped: "⏹️ stopped",
+  forwarded: "📨 sent to the running conversation",
 };
 
 export function statusReply(tasks: readonly View[], now: Date): string {
@@ -86,6 +87,10 @@ export function helpReply(config: { maxStartsPerThreadPerHour: number }): string
     "",
     "Commands (alone after the mention): `stop` stops the active task on this thread, `status` lists the tasks on this thread, `help` shows this.",
   ].join("\n");
+}
+
+export function followUpNote(view: View & { from: string; url: string }): string {
+  return `\n\n📨 A follow-up from @${view.from} (${view.url}) was sent to this conversation.`;
 }
 
 export function notAllowedReply(login: string): string {

@@ -16,12 +16,13 @@ import type { TaskEntry } from "../tasks/store";
 import { type Task, transition } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 import { hasWriteAccess } from "../trigger/permission";
+import { checkFollowUp } from "./follow-up";
 import { checkLimits } from "./limits";
 import type { Services } from "./services";
 import { adoptExistingConversation, startConversation } from "./start-conversation";
 
-/** Outbound requests one advance may need at most, the token aside: permission, 👀, PR, comment lookup and post, search, start, queued notice. */
-export const ADVANCE_COST = 8;
+/** Outbound requests one advance may need at most, the token aside: permission, 👀, PR, follow-up and its note, comment lookup and post, search, start, queued notice. */
+export const ADVANCE_COST = 10;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -39,6 +40,12 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
       current = await verify(services, current, entries);
       if (current.status !== "queued") return current;
     }
+    const followUp = await checkFollowUp(services, current, entries);
+    if (followUp.kind === "forwarded") return followUp.task;
+    if (followUp.kind === "wait") {
+      return await waitInQueue(services, current, task, followUp.reason, new Date(services.now().getTime() + SLOT_RECHECK_MS), false);
+    }
+    if (followUp.previous) current = { ...current, previous: followUp.previous };
     const verdict = checkLimits(entries, selfOf(current), services.now().getTime(), services.config);
     if (verdict.kind === "wait_for_slot") {
       const reason = `waiting for a free slot: ${verdict.running} conversations are running (limit ${services.config.maxRunning})`;

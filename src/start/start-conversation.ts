@@ -6,11 +6,12 @@ import { dashed } from "../tasks/ids";
 import { type Task, transition } from "../tasks/task";
 import type { Services } from "./services";
 
-export function startRequestFor(task: Task): StartConversationRequest {
-  const { request } = task;
+export function startRequestFor(task: Task, link: (conversationId: string) => string): StartConversationRequest {
+  const { request, previous } = task;
+  const context = previous ? { link: link(previous.conversationId), summary: previous.summary } : undefined;
   return {
     conversation_id: dashed(task.id),
-    initial_message: { content: [{ type: "text", text: buildPrompt(request, task.branch) }] },
+    initial_message: { content: [{ type: "text", text: buildPrompt(request, task.branch, context) }] },
     selected_repository: request.repository,
     ...(task.branch ? { selected_branch: task.branch } : {}),
     git_provider: "github",
@@ -31,7 +32,7 @@ export async function startConversation(services: Services, task: Task): Promise
   const { openhands, store } = services;
   const now = services.now();
   const existing = task.attempts > 0 ? liveStartTask(await openhands.findStartTasks(task.id)) : null;
-  const started = existing ?? (await openhands.startConversation(startRequestFor(task)));
+  const started = existing ?? (await openhands.startConversation(startRequestFor(task, (id) => openhands.conversationLink(id))));
   const next = transition(
     task,
     "starting",

@@ -11,12 +11,13 @@ import type { TriggerRequest } from "../trigger/request";
  *   failed / timed_out  from any pending state
  *   rejected            from queued: not allowed, a fork, or over a rate limit
  *   stopped             from any pending state: `@openhands stop`
+ *   forwarded           from queued: a follow-up sent to the thread's running conversation
  *
  * The webhook records a task before doing anything else; every step after that
  * can be replayed by the cron, so a crash or an upstream outage loses nothing.
  */
 export const PENDING_STATUSES = ["queued", "starting", "running", "needs_input"] as const;
-export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected", "stopped"] as const;
+export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected", "stopped", "forwarded"] as const;
 export type PendingStatus = (typeof PENDING_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type TaskStatus = PendingStatus | FinalStatus;
@@ -24,7 +25,7 @@ export type TaskStatus = PendingStatus | FinalStatus;
 export const ACTIVE_STATUSES: readonly TaskStatus[] = ["starting", "running", "needs_input"];
 
 const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
-  queued: ["queued", "starting", "failed", "timed_out", "rejected", "stopped"],
+  queued: ["queued", "starting", "failed", "timed_out", "rejected", "stopped", "forwarded"],
   starting: ["starting", "running", "failed", "timed_out", "stopped"],
   running: ["running", "needs_input", "succeeded", "failed", "timed_out", "stopped"],
   needs_input: ["needs_input", "running", "succeeded", "failed", "timed_out", "stopped"],
@@ -33,6 +34,7 @@ const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
   timed_out: [],
   rejected: [],
   stopped: [],
+  forwarded: [],
 };
 
 export interface Task {
@@ -61,6 +63,10 @@ export interface Task {
   readyAt?: string;
   resumed?: boolean;
   outcome?: { summary: string; finishedAt: string };
+  /** The thread's previous request, whose outcome the new conversation is told about. */
+  previous?: { conversationId: string; summary: string };
+  /** The conversation a follow-up was sent to, instead of starting one. */
+  forwardedTo?: string;
   /** Someone asked to stop it before its sandbox existed: the poller pauses it once ready. */
   stopRequestedBy?: string;
   /** Why a rejected task was rejected, for the limits that look back at it. */

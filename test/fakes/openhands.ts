@@ -50,6 +50,8 @@ interface ConversationState {
   branch: string | null;
   createdAt: string;
   events: Record<string, unknown>[];
+  /** Follow-up messages received through send-message. */
+  messages: string[];
   deleted?: boolean;
 }
 
@@ -123,6 +125,16 @@ export class FakeOpenHands extends FakeBase {
     }
     if (request.method === "GET" && (match = path.match(/^\/api\/v1\/conversation\/([^/]+)\/events\/search$/))) {
       return this.searchEvents(hex(decodeURIComponent(match[1]!)), url.searchParams);
+    }
+    if (request.method === "POST" && (match = path.match(/^\/api\/v1\/app-conversations\/([^/]+)\/send-message$/))) {
+      const conversation = this.conversations.get(hex(decodeURIComponent(match[1]!)));
+      if (!conversation) return json({ detail: "Conversation not found" }, 404);
+      const content = (recorded.body as { content?: unknown })?.content;
+      if (!Array.isArray(content) || content.length === 0) return json({ detail: [{ type: "too_short", loc: ["body", "content"], msg: "List should have at least 1 item" }] }, 422);
+      const { sandbox } = this.peek(conversation);
+      if (sandbox !== "RUNNING") return json({ detail: `Sandbox is ${sandbox}; resume it before sending messages` }, 409);
+      conversation.messages.push(String((content[0] as { text?: unknown }).text ?? ""));
+      return json({ success: true, sandbox_status: "RUNNING", message: null });
     }
     if (request.method === "POST" && (match = path.match(/^\/api\/v1\/sandboxes\/([^/]+)\/pause$/))) {
       const conversation = this.conversations.get(hex(decodeURIComponent(match[1]!)));
@@ -247,6 +259,7 @@ export class FakeOpenHands extends FakeBase {
       branch: (task.request.selected_branch as string | undefined) ?? null,
       createdAt: task.createdAt,
       events: [],
+      messages: [],
     });
   }
 
@@ -261,6 +274,14 @@ export class FakeOpenHands extends FakeBase {
         return this.conversationView(conversation);
       }),
     );
+  }
+
+  /** The current sandbox status without counting a read. */
+  private peek(conversation: ConversationState): { sandbox: string } {
+    const sandboxes = conversation.script.sandbox ?? [];
+    const execution = conversation.script.execution ?? DEFAULT_SCRIPT.execution!;
+    const i = Math.max(0, Math.min(conversation.reads - 1, execution.length - 1));
+    return { sandbox: sandboxes[Math.min(i, sandboxes.length - 1)] ?? "RUNNING" };
   }
 
   private current(conversation: ConversationState): { sandbox: string; execution: string | null } {

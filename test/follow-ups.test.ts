@@ -1,0 +1,91 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+
+let fakes: ReturnType<typeof startFakes>;
+let commentId = 9_300_000;
+let installationId = 6_300_000;
+beforeEach(() => {
+  fakes = startFakes();
+  installationId++;
+  fakes.github.permissions.set("codertocat", "write");
+});
+
+async function say(body: string) {
+  const payload = issueCommentPayload(body, { installationId });
+  payload.comment.id = commentId++;
+  await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+  return payload;
+}
+
+const starts = () => fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => r.body as Record<string, any>);
+async function tasks() {
+  return (await kvSnapshot(fakes.env))
+    .filter((e) => e.name.startsWith("task:"))
+    .map((e) => JSON.parse(e.value!))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+describe("a new request on a thread whose task is still going", () => {
+  it("is sent to the running conversation, and the thread is told so", async () => {
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "running", "running", "finished"] };
+    await say("@openhands fix the date parser");
+    await runCron(fakes.env); // READY, running
+    const followUp = await say("@openhands also handle the year 2100");
+
+    expect(starts()).toHaveLength(1);
+    const [conversation] = [...fakes.openhands.conversations.values()];
+    expect(conversation!.messages).toHaveLength(1);
+    expect(conversation!.messages[0]).toContain("<request>\nalso handle the year 2100\n</request>");
+    const [first, second] = await tasks();
+    expect(second).toMatchObject({ status: "forwarded", forwardedTo: first.id });
+    expect(fakes.github.reactions.map((r) => r.id)).toContain(followUp.comment.id);
+    const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain("A follow-up from @Codertocat");
+
+    for (let i = 0; i < 3; i++) await runCron(fakes.env);
+    expect((await tasks()).map((t) => t.status)).toEqual(["succeeded", "forwarded"]);
+  });
+
+  it("waits while the first one's sandbox is not running (409), then starts with its result as context", async () => {
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING", "WAITING_FOR_SANDBOX"],
+      execution: [null, null, null, "finished"],
+      sandbox: ["STARTING", "STARTING", "STARTING", "RUNNING"],
+    };
+    await say("@openhands fix the date parser");
+    await say("@openhands and update the changelog");
+    expect(starts()).toHaveLength(1);
+    const waiting = fakes.github.commentsOn("Codertocat", "Hello-World", 1).at(-1)!;
+    expect(waiting.body).toContain("waiting for the request already running on this thread to finish");
+
+    for (let tick = 1; tick <= 16; tick++) {
+      await runCron(fakes.env, new Date(Date.now() + tick * 3 * 60_000));
+      if ((await tasks()).every((t) => t.status === "succeeded")) break;
+    }
+    expect((await tasks()).map((t) => t.status)).toEqual(["succeeded", "succeeded"]);
+    expect(starts()).toHaveLength(2);
+    const [first] = await tasks();
+    const prompt: string = starts()[1]!.initial_message.content[0].text;
+    expect(prompt).toContain(`This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first.id}`);
+    expect(prompt).toContain("<previous_result>\nI fixed the leap-year bug");
+    expect(prompt).toContain("<request>\nand update the changelog\n</request>");
+    // it tried the running conversation first, and was told to wait
+    expect(fakes.openhands.find("POST", /\/send-message$/).length).toBeGreaterThan(0);
+  });
+});
+
+describe("a new request after the previous one ended", () => {
+  it("starts a new conversation that links the previous one and includes its final message", async () => {
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
+    await say("@openhands fix the date parser");
+    await runCron(fakes.env);
+    await runCron(fakes.env);
+    expect((await tasks())[0].status).toBe("succeeded");
+    await say("@openhands now add a regression test");
+    expect(starts()).toHaveLength(2);
+    expect(starts()[1]!.initial_message.content[0].text).toContain("<previous_result>");
+  });
+});
