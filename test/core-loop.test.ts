@@ -102,6 +102,8 @@ describe("an @openhands comment, from webhook to result", () => {
       `POST /app/installations/${payload.installation.id}/access_tokens`,
       "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission",
       "POST /repos/Codertocat/Hello-World/issues/comments/492700400/reactions",
+      // the discussion so far, for the prompt
+      "GET /repos/Codertocat/Hello-World/issues/1/comments",
       // no tracking comment from an earlier attempt: post one
       "GET /repos/Codertocat/Hello-World/issues/1/comments",
       "POST /repos/Codertocat/Hello-World/issues/1/comments",

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import type { FakeComment } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
 import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
 
@@ -147,5 +148,49 @@ describe("an edited comment (issue_comment.edited)", () => {
       p.comment.body = "@openhands fix it, and add a test";
     });
     expect(await (await send("issue_comment", payload)).json()).toEqual({ ok: true, ignored: "edit did not add the mention" });
+  });
+});
+
+describe("what the agent is told", () => {
+  it("the discussion before the request, without bots, the App's own comments, or later edits", async () => {
+    const gh = fakes.github;
+    const old = "2019-05-15T15:00:00Z";
+    const add = (body: string, user: FakeComment["user"] = { login: "alice", id: 5, type: "User" }, at = old) => {
+      const c = gh.addComment("Codertocat", "Hello-World", 1, body, user);
+      c.created_at = at;
+      c.updated_at = at;
+      return c;
+    };
+    add("It also fails for 2024-02-29.");
+    add("Dependabot says hi", { login: "dependabot[bot]", id: 6, type: "Bot" });
+    add("old tracking comment <!-- openhands-github-app task:0123 -->");
+    const edited = add("I think it is the parser.");
+    edited.updated_at = "2030-01-01T00:00:00Z"; // edited after the request: its new text must not count
+    const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands please fix it"));
+    await send("issue_comment", payload);
+    const prompt: string = started()[0]!.initial_message.content[0].text;
+    expect(prompt).toContain('<comment author="alice" at="2019-05-15T15:00:00Z">\nIt also fails for 2024-02-29.\n</comment>');
+    expect(prompt).not.toContain("Dependabot says hi");
+    expect(prompt).not.toContain("old tracking comment");
+    expect(prompt).not.toContain("I think it is the parser.");
+    expect(prompt).toContain("[3 earlier or later comments left out]");
+  });
+
+  // Golden prompts: GitHub's example payloads in, the exact prompt out. Review the snapshot when it changes.
+  it.each([
+    ["issue_comment", "created", (p: Record<string, any>): void => void (p.comment.body = "@openhands please fix the typo")],
+    ["pull_request_review_comment", "created", (p: Record<string, any>): void => void (p.comment.body = "@openhands use more emoji here")],
+    ["pull_request_review", "submitted", (p: Record<string, any>): void => void (p.review.body = "@openhands address the comments")],
+    ["issues", "opened", (p: Record<string, any>): void => void (p.issue.body = "@openhands fix the spelling in the README")],
+    ["issues", "labeled", (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands" })],
+    ["pull_request", "labeled", (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands" })],
+  ] as const)("golden prompt for %s.%s", async (event, action, change) => {
+    fakes.github.pulls.set(2, { ref: "changes", repository: "Codertocat/Hello-World", baseRef: "master", files: ["README.md"] });
+    const payload = example(event, action, change);
+    if (event === "pull_request_review_comment") {
+      fakes.github.addReviewComment("Codertocat", "Hello-World", 2, payload.comment.body, { login: "Codertocat", id: 21031067, type: "User" }, undefined, payload.comment.id);
+    }
+    await send(event, payload);
+    expect(started()[0]!.initial_message.content[0].text).toMatchSnapshot();
   });
 });

@@ -67,6 +67,8 @@ export interface PullRequestHead {
   ref: string;
   /** `owner/repo` the branch lives in; differs from the base repository for forks. */
   repository: string | undefined;
+  baseRef: string;
+  changedFiles: number;
 }
 
 export async function pullRequestHead(github: GitHub, thread: Thread): Promise<PullRequestHead> {
@@ -76,7 +78,12 @@ export async function pullRequestHead(github: GitHub, thread: Thread): Promise<P
     pull_number: thread.number,
   });
   if (!isObject(data) || !isObject(data.head) || typeof data.head.ref !== "string") throw new GitHubGarbageError("get pull request");
-  return { ref: data.head.ref, repository: data.head.repo?.full_name };
+  return {
+    ref: data.head.ref,
+    repository: data.head.repo?.full_name,
+    baseRef: isObject(data.base) && typeof data.base.ref === "string" ? data.base.ref : "",
+    changedFiles: typeof data.changed_files === "number" ? data.changed_files : 0,
+  };
 }
 
 /** A reply in an inline review thread; `topCommentId` is the thread's first comment. */
@@ -124,4 +131,83 @@ async function paginateSafely(what: string, list: () => Promise<unknown>): Promi
   }
   if (!Array.isArray(items)) throw new GitHubGarbageError(what);
   return items.filter(isObject);
+}
+
+export interface ThreadComment {
+  id: number;
+  author: string;
+  isBot: boolean;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+  inReplyTo?: number;
+}
+
+function toThreadComment(c: Record<string, unknown>): ThreadComment | undefined {
+  const user = isObject(c.user) ? c.user : {};
+  if (typeof c.id !== "number" || typeof c.body !== "string") return undefined;
+  const login = typeof user.login === "string" ? user.login : "ghost";
+  return {
+    id: c.id,
+    author: login,
+    isBot: user.type === "Bot" || login.endsWith("[bot]"),
+    body: c.body,
+    createdAt: String(c.created_at ?? ""),
+    updatedAt: String(c.updated_at ?? c.created_at ?? ""),
+    ...(typeof c.in_reply_to_id === "number" ? { inReplyTo: c.in_reply_to_id } : {}),
+  };
+}
+
+/**
+ * The oldest and the newest hundred comments, at most two calls whatever the
+ * thread's length: the start says what it is about, the end where it stands.
+ */
+async function firstAndLastPage(
+  github: GitHub,
+  route: "GET /repos/{owner}/{repo}/issues/{issue_number}/comments" | "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  params: Record<string, string | number>,
+): Promise<{ comments: ThreadComment[]; skipped: number }> {
+  const first = await github.request(route, { ...params, per_page: 100 } as never);
+  if (!Array.isArray(first.data)) throw new GitHubGarbageError("list comments");
+  const link = String((first.headers as Record<string, unknown>).link ?? "");
+  const last = /<[^>]*[?&]page=(\d+)[^>]*>;\s*rel="last"/.exec(link);
+  let rows: unknown[] = first.data;
+  let skipped = 0;
+  if (last && Number(last[1]) > 1) {
+    const page = await github.request(route, { ...params, per_page: 100, page: Number(last[1]) } as never);
+    if (!Array.isArray(page.data)) throw new GitHubGarbageError("list comments");
+    rows = [...rows, ...page.data];
+    // The pages in between are full: exactly this many comments are not read.
+    skipped = (Number(last[1]) - 2) * 100;
+  }
+  const comments = rows.filter(isObject).map(toThreadComment).filter((c): c is ThreadComment => c !== undefined);
+  return { comments, skipped };
+}
+
+export function listIssueComments(github: GitHub, thread: Thread) {
+  return firstAndLastPage(github, "GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+    owner: thread.owner,
+    repo: thread.repo,
+    issue_number: thread.number,
+  });
+}
+
+export function listReviewComments(github: GitHub, thread: Thread) {
+  return firstAndLastPage(github, "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+  });
+}
+
+/** The first hundred changed files of a pull request. */
+export async function pullRequestFiles(github: GitHub, thread: Thread): Promise<string[]> {
+  const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+    per_page: 100,
+  });
+  if (!Array.isArray(data)) throw new GitHubGarbageError("list pull request files");
+  return data.filter(isObject).map((f) => f.filename).filter((f): f is string => typeof f === "string");
 }

@@ -1,4 +1,5 @@
 import type { TriggerRequest } from "../trigger/request";
+import { type ThreadContext, contextSections } from "./context";
 import { bound, neutralizeTags, sanitize } from "./sanitize";
 
 const MAX_REQUEST_CHARS = 8_000;
@@ -45,6 +46,7 @@ export function buildPrompt(
   request: TriggerRequest,
   branch?: string,
   previous?: { link: string; summary: string },
+  context?: ThreadContext,
 ): string {
   const kind = request.isPullRequest ? "pull request" : "issue";
   const tag = request.isPullRequest ? "pull_request" : "issue";
@@ -54,9 +56,9 @@ export function buildPrompt(
 
   const review = request.reviewComment;
   if (review) {
-    const range = review.startLine ? `lines ${review.startLine}-${review.line}` : review.line ? `line ${review.line}` : "the hunk below";
+    const range = review.startLine ? `, lines ${review.startLine}-${review.line}` : review.line ? `, line ${review.line}` : "";
     lines.push(
-      `The comment is on \`${clean(review.path, 500)}\`, ${range}. The diff hunk it refers to:`,
+      `The comment is on \`${clean(review.path, 500)}\`${range}. The diff hunk it refers to:`,
       "",
       `<review_comment path="${clean(review.path, 500)}"${review.line ? ` line="${review.line}"` : ""}>`,
       "```diff",
@@ -85,6 +87,8 @@ export function buildPrompt(
   );
   // When the description is the request, it is already above.
   if (request.kind !== "opened") lines.push("", clean(request.body, MAX_BODY_CHARS) || "(empty)");
+  const extra = contextSections(context, TAGS);
+  if (extra.length) lines.push("", ...extra.slice(0, extra.at(-1) === "" ? -1 : undefined));
   lines.push(`</${tag}>`, "", "What we expect:");
 
   if (request.isPullRequest) {

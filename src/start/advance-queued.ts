@@ -1,6 +1,6 @@
 import { RequestError } from "@octokit/request-error";
 import { GitHubGarbageError } from "../github/errors";
-import { addEyes, createComment, pullRequestHead } from "../github/thread";
+import { type PullRequestHead, addEyes, createComment, pullRequestHead } from "../github/thread";
 import { log, redact } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import {
@@ -17,12 +17,13 @@ import { type Task, transition } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 import { hasWriteAccess } from "../trigger/permission";
 import { checkFollowUp } from "./follow-up";
+import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
 import type { Services } from "./services";
 import { adoptExistingConversation, startConversation } from "./start-conversation";
 
 /** Outbound requests one advance may need at most, the token aside: permission, 👀, PR, follow-up and its note, comment lookup and post, search, start, queued notice. */
-export const ADVANCE_COST = 10;
+export const ADVANCE_COST = 10 + GATHER_COST;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -88,17 +89,17 @@ async function verify(services: Services, task: Task, entries: readonly TaskEntr
     return reject(services, task, "rate_limited");
   }
   const reacted = await acknowledge(services, task);
-  let branch: string | undefined;
+  let head: PullRequestHead | undefined;
   if (request.isPullRequest) {
-    const head = await pullRequestHead(client, thread);
+    head = await pullRequestHead(client, thread);
     if (head.repository !== request.repository) {
       log("info", "request.fork", { task: task.id });
       await createComment(client, thread, forkNotSupportedReply(request.requester));
       return reject(services, task, "fork");
     }
-    branch = head.ref;
   }
-  return { ...task, verified: true, reacted, ...(branch ? { branch } : {}) };
+  const context = await gatherContext(client, request, head);
+  return { ...task, verified: true, reacted, context, ...(head ? { branch: head.ref } : {}) };
 }
 
 /**

@@ -11,7 +11,7 @@ export function startRequestFor(task: Task, link: (conversationId: string) => st
   const context = previous ? { link: link(previous.conversationId), summary: previous.summary } : undefined;
   return {
     conversation_id: dashed(task.id),
-    initial_message: { content: [{ type: "text", text: buildPrompt(request, task.branch, context) }] },
+    initial_message: { content: [{ type: "text", text: buildPrompt(request, task.branch, context, task.context) }] },
     selected_repository: request.repository,
     ...(task.branch ? { selected_branch: task.branch } : {}),
     git_provider: "github",

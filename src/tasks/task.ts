@@ -1,3 +1,4 @@
+import type { ThreadContext } from "../prompt/context";
 import type { TriggerRequest } from "../trigger/request";
 
 /**
@@ -48,6 +49,8 @@ export interface Task {
   reacted?: boolean;
   /** Head branch of the pull request, for PR threads. */
   branch?: string;
+  /** The thread as it was when the request was made, read once so every retry sends the same prompt. */
+  context?: ThreadContext;
   trackingCommentId?: number;
   startTaskId?: string;
   /** Attempts at getting the task started, GitHub steps included. */

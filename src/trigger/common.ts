@@ -38,3 +38,9 @@ export function requestFrom(
     },
   };
 }
+
+/** Label names of an issue or PR payload, ignoring anything malformed. */
+export function labelNames(item: { labels?: unknown }): string[] {
+  if (!Array.isArray(item.labels)) return [];
+  return item.labels.map((l) => (l as { name?: unknown })?.name).filter((n): n is string => typeof n === "string");
+}

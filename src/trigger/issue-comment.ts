@@ -1,6 +1,6 @@
 import type { IssueCommentCreatedEvent, IssueCommentEditedEvent } from "@octokit/webhooks-types";
 import { isBot } from "./actor";
-import { OWN_MARKER, commonRejection, requestFrom } from "./common";
+import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import type { Decision } from "./request";
 
@@ -31,5 +31,7 @@ export function checkIssueComment(payload: IssueCommentCreatedEvent | IssueComme
     request: requestText(comment.body),
     title: issue.title,
     body: issue.body,
+    triggeredAt: payload.action === "edited" ? comment.updated_at : comment.created_at,
+    labels: labelNames(issue),
   });
 }

@@ -35,6 +35,9 @@ export interface TriggerRequest {
   request: string;
   title: string;
   body: string | null;
+  /** When the request was made: later comments and edits are not part of it. */
+  triggeredAt: string;
+  labels?: string[];
   reviewComment?: ReviewCommentContext;
 }
 

@@ -1,6 +1,6 @@
 import type { PullRequestReviewCommentCreatedEvent, PullRequestReviewSubmittedEvent } from "@octokit/webhooks-types";
 import { isBot } from "./actor";
-import { OWN_MARKER, commonRejection, requestFrom } from "./common";
+import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import type { Decision } from "./request";
 
@@ -24,6 +24,8 @@ export function checkReviewComment(payload: PullRequestReviewCommentCreatedEvent
     request: requestText(comment.body),
     title: pr.title,
     body: pr.body,
+    triggeredAt: comment.created_at,
+    labels: labelNames(pr),
     reviewComment: {
       // Replies go to the thread's first comment, as GitHub threads them.
       commentId: (comment as { in_reply_to_id?: number }).in_reply_to_id ?? comment.id,
@@ -53,5 +55,7 @@ export function checkReview(payload: PullRequestReviewSubmittedEvent): Decision 
     request: requestText(body),
     title: pr.title,
     body: pr.body,
+    triggeredAt: review.submitted_at ?? pr.updated_at,
+    labels: labelNames(pr),
   });
 }

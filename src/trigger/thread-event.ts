@@ -4,7 +4,7 @@ import type {
   PullRequestLabeledEvent,
   PullRequestOpenedEvent,
 } from "@octokit/webhooks-types";
-import { OWN_MARKER, commonRejection, requestFrom } from "./common";
+import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import type { Decision } from "./request";
 
@@ -37,6 +37,8 @@ export function checkOpened(payload: Opened): Decision {
     request: requestText(body),
     title: item.title,
     body: null,
+    triggeredAt: item.created_at,
+    labels: labelNames(item),
   });
 }
 
@@ -58,5 +60,7 @@ export function checkLabeled(payload: Labeled, label = DEFAULT_LABEL): Decision 
     request: "",
     title: item.title,
     body: item.body,
+    triggeredAt: item.updated_at,
+    labels: labelNames(item),
   });
 }

@@ -38,7 +38,7 @@ export class FakeGitHub extends FakeBase {
   /** Inline review comments, keyed by id; `pull_number` and `in_reply_to_id` place them in a thread. */
   readonly reviewComments = new Map<number, FakeComment & { in_reply_to_id?: number }>();
   readonly permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | "none">();
-  readonly pulls = new Map<number, { ref: string; repository: string; baseRef: string }>();
+  readonly pulls = new Map<number, { ref: string; repository: string; baseRef: string; files?: string[] }>();
   readonly issuedTokens = new Set<string>();
   private nextCommentId = 2_000_000_001;
   private readonly publicKeyPem?: string;
@@ -118,9 +118,12 @@ export class FakeGitHub extends FakeBase {
       const items = all.slice((page - 1) * perPage, page * perPage);
       const headers: Record<string, string> = {};
       if (page * perPage < all.length) {
-        const next = new URL(url);
-        next.searchParams.set("page", String(page + 1));
-        headers.link = `<${next.toString()}>; rel="next"`;
+        const at = (n: number) => {
+          const link = new URL(url);
+          link.searchParams.set("page", String(n));
+          return link.toString();
+        };
+        headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(all.length / perPage))}>; rel="last"`;
       }
       return json(items.map((c) => this.view(c)), 200, headers);
     }
@@ -143,6 +146,21 @@ export class FakeGitHub extends FakeBase {
       const all = [...this.reviewComments.values()].filter((c) => c.owner === match![1] && c.repo === match![2] && c.issue_number === Number(match![3]));
       return json(all.map((c) => this.view(c)));
     }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/))) {
+      const pull = this.pulls.get(Number(match[3]));
+      if (!pull) return json({ message: "Not Found", status: "404" }, 404);
+      const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+      return json(
+        (pull.files ?? []).slice(0, perPage).map((filename, i) => ({
+          sha: "c".repeat(40),
+          filename,
+          status: "modified",
+          additions: i + 1,
+          deletions: 0,
+          changes: i + 1,
+        })),
+      );
+    }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/))) {
       const pull = this.pulls.get(Number(match[3]));
       if (!pull) return json({ message: "Not Found", status: "404" }, 404);
@@ -152,6 +170,7 @@ export class FakeGitHub extends FakeBase {
         state: "open",
         head: { ref: pull.ref, sha: "a".repeat(40), label: `x:${pull.ref}`, repo: { full_name: pull.repository, fork: pull.repository !== repoFull } },
         base: { ref: pull.baseRef, sha: "b".repeat(40), label: `x:${pull.baseRef}`, repo: { full_name: repoFull } },
+        changed_files: (pull.files ?? []).length,
       });
     }
     return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404);
