@@ -70,7 +70,7 @@ describe("an @openhands comment, from webhook to result", () => {
       status: "starting",
       attempts: 1,
     });
-    expect(kv.map((e) => e.name).sort()).toEqual(["poll:active", `task:${conversationId}`]);
+    expect(kv.map((e) => e.name).sort()).toEqual(["poll:active", "repo-config:codertocat/hello-world", `task:${conversationId}`]);
 
     // cron ticks until the agent is done
     await runCron(env); // WAITING_FOR_SANDBOX
@@ -100,6 +100,9 @@ describe("an @openhands comment, from webhook to result", () => {
     const calls = (fake: typeof github | typeof openhands) => fake.requests.map((r) => `${r.method} ${r.path}`);
     expect(calls(github)).toEqual([
       `POST /app/installations/${payload.installation.id}/access_tokens`,
+      // .github/openhands.yml: the repository's, then the organisation's (both absent here)
+      "GET /repos/Codertocat/Hello-World/contents/.github%2Fopenhands.yml",
+      "GET /repos/Codertocat/.github/contents/.github%2Fopenhands.yml",
       "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission",
       "POST /repos/Codertocat/Hello-World/issues/comments/492700400/reactions",
       // the discussion so far, for the prompt

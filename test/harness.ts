@@ -4,6 +4,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { http, passthrough } from "msw";
 import worker from "../src/index";
 import { clearInstallationTokenCache } from "../src/github/client";
+import { clearRepoConfigMemory } from "../src/repo-config/load";
 import type { Env } from "../src/config";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
@@ -14,6 +15,7 @@ export type TestEnv = Env & { TEST_PRIVATE_KEY_PKCS8: string; TEST_PUBLIC_KEY: s
 /** A GitHub and an OpenHands fake wired to the Worker's outbound fetch through msw. */
 export function startFakes(overrides: Partial<TestEnv> = {}) {
   clearInstallationTokenCache();
+  clearRepoConfigMemory();
   const github = new FakeGitHub({ appId: env.GITHUB_APP_ID, publicKeyPem: env.TEST_PUBLIC_KEY, baseUrl: overrides.GITHUB_API_URL });
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
   network.use(
@@ -112,4 +114,17 @@ export async function kvSnapshot(testEnv: TestEnv) {
   return Promise.all(
     list.keys.map(async (key) => ({ name: key.name, metadata: key.metadata, value: await testEnv.TASKS.get(key.name) })),
   );
+}
+
+/**
+ * GitHub calls that change or reveal something, leaving out what any candidate
+ * event may cost: the installation token and reading `.github/openhands.yml`.
+ */
+export function effectfulGitHubCalls(github: FakeGitHub) {
+  return github.requests.filter((r) => !/\/access_tokens$/.test(r.path) && !/\/contents\/\.github(%2F|\/)openhands\.yml$/.test(r.path));
+}
+
+/** KV entries other than the repository config cache. */
+export async function kvWithoutConfigCache(testEnv: TestEnv) {
+  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:"));
 }

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { callWorker, effectfulGitHubCalls, issueCommentPayload, kvSnapshot, kvWithoutConfigCache, runCron, signedWebhook, startFakes } from "./harness";
 
 let fakes: ReturnType<typeof startFakes>;
 beforeEach(() => {
@@ -54,10 +54,11 @@ describe("who may trigger", () => {
     expect(fakes.openhands.requests).toEqual([]);
   });
 
-  it("a bot sender triggers nothing at all, not even a GitHub call", async () => {
+  it("a bot sender triggers nothing: no reaction, no comment, no permission check, no conversation", async () => {
     const { response } = await comment("@openhands fix it", { sender: { login: "openhands-app[bot]", type: "Bot" } });
     expect(await response.json()).toEqual({ ok: true, ignored: "sender is a bot" });
-    expect(fakes.github.requests).toEqual([]);
+    // only the repository config was read (it may allow some bots)
+    expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
     expect(fakes.openhands.requests).toEqual([]);
   });
 
@@ -65,9 +66,9 @@ describe("who may trigger", () => {
     for (const body of ["Use `@openhands fix` to ask", "```\n@openhands fix\n```", "> @openhands fix it\n\nThat worked"]) {
       await comment(body);
     }
-    expect(fakes.github.requests).toEqual([]);
+    expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
     expect(fakes.openhands.requests).toEqual([]);
-    expect(await kvSnapshot(fakes.env)).toEqual([]);
+    expect(await kvWithoutConfigCache(fakes.env)).toEqual([]);
   });
 });
 

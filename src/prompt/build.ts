@@ -6,7 +6,7 @@ const MAX_REQUEST_CHARS = 8_000;
 const MAX_BODY_CHARS = 12_000;
 const MAX_TITLE_CHARS = 300;
 const MAX_HUNK_CHARS = 6_000;
-const TAGS = ["request", "issue", "pull_request", "review_comment", "previous_result"] as const;
+const TAGS = ["request", "issue", "pull_request", "review_comment", "previous_result", "instructions"] as const;
 
 function clean(text: string | null | undefined, maxChars: number): string {
   return bound(neutralizeTags(sanitize(text), TAGS), maxChars);
@@ -91,17 +91,30 @@ export function buildPrompt(
   if (extra.length) lines.push("", ...extra.slice(0, extra.at(-1) === "" ? -1 : undefined));
   lines.push(`</${tag}>`, "", "What we expect:");
 
+  const settings = request.settings ?? { instructions: "", branchPrefix: "openhands/", draftPr: true };
   if (request.isPullRequest) {
     lines.push(
       `- You are on the pull request's branch \`${branch ?? "(head)"}\`. Commit and push your changes to that branch; do not open a new pull request.`,
     );
   } else {
-    lines.push(`- Work on a new branch, then open a draft pull request whose description says "Fixes #${request.number}".`);
+    const prefix = settings.branchPrefix ? ` whose name starts with \`${settings.branchPrefix}\`` : "";
+    const pr = settings.draftPr ? "a draft pull request" : "a pull request";
+    lines.push(`- Work on a new branch${prefix}, then open ${pr} whose description says "Fixes #${request.number}".`);
   }
   lines.push(
     "- If the request is only a question, answer it and change nothing.",
     "- Finish with a short summary for the people on the thread: what you changed and the link to the pull request. That final message is posted on GitHub as is.",
   );
+  if (settings.instructions.trim()) {
+    lines.push(
+      "",
+      "The repository's maintainers add these instructions (from `.github/openhands.yml`):",
+      "",
+      "<instructions>",
+      clean(settings.instructions, 4_000),
+      "</instructions>",
+    );
+  }
   return lines.join("\n");
 }
 

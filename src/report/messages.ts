@@ -22,7 +22,13 @@ function footer({ task, link }: View): string {
 }
 
 export function workingComment(view: View): string {
-  return `👀 **OpenHands is working on it.** Follow along in the [live conversation](${view.link}); this comment will be updated with the result.${footer(view)}`;
+  return `👀 **OpenHands is working on it.** Follow along in the [live conversation](${view.link}); this comment will be updated with the result.${configNote(view)}${footer(view)}`;
+}
+
+/** An invalid `.github/openhands.yml` is ignored, and the people relying on it are told why. */
+function configNote({ task }: View): string {
+  const problem = task.request.settings?.configProblem;
+  return problem ? `\n\n⚠️ \`.github/openhands.yml\` was ignored (${problem}); the defaults apply.` : "";
 }
 
 export function queuedComment(view: View & { reason: string; retryAt?: Date }): string {

@@ -15,10 +15,13 @@ interface Sender {
   type?: string;
 }
 
-/** The checks every trigger shares: an installation to act as, a human sender. */
-export function commonRejection(payload: { installation?: { id: number } | null; sender: Sender }): string | undefined {
+/** The checks every trigger shares: an installation to act as, a human sender (or an allowed bot). */
+export function commonRejection(
+  payload: { installation?: { id: number } | null; sender: Sender },
+  allowedBots: readonly string[] = [],
+): string | undefined {
   if (!payload.installation?.id) return "no installation in payload";
-  if (isBot(payload.sender)) return "sender is a bot";
+  if (isBot(payload.sender) && !allowedBots.includes(payload.sender.login.toLowerCase())) return "sender is a bot";
   return undefined;
 }
 

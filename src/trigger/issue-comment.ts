@@ -2,23 +2,27 @@ import type { IssueCommentCreatedEvent, IssueCommentEditedEvent } from "@octokit
 import { isBot } from "./actor";
 import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
-import type { Decision } from "./request";
+import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import type { Decision, TriggerSettings } from "./request";
 
 /**
  * A comment on an issue or a PR's conversation. An edit counts only when it
  * adds the mention: fixing a typo in an already handled request starts nothing.
  */
-export function checkIssueComment(payload: IssueCommentCreatedEvent | IssueCommentEditedEvent): Decision {
+export function checkIssueComment(
+  payload: IssueCommentCreatedEvent | IssueCommentEditedEvent,
+  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
+): Decision {
   const { comment, issue } = payload;
-  const rejection = commonRejection(payload);
+  const rejection = commonRejection(payload, settings.allowedBots);
   if (rejection) return { run: false, reason: rejection };
-  if (isBot(comment.user)) return { run: false, reason: "sender is a bot" };
+  if (isBot(comment.user) && !settings.allowedBots.includes(comment.user.login.toLowerCase())) return { run: false, reason: "sender is a bot" };
   if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };
-  if (!containsMention(comment.body)) return { run: false, reason: "no mention" };
+  if (!containsMention(comment.body, settings.mention)) return { run: false, reason: "no mention" };
   let triggerKey = `issue_comment:${comment.id}`;
   if (payload.action === "edited") {
     const before = payload.changes?.body?.from;
-    if (typeof before !== "string" || containsMention(before)) return { run: false, reason: "edit did not add the mention" };
+    if (typeof before !== "string" || containsMention(before, settings.mention)) return { run: false, reason: "edit did not add the mention" };
     triggerKey = `issue_comment.edited:${comment.id}:${comment.updated_at}`;
   }
   return requestFrom(payload, {
@@ -28,7 +32,7 @@ export function checkIssueComment(payload: IssueCommentCreatedEvent | IssueComme
     isPullRequest: Boolean(issue.pull_request),
     reactTo: { type: "issue_comment", id: comment.id },
     commentUrl: comment.html_url,
-    request: requestText(comment.body),
+    request: requestText(comment.body, settings.mention),
     title: issue.title,
     body: issue.body,
     triggeredAt: payload.action === "edited" ? comment.updated_at : comment.created_at,

@@ -39,6 +39,23 @@ export interface TriggerRequest {
   triggeredAt: string;
   labels?: string[];
   reviewComment?: ReviewCommentContext;
+  /** What the repository's `.github/openhands.yml` says about the work itself. */
+  settings?: RequestSettings;
+}
+
+export interface RequestSettings {
+  instructions: string;
+  branchPrefix: string;
+  draftPr: boolean;
+  /** Why the config file was ignored, said in the tracking comment. */
+  configProblem?: string;
+}
+
+/** The parts of the repository config that decide whether an event is a request. */
+export interface TriggerSettings {
+  mention: string;
+  label: string;
+  allowedBots: readonly string[];
 }
 
 export type Decision = { run: true; request: TriggerRequest } | { run: false; reason: string };

@@ -2,16 +2,20 @@ import type { PullRequestReviewCommentCreatedEvent, PullRequestReviewSubmittedEv
 import { isBot } from "./actor";
 import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
-import type { Decision } from "./request";
+import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import type { Decision, TriggerSettings } from "./request";
 
 /** An inline comment on a diff line; the answer goes into that review thread. */
-export function checkReviewComment(payload: PullRequestReviewCommentCreatedEvent): Decision {
+export function checkReviewComment(
+  payload: PullRequestReviewCommentCreatedEvent,
+  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
+): Decision {
   const { comment, pull_request: pr } = payload;
-  const rejection = commonRejection(payload);
+  const rejection = commonRejection(payload, settings.allowedBots);
   if (rejection) return { run: false, reason: rejection };
-  if (isBot(comment.user)) return { run: false, reason: "sender is a bot" };
+  if (isBot(comment.user) && !settings.allowedBots.includes(comment.user.login.toLowerCase())) return { run: false, reason: "sender is a bot" };
   if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };
-  if (!containsMention(comment.body)) return { run: false, reason: "no mention" };
+  if (!containsMention(comment.body, settings.mention)) return { run: false, reason: "no mention" };
   const line = (comment as { line?: number | null }).line ?? undefined;
   const startLine = (comment as { start_line?: number | null }).start_line ?? undefined;
   return requestFrom(payload, {
@@ -21,7 +25,7 @@ export function checkReviewComment(payload: PullRequestReviewCommentCreatedEvent
     isPullRequest: true,
     reactTo: { type: "review_comment", id: comment.id },
     commentUrl: comment.html_url,
-    request: requestText(comment.body),
+    request: requestText(comment.body, settings.mention),
     title: pr.title,
     body: pr.body,
     triggeredAt: comment.created_at,
@@ -38,13 +42,13 @@ export function checkReviewComment(payload: PullRequestReviewCommentCreatedEvent
 }
 
 /** A submitted review whose body asks; its inline comments are the context. */
-export function checkReview(payload: PullRequestReviewSubmittedEvent): Decision {
+export function checkReview(payload: PullRequestReviewSubmittedEvent, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
   const { review, pull_request: pr } = payload;
-  const rejection = commonRejection(payload);
+  const rejection = commonRejection(payload, settings.allowedBots);
   if (rejection) return { run: false, reason: rejection };
   const body = review.body ?? "";
   if (body.includes(OWN_MARKER)) return { run: false, reason: "written by this App" };
-  if (!containsMention(body)) return { run: false, reason: "no mention" };
+  if (!containsMention(body, settings.mention)) return { run: false, reason: "no mention" };
   return requestFrom(payload, {
     kind: "review",
     triggerKey: `pull_request_review:${review.id}`,
@@ -52,7 +56,7 @@ export function checkReview(payload: PullRequestReviewSubmittedEvent): Decision 
     isPullRequest: true,
     reactTo: { type: "issue", id: pr.number },
     commentUrl: review.html_url,
-    request: requestText(body),
+    request: requestText(body, settings.mention),
     title: pr.title,
     body: pr.body,
     triggeredAt: review.submitted_at ?? pr.updated_at,

@@ -6,9 +6,8 @@ import type {
 } from "@octokit/webhooks-types";
 import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
-import type { Decision } from "./request";
-
-export const DEFAULT_LABEL = "openhands";
+import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import type { Decision, TriggerSettings } from "./request";
 
 type Opened = IssuesOpenedEvent | PullRequestOpenedEvent;
 type Labeled = IssuesLabeledEvent | PullRequestLabeledEvent;
@@ -20,13 +19,13 @@ function thread(payload: Opened | Labeled) {
 }
 
 /** An issue or PR opened with the mention in its body: the body is the request. */
-export function checkOpened(payload: Opened): Decision {
-  const rejection = commonRejection(payload);
+export function checkOpened(payload: Opened, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
+  const rejection = commonRejection(payload, settings.allowedBots);
   if (rejection) return { run: false, reason: rejection };
   const { isPullRequest, item } = thread(payload);
   const body = item.body ?? "";
   if (body.includes(OWN_MARKER)) return { run: false, reason: "written by this App" };
-  if (!containsMention(body)) return { run: false, reason: "no mention" };
+  if (!containsMention(body, settings.mention)) return { run: false, reason: "no mention" };
   return requestFrom(payload, {
     kind: "opened",
     triggerKey: `${isPullRequest ? "pull_request" : "issues"}.opened:${item.id}`,
@@ -34,7 +33,7 @@ export function checkOpened(payload: Opened): Decision {
     isPullRequest,
     reactTo: { type: "issue", id: item.number },
     commentUrl: item.html_url,
-    request: requestText(body),
+    request: requestText(body, settings.mention),
     title: item.title,
     body: null,
     triggeredAt: item.created_at,
@@ -43,8 +42,9 @@ export function checkOpened(payload: Opened): Decision {
 }
 
 /** The trigger label put on an issue or PR; the permission check is on who put it. */
-export function checkLabeled(payload: Labeled, label = DEFAULT_LABEL): Decision {
-  const rejection = commonRejection(payload);
+export function checkLabeled(payload: Labeled, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
+  const label = settings.label;
+  const rejection = commonRejection(payload, settings.allowedBots);
   if (rejection) return { run: false, reason: rejection };
   const name = payload.label?.name;
   if (typeof name !== "string" || name.toLowerCase() !== label.toLowerCase()) return { run: false, reason: "not the trigger label" };

@@ -7,6 +7,7 @@ import type {
   PullRequestReviewCommentCreatedEvent,
   PullRequestReviewSubmittedEvent,
 } from "@octokit/webhooks-types";
+import { DEFAULT_REPO_CONFIG, type RepoConfig, eventNameOf } from "../repo-config/parse";
 import { checkIssueComment } from "../trigger/issue-comment";
 import type { Decision } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
@@ -18,42 +19,76 @@ import { checkLabeled, checkOpened } from "../trigger/thread-event";
  * trusted once signed, but their shape is still checked, so that a malformed
  * one is ignored here instead of throwing later.
  */
-export function decide(event: string, payload: unknown): Decision {
+export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAULT_REPO_CONFIG): Decision {
+  const decision = decideTrigger(event, payload, repo);
+  if (!decision.run) return decision;
+  const edited = isObject(payload) && payload.action === "edited";
+  if (!repo.events.includes(eventNameOf(decision.request.kind, edited))) {
+    return { run: false, reason: "this trigger is switched off in .github/openhands.yml" };
+  }
+  const settings = { instructions: repo.instructions, branchPrefix: repo.branchPrefix, draftPr: repo.draftPr };
+  return { run: true, request: { ...decision.request, settings } };
+}
+
+/**
+ * Whether the event could be a request under some repository config: the
+ * config (a custom mention, a label, allowed bots) is read only for these.
+ */
+export function mayTrigger(event: string, payload: unknown): { owner: string; repo: string; installationId: number } | undefined {
+  if (!isObject(payload) || !hasCommon(payload) || !isObject(payload.installation)) return undefined;
+  const name = `${event}.${String(payload.action)}`;
+  const text =
+    name === "issue_comment.created" || name === "issue_comment.edited" || name === "pull_request_review_comment.created"
+      ? payload.comment?.body
+      : name === "pull_request_review.submitted"
+        ? payload.review?.body
+        : name === "issues.opened"
+          ? payload.issue?.body
+          : name === "pull_request.opened"
+            ? payload.pull_request?.body
+            : undefined;
+  const labeled = name === "issues.labeled" || name === "pull_request.labeled";
+  if (!labeled && !(typeof text === "string" && text.includes("@"))) return undefined;
+  return { owner: payload.repository.owner.login, repo: payload.repository.name, installationId: payload.installation.id };
+}
+
+function decideTrigger(event: string, payload: unknown, repo: RepoConfig): Decision {
   if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
+  const settings = { mention: repo.mention, label: repo.label, allowedBots: repo.allowedBots };
   const name = `${event}.${typeof payload.action === "string" ? payload.action : ""}`;
   const malformed: Decision = { run: false, reason: `payload of ${name} is missing fields` };
   switch (name) {
     case "issue_comment.created":
     case "issue_comment.edited":
       return hasCommon(payload) && isComment(payload.comment) && isThread(payload.issue)
-        ? checkIssueComment(payload as unknown as IssueCommentCreatedEvent)
+        ? checkIssueComment(payload as unknown as IssueCommentCreatedEvent, settings)
         : malformed;
     case "issues.opened":
     case "issues.labeled":
       if (!hasCommon(payload) || !isThread(payload.issue)) return malformed;
       return name === "issues.opened"
-        ? checkOpened(payload as unknown as IssuesOpenedEvent)
-        : checkLabeled(payload as unknown as IssuesLabeledEvent);
+        ? checkOpened(payload as unknown as IssuesOpenedEvent, settings)
+        : checkLabeled(payload as unknown as IssuesLabeledEvent, settings);
     case "pull_request.opened":
     case "pull_request.labeled":
       if (!hasCommon(payload) || !isThread(payload.pull_request)) return malformed;
       return name === "pull_request.opened"
-        ? checkOpened(payload as unknown as PullRequestOpenedEvent)
-        : checkLabeled(payload as unknown as PullRequestLabeledEvent);
+        ? checkOpened(payload as unknown as PullRequestOpenedEvent, settings)
+        : checkLabeled(payload as unknown as PullRequestLabeledEvent, settings);
     case "pull_request_review_comment.created":
       return hasCommon(payload) && isComment(payload.comment) && typeof payload.comment.path === "string" && typeof payload.comment.diff_hunk === "string" && isThread(payload.pull_request)
-        ? checkReviewComment(payload as unknown as PullRequestReviewCommentCreatedEvent)
+        ? checkReviewComment(payload as unknown as PullRequestReviewCommentCreatedEvent, settings)
         : malformed;
     case "pull_request_review.submitted":
       return hasCommon(payload) && isObject(payload.review) && isId(payload.review.id) && isOptionalString(payload.review.body) && typeof payload.review.html_url === "string" && isThread(payload.pull_request)
-        ? checkReview(payload as unknown as PullRequestReviewSubmittedEvent)
+        ? checkReview(payload as unknown as PullRequestReviewSubmittedEvent, settings)
         : malformed;
     default:
       return { run: false, reason: `event ${name.replace(/\.$/, "")} is not handled` };
   }
 }
 
-function hasCommon(p: Record<string, unknown>): boolean {
+function hasCommon(p: Record<string, unknown>): p is Record<string, any> {
   const repository = p.repository;
   const sender = p.sender;
   const installation = p.installation;

@@ -5,7 +5,9 @@ import { runCommand } from "../commands/run-command";
 import { acceptRequest, recordRequest } from "../start/accept-request";
 import { parseCommand } from "../trigger/command";
 import { createServices } from "../start/services";
-import { decide } from "./dispatch";
+import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
+import { loadRepoConfig } from "../repo-config/load";
+import { decide, mayTrigger } from "./dispatch";
 import { hasValidSignature } from "./verify";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
@@ -43,13 +45,19 @@ webhookRoute.post("/", async (c) => {
   if (!event) return c.json({ error: "missing X-GitHub-Event header" }, 400);
 
   const delivery = c.req.header("x-github-delivery");
-  const decision = decide(event, payload);
+  const services = createServices(config, c.env.TASKS);
+  // A custom mention, label or allowed bot lives in the repository's config: read it for candidates only.
+  const candidate = mayTrigger(event, payload);
+  const repoConfig = candidate
+    ? await loadRepoConfig(() => services.github(candidate.installationId), c.env.TASKS, candidate.owner, candidate.repo)
+    : { config: DEFAULT_REPO_CONFIG };
+  const decision = decide(event, payload, repoConfig.config);
   if (!decision.run) {
     log("info", "webhook.ignored", { delivery, githubEvent: event, reason: decision.reason });
     return c.json({ ok: true, ignored: decision.reason }, 200);
   }
+  if (repoConfig.problem && decision.request.settings) decision.request.settings.configProblem = repoConfig.problem;
 
-  const services = createServices(config, c.env.TASKS);
   const command = decision.request.kind === "label" ? undefined : parseCommand(decision.request.request);
   if (command) {
     // Commands act on existing tasks and start nothing, so there is nothing to record first.

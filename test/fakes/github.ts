@@ -40,6 +40,8 @@ export class FakeGitHub extends FakeBase {
   readonly permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | "none">();
   readonly pulls = new Map<number, { ref: string; repository: string; baseRef: string; files?: string[] }>();
   readonly issuedTokens = new Set<string>();
+  /** Repository files by `owner/repo:path`, served by the contents API. */
+  readonly files = new Map<string, string>();
   private nextCommentId = 2_000_000_001;
   private readonly publicKeyPem?: string;
 
@@ -145,6 +147,23 @@ export class FakeGitHub extends FakeBase {
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments$/))) {
       const all = [...this.reviewComments.values()].filter((c) => c.owner === match![1] && c.repo === match![2] && c.issue_number === Number(match![3]));
       return json(all.map((c) => this.view(c)));
+    }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/))) {
+      const filePath = decodeURIComponent(match[3]!);
+      const text = this.files.get(`${match[1]}/${match[2]}:${filePath}`);
+      if (text === undefined) return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content", status: "404" }, 404);
+      const bytes = new TextEncoder().encode(text);
+      const b64 = btoa(String.fromCharCode(...bytes)).replace(/.{60}/g, "$&\n");
+      return json({
+        type: "file",
+        encoding: "base64",
+        size: bytes.length,
+        name: filePath.split("/").pop(),
+        path: filePath,
+        content: b64,
+        sha: "d".repeat(40),
+        url: `${this.baseUrl}/repos/${match[1]}/${match[2]}/contents/${filePath}`,
+      });
     }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/))) {
       const pull = this.pulls.get(Number(match[3]));

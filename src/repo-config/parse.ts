@@ -1,0 +1,106 @@
+import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
+import type { TriggerKind } from "../trigger/request";
+
+/** Which triggers a repository may switch off, by the names its config file uses. */
+export const EVENT_NAMES = ["comment", "edited", "review_comment", "review", "opened", "label"] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/** `.github/openhands.yml`: every field optional. */
+export interface RepoConfig {
+  mention: string;
+  label: string;
+  events: EventName[];
+  instructions: string;
+  allowedBots: string[];
+  branchPrefix: string;
+  draftPr: boolean;
+}
+
+export const DEFAULT_REPO_CONFIG: RepoConfig = {
+  mention: "@openhands",
+  label: "openhands",
+  events: [...EVENT_NAMES],
+  instructions: "",
+  allowedBots: [],
+  branchPrefix: "openhands/",
+  draftPr: true,
+};
+
+export interface ParsedRepoConfig {
+  config: RepoConfig;
+  /** Why the file was ignored, for the tracking comment: "line 3: …". */
+  problem?: string;
+}
+
+const MAX_INSTRUCTIONS = 4_000;
+
+/**
+ * An invalid file is ignored as a whole, not field by field: a half-applied
+ * config is harder to reason about than the defaults plus a clear message.
+ */
+export function parseRepoConfig(text: string): ParsedRepoConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const line = lines.linePos(syntax.pos[0]).line;
+    return invalid(`line ${line}: ${syntax.message.split("\n")[0]}`);
+  }
+  if (doc.contents === null) return { config: DEFAULT_REPO_CONFIG };
+  if (!isMap(doc.contents)) return invalid("line 1: the file must be a mapping of settings");
+  const config = { ...DEFAULT_REPO_CONFIG };
+  for (const pair of doc.contents.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const at = (isScalar(pair.key) && pair.key.range ? `line ${lines.linePos(pair.key.range[0]).line}: ` : "");
+    const value = (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? (isScalar(pair.value) ? pair.value.value : pair.value);
+    const problem = apply(config, key, value);
+    if (problem) return invalid(at + problem);
+  }
+  return { config };
+}
+
+function apply(config: RepoConfig, key: string, value: unknown): string | undefined {
+  switch (key) {
+    case "mention":
+      if (typeof value !== "string" || !/^@[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(value)) return "`mention` must look like @name";
+      config.mention = value;
+      return;
+    case "label":
+      if (typeof value !== "string" || !value.trim() || value.length > 50) return "`label` must be a label name";
+      config.label = value.trim();
+      return;
+    case "events":
+      if (!Array.isArray(value) || !value.every((v) => (EVENT_NAMES as readonly unknown[]).includes(v))) {
+        return `\`events\` must be a list of: ${EVENT_NAMES.join(", ")}`;
+      }
+      config.events = value as EventName[];
+      return;
+    case "instructions":
+      if (typeof value !== "string") return "`instructions` must be text";
+      config.instructions = value.slice(0, MAX_INSTRUCTIONS);
+      return;
+    case "allowed_bots":
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) return "`allowed_bots` must be a list of logins";
+      config.allowedBots = value.map((v: string) => v.toLowerCase());
+      return;
+    case "branch_prefix":
+      if (typeof value !== "string" || !/^[A-Za-z0-9._/-]{0,40}$/.test(value)) return "`branch_prefix` must be a valid branch name prefix";
+      config.branchPrefix = value;
+      return;
+    case "draft_pr":
+      if (typeof value !== "boolean") return "`draft_pr` must be true or false";
+      config.draftPr = value;
+      return;
+    default:
+      return `unknown setting \`${key}\``;
+  }
+}
+
+function invalid(problem: string): ParsedRepoConfig {
+  return { config: DEFAULT_REPO_CONFIG, problem };
+}
+
+/** The config's event name for a trigger. */
+export function eventNameOf(kind: TriggerKind, edited: boolean): EventName {
+  return kind === "comment" && edited ? "edited" : kind;
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
+
+describe("parseRepoConfig", () => {
+  it("reads every field", () => {
+    const { config, problem } = parseRepoConfig(
+      [
+        "mention: '@helper'",
+        "label: agent",
+        "events: [comment, label]",
+        "instructions: |",
+        "  Run `make test` before pushing.",
+        "allowed_bots: [\"Renovate[bot]\"]",
+        "branch_prefix: bot/",
+        "draft_pr: false",
+      ].join("\n"),
+    );
+    expect(problem).toBeUndefined();
+    expect(config).toEqual({
+      mention: "@helper",
+      label: "agent",
+      events: ["comment", "label"],
+      instructions: "Run `make test` before pushing.\n",
+      allowedBots: ["renovate[bot]"],
+      branchPrefix: "bot/",
+      draftPr: false,
+    });
+  });
+
+  it("an empty file is the defaults", () => {
+    expect(parseRepoConfig("")).toEqual({ config: DEFAULT_REPO_CONFIG });
+  });
+
+  it.each([
+    ["label: agent\nevents: [comment, everything]\n", "line 2: `events` must be a list of"],
+    ["draft_pr: maybe\n", "line 1: `draft_pr` must be true or false"],
+    ["label: a\nlabel2: b\n", "line 2: unknown setting `label2`"],
+    ["mention: openhands\n", "line 1: `mention` must look like @name"],
+    ["label: [unclosed\n", "line 2:"],
+    ["- just\n- a list\n", "line 1: the file must be a mapping"],
+  ])("an invalid file is ignored as a whole, with the line: %j", (text, problem) => {
+    const parsed = parseRepoConfig(text);
+    expect(parsed.config).toEqual(DEFAULT_REPO_CONFIG);
+    expect(parsed.problem).toContain(problem);
+  });
+});
+
+describe(".github/openhands.yml, end to end", () => {
+  let installationId = 5_500_000;
+  async function setup(files: Record<string, string>) {
+    const { callWorker, issueCommentPayload, signedWebhook, startFakes } = await import("./harness");
+    const { FakeOpenHands } = await import("./fakes/openhands");
+    const fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "write");
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"] };
+    for (const [key, text] of Object.entries(files)) fakes.github.files.set(key, text);
+    const send = async (body: string) => {
+      const payload = issueCommentPayload(body, { installationId: installationId++ });
+      payload.comment.id = installationId;
+      return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+    };
+    const prompts = () =>
+      fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => (r.body as any).initial_message.content[0].text as string);
+    return { fakes, send, prompts };
+  }
+
+  it("a custom mention, instructions, branch prefix and draft setting shape the request", async () => {
+    const { fakes, send, prompts } = await setup({
+      "Codertocat/Hello-World:.github/openhands.yml": "mention: '@helper'\ninstructions: Always run `npm test`.\nbranch_prefix: bot/\ndraft_pr: false\n",
+    });
+    expect(await (await send("@openhands fix it")).json()).toEqual({ ok: true, ignored: "no mention" });
+    expect((await send("@helper fix it")).status).toBe(202);
+    expect(prompts()).toHaveLength(1);
+    const prompt = prompts()[0]!;
+    expect(prompt).toContain("<request>\nfix it\n</request>");
+    expect(prompt).toContain("Work on a new branch whose name starts with `bot/`, then open a pull request whose description");
+    expect(prompt).toContain("<instructions>\nAlways run `npm test`.\n</instructions>");
+    // read once, then served from the cache
+    expect(fakes.github.find("GET", /\/contents\/\.github(%2F|\/)openhands\.yml$/)).toHaveLength(1);
+  });
+
+  it("falls back to the organisation's .github repository", async () => {
+    const { send, prompts } = await setup({ "Codertocat/.github:.github/openhands.yml": "events: [label]\n" });
+    expect(await (await send("@openhands fix it")).json()).toEqual({ ok: true, ignored: "this trigger is switched off in .github/openhands.yml" });
+    expect(prompts()).toEqual([]);
+  });
+
+  it("an invalid file: defaults apply, and the tracking comment says why, with the line", async () => {
+    const { fakes, send, prompts } = await setup({ "Codertocat/Hello-World:.github/openhands.yml": "label: agent\ndraft_pr: maybe\n" });
+    expect((await send("@openhands fix it")).status).toBe(202);
+    expect(prompts()).toHaveLength(1);
+    const [comment] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(comment!.body).toContain("⚠️ `.github/openhands.yml` was ignored (line 2: `draft_pr` must be true or false); the defaults apply.");
+  });
+
+  it("allowed_bots lets a named bot trigger; other bots still cannot", async () => {
+    const { fakes } = await setup({ "Codertocat/Hello-World:.github/openhands.yml": "allowed_bots: ['renovate[bot]']\n" });
+    const { callWorker, issueCommentPayload, signedWebhook } = await import("./harness");
+    fakes.github.permissions.set("renovate[bot]", "write");
+    for (const login of ["renovate[bot]", "dependabot[bot]"]) {
+      const payload = issueCommentPayload("@openhands rebase this", { sender: { login, type: "Bot" }, installationId: installationId++ });
+      payload.comment.id = installationId;
+      await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+    }
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
+  });
+});
