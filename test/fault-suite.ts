@@ -18,9 +18,10 @@ export interface UpstreamCall {
 
 export const CALLS: UpstreamCall[] = [
   { upstream: "github", method: "POST", path: /\/access_tokens$/, name: "installation token" },
+  { upstream: "github", method: "GET", path: /\/contents\/\.github(%2F|\/)openhands\.yml$/, name: "config file read" },
   { upstream: "github", method: "GET", path: /\/collaborators\/[^/]+\/permission$/, name: "permission check" },
   { upstream: "github", method: "POST", path: /\/reactions$/, name: "👀 reaction" },
-  { upstream: "github", method: "GET", path: /\/issues\/\d+\/comments$/, name: "tracking comment lookup" },
+  { upstream: "github", method: "GET", path: /\/issues\/\d+\/comments$/, name: "discussion and tracking comment lookup" },
   { upstream: "github", method: "POST", path: /\/issues\/\d+\/comments$/, name: "tracking comment" },
   { upstream: "github", method: "PATCH", path: /\/issues\/comments\/\d+$/, name: "result edit" },
   { upstream: "openhands", method: "POST", path: /^\/api\/v1\/app-conversations$/, name: "start" },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
 import { json } from "./fakes/recorder";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import { callWorker, effectfulGitHubCalls, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
 
 type Fakes = ReturnType<typeof startFakes>;
 
@@ -61,7 +61,7 @@ describe("no lost task", () => {
     const response = await deliver(fakes, issueCommentPayload("@openhands fix it"), { ...fakes.env, TASKS: failingKv });
     expect(response.status).toBe(503);
     expect(fakes.openhands.requests).toEqual([]);
-    expect(fakes.github.requests).toEqual([]);
+    expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
   });
 
   it("a crash between posting the result and recording it still ends with one result", async () => {
@@ -177,6 +177,6 @@ describe("no loops", () => {
     const fakes = setup();
     const response = await deliver(fakes, issueCommentPayload("@openhands quoted\n<!-- openhands-github-app task:abc -->"));
     expect(await response.json()).toEqual({ ok: true, ignored: "comment written by this App" });
-    expect(fakes.github.requests).toEqual([]);
+    expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
   });
 });

@@ -88,7 +88,6 @@ async function verify(services: Services, task: Task, entries: readonly TaskEntr
     }
     return reject(services, task, "rate_limited");
   }
-  const reacted = await acknowledge(services, task);
   let head: PullRequestHead | undefined;
   if (request.isPullRequest) {
     head = await pullRequestHead(client, thread);
@@ -99,6 +98,8 @@ async function verify(services: Services, task: Task, entries: readonly TaskEntr
     }
   }
   const context = await gatherContext(client, request, head);
+  // Last, and it never throws: a failure above must not leave a 👀 the record does not know about.
+  const reacted = await acknowledge(services, task);
   return { ...task, verified: true, reacted, context, ...(head ? { branch: head.ref } : {}) };
 }
 
