@@ -104,9 +104,9 @@ describe("an @openhands comment, from webhook to result", () => {
       "GET /repos/Codertocat/Hello-World/contents/.github%2Fopenhands.yml",
       "GET /repos/Codertocat/.github/contents/.github%2Fopenhands.yml",
       "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission",
-      "POST /repos/Codertocat/Hello-World/issues/comments/492700400/reactions",
-      // the discussion so far, for the prompt
+      // the discussion so far, for the prompt; then 👀, once nothing before it can fail
       "GET /repos/Codertocat/Hello-World/issues/1/comments",
+      "POST /repos/Codertocat/Hello-World/issues/comments/492700400/reactions",
       // no tracking comment from an earlier attempt: post one
       "GET /repos/Codertocat/Hello-World/issues/1/comments",
       "POST /repos/Codertocat/Hello-World/issues/1/comments",

@@ -32,6 +32,13 @@ describe("containsMention", () => {
     ["@openhands_x", false],
     ["", false],
     ["```\nunclosed fence @openhands", false],
+    ["> quoted\n\n@openhands but this line asks", true],
+    ["\t@openhands tabbed", true],
+    ["[@openhands](https://github.com/openhands) link text", true],
+    ["@openhands's idea", true],
+    ["foo@openhands", false],
+    ["#@openhands", true],
+    ["<!--\n@openhands\n-->", false],
   ];
   it.each(cases)("%j → %s", (body, expected) => {
     expect(containsMention(body)).toBe(expected);
