@@ -9,11 +9,6 @@ export interface Thread {
   number: number;
 }
 
-export function splitRepo(fullName: string): { owner: string; repo: string } {
-  const [owner = "", repo = ""] = fullName.split("/");
-  return { owner, repo };
-}
-
 /** 👀 on whatever asked: an issue comment, a review comment, or the issue/PR itself. */
 export async function addEyes(github: GitHub, thread: Thread, target: ReactionTarget): Promise<void> {
   const base = { owner: thread.owner, repo: thread.repo, content: "eyes" as const };
