@@ -11,3 +11,8 @@ interface Sender {
 export function isBot(sender: Sender): boolean {
   return sender.type === "Bot" || /\[bot\]$/i.test(sender.login);
 }
+
+/** A bot the repository has not allowed in `.github/openhands.yml` (logins compared case-insensitively). */
+export function isDisallowedBot(sender: Sender, allowedBots: readonly string[]): boolean {
+  return isBot(sender) && !allowedBots.includes(sender.login.toLowerCase());
+}

@@ -1,4 +1,4 @@
-import { isBot } from "./actor";
+import { isDisallowedBot } from "./actor";
 import type { Decision, TriggerRequest } from "./request";
 
 /** Comments the App wrote carry this; their text is never a request, whoever posts it. */
@@ -21,7 +21,7 @@ export function commonRejection(
   allowedBots: readonly string[] = [],
 ): string | undefined {
   if (!payload.installation?.id) return "no installation in payload";
-  if (isBot(payload.sender) && !allowedBots.includes(payload.sender.login.toLowerCase())) return "sender is a bot";
+  if (isDisallowedBot(payload.sender, allowedBots)) return "sender is a bot";
   return undefined;
 }
 

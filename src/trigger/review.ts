@@ -1,5 +1,5 @@
 import type { PullRequestReviewCommentCreatedEvent, PullRequestReviewSubmittedEvent } from "@octokit/webhooks-types";
-import { isBot } from "./actor";
+import { isDisallowedBot } from "./actor";
 import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
@@ -13,7 +13,7 @@ export function checkReviewComment(
   const { comment, pull_request: pr } = payload;
   const rejection = commonRejection(payload, settings.allowedBots);
   if (rejection) return { run: false, reason: rejection };
-  if (isBot(comment.user) && !settings.allowedBots.includes(comment.user.login.toLowerCase())) return { run: false, reason: "sender is a bot" };
+  if (isDisallowedBot(comment.user, settings.allowedBots)) return { run: false, reason: "sender is a bot" };
   if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };
   if (!containsMention(comment.body, settings.mention)) return { run: false, reason: "no mention" };
   const line = (comment as { line?: number | null }).line ?? undefined;
