@@ -15,6 +15,9 @@ export default defineConfig({
           GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
           GITHUB_WEBHOOK_SECRET: "test-webhook-secret-7f3a9c",
           OPENHANDS_API_KEY: "oh_test_api_key_0123456789",
+          // Octokit's quick retry waits a second in production; tests need not sleep through it
+          // (test/github-retry.test.ts proves the real wait).
+          GITHUB_RETRY_DELAY_MS: "0",
           TEST_PRIVATE_KEY_PKCS8: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
           TEST_PUBLIC_KEY: publicKey.export({ type: "spki", format: "pem" }).toString(),
         },
@@ -27,7 +30,6 @@ export default defineConfig({
     silent: "passed-only",
     // `npm run bench` shows the figures the tests print, without the Worker's own log lines.
     onConsoleLog: (log) => (process.env.FIGURES_ONLY ? log.includes("[figures]") : undefined),
-    // Octokit spaces GitHub writes a second apart, as GitHub asks of content-creating calls.
     testTimeout: 30_000,
   },
 });

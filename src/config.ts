@@ -17,6 +17,7 @@ export interface Env {
   MAX_STARTS_PER_INSTALLATION_PER_HOUR?: string;
   UPSTREAM_TIMEOUT_SECONDS?: string;
   SUBREQUEST_BUDGET?: string;
+  GITHUB_RETRY_DELAY_MS?: string;
 }
 
 export interface Config {
@@ -35,6 +36,8 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** Outbound requests one invocation may make: 50 on Workers Free, 1,000 on Paid. */
   subrequestBudget: number;
+  /** Wait before Octokit's one quick retry of a 5xx or network error; 0 in tests. */
+  retryDelayMs: number;
 }
 
 export const DEFAULTS = {
@@ -48,6 +51,7 @@ export const DEFAULTS = {
   MAX_STARTS_PER_INSTALLATION_PER_HOUR: 30,
   UPSTREAM_TIMEOUT_SECONDS: 15,
   SUBREQUEST_BUDGET: 50,
+  GITHUB_RETRY_DELAY_MS: 1000,
 } as const;
 
 type NumberSetting =
@@ -88,6 +92,7 @@ export function loadConfig(env: Env): Config {
     maxStartsPerInstallationPerHour: Math.floor(number("MAX_STARTS_PER_INSTALLATION_PER_HOUR")),
     upstreamTimeoutMs: number("UPSTREAM_TIMEOUT_SECONDS") * 1000,
     subrequestBudget: Math.floor(number("SUBREQUEST_BUDGET")),
+    retryDelayMs: nonNegativeNumber(env, "GITHUB_RETRY_DELAY_MS", problems),
   };
   let privateKey = "";
   if (env.GITHUB_APP_PRIVATE_KEY?.trim()) {
@@ -121,6 +126,17 @@ function url(env: Env, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: 
   }
   // Octokit and our own client join paths onto it, so a trailing slash would double up.
   return raw.replace(/\/+$/, "");
+}
+
+function nonNegativeNumber(env: Env, name: "GITHUB_RETRY_DELAY_MS", problems: string[]): number {
+  const raw = env[name]?.trim();
+  if (!raw) return DEFAULTS[name];
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    problems.push(`${name} must be zero or a positive number`);
+    return DEFAULTS[name];
+  }
+  return value;
 }
 
 function positiveNumber(env: Env, name: NumberSetting, problems: string[]): number {

@@ -2,24 +2,28 @@ import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { retry } from "@octokit/plugin-retry";
-import { throttling } from "@octokit/plugin-throttling";
 import type { Config } from "../config";
-import { log } from "../log";
 
 /**
- * Retries 5xx and network errors, and waits out primary and secondary rate
- * limits as GitHub asks (Retry-After / X-RateLimit-Reset), instead of ad-hoc loops.
+ * No @octokit/plugin-throttling: its Bottleneck queues live in module scope, and
+ * on Workers a request that waits on a timer or promise created by another
+ * request is cancelled as hung. GitHub's rate limits (429/403 with Retry-After or
+ * X-RateLimit-Reset) are handed to the task's own backoff instead (see
+ * `rate-limit.ts`), as OpenHands' are. plugin-retry builds its limiter per call,
+ * so nothing it schedules outlives the request that made it.
  */
-const AppOctokit = Octokit.plugin(paginateRest, retry, throttling);
+const AppOctokit = Octokit.plugin(paginateRest, retry);
 export type GitHub = InstanceType<typeof AppOctokit>;
 
 const USER_AGENT = "openhands-github-app";
-// A Worker's waitUntil budget is short; waiting longer than this is the cron's job.
-const MAX_RATE_LIMIT_WAIT_SECONDS = 20;
+// Octokit's defaults, plus 429: a rate limit is waited out by the task's backoff, not in this request.
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 
 /**
  * Installation tokens live an hour. They are cached in isolate memory only,
- * never in KV, and dropped five minutes before they expire.
+ * never in KV, and dropped five minutes before they expire. The cache holds
+ * plain strings, never a pending request, so overlapping requests share no
+ * async state: two cold requests may each fetch a token, which GitHub allows.
  */
 const tokenCache = new Map<string, string>();
 const TOKEN_SAFETY_MS = 5 * 60_000;
@@ -44,14 +48,34 @@ export function clearInstallationTokenCache(): void {
   tokenCache.clear();
 }
 
+/**
+ * A 2xx whose JSON does not parse is turned into a 502 before Octokit sees it.
+ * Octokit would hand the raw text on as data; for the token exchange, auth-app
+ * would then send "token undefined" and wait out GitHub's token replication
+ * delay on every 401 (1 + 2 + 3 + 4 s) before giving up.
+ */
+async function rejectUnreadable(response: Response): Promise<Response> {
+  if (!response.ok || !/\bjson\b/i.test(response.headers.get("content-type") ?? "")) return response;
+  const text = await response.text();
+  try {
+    if (text) JSON.parse(text);
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  } catch {
+    return new Response(JSON.stringify({ message: "GitHub sent an unreadable answer" }), {
+      status: 502,
+      headers: { "content-type": "application/json" },
+    });
+  }
+}
+
 export function installationClient(
   config: Config,
   installationId: number,
   fetch: typeof globalThis.fetch = (input, init) => globalThis.fetch(input, init),
 ): GitHub {
   // A hung GitHub must not hold a cron tick; Octokit has no timeout of its own.
-  const fetchWithTimeout: typeof globalThis.fetch = (input, init) =>
-    fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) });
+  const fetchWithTimeout: typeof globalThis.fetch = async (input, init) =>
+    rejectUnreadable(await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) }));
   return new AppOctokit({
     baseUrl: config.githubApiUrl,
     userAgent: USER_AGENT,
@@ -64,19 +88,7 @@ export function installationClient(
       // Cache keys include the installation id, so one cache serves every App setting.
       cache: installationTokenCache,
     },
-    // One quick retry smooths a blip; anything longer is the cron's job, with backoff.
-    retry: { retries: 1 },
-    throttle: {
-      // GitHub's secondary limits apply per token: one installation's writes need not wait for another's.
-      id: `installation-${installationId}`,
-      onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-        log("warn", "github.rate_limited", { method: options.method, url: options.url, retryAfter });
-        return retryCount < 1 && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS;
-      },
-      onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-        log("warn", "github.secondary_rate_limited", { method: options.method, url: options.url, retryAfter });
-        return retryCount < 1 && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS;
-      },
-    },
+    // One quick retry smooths a 5xx or network blip; anything longer is the cron's job, with backoff.
+    retry: { retries: 1, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: config.retryDelayMs },
   });
 }

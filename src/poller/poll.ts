@@ -1,3 +1,4 @@
+import { gitHubRetryAt } from "../github/rate-limit";
 import { log } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
@@ -67,15 +68,17 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
     // Oldest first: when one tick cannot serve everyone, the longest-waiting go first.
     work.sort((a, b) => Date.parse(a.task.createdAt) - Date.parse(b.task.createdAt));
     const authenticated = new Set<number>();
+    // Installations GitHub rate-limited this tick: their other work waits for a later tick.
+    const limited = new Set<number>();
     for (const item of work) {
       const installation = item.task.request.installationId;
       const tokenCost = authenticated.has(installation) ? 0 : 1;
-      if (!budget.canAfford(item.cost + tokenCost + RETRY_RESERVE)) {
+      if (limited.has(installation) || !budget.canAfford(item.cost + tokenCost + RETRY_RESERVE)) {
         report.deferred++;
         continue;
       }
       authenticated.add(installation);
-      await runWork(item, report);
+      if ((await runWork(services, item, report)) === "github_rate_limited") limited.add(installation);
     }
   } catch (error) {
     // A batch read failed or OpenHands rate-limited us: nothing is lost, the next tick asks again.
@@ -149,13 +152,14 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
   return work;
 }
 
-async function runWork(item: Work, report: PollReport): Promise<void> {
+async function runWork(services: Services, item: Work, report: PollReport): Promise<"done" | "deferred" | "github_rate_limited"> {
   try {
     const next = await item.run();
     if (next.status !== item.task.status) {
       report.advanced++;
       if (!isPending(next.status)) report.ended++;
     }
+    return "done";
   } catch (error) {
     // One task's trouble must not hold up the others; it stays as it was and is retried next tick.
     if (error instanceof OpenHandsError && error.status === 429) throw error;
@@ -165,6 +169,7 @@ async function runWork(item: Work, report: PollReport): Promise<void> {
       reason: error instanceof Error ? error.name : "unknown",
     });
     report.deferred++;
+    return gitHubRetryAt(error, services.now().getTime()) === undefined ? "deferred" : "github_rate_limited";
   }
 }
 

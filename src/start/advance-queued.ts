@@ -1,5 +1,6 @@
 import { RequestError } from "@octokit/request-error";
 import { GitHubGarbageError } from "../github/errors";
+import { gitHubRetryAt } from "../github/rate-limit";
 import { type PullRequestHead, addEyes, createComment, pullRequestHead } from "../github/thread";
 import { log, redact } from "../log";
 import { OpenHandsError } from "../openhands/errors";
@@ -153,7 +154,9 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   if (retryable && attempts < services.config.startMaxAttempts) {
     const now = services.now().getTime();
     const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
-    const retryAt = new Date(Math.max(now + backoff, (error as OpenHandsError).retryAt ?? 0));
+    // Whichever upstream said when to come back is believed over our own schedule.
+    const told = error instanceof OpenHandsError ? error.retryAt : gitHubRetryAt(error, now);
+    const retryAt = new Date(Math.max(now + backoff, told ?? 0));
     log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason });
     return waitInQueue(services, { ...current, attempts }, original, reason, retryAt, true);
   }

@@ -6,6 +6,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   headers: Record<string, string>;
   body: unknown;
+  /** When it arrived (ms); workerd's clock moves on I/O and timers, so real waits show here. */
+  at: number;
 }
 
 export interface Fault {
@@ -36,7 +38,7 @@ export class FakeBase {
     }
     const headers: Record<string, string> = {};
     request.headers.forEach((value, key) => (headers[key] = value));
-    const recorded = { method: request.method, url: request.url, path: url.pathname, query: url.searchParams, headers, body };
+    const recorded = { method: request.method, url: request.url, path: url.pathname, query: url.searchParams, headers, body, at: Date.now() };
     this.requests.push(recorded);
     return recorded;
   }
