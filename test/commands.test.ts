@@ -26,7 +26,7 @@ async function tasks() {
 
 describe("@openhands help", () => {
   it("explains the App and the commands, and starts nothing", async () => {
-    expect(await (await say("@openhands help")).json()).toEqual({ ok: true, command: "help" });
+    expect((await say("@openhands help")).status).toBe(202);
     expect(thread()).toHaveLength(1);
     expect(thread()[0]!.body).toContain("Commands (alone after the mention): `stop`");
     expect(starts()).toEqual([]);
@@ -93,8 +93,8 @@ describe("@openhands stop", () => {
   });
 
   it("followed by more words is a request, not a command", async () => {
-    const response = await say("@openhands stop the crash on start-up");
-    expect(await response.json()).toMatchObject({ accepted: expect.any(String) });
+    expect((await say("@openhands stop the crash on start-up")).status).toBe(202);
     expect(starts()).toHaveLength(1);
+    expect(await tasks()).toHaveLength(1);
   });
 });

@@ -36,6 +36,16 @@ export async function callWorker(request: Request, testEnv: TestEnv): Promise<Re
   return response;
 }
 
+/**
+ * Sends a request and returns as soon as the Worker answers, as GitHub sees it:
+ * the work left in waitUntil goes on until `settled()`.
+ */
+export async function callWorkerWithoutWaiting(request: Request, testEnv: TestEnv) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, testEnv, ctx);
+  return { response, settled: () => waitOnExecutionContext(ctx) };
+}
+
 /** Runs the cron handler as Cloudflare would at `when`. */
 export async function runCron(testEnv: TestEnv, when = new Date()): Promise<void> {
   const controller = createScheduledController({ scheduledTime: when, cron: "*/2 * * * *" });

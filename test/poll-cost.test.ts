@@ -41,20 +41,23 @@ describe("what the cron costs", () => {
     expect(counts.put).toBe(0);
   });
 
-  it("a task costs five KV writes from comment to result (plus the config cache), and the marker is cleared once all is quiet", async () => {
+  it("a task costs five KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker is cleared once all is quiet", async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "admin");
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
     const { counts, env } = countingKv(fakes.env);
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), env);
     for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));
-    // queued, activity marker, starting, running, succeeded, and the repository config cache
-    expect(counts.put).toBe(6);
+    // the received event (its repository's config unknown yet), queued, activity marker,
+    // starting, running, succeeded, and the repository config cache
+    expect(counts.put).toBe(7);
+    // the received event, once it became a task
+    expect(counts.delete).toBe(1);
     // one in the webhook (limits), one per tick
     expect(counts.list).toBe(4);
 
     await runCron(env, quietTickIn(11));
-    expect(counts.delete).toBe(1);
+    expect(counts.delete).toBe(2);
     const listsBefore = counts.list;
     await runCron(env, quietTickIn(13));
     expect(counts.list).toBe(listsBefore);

@@ -48,7 +48,7 @@ describe("parseRepoConfig", () => {
 describe(".github/openhands.yml, end to end", () => {
   let installationId = 5_500_000;
   async function setup(files: Record<string, string>) {
-    const { callWorker, issueCommentPayload, signedWebhook, startFakes } = await import("./harness");
+    const { callWorker, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } = await import("./harness");
     const { FakeOpenHands } = await import("./fakes/openhands");
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "write");
@@ -61,15 +61,21 @@ describe(".github/openhands.yml, end to end", () => {
     };
     const prompts = () =>
       fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => (r.body as any).initial_message.content[0].text as string);
-    return { fakes, send, prompts };
+    const tasks = async () => (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
+    return { fakes, send, prompts, tasks };
   }
 
   it("a custom mention, instructions, branch prefix and draft setting shape the request", async () => {
-    const { fakes, send, prompts } = await setup({
+    const { fakes, send, prompts, tasks } = await setup({
       "Codertocat/Hello-World:.github/openhands.yml": "mention: '@helper'\ninstructions: Always run `npm test`.\nbranch_prefix: bot/\ndraft_pr: false\n",
     });
-    expect(await (await send("@openhands fix it")).json()).toEqual({ ok: true, ignored: "no mention" });
-    expect((await send("@helper fix it")).status).toBe(202);
+    // The repository is new to the App: the answer comes before its config is read,
+    // and the event, judged by that config afterwards, asks for nothing.
+    expect(await (await send("@openhands fix it")).json()).toEqual({ ok: true, received: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(prompts()).toEqual([]);
+    expect(await tasks()).toEqual([]);
+    // Now the config is known, and the answer says so at once.
+    expect(await (await send("@helper fix it")).json()).toMatchObject({ accepted: expect.any(String) });
     expect(prompts()).toHaveLength(1);
     const prompt = prompts()[0]!;
     expect(prompt).toContain("<request>\nfix it\n</request>");
@@ -80,9 +86,12 @@ describe(".github/openhands.yml, end to end", () => {
   });
 
   it("falls back to the organisation's .github repository", async () => {
-    const { send, prompts } = await setup({ "Codertocat/.github:.github/openhands.yml": "events: [label]\n" });
-    expect(await (await send("@openhands fix it")).json()).toEqual({ ok: true, ignored: "this trigger is switched off in .github/openhands.yml" });
+    const { send, prompts, tasks } = await setup({ "Codertocat/.github:.github/openhands.yml": "events: [label]\n" });
+    expect((await send("@openhands fix it")).status).toBe(202);
     expect(prompts()).toEqual([]);
+    expect(await tasks()).toEqual([]);
+    // known now: the answer itself says why
+    expect(await (await send("@openhands fix it again")).json()).toEqual({ ok: true, ignored: "this trigger is switched off in .github/openhands.yml" });
   });
 
   it("an invalid file: defaults apply, and the tracking comment says why, with the line", async () => {

@@ -56,10 +56,14 @@ describe("who may trigger", () => {
 
   it("a bot sender triggers nothing: no reaction, no comment, no permission check, no conversation", async () => {
     const { response } = await comment("@openhands fix it", { sender: { login: "openhands-app[bot]", type: "Bot" } });
-    expect(await response.json()).toEqual({ ok: true, ignored: "sender is a bot" });
+    expect(response.status).toBe(202);
     // only the repository config was read (it may allow some bots)
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
     expect(fakes.openhands.requests).toEqual([]);
+    expect(await kvWithoutConfigCache(fakes.env)).toEqual([]);
+    // once the config is known, the answer itself says why
+    const again = await comment("@openhands fix it", { sender: { login: "openhands-app[bot]", type: "Bot" } });
+    expect(await again.response.json()).toEqual({ ok: true, ignored: "sender is a bot" });
   });
 
   it("a mention only inside code or a quote starts nothing", async () => {

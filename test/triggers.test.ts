@@ -128,7 +128,8 @@ describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
   });
 
   it("another label starts nothing; a read-only labeller starts nothing", async () => {
-    expect(await (await send("issues", example("issues", "labeled"))).json()).toEqual({ ok: true, ignored: "not the trigger label" });
+    expect((await send("issues", example("issues", "labeled"))).status).toBe(202);
+    expect(started()).toEqual([]);
     fakes.github.permissions.set("codertocat", "triage");
     await send("issues", example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" })));
     expect(started()).toEqual([]);
@@ -147,6 +148,9 @@ describe("an edited comment (issue_comment.edited)", () => {
       p.changes = { body: { from: "@openhands fix it" } };
       p.comment.body = "@openhands fix it, and add a test";
     });
+    expect((await send("issue_comment", payload)).status).toBe(202);
+    expect(started()).toEqual([]);
+    // known config: the answer says why at once
     expect(await (await send("issue_comment", payload)).json()).toEqual({ ok: true, ignored: "edit did not add the mention" });
   });
 });

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { callWorker, examplePayloads, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./harness";
+import { callWorker, callWorkerWithoutWaiting, examplePayloads, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./harness";
 
 describe("POST /api/github/webhooks", () => {
   let fakes: ReturnType<typeof startFakes>;
@@ -78,10 +78,28 @@ describe("POST /api/github/webhooks", () => {
     await expectNothingHappened();
   });
 
-  it("answers a valid trigger with 202 before any upstream call is needed", async () => {
-    const response = await callWorker(await signedWebhook("issue_comment", trigger()), fakes.env);
+  it("answers a valid trigger with 202 before any upstream call is made, and has recorded it by then", async () => {
+    const { response, settled } = await callWorkerWithoutWaiting(await signedWebhook("issue_comment", trigger()), fakes.env);
     expect(response.status).toBe(202);
-    expect(await response.json()).toMatchObject({ ok: true, accepted: expect.stringMatching(/^issue_comment:\d+$/) });
+    expect(await response.json()).toMatchObject({ ok: true, received: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    // Whatever GitHub and OpenHands do, nobody was asked anything before the answer...
+    expect(fakes.github.requests).toEqual([]);
+    expect(fakes.openhands.requests).toEqual([]);
+    // ...and the request is already safe in KV.
+    expect((await kvSnapshot(fakes.env)).map((e) => (e.metadata as { s?: string } | null)?.s)).toContain("received");
+    await settled();
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
+  });
+
+  it("answers at once when the repository's config is already known, and records the task itself", async () => {
+    await callWorker(await signedWebhook("issue_comment", trigger()), fakes.env);
+    const before = fakes.github.requests.length;
+    const second = trigger();
+    second.comment.id += 1;
+    const { response, settled } = await callWorkerWithoutWaiting(await signedWebhook("issue_comment", second), fakes.env);
+    expect(await response.json()).toMatchObject({ ok: true, accepted: `issue_comment:${second.comment.id}` });
+    expect(fakes.github.requests.length).toBe(before);
+    await settled();
   });
 
   it("refuses bodies over GitHub's 25 MB cap with 413", async () => {

@@ -9,8 +9,9 @@ import { stopTask } from "../commands/stop-task";
 import { ADVANCE_COST, acknowledge, advanceQueued } from "../start/advance-queued";
 import type { Services } from "../start/services";
 import { adoptExistingConversation } from "../start/start-conversation";
-import { ACTIVE_CLEAR_AFTER_MS, type TaskEntry, pendingEntries } from "../tasks/store";
-import { type FinalStatus, type Task, isPending, transition } from "../tasks/task";
+import { ACTIVE_CLEAR_AFTER_MS, type ReceivedEntry, type TaskEntry, pendingEntries } from "../tasks/store";
+import { confirmReceived } from "../start/confirm-received";
+import { type FinalStatus, type Task, type TaskStatus, isPending, transition } from "../tasks/task";
 import { type RunDecision, decideRun, decideStart } from "./decide";
 
 /**
@@ -21,6 +22,9 @@ import { type RunDecision, decideRun, decideStart } from "./decide";
  */
 const REPORT_COST = 7;
 const COMMENT_COST = 2;
+/** Deciding a received event: the repository's config file, then the organisation's. */
+const CONFIRM_COST = 2;
+const WEBHOOK_OWNS_RECEIVED_MS = 60_000;
 /** Kept free for Octokit's one quick retry of a failed GitHub call. */
 const RETRY_RESERVE = 4;
 
@@ -38,9 +42,48 @@ export interface PollReport {
 }
 
 interface Work {
-  task: Task;
+  id: string;
+  installationId: number;
+  createdMs: number;
+  status: string;
   cost: number;
-  run: () => Promise<Task>;
+  /** The status it ends the step in. */
+  run: () => Promise<string>;
+}
+
+function taskWork(task: Task, cost: number, run: () => Promise<Task>): Work {
+  return {
+    id: task.id,
+    installationId: task.request.installationId,
+    createdMs: Date.parse(task.createdAt),
+    status: task.status,
+    cost,
+    run: async () => (await run()).status,
+  };
+}
+
+/**
+ * Events the webhook recorded but did not get to decide (its `waitUntil` was cut
+ * short, or GitHub would not give the repository's config). The webhook owns a
+ * fresh one for a minute.
+ */
+function receivedWork(services: Services, received: readonly ReceivedEntry[], entries: TaskEntry[]): Work[] {
+  const now = services.now().getTime();
+  return received
+    .filter((entry) => now - entry.receivedMs > WEBHOOK_OWNS_RECEIVED_MS)
+    .map((entry) => ({
+      id: entry.id,
+      installationId: entry.installationId,
+      createdMs: entry.receivedMs,
+      status: "received",
+      cost: CONFIRM_COST + ADVANCE_COST,
+      run: async () => {
+        const event = await services.store.getReceived(entry.id);
+        if (!event) return "gone";
+        const outcome = await confirmReceived(services, event, entries);
+        return outcome === "waiting" ? "received" : outcome;
+      },
+    }));
 }
 
 export async function pollTasks(services: Services, options: { sweep?: boolean } = {}): Promise<PollReport> {
@@ -50,10 +93,10 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
 
   const lastActivity = await store.lastActivity();
   if (lastActivity === undefined && !options.sweep) return report;
-  const entries = await store.entries();
+  const { tasks: entries, received } = await store.index();
   report.listed = true;
   const pending = pendingEntries(entries);
-  if (pending.length === 0) {
+  if (pending.length === 0 && received.length === 0) {
     if (lastActivity !== undefined && now - lastActivity > ACTIVE_CLEAR_AFTER_MS) await store.clearActivity();
     return report;
   }
@@ -64,14 +107,14 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
   report.pending = tasks.length;
 
   try {
-    const work = await planWork(services, tasks, entries, report);
+    const work = [...receivedWork(services, received, entries), ...(await planWork(services, tasks, entries, report))];
     // Oldest first: when one tick cannot serve everyone, the longest-waiting go first.
-    work.sort((a, b) => Date.parse(a.task.createdAt) - Date.parse(b.task.createdAt));
+    work.sort((a, b) => a.createdMs - b.createdMs);
     const authenticated = new Set<number>();
     // Installations GitHub rate-limited this tick: their other work waits for a later tick.
     const limited = new Set<number>();
     for (const item of work) {
-      const installation = item.task.request.installationId;
+      const installation = item.installationId;
       const tokenCost = authenticated.has(installation) ? 0 : 1;
       if (limited.has(installation) || !budget.canAfford(item.cost + tokenCost + RETRY_RESERVE)) {
         report.deferred++;
@@ -99,20 +142,18 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
 
   for (const task of tasks) {
     if (task.status === "queued" && Date.parse(task.nextAttemptAt ?? task.createdAt) <= now) {
-      work.push({
-        task,
-        cost: ADVANCE_COST,
-        run: async () => {
+      work.push(
+        taskWork(task, ADVANCE_COST, async () => {
           const next = await advanceQueued(services, task, liveEntries);
           const entry = liveEntries.find((e) => e.id === task.id);
           if (entry) entry.status = next.status;
           return next;
-        },
-      });
+        }),
+      );
     } else if (task.status !== "queued" && task.trackingCommentId === undefined) {
-      work.push({ task, cost: COMMENT_COST, run: () => postMissingTrackingComment(services, task) });
+      work.push(taskWork(task, COMMENT_COST, () => postMissingTrackingComment(services, task)));
     } else if (task.status !== "queued" && task.reacted === false) {
-      work.push({ task, cost: 1, run: () => addOwedReaction(services, task) });
+      work.push(taskWork(task, 1, () => addOwedReaction(services, task)));
     }
   }
 
@@ -123,21 +164,21 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
     const decision = decideStart(task, startTasks[i] ?? null, now, config);
     if (decision.kind === "ready" && task.stopRequestedBy) {
       const by = task.stopRequestedBy;
-      work.push({ task, cost: REPORT_COST, run: async () => (await stopTask(services, task, by)) });
+      work.push(taskWork(task, REPORT_COST, async () => (await stopTask(services, task, by))));
     } else if (decision.kind === "ready") {
       const next = transition(task, "running", { readyAt: services.now().toISOString() }, services.now());
       await store.save(next, task);
       report.advanced++;
       following.push(next);
     } else if (decision.kind === "fail") {
-      work.push({
-        task,
-        cost: REPORT_COST + 2,
-        // An ERROR may only mean the conversation already exists (a duplicate start): follow that one.
-        run: async () => (await adoptExistingConversation(services, task)) ?? endTask(services, task, "failed", { reason: decision.reason }),
-      });
+      // An ERROR may only mean the conversation already exists (a duplicate start): follow that one.
+      work.push(
+        taskWork(task, REPORT_COST + 2, async () =>
+          (await adoptExistingConversation(services, task)) ?? endTask(services, task, "failed", { reason: decision.reason }),
+        ),
+      );
     } else if (decision.kind === "timeout") {
-      work.push({ task, cost: REPORT_COST, run: () => endTask(services, task, "timed_out", { phase: "start" }) });
+      work.push(taskWork(task, REPORT_COST, () => endTask(services, task, "timed_out", { phase: "start" })));
     }
   }
 
@@ -147,24 +188,24 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
     const decision = decideRun(task, conversation, now, config);
     if (decision.kind === "wait") continue;
     if (decision.kind === "needs_input" && task.status === "needs_input") continue;
-    work.push({ task, cost: REPORT_COST, run: () => followConversation(services, task, conversation!, decision) });
+    work.push(taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision)));
   }
   return work;
 }
 
 async function runWork(services: Services, item: Work, report: PollReport): Promise<"done" | "deferred" | "github_rate_limited"> {
   try {
-    const next = await item.run();
-    if (next.status !== item.task.status) {
+    const status = await item.run();
+    if (status !== item.status) {
       report.advanced++;
-      if (!isPending(next.status)) report.ended++;
+      if (!isPending(status as TaskStatus)) report.ended++;
     }
     return "done";
   } catch (error) {
     // One task's trouble must not hold up the others; it stays as it was and is retried next tick.
     if (error instanceof OpenHandsError && error.status === 429) throw error;
     log("warn", "poll.task_deferred", {
-      task: item.task.id,
+      task: item.id,
       status: (error as { status?: number }).status,
       reason: error instanceof Error ? error.name : "unknown",
     });

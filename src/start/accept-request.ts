@@ -1,5 +1,6 @@
 import { log } from "../log";
 import { conversationIdFor } from "../tasks/ids";
+import type { TaskEntry } from "../tasks/store";
 import { type Task, newTask } from "../tasks/task";
 import type { TriggerRequest } from "../trigger/request";
 import { advanceQueued } from "./advance-queued";
@@ -36,8 +37,8 @@ export async function recordRequest(services: Services, request: TriggerRequest)
  * crash, an outage or a lost answer costs at most a delay: the cron replays the
  * remaining steps of any queued task.
  */
-export async function acceptRequest(services: Services, task: Task): Promise<AcceptOutcome> {
-  const next = await advanceQueued(services, task, await services.store.entries());
+export async function acceptRequest(services: Services, task: Task, entries?: readonly TaskEntry[]): Promise<AcceptOutcome> {
+  const next = await advanceQueued(services, task, entries ?? (await services.store.entries()));
   switch (next.status) {
     case "rejected":
       return "rejected";

@@ -3,6 +3,8 @@ import type { Config } from "../config";
 import { type GitHub, installationClient } from "../github/client";
 import { OpenHandsClient } from "../openhands/client";
 import { redact } from "../log";
+import { loadRepoConfig } from "../repo-config/load";
+import type { ParsedRepoConfig } from "../repo-config/parse";
 import { TaskStore } from "../tasks/store";
 
 /** The outside world as the start and poll steps see it; built once per invocation. */
@@ -11,6 +13,8 @@ export interface Services {
   store: TaskStore;
   openhands: OpenHandsClient;
   github: (installationId: number) => GitHub;
+  /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
+  repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
   budget: SubrequestBudget;
   now: () => Date;
   /** Scrubs the configured secrets (and `extra` ones) and anything shaped like a credential. */
@@ -20,6 +24,11 @@ export interface Services {
 export function createServices(config: Config, kv: KVNamespace, now: () => Date = () => new Date()): Services {
   const clients = new Map<number, GitHub>();
   const budget = new SubrequestBudget(config.subrequestBudget);
+  const github = (installationId: number) => {
+    let client = clients.get(installationId);
+    if (!client) clients.set(installationId, (client = installationClient(config, installationId, budget.fetch)));
+    return client;
+  };
   return {
     config,
     store: new TaskStore(kv),
@@ -29,11 +38,8 @@ export function createServices(config: Config, kv: KVNamespace, now: () => Date 
       timeoutMs: config.upstreamTimeoutMs,
       fetch: budget.fetch,
     }),
-    github: (installationId) => {
-      let client = clients.get(installationId);
-      if (!client) clients.set(installationId, (client = installationClient(config, installationId, budget.fetch)));
-      return client;
-    },
+    github,
+    repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
     budget,
     now,
     redact: (text, extra = []) =>

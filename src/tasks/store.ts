@@ -1,4 +1,5 @@
 import { threadKey } from "../trigger/request";
+import { type ReceivedEvent, isReceivedEvent } from "./received";
 import { type Task, type TaskStatus, isFinal, isPending } from "./task";
 
 /**
@@ -6,7 +7,10 @@ import { type Task, type TaskStatus, isFinal, isPending } from "./task";
  *
  *   task:<id>        the task as JSON; metadata {s: status, c: created ms, t: thread,
  *                    i: installation, r: rejection} so that one list() tells both the
- *                    poller and the limits what they need without reading values
+ *                    poller and the limits what they need without reading values.
+ *                    A webhook event not yet known to be a request (`received.ts`)
+ *                    sits under the same prefix with s = "received", so the same
+ *                    list() finds it for the cron to finish.
  *   poll:active      when a task was last created (ms); while it is absent the cron
  *                    skips list() altogether (a read is cheap, a list is not).
  *                    Refreshed at most every ACTIVE_REFRESH_MS; the poller clears
@@ -23,7 +27,7 @@ const ACTIVE_REFRESH_MS = 5 * 60_000;
 export const ACTIVE_CLEAR_AFTER_MS = 2 * ACTIVE_REFRESH_MS;
 
 export interface TaskMetadata {
-  s: TaskStatus;
+  s: TaskStatus | "received";
   c: number;
   t: string;
   i: number;
@@ -39,11 +43,43 @@ export interface TaskEntry {
   rejection?: Task["rejection"];
 }
 
+export interface ReceivedEntry {
+  id: string;
+  receivedMs: number;
+  installationId: number;
+}
+
 export class TaskStore {
   constructor(private readonly kv: KVNamespace) {}
 
   async get(id: string): Promise<Task | null> {
-    return this.kv.get<Task>(TASK_PREFIX + id, "json");
+    const value = await this.kv.get<Task | ReceivedEvent>(TASK_PREFIX + id, "json");
+    return value && !isReceivedEvent(value) ? value : null;
+  }
+
+  async getReceived(id: string): Promise<ReceivedEvent | null> {
+    const value = await this.kv.get<Task | ReceivedEvent>(TASK_PREFIX + id, "json");
+    return isReceivedEvent(value) ? value : null;
+  }
+
+  /** Records an event before the webhook answers; false when it was already recorded (a redelivery). */
+  async saveReceived(received: ReceivedEvent): Promise<boolean> {
+    if ((await this.kv.get(TASK_PREFIX + received.id)) !== null) return false;
+    const metadata: TaskMetadata = {
+      s: "received",
+      c: Date.parse(received.receivedAt),
+      t: threadKey({ repository: `${received.owner}/${received.repo}`, number: received.number }),
+      i: received.installationId,
+    };
+    // Kept as long as GitHub may redeliver; the cron decides it long before. The activity
+    // marker is left alone: the webhook decides nearly every event itself, and one it
+    // could not finish is marked by `confirmReceived`, or found by the hourly sweep.
+    await this.kv.put(TASK_PREFIX + received.id, JSON.stringify(received), { metadata, expirationTtl: RETENTION_SECONDS });
+    return true;
+  }
+
+  async deleteReceived(id: string): Promise<void> {
+    await this.kv.delete(TASK_PREFIX + id);
   }
 
   /** Writes only when something changed: each write counts against the daily quota. */
@@ -70,7 +106,7 @@ export class TaskStore {
     return value ? Number(value) : undefined;
   }
 
-  private async markActive(): Promise<void> {
+  async markActive(): Promise<void> {
     const last = await this.lastActivity();
     if (last !== undefined && Date.now() - last < ACTIVE_REFRESH_MS) return;
     await this.kv.put(ACTIVE_KEY, String(Date.now()));
@@ -82,7 +118,13 @@ export class TaskStore {
 
   /** Every task still kept, pending or recently ended, oldest first, from list() metadata alone. */
   async entries(): Promise<TaskEntry[]> {
+    return (await this.index()).tasks;
+  }
+
+  /** One list() for both the tasks and the events still waiting to be decided. */
+  async index(): Promise<{ tasks: TaskEntry[]; received: ReceivedEntry[] }> {
     const entries: TaskEntry[] = [];
+    const received: ReceivedEntry[] = [];
     let cursor: string | undefined;
     do {
       const page: KVNamespaceListResult<TaskMetadata, string> = await this.kv.list<TaskMetadata>({
@@ -92,8 +134,13 @@ export class TaskStore {
       for (const key of page.keys) {
         const meta = key.metadata;
         if (!meta) continue;
+        const id = key.name.slice(TASK_PREFIX.length);
+        if (meta.s === "received") {
+          received.push({ id, receivedMs: meta.c, installationId: meta.i });
+          continue;
+        }
         entries.push({
-          id: key.name.slice(TASK_PREFIX.length),
+          id,
           status: meta.s,
           createdMs: meta.c,
           thread: meta.t,
@@ -103,7 +150,7 @@ export class TaskStore {
       }
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);
-    return entries.sort((a, b) => a.createdMs - b.createdMs);
+    return { tasks: entries.sort((a, b) => a.createdMs - b.createdMs), received };
   }
 }
 

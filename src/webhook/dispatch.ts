@@ -7,7 +7,7 @@ import type {
   PullRequestReviewCommentCreatedEvent,
   PullRequestReviewSubmittedEvent,
 } from "@octokit/webhooks-types";
-import { DEFAULT_REPO_CONFIG, type RepoConfig, eventNameOf } from "../repo-config/parse";
+import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, type RepoConfig, eventNameOf } from "../repo-config/parse";
 import { checkIssueComment } from "../trigger/issue-comment";
 import type { Decision } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
@@ -30,12 +30,21 @@ export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAU
   return { run: true, request: { ...decision.request, settings } };
 }
 
+/** Where a candidate event happened: enough to record it and to read its repository's config. */
+export interface CandidateEvent {
+  owner: string;
+  repo: string;
+  installationId: number;
+  number: number;
+}
+
 /**
- * Whether the event could be a request under some repository config: the
- * config (a custom mention, a label, allowed bots) is read only for these.
+ * A cheap pre-filter on the payload alone: whether the event could be a request
+ * under some repository config (any mention, any label). Only these are worth
+ * reading `.github/openhands.yml` for, or recording before answering.
  */
-export function mayTrigger(event: string, payload: unknown): { owner: string; repo: string; installationId: number } | undefined {
-  if (!isObject(payload) || !hasCommon(payload) || !isObject(payload.installation)) return undefined;
+export function mayTrigger(event: string, payload: unknown): CandidateEvent | undefined {
+  if (!isObject(payload) || !hasCommon(payload) || !isObject(payload.installation) || !isId(payload.installation.id)) return undefined;
   const name = `${event}.${String(payload.action)}`;
   const text =
     name === "issue_comment.created" || name === "issue_comment.edited" || name === "pull_request_review_comment.created"
@@ -49,7 +58,16 @@ export function mayTrigger(event: string, payload: unknown): { owner: string; re
             : undefined;
   const labeled = name === "issues.labeled" || name === "pull_request.labeled";
   if (!labeled && !(typeof text === "string" && text.includes("@"))) return undefined;
-  return { owner: payload.repository.owner.login, repo: payload.repository.name, installationId: payload.installation.id };
+  const number = (payload.issue ?? payload.pull_request)?.number;
+  if (!isId(number)) return undefined;
+  return { owner: payload.repository.owner.login, repo: payload.repository.name, installationId: payload.installation.id, number };
+}
+
+/** The decision under a repository's config, with the config's own problem carried to the tracking comment. */
+export function decideWith(event: string, payload: unknown, parsed: ParsedRepoConfig): Decision {
+  const decision = decide(event, payload, parsed.config);
+  if (decision.run && parsed.problem && decision.request.settings) decision.request.settings.configProblem = parsed.problem;
+  return decision;
 }
 
 function decideTrigger(event: string, payload: unknown, repo: RepoConfig): Decision {

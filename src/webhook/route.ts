@@ -1,13 +1,14 @@
 import { Hono } from "hono";
 import { ConfigError, type Env, loadConfig } from "../config";
-import { log, redact } from "../log";
-import { runCommand } from "../commands/run-command";
-import { acceptRequest, recordRequest } from "../start/accept-request";
-import { parseCommand } from "../trigger/command";
-import { createServices } from "../start/services";
+import { log } from "../log";
+import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
-import { loadRepoConfig } from "../repo-config/load";
-import { decide, mayTrigger } from "./dispatch";
+import { confirmReceived } from "../start/confirm-received";
+import { createServices } from "../start/services";
+import { takeRequest } from "../start/take-request";
+import { conversationIdFor } from "../tasks/ids";
+import type { ReceivedEvent } from "../tasks/received";
+import { decideWith, mayTrigger } from "./dispatch";
 import { hasValidSignature } from "./verify";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
@@ -46,56 +47,59 @@ webhookRoute.post("/", async (c) => {
 
   const delivery = c.req.header("x-github-delivery");
   const services = createServices(config, c.env.TASKS);
-  // A custom mention, label or allowed bot lives in the repository's config: read it for candidates only.
+  // A custom mention, label or allowed bot lives in the repository's config. It is
+  // used here only when known without GitHub (isolate memory or KV): the answer must
+  // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
   const candidate = mayTrigger(event, payload);
-  const repoConfig = candidate
-    ? await loadRepoConfig(() => services.github(candidate.installationId), c.env.TASKS, candidate.owner, candidate.repo)
-    : { config: DEFAULT_REPO_CONFIG };
-  const decision = decide(event, payload, repoConfig.config);
+  const known = candidate ? await cachedRepoConfig(c.env.TASKS, candidate.owner, candidate.repo) : { config: DEFAULT_REPO_CONFIG };
+  if (candidate && !known) {
+    const received: ReceivedEvent = {
+      kind: "received",
+      id: await conversationIdFor(`received:${event}:${rawBody}`),
+      event,
+      payload,
+      delivery,
+      ...candidate,
+      receivedAt: services.now().toISOString(),
+    };
+    let fresh;
+    try {
+      fresh = await services.store.saveReceived(received);
+    } catch (error) {
+      log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
+      return c.json({ error: "could not record the request; please redeliver" }, 503);
+    }
+    if (!fresh) return c.json({ ok: true, duplicate: received.id }, 200);
+    // Read the config and decide after answering; the cron finishes it if this is cut short.
+    c.executionCtx.waitUntil(
+      confirmReceived(services, received)
+        .then((outcome) => log("info", "received.confirmed", { delivery, received: received.id, outcome }))
+        .catch((error: unknown) =>
+          log("warn", "received.deferred", { delivery, received: received.id, error: error instanceof Error ? error.name : "unknown" }),
+        ),
+    );
+    return c.json({ ok: true, received: received.id }, 202);
+  }
+
+  const decision = decideWith(event, payload, known ?? { config: DEFAULT_REPO_CONFIG });
   if (!decision.run) {
     log("info", "webhook.ignored", { delivery, githubEvent: event, reason: decision.reason });
     return c.json({ ok: true, ignored: decision.reason }, 200);
   }
-  if (repoConfig.problem && decision.request.settings) decision.request.settings.configProblem = repoConfig.problem;
-
-  const command = decision.request.kind === "label" ? undefined : parseCommand(decision.request.request);
-  if (command) {
-    // Commands act on existing tasks and start nothing, so there is nothing to record first.
-    c.executionCtx.waitUntil(
-      runCommand(services, decision.request, command)
-        .then((outcome) => log("info", "command.handled", { delivery, command, outcome }))
-        .catch((error: unknown) =>
-          log("error", "command.failed", { delivery, command, status: (error as { status?: number }).status, error: error instanceof Error ? error.name : "unknown" }),
-        ),
-    );
-    return c.json({ ok: true, command }, 202);
-  }
-  let recorded;
+  let taken;
   try {
-    recorded = await recordRequest(services, decision.request);
+    taken = await takeRequest(services, decision.request, delivery);
   } catch (error) {
     // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
     log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
     return c.json({ error: "could not record the request; please redeliver" }, 503);
   }
-  if (recorded.duplicate) {
-    return c.json({ ok: true, duplicate: decision.request.triggerKey, status: recorded.task.status }, 200);
+  if (taken.kind === "duplicate") {
+    return c.json({ ok: true, duplicate: decision.request.triggerKey, status: taken.task.status }, 200);
   }
-
   // GitHub wants an answer within 10 s; the permission check and the start run after it.
-  c.executionCtx.waitUntil(
-    acceptRequest(services, recorded.task)
-      .then((outcome) => log("info", "webhook.handled", { delivery, githubEvent: event, outcome }))
-      .catch((error: unknown) =>
-        log("error", "webhook.failed", {
-          delivery,
-          githubEvent: event,
-          error: error instanceof Error ? error.name : "unknown",
-          status: (error as { status?: number }).status,
-          // Our own errors say what broke; upstream text never reaches here unredacted.
-          message: error instanceof Error ? redact(error.message).slice(0, 300) : undefined,
-        }),
-      ),
-  );
-  return c.json({ ok: true, accepted: decision.request.triggerKey }, 202);
+  c.executionCtx.waitUntil(taken.run());
+  return taken.kind === "command"
+    ? c.json({ ok: true, command: taken.command }, 202)
+    : c.json({ ok: true, accepted: decision.request.triggerKey }, 202);
 });

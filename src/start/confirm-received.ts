@@ -1,0 +1,49 @@
+import { log } from "../log";
+import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse";
+import type { ReceivedEvent } from "../tasks/received";
+import type { TaskEntry } from "../tasks/store";
+import { decideWith } from "../webhook/dispatch";
+import type { Services } from "./services";
+import { takeRequest } from "./take-request";
+
+/**
+ * After this long without the repository's config (GitHub failing), the event is
+ * judged by the defaults: a request with the usual mention still goes through,
+ * and a custom mention is not worth holding every later tick for.
+ */
+export const DECIDE_WITH_DEFAULTS_AFTER_MS = 30 * 60_000;
+
+export type ConfirmOutcome = "ignored" | "command" | "recorded" | "duplicate" | "waiting";
+
+/**
+ * Decides a received event with its repository's config, then replaces the
+ * record: by a task when it is a request, by nothing when it is not. The task
+ * is written before the record is deleted, so a crash in between only makes
+ * the cron find the task already recorded next time.
+ */
+export async function confirmReceived(services: Services, received: ReceivedEvent, entries?: readonly TaskEntry[]): Promise<ConfirmOutcome> {
+  let parsed: ParsedRepoConfig;
+  try {
+    parsed = await services.repoConfig(received.owner, received.repo, received.installationId);
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (services.now().getTime() - Date.parse(received.receivedAt) < DECIDE_WITH_DEFAULTS_AFTER_MS) {
+      log("warn", "received.config_unavailable", { received: received.id, status });
+      // So that the cron's next tick lists it instead of skipping an idle namespace.
+      await services.store.markActive();
+      return "waiting";
+    }
+    log("warn", "received.config_defaults", { received: received.id, status });
+    parsed = { config: DEFAULT_REPO_CONFIG };
+  }
+  const decision = decideWith(received.event, received.payload, parsed);
+  if (!decision.run) {
+    await services.store.deleteReceived(received.id);
+    log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: decision.reason });
+    return "ignored";
+  }
+  const taken = await takeRequest(services, decision.request, received.delivery, entries);
+  await services.store.deleteReceived(received.id);
+  if (taken.kind !== "duplicate") await taken.run();
+  return taken.kind;
+}

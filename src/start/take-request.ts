@@ -1,0 +1,59 @@
+import { runCommand } from "../commands/run-command";
+import { log, redact } from "../log";
+import type { TaskEntry } from "../tasks/store";
+import type { Task } from "../tasks/task";
+import { type Command, parseCommand } from "../trigger/command";
+import type { TriggerRequest } from "../trigger/request";
+import { acceptRequest, recordRequest } from "./accept-request";
+import type { Services } from "./services";
+
+/**
+ * A request, once known to be one: a command, a request already recorded (a
+ * redelivery), or a new task. `run` is what remains after recording; the
+ * webhook hands it to `waitUntil` so GitHub gets its answer first.
+ */
+export type Taken =
+  | { kind: "command"; command: Command; run: () => Promise<void> }
+  | { kind: "duplicate"; task: Task }
+  | { kind: "recorded"; task: Task; run: () => Promise<void> };
+
+/** Records the request (KV errors are thrown: not recorded means not accepted). */
+export async function takeRequest(
+  services: Services,
+  request: TriggerRequest,
+  delivery?: string,
+  /** The task index when the caller already listed it (the cron). */
+  entries?: readonly TaskEntry[],
+): Promise<Taken> {
+  const command = request.kind === "label" ? undefined : parseCommand(request.request);
+  if (command) {
+    // Commands act on existing tasks and start nothing, so there is nothing to record first.
+    return {
+      kind: "command",
+      command,
+      run: () =>
+        runCommand(services, request, command)
+          .then((outcome) => log("info", "command.handled", { delivery, command, outcome }))
+          .catch((error: unknown) => log("error", "command.failed", { delivery, command, ...errorFields(error) })),
+    };
+  }
+  const recorded = await recordRequest(services, request);
+  if (recorded.duplicate) return { kind: "duplicate", task: recorded.task };
+  return {
+    kind: "recorded",
+    task: recorded.task,
+    run: () =>
+      acceptRequest(services, recorded.task, entries)
+        .then((outcome) => log("info", "webhook.handled", { delivery, task: recorded.task.id, outcome }))
+        .catch((error: unknown) => log("error", "webhook.failed", { delivery, task: recorded.task.id, ...errorFields(error) })),
+  };
+}
+
+function errorFields(error: unknown) {
+  return {
+    error: error instanceof Error ? error.name : "unknown",
+    status: (error as { status?: number }).status,
+    // Our own errors say what broke; upstream text never reaches here unredacted.
+    message: error instanceof Error ? redact(error.message).slice(0, 300) : undefined,
+  };
+}
