@@ -81,7 +81,9 @@ describe("@openhands stop", () => {
     await runCron(fakes.env); // still starting
     await runCron(fakes.env); // READY: paused and stopped
     expect((await tasks())[0].status).toBe("stopped");
-    expect(fakes.openhands.find("POST", /\/pause$/).length).toBeGreaterThanOrEqual(2);
+    // nothing to pause until the conversation existed; then its own sandbox
+    const [conversation] = fakes.openhands.conversations.values();
+    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([`/api/v1/sandboxes/${conversation!.sandboxId}/pause`]);
   });
 
   it("from someone without write access stops nothing", async () => {

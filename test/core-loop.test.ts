@@ -28,7 +28,7 @@ describe("an @openhands comment, from webhook to result", () => {
     const start = starts[0]!;
     expect(start.headers.authorization).toBe(`Bearer ${env.OPENHANDS_API_KEY}`);
     const body = start.body as Record<string, any>;
-    expect(body).toMatchObject({ selected_repository: "Codertocat/Hello-World", git_provider: "github" });
+    expect(body).toMatchObject({ selected_repository: "Codertocat/Hello-World", git_provider: "github", trigger: "openhands_api" });
     expect(body.selected_branch).toBeUndefined();
     expect(body.conversation_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(body.initial_message.content).toHaveLength(1);
@@ -82,7 +82,8 @@ describe("an @openhands comment, from webhook to result", () => {
     const startReads = openhands.find("GET", /^\/api\/v1\/app-conversations\/start-tasks$/);
     expect(startReads.map((r) => r.query.getAll("ids"))).toEqual([[startTaskId], [startTaskId]]);
     const convReads = openhands.find("GET", /^\/api\/v1\/app-conversations$/);
-    expect(convReads.map((r) => r.query.getAll("ids"))).toEqual([[conversationId], [conversationId], [conversationId]]);
+    // read while starting too, in the same batch: the conversation, not the start task, is the truth
+    expect(convReads.map((r) => r.query.getAll("ids"))).toEqual([[conversationId], [conversationId], [conversationId], [conversationId]]);
     expect(openhands.find("GET", /agent_final_response$/)[0]!.headers["x-session-api-key"]).toBe(openhands.sessionKey);
 
     const after = github.commentsOn("Codertocat", "Hello-World", 1);
@@ -115,6 +116,7 @@ describe("an @openhands comment, from webhook to result", () => {
     expect(calls(openhands)).toEqual([
       "POST /api/v1/app-conversations",
       "GET /api/v1/app-conversations/start-tasks",
+      "GET /api/v1/app-conversations",
       "GET /api/v1/app-conversations/start-tasks",
       "GET /api/v1/app-conversations",
       "GET /api/v1/app-conversations",

@@ -43,11 +43,18 @@ describe("no duplicate conversation", () => {
     await fakes.env.TASKS.delete(first!.name);
     await deliver(fakes, structuredClone(payload));
 
-    for (let i = 0; i < 4; i++) await runCron(fakes.env);
+    // The service does not refuse the second start: it stays WORKING behind the first
+    // (a sandbox row with that id exists), while the first goes on in the background.
+    for (let i = 0; i < 6; i++) {
+      fakes.openhands.advanceStarts();
+      await runCron(fakes.env);
+    }
     const [task] = await tasks(fakes.env);
     expect(task.status).toBe("succeeded");
-    // the service refused the second start (same conversation id): one agent, one comment
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
+    // one agent, one comment
     expect(fakes.openhands.conversations.size).toBe(1);
+    expect([...fakes.openhands.conversations.values()][0]!.agentStarts).toBe(1);
     const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain("OpenHands finished");

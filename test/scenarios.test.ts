@@ -235,8 +235,13 @@ describe("a failing OpenHands start loses no task", () => {
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
 
     await runCron(fakes.env, new Date(Date.now() + 2 * 60_000));
-    // an earlier attempt might have reached the service: look it up before starting again
-    expect(fakes.openhands.find("GET", /start-tasks\/search$/)[0]!.query.get("conversation_id__eq")).toBe(task.id);
+    // an earlier attempt might have reached the service: look it up before starting again,
+    // by the conversation id and by our own start tasks since the request (never by
+    // conversation_id__eq, which only finds READY starts)
+    expect(fakes.openhands.find("GET", /^\/api\/v1\/app-conversations$/)[0]!.query.getAll("ids")).toEqual([task.id]);
+    const search = fakes.openhands.find("GET", /start-tasks\/search$/)[0]!.query;
+    expect(search.get("conversation_id__eq")).toBeNull();
+    expect(Date.parse(search.get("created_at__gte")!)).toBeLessThanOrEqual(Date.parse(task.createdAt));
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
     [task] = await tasks();
     expect(task.status).toBe("starting");

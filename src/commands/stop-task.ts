@@ -1,33 +1,66 @@
 import { log } from "../log";
-import { stoppedComment } from "../report/messages";
+import type { AppConversation } from "../openhands/types";
+import { needsInputComment, stopDidNotTakeNote, stoppedComment, workingComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../start/services";
 import { type Task, transition } from "../tasks/task";
 
+/** Sandbox states in which the agent may still be working. */
+const ALIVE = ["RUNNING", "STARTING"];
+
 /**
  * Pausing keeps the conversation readable at its link and frees its slot; a
- * task that never reached OpenHands just ends. A sandbox not yet made (404) is
- * paused by the poller as soon as the start is ready.
+ * task that never reached OpenHands just ends. The sandbox to pause is the
+ * conversation's own `sandbox_id`, which differs from the conversation id when
+ * the user groups sandboxes. A conversation not yet made is paused by the poller
+ * as soon as it exists. A task is marked stopped only once nothing runs: the
+ * service answers 404 for runtime errors too, so a 404 is checked by reading
+ * the status again, and when the agent still runs the thread is told so.
  */
 export async function stopTask(services: Services, task: Task, by: string): Promise<Task> {
-  const now = services.now();
   if (task.status !== "queued") {
-    try {
-      await services.openhands.pauseSandbox(task.id);
-    } catch (error) {
-      if ((error as { status?: number }).status !== 404) throw error;
-      if (task.status === "starting") {
-        const next = { ...task, stopRequestedBy: by };
-        await services.store.save(next, task);
-        log("info", "task.stop_requested", { task: task.id });
-        return next;
-      }
+    const [conversation] = await services.openhands.conversations([task.id]);
+    if (!conversation && task.status === "starting") {
+      const next = { ...task, stopRequestedBy: by };
+      await services.store.save(next, task);
+      log("info", "task.stop_requested", { task: task.id });
+      return next;
+    }
+    if (conversation && ALIVE.includes(conversation.sandbox_status) && !(await pause(services, conversation))) {
+      return stopDidNotTake(services, task, by);
     }
   }
+  const now = services.now();
   const link = services.openhands.conversationLink(task.id);
   const next = transition(task, "stopped", { outcome: { summary: `stopped by @${by}`, finishedAt: now.toISOString() } }, now);
   next.trackingCommentId = await publishTrackingComment(services, next, stoppedComment({ task: next, link, by }));
   await services.store.save(next, task);
   log("info", "task.stopped", { task: task.id });
+  return next;
+}
+
+/** Whether the sandbox is paused (or gone) once asked to pause. */
+async function pause(services: Services, conversation: AppConversation): Promise<boolean> {
+  try {
+    await services.openhands.pauseSandbox(conversation.sandbox_id ?? conversation.id);
+    return true;
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+    const [after] = await services.openhands.conversations([conversation.id]);
+    const paused = !after || !ALIVE.includes(after.sandbox_status);
+    log("warn", "openhands.pause_404", { conversation: conversation.id, paused, sandbox: after?.sandbox_status });
+    return paused;
+  }
+}
+
+/** The agent goes on: say so on its tracking comment, and keep following it. */
+async function stopDidNotTake(services: Services, task: Task, by: string): Promise<Task> {
+  const link = services.openhands.conversationLink(task.id);
+  const render = task.status === "needs_input" ? needsInputComment : workingComment;
+  const body = render({ task, link }) + stopDidNotTakeNote({ by, link });
+  const next: Task = { ...task, stopRequestedBy: undefined };
+  next.trackingCommentId = await publishTrackingComment(services, next, body);
+  await services.store.save(next, task);
+  log("warn", "task.stop_failed", { task: task.id });
   return next;
 }

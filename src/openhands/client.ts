@@ -11,6 +11,8 @@ import type {
 /** `start-tasks?ids=` takes up to 100 ids; `app-conversations?ids=` answers 400 from 100 on. */
 export const START_TASK_BATCH = 100;
 export const CONVERSATION_BATCH = 99;
+/** Pages of 100 start tasks searched for a lost start; the search is bounded by the task's age. */
+export const START_TASK_SEARCH_PAGES = 3;
 
 export interface OpenHandsClientOptions {
   baseUrl: string;
@@ -48,15 +50,32 @@ export class OpenHandsClient {
   }
 
   /**
-   * The start tasks made for a conversation id we chose, newest first: how a
-   * start whose answer was lost, or a duplicate start, is traced back.
+   * The start tasks made since `since` for a conversation id we chose, newest
+   * first: how a start whose answer was lost, or a duplicate start, is traced
+   * back. The service's `conversation_id__eq` filters on the conversation a task
+   * produced, set only once READY (`sql_app_conversation_start_task_service.py`),
+   * so a start in progress or failed is found by its creation time and the
+   * conversation id echoed in its `request`, matched here.
    */
-  async findStartTasks(conversationId: string): Promise<StartTask[]> {
-    const page = await this.call("GET", "/api/v1/app-conversations/start-tasks/search", {
-      query: [["conversation_id__eq", conversationId], ["limit", "100"]],
-    });
-    if (!isPage(page)) throw garbage("start task search");
-    return page.items.filter(isStartTask);
+  async findStartTasks(conversationId: string, since: Date): Promise<StartTask[]> {
+    const own = normalizeId(conversationId);
+    const found: StartTask[] = [];
+    let pageId: string | null = null;
+    for (let page = 0; page < START_TASK_SEARCH_PAGES; page++) {
+      const query: [string, string][] = [
+        ["created_at__gte", since.toISOString()],
+        ["sort_order", "CREATED_AT_DESC"],
+        ["limit", "100"],
+      ];
+      if (pageId) query.push(["page_id", pageId]);
+      const body = await this.call("GET", "/api/v1/app-conversations/start-tasks/search", { query });
+      if (!isPage(body)) throw garbage("start task search");
+      const items = body.items.filter(isStartTask);
+      found.push(...items.filter((item) => typeof item.request?.conversation_id === "string" && normalizeId(item.request.conversation_id) === own));
+      pageId = typeof body.next_page_id === "string" ? body.next_page_id : null;
+      if (!pageId) break;
+    }
+    return found;
   }
 
   async startTasks(ids: readonly string[]): Promise<(StartTask | null)[]> {

@@ -21,6 +21,8 @@ export interface StartTask {
   app_conversation_id?: string | null;
   sandbox_id?: string | null;
   created_at?: string;
+  /** The start request echoed back; its `conversation_id` is dashed. */
+  request?: { conversation_id?: string | null } | null;
 }
 
 export type SandboxStatus = "STARTING" | "RUNNING" | "PAUSED" | "ERROR" | "MISSING";
@@ -55,7 +57,8 @@ export interface StartConversationRequest {
   selected_repository: string;
   selected_branch?: string;
   git_provider: "github";
-  trigger?: "resolver" | "openhands_api";
+  /** Metadata only; `openhands_api` is the value meant for API clients (`resolver` is the Cloud's own GitHub App). */
+  trigger?: "openhands_api";
   pr_number?: number[];
 }
 

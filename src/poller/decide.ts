@@ -9,13 +9,23 @@ import type { Task } from "../tasks/task";
 export type StartDecision =
   | { kind: "wait" }
   | { kind: "ready" }
+  /** The start task ended in ERROR; `reason` is the service's detail. */
+  | { kind: "start_failed"; reason: string }
   | { kind: "fail"; reason: string }
   | { kind: "timeout" };
 
 /** A start task the service does not know may just not be visible yet; give it this long. */
 export const UNKNOWN_START_TASK_GRACE_MS = 5 * 60_000;
 
-export function decideStart(task: Task, startTask: StartTask | null, now: number, config: Config): StartDecision {
+export function decideStart(
+  task: Task,
+  startTask: StartTask | null,
+  conversation: AppConversation | null,
+  now: number,
+  config: Pick<Config, "startTimeoutMs">,
+): StartDecision {
+  // The conversation with our id exists: the agent is there, whatever the start task says.
+  if (conversation !== null) return { kind: "ready" };
   const since = Date.parse(task.startedAt ?? task.createdAt);
   if (startTask === null) {
     return now - since > UNKNOWN_START_TASK_GRACE_MS
@@ -24,7 +34,7 @@ export function decideStart(task: Task, startTask: StartTask | null, now: number
   }
   if (startTask.status === "READY") return { kind: "ready" };
   if (startTask.status === "ERROR") {
-    return { kind: "fail", reason: startTask.detail?.trim() || "OpenHands could not start the conversation" };
+    return { kind: "start_failed", reason: startTask.detail?.trim() || "OpenHands could not start the conversation" };
   }
   // Every other status, known or not, is still on its way; the server may also have lost it.
   return now - since > config.startTimeoutMs ? { kind: "timeout" } : { kind: "wait" };
@@ -36,12 +46,18 @@ export type RunDecision =
   | { kind: "agent_failed"; reason: string }
   | { kind: "needs_input" }
   | { kind: "back_to_work" }
+  /** The sandbox we resumed runs again: tell the agent to go on. */
+  | { kind: "continue" }
   | { kind: "from_events"; mayResume: boolean }
   | { kind: "fail"; reason: string }
   | { kind: "timeout" };
 
 export function decideRun(task: Task, conversation: AppConversation | null, now: number, config: Config): RunDecision {
   if (conversation === null) return { kind: "fail", reason: "the conversation no longer exists on OpenHands" };
+  // A resumed run reads `error` (the agent-server reloads it so) until it gets a message.
+  if (task.resumed && !task.continued && conversation.sandbox_status === "RUNNING" && conversation.execution_status !== "finished") {
+    return { kind: "continue" };
+  }
   const decision = readConversation(conversation);
   if (decision.kind !== "wait" && decision.kind !== "working") return decision;
   const since = Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);

@@ -3,12 +3,14 @@ import { log } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation, StartTask } from "../openhands/types";
+import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
 import { failedComment, needsInputComment, succeededComment, timedOutComment, workingComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
 import { stopTask } from "../commands/stop-task";
 import { ADVANCE_COST, acknowledge, advanceQueued } from "../start/advance-queued";
 import type { Services } from "../start/services";
-import { adoptExistingConversation } from "../start/start-conversation";
+import { START_TASK_SEARCH_PAGES } from "../openhands/client";
+import { followOtherStart } from "../start/start-conversation";
 import { ACTIVE_CLEAR_AFTER_MS, type ReceivedEntry, type TaskEntry, pendingEntries } from "../tasks/store";
 import { confirmReceived } from "../start/confirm-received";
 import { type FinalStatus, type Task, type TaskStatus, isPending, transition } from "../tasks/task";
@@ -160,8 +162,13 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
   const starting = tasks.filter((task) => task.status === "starting" && task.startTaskId);
   const following = tasks.filter((task) => task.status === "running" || task.status === "needs_input");
   const startTasks: (StartTask | null)[] = starting.length ? await openhands.startTasks(starting.map((t) => t.startTaskId!)) : [];
+  // The conversation is the truth, whatever its start task says: a lost answer or a
+  // duplicate start (never refused, stuck behind the first) must not hide a running agent.
+  // Read in the same batch as the running ones, so it costs no extra request.
+  const conversations = following.length + starting.length ? await openhands.conversations([...following, ...starting].map((t) => t.id)) : [];
+  const conversationOf = new Map([...following, ...starting].map((task, i) => [task.id, conversations[i] ?? null]));
   for (const [i, task] of starting.entries()) {
-    const decision = decideStart(task, startTasks[i] ?? null, now, config);
+    const decision = decideStart(task, startTasks[i] ?? null, conversationOf.get(task.id) ?? null, now, config);
     if (decision.kind === "ready" && task.stopRequestedBy) {
       const by = task.stopRequestedBy;
       work.push(taskWork(task, REPORT_COST, async () => (await stopTask(services, task, by))));
@@ -169,22 +176,23 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
       const next = transition(task, "running", { readyAt: services.now().toISOString() }, services.now());
       await store.save(next, task);
       report.advanced++;
-      following.push(next);
-    } else if (decision.kind === "fail") {
-      // An ERROR may only mean the conversation already exists (a duplicate start): follow that one.
+      if (conversationOf.get(task.id)) following.push(next);
+    } else if (decision.kind === "start_failed") {
+      // Another start of ours may still be on its way (an earlier attempt whose answer was lost).
       work.push(
-        taskWork(task, REPORT_COST + 2, async () =>
-          (await adoptExistingConversation(services, task)) ?? endTask(services, task, "failed", { reason: decision.reason }),
+        taskWork(task, REPORT_COST + START_TASK_SEARCH_PAGES, async () =>
+          (await followOtherStart(services, task)) ?? endTask(services, task, "failed", { reason: decision.reason }),
         ),
       );
+    } else if (decision.kind === "fail") {
+      work.push(taskWork(task, REPORT_COST, () => endTask(services, task, "failed", { reason: decision.reason })));
     } else if (decision.kind === "timeout") {
       work.push(taskWork(task, REPORT_COST, () => endTask(services, task, "timed_out", { phase: "start" })));
     }
   }
 
-  const conversations = following.length ? await openhands.conversations(following.map((t) => t.id)) : [];
-  for (const [i, task] of following.entries()) {
-    const conversation = conversations[i] ?? null;
+  for (const task of following) {
+    const conversation = conversationOf.get(task.id) ?? null;
     const decision = decideRun(task, conversation, now, config);
     if (decision.kind === "wait") continue;
     if (decision.kind === "needs_input" && task.status === "needs_input") continue;
@@ -234,6 +242,14 @@ async function followConversation(
       return update(services, task, "needs_input", needsInputComment);
     case "back_to_work":
       return update(services, task, "running", workingComment);
+    case "continue": {
+      // 409 while the sandbox is not RUNNING after all: the next tick tries again.
+      await openhands.sendMessage(task.id, CONTINUE_AFTER_RESUME_PROMPT);
+      const next = transition(task, task.status, { continued: true }, services.now());
+      await services.store.save(next, task);
+      log("info", "task.continued_after_resume", { task: task.id });
+      return next;
+    }
     case "from_events": {
       // The sandbox no longer reports a status: the persisted events still tell how the run ended.
       const last = await readLastExecutionStatus(openhands, conversation.id);
@@ -265,6 +281,7 @@ const AGENT_STUCK = "the agent got stuck in a loop";
 
 async function endAgentFailure(services: Services, task: Task, conversation: AppConversation, reason: string): Promise<Task> {
   const detail = await readLastError(services.openhands, conversation.id).catch(() => undefined);
+  if (task.resumed) reason = `${reason}, after OpenHands paused its sandbox and this App resumed it`;
   return endTask(services, task, "failed", {
     reason: detail ? `${reason} (${detail})` : reason,
     summary: await readFinalResponse(services.openhands, conversation),

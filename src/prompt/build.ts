@@ -131,3 +131,10 @@ export function followUpPrompt(request: TriggerRequest): string {
     "When you are done, finish again with a short summary for the thread; it is posted on GitHub as is.",
   ].join("\n");
 }
+
+/**
+ * Sent once a sandbox that OpenHands paused mid-run is running again: the agent
+ * server reloads such a run as `error`, and only a new message makes it go on.
+ */
+export const CONTINUE_AFTER_RESUME_PROMPT =
+  "Your sandbox was paused by OpenHands before you finished, and has been resumed. Continue the task where you left off, then finish with a short summary for the thread as before.";

@@ -95,6 +95,10 @@ export function helpReply(config: { maxStartsPerThreadPerHour: number }): string
   ].join("\n");
 }
 
+export function stopDidNotTakeNote({ by, link }: { by: string; link: string }): string {
+  return `\n\n⚠️ @${by} asked to stop, but OpenHands did not pause the sandbox and the agent is still working. It can be stopped from the [conversation](${link}); this comment will still show the result.`;
+}
+
 export function followUpNote(view: View & { from: string; url: string }): string {
   return `\n\n📨 A follow-up from @${view.from} (${view.url}) was sent to this conversation.`;
 }

@@ -3,6 +3,7 @@ import { GitHubGarbageError } from "../github/errors";
 import { gitHubRetryAt } from "../github/rate-limit";
 import { type PullRequestHead, addEyes, createComment, pullRequestHead } from "../github/thread";
 import { log, redact } from "../log";
+import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import {
   failedComment,
@@ -21,10 +22,13 @@ import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
 import type { Services } from "./services";
-import { adoptExistingConversation, startConversation } from "./start-conversation";
+import { StartFailedError, startConversation } from "./start-conversation";
 
-/** Outbound requests one advance may need at most, the token aside: permission, 👀, PR, follow-up and its note, comment lookup and post, search, start, queued notice. */
-export const ADVANCE_COST = 10 + GATHER_COST;
+/**
+ * Outbound requests one advance may need at most, the token aside: permission, 👀, PR, follow-up and
+ * its note, comment lookup and post, the lost-start lookup (conversation, search pages), start, queued notice.
+ */
+export const ADVANCE_COST = 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -58,15 +62,7 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
       const trackingCommentId = await publishTrackingComment(services, current, workingComment({ task: current, link }));
       current = { ...current, trackingCommentId };
     }
-    try {
-      return await startConversation(services, current);
-    } catch (error) {
-      if (error instanceof OpenHandsError && !error.retryable) {
-        const adopted = await adoptExistingConversation(services, current);
-        if (adopted) return adopted;
-      }
-      throw error;
-    }
+    return await startConversation(services, current);
   } catch (error) {
     return handleFailure(services, current, task, error);
   }
@@ -161,7 +157,12 @@ async function handleFailure(services: Services, current: Task, original: Task, 
     return waitInQueue(services, { ...current, attempts }, original, reason, retryAt, true);
   }
   log("error", "task.start_failed", { task: current.id, attempts, reason });
-  const message = retryable ? `it could not be started after ${attempts} attempts (${reason})` : `OpenHands refused to start it (${reason})`;
+  const message =
+    error instanceof StartFailedError
+      ? `OpenHands could not start it: ${reason}`
+      : retryable
+        ? `it could not be started after ${attempts} attempts (${reason})`
+        : `OpenHands refused to start it (${reason})`;
   const now = services.now();
   const next = transition(
     current,

@@ -1,10 +1,14 @@
 import { log } from "../log";
 import { normalizeId } from "../openhands/client";
+import { OpenHandsError } from "../openhands/errors";
 import type { StartConversationRequest, StartTask } from "../openhands/types";
 import { buildPrompt } from "../prompt/build";
 import { dashed } from "../tasks/ids";
 import { type Task, transition } from "../tasks/task";
 import type { Services } from "./services";
+
+/** Start tasks made before the task was recorded are not ours; the margin covers clock skew between Cloudflare and OpenHands. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export function startRequestFor(task: Task, link: (conversationId: string) => string): StartConversationRequest {
   const { request, previous } = task;
@@ -15,9 +19,17 @@ export function startRequestFor(task: Task, link: (conversationId: string) => st
     selected_repository: request.repository,
     ...(task.branch ? { selected_branch: task.branch } : {}),
     git_provider: "github",
-    trigger: "resolver",
+    trigger: "openhands_api",
     ...(request.isPullRequest ? { pr_number: [request.number] } : {}),
   };
+}
+
+/** A start of ours that the service ended in ERROR: its `detail` is what the user is told. */
+export class StartFailedError extends OpenHandsError {
+  constructor(readonly detail: string) {
+    super(detail, undefined, false);
+    this.name = "StartFailedError";
+  }
 }
 
 /**
@@ -25,56 +37,85 @@ export function startRequestFor(task: Task, link: (conversationId: string) => st
  * OpenHands errors propagate to the caller, which decides between retry and failure.
  *
  * After a first attempt, an earlier call may have reached the service without
- * our hearing back, so the start task is first looked up by the conversation id
- * we chose: a retried start never makes a second agent.
+ * our hearing back. The service does not refuse a second start with the same
+ * conversation id: it collides with the first and fails or never ends. So the
+ * conversation and our own start tasks are looked up first, and a start is
+ * POSTed again only when the service knows neither.
  */
 export async function startConversation(services: Services, task: Task): Promise<Task> {
-  const { openhands, store } = services;
+  if (task.attempts > 0) {
+    const known = await findOwnStart(services, task);
+    if (known) return known;
+  }
+  const { openhands } = services;
+  const started = await openhands.startConversation(startRequestFor(task, (id) => openhands.conversationLink(id)));
+  return recordStart(services, task, started, false);
+}
+
+async function findOwnStart(services: Services, task: Task): Promise<Task | null> {
+  const { openhands } = services;
+  const [conversation] = await openhands.conversations([task.id]);
+  if (conversation) return adoptConversation(services, task);
+  const starts = await ownStartTasks(services, task);
+  const live = liveStartTask(starts);
+  if (live) return recordStart(services, task, live, true);
+  const failed = starts.find((t) => t.status === "ERROR");
+  if (failed) throw new StartFailedError(failed.detail?.trim() || "OpenHands could not start the conversation");
+  return null;
+}
+
+/** This task's start tasks, newest first, matched on the conversation id we chose. */
+export async function ownStartTasks(services: Services, task: Task): Promise<StartTask[]> {
+  return services.openhands.findStartTasks(task.id, new Date(Date.parse(task.createdAt) - CLOCK_SKEW_MS));
+}
+
+async function recordStart(services: Services, task: Task, started: StartTask, recovered: boolean): Promise<Task> {
   const now = services.now();
-  const existing = task.attempts > 0 ? liveStartTask(await openhands.findStartTasks(task.id)) : null;
-  const started = existing ?? (await openhands.startConversation(startRequestFor(task, (id) => openhands.conversationLink(id))));
   const next = transition(
     task,
     "starting",
     {
       startTaskId: normalizeId(started.id),
       attempts: task.attempts + 1,
-      startedAt: now.toISOString(),
+      startedAt: task.startedAt ?? now.toISOString(),
       nextAttemptAt: undefined,
       lastError: undefined,
     },
     now,
   );
-  await store.save(next, task);
-  log("info", "task.started", { task: task.id, startTask: next.startTaskId, recovered: Boolean(existing) });
+  await services.store.save(next, task);
+  log("info", "task.started", { task: task.id, startTask: next.startTaskId, recovered });
   return next;
 }
 
-/** The start task worth following among several for one conversation: one that has not failed. */
-function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
+/** The start task worth following among several of ours: one that has not failed. */
+export function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
   return startTasks.find((t) => t.status === "READY") ?? startTasks.find((t) => t.status !== "ERROR") ?? null;
 }
 
 /**
- * A start refused because the conversation already exists (a duplicate delivery
- * that raced past the KV check) is not a failure: follow the conversation that
- * exists, or the other start that is making it.
+ * The conversation with our id exists, whatever our start task says (a lost
+ * answer, or a duplicate start stuck behind the first): follow it.
  */
-export async function adoptExistingConversation(services: Services, task: Task): Promise<Task | null> {
-  const { openhands, store } = services;
+export async function adoptConversation(services: Services, task: Task): Promise<Task> {
   const now = services.now();
-  const [conversation] = await openhands.conversations([task.id]);
   const base = task.status === "queued" ? transition(task, "starting", { startedAt: now.toISOString() }, now) : task;
-  const settled = { nextAttemptAt: undefined, lastError: undefined };
-  let next: Task | undefined;
-  if (conversation) {
-    next = transition(base, "running", { ...settled, readyAt: now.toISOString() }, now);
-  } else {
-    const other = liveStartTask((await openhands.findStartTasks(task.id)).filter((t) => normalizeId(t.id) !== task.startTaskId));
-    if (other) next = transition(base, "starting", { ...settled, startTaskId: normalizeId(other.id) }, now);
-  }
-  if (!next) return null;
-  await store.save(next, task);
-  log("info", "task.adopted_existing_start", { task: task.id, status: next.status });
+  const next = transition(base, "running", { nextAttemptAt: undefined, lastError: undefined, readyAt: now.toISOString() }, now);
+  await services.store.save(next, task);
+  log("info", "task.adopted_conversation", { task: task.id });
+  return next;
+}
+
+/**
+ * Our start task ended in ERROR. Another start of ours may still be on its way
+ * (an earlier attempt whose answer was lost): follow it, never a start made for
+ * some other conversation id. Null when there is none.
+ */
+export async function followOtherStart(services: Services, task: Task): Promise<Task | null> {
+  const other = liveStartTask((await ownStartTasks(services, task)).filter((t) => normalizeId(t.id) !== task.startTaskId));
+  if (!other) return null;
+  const next = transition(task, "starting", { startTaskId: normalizeId(other.id) }, services.now());
+  await services.store.save(next, task);
+  log("info", "task.followed_other_start", { task: task.id, startTask: next.startTaskId });
   return next;
 }

@@ -64,7 +64,10 @@ export interface Task {
   startedAt?: string;
   /** When the conversation became READY; the run deadline counts from here. */
   readyAt?: string;
+  /** This App resumed the sandbox after OpenHands paused it mid-run (once per task). */
   resumed?: boolean;
+  /** The resumed agent was told to go on (a resumed run reads `error` until it is). */
+  continued?: boolean;
   outcome?: { summary: string; finishedAt: string };
   /** The thread's previous request, whose outcome the new conversation is told about. */
   previous?: { conversationId: string; summary: string };

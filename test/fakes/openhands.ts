@@ -399,7 +399,26 @@ export class FakeOpenHands extends FakeBase {
     if (ids.length > 100) return json({ detail: `Cannot request more than 100 start tasks at once, got ${ids.length}` }, 400);
     const out = ids.map((raw) => {
       const task = this.startTasks.get(parseUuid(raw, true)!);
-      if (!task) return null;
+      return task ? this.step(task) : null;
+    });
+    return json(out);
+  }
+
+  /**
+   * The service works on every start in the background (live_status_app_conversation_service.py
+   * runs `_start_app_conversation` as a task), whether or not anyone reads it. Reads drive
+   * this fake's clock; a test whose Worker no longer reads some start (it follows another)
+   * calls this to let every unfinished start move one status further.
+   */
+  advanceStarts(): void {
+    for (const task of this.startTasks.values()) {
+      const status = this.startTaskView(task).status;
+      if (status !== "READY" && status !== "ERROR") this.step(task);
+    }
+  }
+
+  private step(task: StartTaskState) {
+    {
       task.step++;
       let view = this.startTaskView(task);
       if (view.status !== task.lastStatus) {
@@ -415,8 +434,7 @@ export class FakeOpenHands extends FakeBase {
       }
       if (view.status === "READY") this.onReady(task);
       return view;
-    });
-    return json(out);
+    }
   }
 
   /**

@@ -1,0 +1,207 @@
+import { describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+
+/**
+ * Recovery as the service really behaves (its source, not its docs): a second
+ * start with the same conversation id is not refused, the start-task search by
+ * conversation id finds only READY starts, sandbox ids differ from conversation
+ * ids when sandboxes are grouped, a 404 from pause proves nothing, and a run
+ * resumed after OpenHands paused it reads `error` until it is told to go on.
+ */
+type Fakes = ReturnType<typeof startFakes>;
+
+function setup(): Fakes {
+  const fakes = startFakes();
+  fakes.github.permissions.set("codertocat", "write");
+  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"], execution: ["running", "finished"] };
+  return fakes;
+}
+
+const START = /^\/api\/v1\/app-conversations$/;
+const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+
+async function comment(fakes: Fakes, body: string, number = 1) {
+  const payload = issueCommentPayload(body);
+  payload.issue.number = number;
+  payload.comment.id = 700_000 + number * 100 + fakes.github.requests.length;
+  return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+}
+
+async function tasks(fakes: Fakes) {
+  return (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
+}
+
+async function tickUntilEnded(fakes: Fakes, from = 2, max = 10) {
+  for (let tick = 0; tick < max; tick++) {
+    await runCron(fakes.env, later(from + 2 * tick));
+    const all = await tasks(fakes);
+    if (all.every((t) => ["succeeded", "failed", "timed_out", "stopped"].includes(t.status))) return all;
+  }
+  return tasks(fakes);
+}
+
+/** The service takes the start, but its answer never reaches the Worker (a reset connection). */
+function loseStartAnswer(fakes: Fakes) {
+  fakes.openhands.failNext("POST", START, async () => {
+    const sent = fakes.openhands.find("POST", START).at(-1)!;
+    await fakes.openhands.handle(
+      new Request(`${fakes.openhands.baseUrl}/api/v1/app-conversations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${fakes.env.OPENHANDS_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(sent.body),
+      }),
+    );
+    throw new TypeError("Network connection lost.");
+  });
+}
+
+describe("a start whose answer was lost", () => {
+  it("is found while still in progress and followed: no second start, one result", async () => {
+    const fakes = setup();
+    loseStartAnswer(fakes);
+    await comment(fakes, "@openhands fix it");
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "queued", attempts: 1 });
+    const [ended] = await tickUntilEnded(fakes);
+    expect(ended.status).toBe("succeeded");
+    // the service saw one POST from the Worker plus the replay above: one start task
+    expect(fakes.openhands.startTasks.size).toBe(1);
+    const thread = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(thread).toHaveLength(1);
+    expect(thread[0]!.body).toContain("OpenHands finished");
+  });
+
+  it("that ended in ERROR is reported with the service's detail, not started again", async () => {
+    const fakes = setup();
+    fakes.openhands.nextScript = { start: "ERROR", startSteps: ["WORKING"], startErrorDetail: "Repository not found: Codertocat/Hello-World" };
+    loseStartAnswer(fakes);
+    await comment(fakes, "@openhands fix it");
+    // the service moves on without us reading it
+    fakes.openhands.advanceStarts();
+    fakes.openhands.advanceStarts();
+    const [ended] = await tickUntilEnded(fakes);
+    expect(ended.status).toBe("failed");
+    expect(fakes.openhands.startTasks.size).toBe(1);
+    const [tracking] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(tracking!.body).toContain("Repository not found: Codertocat/Hello-World");
+    expect(tracking!.body).not.toContain("no longer exists");
+  });
+
+  it("is never confused with another request's start made in the same minutes", async () => {
+    const fakes = setup();
+    await comment(fakes, "@openhands first thing", 7); // another thread's start, in the search window
+    loseStartAnswer(fakes);
+    const first = fakes.openhands.nextScript;
+    fakes.openhands.nextScript = { start: "ERROR", startSteps: ["WORKING"], startErrorDetail: "Branch not found" };
+    const [seven] = await tasks(fakes);
+    fakes.openhands.script(seven.id, first);
+    await comment(fakes, "@openhands second thing", 8);
+    fakes.openhands.advanceStarts();
+    fakes.openhands.advanceStarts();
+    const all = await tickUntilEnded(fakes);
+    const byNumber = new Map(all.map((t) => [t.request.number, t]));
+    expect(byNumber.get(7)!.status).toBe("succeeded");
+    expect(byNumber.get(8)!.status).toBe("failed");
+    expect(byNumber.get(8)!.startTaskId).not.toBe(byNumber.get(7)!.startTaskId);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 8)[0]!.body).toContain("Branch not found");
+  });
+});
+
+describe("a duplicate start (a redelivery that raced past KV)", () => {
+  it("stuck WORKING behind the first is not reported as failed or timed out: the running conversation is followed", async () => {
+    const fakes = setup();
+    const payload = issueCommentPayload("@openhands fix it");
+    await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+    const [first] = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
+    await fakes.env.TASKS.delete(first!.name);
+    await callWorker(await signedWebhook("issue_comment", structuredClone(payload)), fakes.env);
+    expect(fakes.openhands.find("POST", START)).toHaveLength(2);
+    // The first start goes on by itself; the second never leaves WORKING.
+    for (let i = 0; i < 3; i++) fakes.openhands.advanceStarts();
+    // even past the start deadline, the conversation with our id decides
+    const [ended] = await tickUntilEnded(fakes, 20);
+    expect(ended.status).toBe("succeeded");
+    const thread = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(thread).toHaveLength(1);
+    expect(thread[0]!.body).toContain("OpenHands finished");
+  });
+});
+
+describe("@openhands stop", () => {
+  it("pauses the conversation's own sandbox when sandboxes are grouped", async () => {
+    const fakes = setup();
+    fakes.openhands.sandboxGrouping = true;
+    // a sandbox of the user's already runs: with grouping, the new conversation joins it
+    const shared = fakes.openhands.seedSandbox();
+    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running"] };
+    await comment(fakes, "@openhands fix it");
+    await runCron(fakes.env);
+    await runCron(fakes.env);
+    const [task] = await tasks(fakes);
+    expect(task.status).toBe("running");
+    const conversation = fakes.openhands.conversations.get(task.id)!;
+    expect(conversation.sandboxId).toBe(shared);
+
+    await comment(fakes, "@openhands stop");
+    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([`/api/v1/sandboxes/${conversation.sandboxId}/pause`]);
+    expect((await tasks(fakes))[0].status).toBe("stopped");
+  });
+
+  it("answered 404 while the sandbox still runs: not marked stopped, the thread is told, the result still comes", async () => {
+    const fakes = setup();
+    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
+    await comment(fakes, "@openhands fix it");
+    await runCron(fakes.env);
+    await runCron(fakes.env);
+    expect((await tasks(fakes))[0].status).toBe("running");
+    fakes.openhands.failSandboxRuntime("pause");
+
+    await comment(fakes, "@openhands stop");
+    const [task] = await tasks(fakes);
+    expect(task.status).toBe("running");
+    const tracking = fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task.trackingCommentId)!;
+    expect(tracking.body).toContain("asked to stop, but OpenHands did not pause the sandbox and the agent is still working");
+
+    const [ended] = await tickUntilEnded(fakes);
+    expect(ended.status).toBe("succeeded");
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task.trackingCommentId)!.body).toContain("OpenHands finished");
+  });
+});
+
+describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
+  async function pausedMidRun(fakes: Fakes) {
+    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
+    await comment(fakes, "@openhands fix it");
+    await runCron(fakes.env);
+    await runCron(fakes.env); // READY, running
+    const [task] = await tasks(fakes);
+    expect(task.status).toBe("running");
+    fakes.openhands.sandboxes.get(fakes.openhands.conversations.get(task.id)!.sandboxId)!.status = "PAUSED";
+    return task;
+  }
+
+  it("is resumed, told to go on once it runs, and its result is reported", async () => {
+    const fakes = setup();
+    const task = await pausedMidRun(fakes);
+    const [ended] = await tickUntilEnded(fakes);
+    expect(ended.status).toBe("succeeded");
+    expect(fakes.openhands.find("POST", /\/resume$/)).toHaveLength(1);
+    const continues = fakes.openhands.find("POST", /\/send-message$/);
+    expect(continues.map((r) => r.path)).toEqual([`/api/v1/app-conversations/${task.id}/send-message`]);
+    expect(JSON.stringify(continues[0]!.body)).toContain("Continue the task where you left off");
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain("OpenHands finished");
+  });
+
+  it("that fails again after the resume is reported honestly", async () => {
+    const fakes = setup();
+    const task = await pausedMidRun(fakes);
+    await runCron(fakes.env, later(2)); // resumed
+    await runCron(fakes.env, later(4)); // continued
+    fakes.openhands.conversations.get(task.id)!.injected.push("error");
+    const [ended] = await tickUntilEnded(fakes, 6);
+    expect(ended.status).toBe("failed");
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain(
+      "the agent run ended with an error, after OpenHands paused its sandbox and this App resumed it",
+    );
+  });
+});
