@@ -10,6 +10,9 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // Lets a test dispatch a real cron event with `SELF.scheduled()`, as Cloudflare's
+        // own examples do. Experimental: it only exists for the tests, never in production.
+        compatibilityFlags: ["service_binding_extra_handlers"],
         bindings: {
           GITHUB_APP_ID: "123456",
           GITHUB_APP_PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),

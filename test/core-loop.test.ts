@@ -50,7 +50,7 @@ describe("an @openhands comment, from webhook to result", () => {
     const startTaskId = Array.from(openhands.startTasks.keys())[0]!;
     let kv = await kvSnapshot(env);
     const taskEntry = kv.find((e) => e.name === `task:${conversationId}`)!;
-    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number), t: "codertocat/hello-world#1", i: payload.installation.id });
+    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number), t: "codertocat/hello-world#1", i: payload.installation.id, st: expect.any(Number) });
     expect(JSON.parse(taskEntry.value!)).toMatchObject({
       id: conversationId,
       request: {

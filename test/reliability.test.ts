@@ -163,21 +163,33 @@ describe("concurrency cap", () => {
 });
 
 describe("no loops", () => {
-  it("at most MAX_STARTS_PER_THREAD_PER_HOUR starts on a thread, said once", async () => {
+  it("at most MAX_STARTS_PER_THREAD_PER_HOUR starts on a thread; the rest wait, say until when, and still get their result", async () => {
     const fakes = setup({ MAX_STARTS_PER_THREAD_PER_HOUR: "2", MAX_RUNNING_CONVERSATIONS: "10" });
     const installationId = 7_777_001;
-    for (let i = 0; i < 4; i++) {
+    const start = Date.now();
+    const at = (minutes: number) => new Date(start + minutes * 60_000);
+    // one request after another, each once the previous one has ended
+    for (let i = 0; i < 3; i++) {
       const payload = issueCommentPayload(`@openhands attempt ${i}`, { installationId });
       payload.comment.id += 10 + i;
       await deliver(fakes, payload);
+      for (let tick = 1; tick <= 3; tick++) await runCron(fakes.env, at(10 * i + tick));
     }
-    // the first starts, the second waits for it (one agent per thread), the third is over the limit
-    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
-    const bodies = fakes.github.commentsOn("Codertocat", "Hello-World", 1).map((c) => c.body);
-    expect(bodies.filter((b) => b.includes("OpenHands is working on it"))).toHaveLength(1);
-    expect(bodies.filter((b) => b.includes("waiting for the request already running on this thread"))).toHaveLength(1);
-    expect(bodies.filter((b) => b.includes("which is the limit"))).toHaveLength(1);
-    expect((await tasks(fakes.env)).filter((t) => t.rejection === "rate_limited")).toHaveLength(2);
+    // two started and ended; the third is over the limit and waits in the queue, saying until when
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
+    const third = (await tasks(fakes.env)).find((t) => t.request.request === "attempt 2")!;
+    expect(third).toMatchObject({ status: "queued", lastError: "2 conversations were started on this thread in the last hour, which is the limit" });
+    const firstStart = Math.min(...(await tasks(fakes.env)).filter((t) => t.startedAt).map((t) => Date.parse(t.startedAt)));
+    expect(Date.parse(third.nextAttemptAt)).toBe(firstStart + 3600_000);
+    const notice = fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === third.trackingCommentId)!;
+    expect(notice.body).toContain("which is the limit). The request is queued and will be retried automatically after");
+
+    // an hour after the first start, it starts, and its requester gets the result
+    for (let tick = 0; tick < 4; tick++) await runCron(fakes.env, at(61 + 2 * tick));
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(3);
+    const all = await tasks(fakes.env);
+    expect(all.map((t) => t.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1).filter((c) => c.body.includes("OpenHands finished"))).toHaveLength(3);
   });
 
   it("a comment carrying the App's own marker is ignored even from a human account", async () => {

@@ -148,7 +148,7 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
         taskWork(task, ADVANCE_COST, async () => {
           const next = await advanceQueued(services, task, liveEntries);
           const entry = liveEntries.find((e) => e.id === task.id);
-          if (entry) entry.status = next.status;
+          if (entry) Object.assign(entry, { status: next.status, startedMs: next.startedAt ? Date.parse(next.startedAt) : undefined });
           return next;
         }),
       );

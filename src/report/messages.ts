@@ -107,11 +107,6 @@ export function notAllowedReply(login: string): string {
   return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.`;
 }
 
-export function rateLimitedReply(login: string, scope: "thread" | "installation", limit: number, retryAt: Date): string {
-  const where = scope === "thread" ? "on this thread" : "across this installation";
-  return `Sorry @${login}, OpenHands was asked ${limit} times ${where} in the last hour, which is the limit. Ask again after ${isoMinute(retryAt)}; requests before then are ignored without further notice.`;
-}
-
 function isoMinute(date: Date): string {
   return date.toISOString().replace(/:\d{2}\.\d{3}Z$/, "Z");
 }

@@ -10,7 +10,6 @@ import {
   forkNotSupportedReply,
   notAllowedReply,
   queuedComment,
-  rateLimitedReply,
   workingComment,
 } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
@@ -43,7 +42,7 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
   let current = task;
   try {
     if (!current.verified) {
-      current = await verify(services, current, entries);
+      current = await verify(services, current);
       if (current.status !== "queued") return current;
     }
     const followUp = await checkFollowUp(services, current, entries);
@@ -57,6 +56,12 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
       const reason = `waiting for a free slot: ${verdict.running} conversations are running (limit ${services.config.maxRunning})`;
       return await waitInQueue(services, current, task, reason, new Date(services.now().getTime() + SLOT_RECHECK_MS), false);
     }
+    if (verdict.kind === "over_limit") {
+      const where = verdict.scope === "thread" ? "on this thread" : "for this installation";
+      const reason = `${verdict.limit} conversations were started ${where} in the last hour, which is the limit`;
+      log("warn", "request.over_limit", { task: task.id, scope: verdict.scope, retryAt: verdict.retryAt.toISOString() });
+      return await waitInQueue(services, current, task, reason, verdict.retryAt, false, true);
+    }
     if (current.trackingCommentId === undefined) {
       const link = services.openhands.conversationLink(current.id);
       const trackingCommentId = await publishTrackingComment(services, current, workingComment({ task: current, link }));
@@ -68,7 +73,7 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
   }
 }
 
-async function verify(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<Task> {
+async function verify(services: Services, task: Task): Promise<Task> {
   const { request } = task;
   const client = github(services, task);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
@@ -76,14 +81,6 @@ async function verify(services: Services, task: Task, entries: readonly TaskEntr
     log("info", "request.not_allowed", { task: task.id, sender: request.requester });
     await createComment(client, thread, notAllowedReply(request.requester));
     return reject(services, task, "not_allowed");
-  }
-  const verdict = checkLimits(entries, selfOf(task), services.now().getTime(), services.config);
-  if (verdict.kind === "rate_limited") {
-    log("warn", "request.rate_limited", { task: task.id, scope: verdict.scope, told: verdict.alreadyTold });
-    if (!verdict.alreadyTold) {
-      await createComment(client, thread, rateLimitedReply(request.requester, verdict.scope, verdict.limit, verdict.retryAt));
-    }
-    return reject(services, task, "rate_limited");
   }
   let head: PullRequestHead | undefined;
   if (request.isPullRequest) {
@@ -154,7 +151,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
     const told = error instanceof OpenHandsError ? error.retryAt : gitHubRetryAt(error, now);
     const retryAt = new Date(Math.max(now + backoff, told ?? 0));
     log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason });
-    return waitInQueue(services, { ...current, attempts }, original, reason, retryAt, true);
+    return waitInQueue(services, { ...current, attempts }, original, reason, retryAt, true, true);
   }
   log("error", "task.start_failed", { task: current.id, attempts, reason });
   const message =
@@ -185,6 +182,8 @@ async function waitInQueue(
   reason: string,
   retryAt: Date,
   isError: boolean,
+  /** Say when it is tried again (a backoff, a limit); a slot wait has no such time. */
+  showRetryAt = false,
 ): Promise<Task> {
   const next = transition(current, "queued", { nextAttemptAt: retryAt.toISOString(), lastError: reason }, services.now());
   if (reason !== original.lastError || next.trackingCommentId === undefined) {
@@ -193,7 +192,7 @@ async function waitInQueue(
       next.trackingCommentId = await publishTrackingComment(
         services,
         next,
-        queuedComment({ task: next, link, reason, retryAt: isError ? retryAt : undefined }),
+        queuedComment({ task: next, link, reason, retryAt: showRetryAt ? retryAt : undefined }),
       );
     } catch (error) {
       // GitHub may be what is failing; the next attempt tries again.
@@ -220,6 +219,6 @@ function github(services: Services, task: Task) {
 }
 
 function selfOf(task: Task) {
-  return { id: task.id, thread: threadKey(task.request), installationId: task.request.installationId };
+  return { id: task.id, thread: threadKey(task.request), installationId: task.request.installationId, createdMs: Date.parse(task.createdAt) };
 }
 

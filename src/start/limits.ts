@@ -3,42 +3,48 @@ import { ACTIVE_STATUSES } from "../tasks/task";
 import type { TaskEntry } from "../tasks/store";
 
 const HOUR_MS = 3600_000;
+/** A queued task this young is most likely being started by its own webhook right now. */
+export const FRESH_MS = 2 * 60_000;
 
 export type LimitVerdict =
   | { kind: "go" }
   | { kind: "wait_for_slot"; running: number }
-  | { kind: "rate_limited"; scope: "thread" | "installation"; limit: number; retryAt: Date; alreadyTold: boolean };
+  | { kind: "over_limit"; scope: "thread" | "installation"; limit: number; retryAt: Date };
 
 /**
  * Whether a request may start now, from the task index alone (one list()).
- * Rate limits stop runaway triggering, e.g. two bots answering each other or a
- * script editing comments in a loop; the slot cap keeps OpenHands from pausing
- * our oldest sandboxes, which it does when a user runs more than ten.
+ * The hourly limits stop runaway triggering (two bots answering each other, a
+ * script editing comments in a loop); a request over one waits its turn in the
+ * queue rather than being dropped. They count conversations *started* in the
+ * last hour, so a burst that waited does not all start at once when the hour
+ * is over. The slot cap keeps OpenHands from pausing our oldest sandboxes,
+ * which it does when a user runs more than ten.
  */
 export function checkLimits(
   entries: readonly TaskEntry[],
-  self: { id: string; thread: string; installationId: number },
+  self: { id: string; thread: string; installationId: number; createdMs: number },
   now: number,
   config: Pick<Config, "maxRunning" | "maxStartsPerThreadPerHour" | "maxStartsPerInstallationPerHour">,
 ): LimitVerdict {
   const others = entries.filter((e) => e.id !== self.id);
-  const recent = others.filter((e) => now - e.createdMs < HOUR_MS && e.status !== "rejected");
+  const started = others.filter((e) => e.startedMs !== undefined && now - e.startedMs < HOUR_MS);
   const scopes = [
     { scope: "thread" as const, limit: config.maxStartsPerThreadPerHour, match: (e: TaskEntry) => e.thread === self.thread },
     { scope: "installation" as const, limit: config.maxStartsPerInstallationPerHour, match: (e: TaskEntry) => e.installationId === self.installationId },
   ];
   for (const { scope, limit, match } of scopes) {
-    const counted = recent.filter(match);
+    const counted = started.filter(match).map((e) => e.startedMs!).sort((a, b) => a - b);
     if (counted.length >= limit) {
-      const oldest = Math.min(...counted.map((e) => e.createdMs));
-      // Say it once per window: an earlier rate-limited request on this thread already told them.
-      const alreadyTold = others.some(
-        (e) => e.rejection === "rate_limited" && e.thread === self.thread && now - e.createdMs < HOUR_MS,
-      );
-      return { kind: "rate_limited", scope, limit, retryAt: new Date(oldest + HOUR_MS), alreadyTold };
+      // The moment enough of those starts leave the window for one more to fit.
+      return { kind: "over_limit", scope, limit, retryAt: new Date(counted[counted.length - limit]! + HOUR_MS) };
     }
   }
+  // Webhooks arriving together each see the others as queued, not yet running: the
+  // fresh ones recorded before this one take their slots first, or a burst would all start.
+  const ahead = others.filter(
+    (e) => e.status === "queued" && now - e.createdMs < FRESH_MS && (e.createdMs < self.createdMs || (e.createdMs === self.createdMs && e.id < self.id)),
+  ).length;
   const running = others.filter((e) => ACTIVE_STATUSES.includes(e.status)).length;
-  if (running >= config.maxRunning) return { kind: "wait_for_slot", running };
+  if (running + ahead >= config.maxRunning) return { kind: "wait_for_slot", running };
   return { kind: "go" };
 }

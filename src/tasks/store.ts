@@ -32,6 +32,8 @@ export interface TaskMetadata {
   t: string;
   i: number;
   r?: Task["rejection"];
+  /** When OpenHands accepted the start (ms), for the hourly limits. */
+  st?: number;
 }
 
 export interface TaskEntry {
@@ -41,6 +43,7 @@ export interface TaskEntry {
   thread: string;
   installationId: number;
   rejection?: Task["rejection"];
+  startedMs?: number;
 }
 
 export interface ReceivedEntry {
@@ -91,6 +94,7 @@ export class TaskStore {
       t: threadKey(task.request),
       i: task.request.installationId,
       ...(task.rejection ? { r: task.rejection } : {}),
+      ...(task.startedAt ? { st: Date.parse(task.startedAt) } : {}),
     };
     await this.kv.put(TASK_PREFIX + task.id, JSON.stringify(task), {
       metadata,
@@ -146,6 +150,7 @@ export class TaskStore {
           thread: meta.t,
           installationId: meta.i,
           rejection: meta.r,
+          startedMs: meta.st,
         });
       }
       cursor = page.list_complete ? undefined : page.cursor;

@@ -7,10 +7,10 @@ import type { TriggerRequest } from "../trigger/request";
  *   queued ──► starting ──► running ──► succeeded
  *     │  ▲                    │  ▲
  *     └──┘ retry, wait        ▼  │
- *          for a slot     needs_input
+ *   for a slot or a limit  needs_input
  *
  *   failed / timed_out  from any pending state
- *   rejected            from queued: not allowed, a fork, or over a rate limit
+ *   rejected            from queued: not allowed, or a fork
  *   stopped             from any pending state: `@openhands stop`
  *   forwarded           from queued: a follow-up sent to the thread's running conversation
  *
@@ -75,7 +75,7 @@ export interface Task {
   forwardedTo?: string;
   /** Someone asked to stop it before its sandbox existed: the poller pauses it once ready. */
   stopRequestedBy?: string;
-  /** Why a rejected task was rejected, for the limits that look back at it. */
+  /** Why a rejected task was rejected. ("rate_limited" only on records older than queueing over a limit.) */
   rejection?: "not_allowed" | "fork" | "rate_limited";
 }
 
