@@ -2,7 +2,8 @@ import { log } from "../log";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse";
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
-import { decideWith } from "../webhook/dispatch";
+import { conversationIdFor } from "../tasks/ids";
+import { type CandidateEvent, decideWith } from "../webhook/dispatch";
 import type { Services } from "./services";
 import { takeRequest } from "./take-request";
 
@@ -12,6 +13,26 @@ import { takeRequest } from "./take-request";
  * and a custom mention is not worth holding every later tick for.
  */
 export const DECIDE_WITH_DEFAULTS_AFTER_MS = 30 * 60_000;
+
+/**
+ * Records an event that may be a request, before the webhook answers; `fresh`
+ * is false for a redelivery (same event, same bytes, same id).
+ */
+export async function recordReceived(
+  services: Services,
+  input: { event: string; payload: unknown; rawBody: string; delivery?: string; candidate: CandidateEvent },
+): Promise<{ received: ReceivedEvent; fresh: boolean }> {
+  const received: ReceivedEvent = {
+    kind: "received",
+    id: await conversationIdFor(`received:${input.event}:${input.rawBody}`),
+    event: input.event,
+    payload: input.payload,
+    delivery: input.delivery,
+    ...input.candidate,
+    receivedAt: services.now().toISOString(),
+  };
+  return { received, fresh: await services.store.saveReceived(received) };
+}
 
 export type ConfirmOutcome = "ignored" | "command" | "recorded" | "duplicate" | "waiting";
 

@@ -3,11 +3,9 @@ import { ConfigError, type Env, loadConfig } from "../config";
 import { log } from "../log";
 import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
-import { confirmReceived } from "../start/confirm-received";
+import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { createServices } from "../start/services";
 import { takeRequest } from "../start/take-request";
-import { conversationIdFor } from "../tasks/ids";
-import type { ReceivedEvent } from "../tasks/received";
 import { decideWith, mayTrigger } from "./dispatch";
 import { hasValidSignature } from "./verify";
 
@@ -52,23 +50,19 @@ webhookRoute.post("/", async (c) => {
   // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
   const candidate = mayTrigger(event, payload);
   const known = candidate ? await cachedRepoConfig(c.env.TASKS, candidate.owner, candidate.repo) : { config: DEFAULT_REPO_CONFIG };
+  // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
+  const notRecorded = (error: unknown) => {
+    log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
+    return c.json({ error: "could not record the request; please redeliver" }, 503);
+  };
   if (candidate && !known) {
-    const received: ReceivedEvent = {
-      kind: "received",
-      id: await conversationIdFor(`received:${event}:${rawBody}`),
-      event,
-      payload,
-      delivery,
-      ...candidate,
-      receivedAt: services.now().toISOString(),
-    };
-    let fresh;
+    let recorded;
     try {
-      fresh = await services.store.saveReceived(received);
+      recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });
     } catch (error) {
-      log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
-      return c.json({ error: "could not record the request; please redeliver" }, 503);
+      return notRecorded(error);
     }
+    const { received, fresh } = recorded;
     if (!fresh) return c.json({ ok: true, duplicate: received.id }, 200);
     // Read the config and decide after answering; the cron finishes it if this is cut short.
     c.executionCtx.waitUntil(
@@ -90,9 +84,7 @@ webhookRoute.post("/", async (c) => {
   try {
     taken = await takeRequest(services, decision.request, delivery);
   } catch (error) {
-    // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
-    log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
-    return c.json({ error: "could not record the request; please redeliver" }, 503);
+    return notRecorded(error);
   }
   if (taken.kind === "duplicate") {
     return c.json({ ok: true, duplicate: decision.request.triggerKey, status: taken.task.status }, 200);
