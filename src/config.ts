@@ -18,6 +18,7 @@ export interface Env {
   UPSTREAM_TIMEOUT_SECONDS?: string;
   SUBREQUEST_BUDGET?: string;
   GITHUB_RETRY_DELAY_MS?: string;
+  ALLOWED_OWNERS?: string;
 }
 
 export interface Config {
@@ -38,6 +39,8 @@ export interface Config {
   subrequestBudget: number;
   /** Wait before Octokit's one quick retry of a 5xx or network error; 0 in tests. */
   retryDelayMs: number;
+  /** Lower-case account logins served; undefined: only the account that owns the App. */
+  allowedOwners?: string[];
 }
 
 export const DEFAULTS = {
@@ -104,6 +107,7 @@ export function loadConfig(env: Env): Config {
       problems.push(error.message);
     }
   }
+  const allowedOwners = env.ALLOWED_OWNERS?.split(",").map((login) => login.trim().toLowerCase()).filter(Boolean);
   if (problems.length) throw new ConfigError(problems);
   return {
     appId: env.GITHUB_APP_ID!.trim(),
@@ -114,6 +118,7 @@ export function loadConfig(env: Env): Config {
     openHandsBaseUrl,
     githubApiUrl,
     ...limits,
+    ...(allowedOwners?.length ? { allowedOwners } : {}),
   };
 }
 

@@ -33,7 +33,12 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   // A tick judges deadlines as of its scheduled time when that is later than the
   // clock, which is never in production and is how tests simulate time passing.
   const now = () => new Date(Math.max(Date.now(), controller.scheduledTime));
-  const report = await pollTasks(createServices(config, env.TASKS, now), { sweep: isSweepTick(controller.scheduledTime) });
+  const services = createServices(config, env.TASKS, now);
+  // Learn (once a day) which account the App serves, so that webhooks can tell at once.
+  await services.servedOwners().catch((error: unknown) =>
+    log("warn", "app.owner_unavailable", { status: (error as { status?: number }).status }),
+  );
+  const report = await pollTasks(services, { sweep: isSweepTick(controller.scheduledTime) });
   if (report.listed) log("info", "poll.done", { ...report });
 }
 

@@ -70,7 +70,7 @@ describe("an @openhands comment, from webhook to result", () => {
       status: "starting",
       attempts: 1,
     });
-    expect(kv.map((e) => e.name).sort()).toEqual(["poll:active", "repo-config:codertocat/hello-world", `task:${conversationId}`]);
+    expect(kv.map((e) => e.name).sort()).toEqual(["app:owner", "poll:active", "repo-config:codertocat/hello-world", `task:${conversationId}`]);
 
     // cron ticks until the agent is done
     await runCron(env); // WAITING_FOR_SANDBOX
@@ -100,6 +100,8 @@ describe("an @openhands comment, from webhook to result", () => {
     // the whole cost of one task, from the comment to the result
     const calls = (fake: typeof github | typeof openhands) => fake.requests.map((r) => `${r.method} ${r.path}`);
     expect(calls(github)).toEqual([
+      // which account the App serves (its owner, with the App's JWT): once a day, not per task
+      "GET /app",
       `POST /app/installations/${payload.installation.id}/access_tokens`,
       // .github/openhands.yml: the repository's, then the organisation's (both absent here)
       "GET /repos/Codertocat/Hello-World/contents/.github%2Fopenhands.yml",

@@ -5,6 +5,7 @@ import { http, passthrough } from "msw";
 import worker from "../src/index";
 import { clearInstallationTokenCache } from "../src/github/client";
 import { clearRepoConfigMemory } from "../src/repo-config/load";
+import { forgetAppOwner } from "../src/github/app-owner";
 import type { Env } from "../src/config";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
@@ -16,6 +17,7 @@ export type TestEnv = Env & { TEST_PRIVATE_KEY_PKCS8: string; TEST_PUBLIC_KEY: s
 export function startFakes(overrides: Partial<TestEnv> = {}) {
   clearInstallationTokenCache();
   clearRepoConfigMemory();
+  forgetAppOwner();
   const github = new FakeGitHub({ appId: env.GITHUB_APP_ID, publicKeyPem: env.TEST_PUBLIC_KEY, baseUrl: overrides.GITHUB_API_URL });
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
   network.use(
@@ -128,13 +130,16 @@ export async function kvSnapshot(testEnv: TestEnv) {
 
 /**
  * GitHub calls that change or reveal something, leaving out what any candidate
- * event may cost: the installation token and reading `.github/openhands.yml`.
+ * event may cost: the installation token, reading `.github/openhands.yml`, and
+ * asking which account owns the App (`GET /app`, once a day).
  */
 export function effectfulGitHubCalls(github: FakeGitHub) {
-  return github.requests.filter((r) => !/\/access_tokens$/.test(r.path) && !/\/contents\/\.github(%2F|\/)openhands\.yml$/.test(r.path));
+  return github.requests.filter(
+    (r) => !/\/access_tokens$/.test(r.path) && !/\/contents\/\.github(%2F|\/)openhands\.yml$/.test(r.path) && r.path !== "/app",
+  );
 }
 
-/** KV entries other than the repository config cache. */
+/** KV entries other than the caches: the repository config and the App's owner. */
 export async function kvWithoutConfigCache(testEnv: TestEnv) {
-  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:"));
+  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:") && e.name !== "app:owner");
 }

@@ -1,3 +1,4 @@
+import { isServed } from "../github/app-owner";
 import { log } from "../log";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse";
 import type { ReceivedEvent } from "../tasks/received";
@@ -43,6 +44,20 @@ export type ConfirmOutcome = "ignored" | "command" | "recorded" | "duplicate" | 
  * the cron find the task already recorded next time.
  */
 export async function confirmReceived(services: Services, received: ReceivedEvent, entries?: readonly TaskEntry[]): Promise<ConfirmOutcome> {
+  let served: string[];
+  try {
+    served = await services.servedOwners();
+  } catch (error) {
+    // Never serve an account before knowing it may be served: wait for GitHub instead.
+    log("warn", "received.owner_unknown", { received: received.id, status: (error as { status?: number }).status });
+    await services.store.markActive();
+    return "waiting";
+  }
+  if (!isServed(served, received.owner)) {
+    await services.store.deleteReceived(received.id);
+    log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: "account not served" });
+    return "ignored";
+  }
   let parsed: ParsedRepoConfig;
   try {
     parsed = await services.repoConfig(received.owner, received.repo, received.installationId);

@@ -1,5 +1,6 @@
 import { SubrequestBudget } from "../budget";
 import type { Config } from "../config";
+import { learnServedOwners } from "../github/app-owner";
 import { type GitHub, installationClient } from "../github/client";
 import { OpenHandsClient } from "../openhands/client";
 import { redact } from "../log";
@@ -13,6 +14,8 @@ export interface Services {
   store: TaskStore;
   openhands: OpenHandsClient;
   github: (installationId: number) => GitHub;
+  /** The accounts served (`ALLOWED_OWNERS`, else the App's owner, asked of GitHub when unknown). */
+  servedOwners: () => Promise<string[]>;
   /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
   repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
   budget: SubrequestBudget;
@@ -39,6 +42,7 @@ export function createServices(config: Config, kv: KVNamespace, now: () => Date 
       fetch: budget.fetch,
     }),
     github,
+    servedOwners: () => learnServedOwners(config, kv, budget.fetch),
     repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
     budget,
     now,

@@ -63,6 +63,13 @@ export function mayTrigger(event: string, payload: unknown): CandidateEvent | un
   return { owner: payload.repository.owner.login, repo: payload.repository.name, installationId: payload.installation.id, number };
 }
 
+/** The account owning the event's repository, when the payload names one. */
+export function repositoryOwnerOf(payload: unknown): string | undefined {
+  if (!isObject(payload) || !isObject(payload.repository) || !isObject(payload.repository.owner)) return undefined;
+  const login = payload.repository.owner.login;
+  return typeof login === "string" ? login : undefined;
+}
+
 /** The decision under a repository's config, with the config's own problem carried to the tracking comment. */
 export function decideWith(event: string, payload: unknown, parsed: ParsedRepoConfig): Decision {
   const decision = decide(event, payload, parsed.config);

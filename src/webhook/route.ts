@@ -6,7 +6,8 @@ import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { createServices } from "../start/services";
 import { takeRequest } from "../start/take-request";
-import { decideWith, mayTrigger } from "./dispatch";
+import { isServed, servedOwners } from "../github/app-owner";
+import { decideWith, mayTrigger, repositoryOwnerOf } from "./dispatch";
 import { hasValidSignature } from "./verify";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
@@ -48,6 +49,14 @@ webhookRoute.post("/", async (c) => {
   // A custom mention, label or allowed bot lives in the repository's config. It is
   // used here only when known without GitHub (isolate memory or KV): the answer must
   // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
+  // Only the accounts this deployment serves: a stranger who installs the App on their own
+  // repository (where they are admin) must not run agents on the operator's credits.
+  const served = await servedOwners(config, c.env.TASKS);
+  const owner = repositoryOwnerOf(payload);
+  if (served && owner !== undefined && !isServed(served, owner)) {
+    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: "account not served" });
+    return c.json({ ok: true, ignored: "account not served by this App" }, 200);
+  }
   const candidate = mayTrigger(event, payload);
   const known = candidate ? await cachedRepoConfig(c.env.TASKS, candidate.owner, candidate.repo) : { config: DEFAULT_REPO_CONFIG };
   // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
@@ -55,7 +64,9 @@ webhookRoute.post("/", async (c) => {
     log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
     return c.json({ error: "could not record the request; please redeliver" }, 503);
   };
-  if (candidate && !known) {
+  // Not knowing the config, or whether this account is served (the App's owner is
+  // learnt from GitHub), is decided after the answer.
+  if (candidate && (!known || !served)) {
     let recorded;
     try {
       recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });

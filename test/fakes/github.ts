@@ -27,12 +27,15 @@ export interface FakeGitHubOptions {
   /** When set, the App JWT's RS256 signature is verified with this key. */
   publicKeyPem?: string;
   appSlug?: string;
+  /** The account that owns the App, as `GET /app` tells it. */
+  appOwner?: string;
 }
 
 export class FakeGitHub extends FakeBase {
   readonly baseUrl: string;
   readonly appId: string;
   readonly appSlug: string;
+  appOwner: string;
   readonly comments = new Map<number, FakeComment>();
   readonly reactions: { owner: string; repo: string; subject: "issue_comment" | "review_comment" | "issue"; id: number; content: string }[] = [];
   /** Inline review comments, keyed by id; `pull_number` and `in_reply_to_id` place them in a thread. */
@@ -50,6 +53,7 @@ export class FakeGitHub extends FakeBase {
     this.baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "");
     this.appId = options.appId ?? "123456";
     this.appSlug = options.appSlug ?? "openhands-app";
+    this.appOwner = options.appOwner ?? "Codertocat";
     this.publicKeyPem = options.publicKeyPem;
   }
 
@@ -70,6 +74,7 @@ export class FakeGitHub extends FakeBase {
     if (request.method === "POST" && (match = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
       return this.accessToken(recorded.headers.authorization, Number(match[1]));
     }
+    if (request.method === "GET" && path === "/app") return this.app(recorded.headers.authorization);
     if (!this.issuedTokens.has((recorded.headers.authorization ?? "").replace(/^(token|bearer)\s+/i, ""))) {
       return json({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" }, 401);
     }
@@ -255,6 +260,29 @@ export class FakeGitHub extends FakeBase {
   private view(comment: FakeComment) {
     const { owner: _o, repo: _r, issue_number: _n, ...rest } = comment;
     return rest;
+  }
+
+  /** GET /app: the authenticated App, for its JWT only (an installation token gets 401 here too). */
+  private async app(authorization: string | undefined): Promise<Response> {
+    const problem = await this.checkJwt((authorization ?? "").replace(/^bearer\s+/i, ""));
+    if (problem) return json({ message: problem, documentation_url: "https://docs.github.com/rest/apps/apps#get-the-authenticated-app" }, 401);
+    const owner = { login: this.appOwner, id: 583231, node_id: "MDQ6VXNlcjU4MzIzMQ==", type: "User", site_admin: false };
+    return json({
+      id: Number(this.appId),
+      slug: this.appSlug,
+      node_id: "A_kwHOAAjw_84AAQ",
+      client_id: "Iv23liabcdef",
+      owner,
+      name: "OpenHands App",
+      description: "",
+      external_url: "https://worker.example",
+      html_url: `https://github.com/apps/${this.appSlug}`,
+      created_at: "2026-05-01T10:00:00Z",
+      updated_at: "2026-05-01T10:00:00Z",
+      permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
+      events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
+      installations_count: 1,
+    });
   }
 
   private async accessToken(authorization: string | undefined, installationId: number): Promise<Response> {
