@@ -19,6 +19,7 @@ export interface Env {
   SUBREQUEST_BUDGET?: string;
   GITHUB_RETRY_DELAY_MS?: string;
   ALLOWED_OWNERS?: string;
+  AGENT_GITHUB_LOGIN?: string;
 }
 
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   retryDelayMs: number;
   /** Lower-case account logins served; undefined: only the account that owns the App. */
   allowedOwners?: string[];
+  /** The GitHub account the agent writes as; undefined: asked of OpenHands. */
+  agentLogin?: string;
 }
 
 export const DEFAULTS = {
@@ -119,6 +122,7 @@ export function loadConfig(env: Env): Config {
     githubApiUrl,
     ...limits,
     ...(allowedOwners?.length ? { allowedOwners } : {}),
+    ...(env.AGENT_GITHUB_LOGIN?.trim() ? { agentLogin: env.AGENT_GITHUB_LOGIN.trim() } : {}),
   };
 }
 

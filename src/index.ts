@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { ConfigError, type Env, loadConfig } from "./config";
 import { log } from "./log";
+import { learnAgentLogin } from "./openhands/agent-account";
 import { pollTasks } from "./poller/poll";
 import { createServices } from "./start/services";
 import { webhookRoute } from "./webhook/route";
@@ -34,9 +35,13 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   // clock, which is never in production and is how tests simulate time passing.
   const now = () => new Date(Math.max(Date.now(), controller.scheduledTime));
   const services = createServices(config, env.TASKS, now);
-  // Learn (once a day) which account the App serves, so that webhooks can tell at once.
+  // Learn (once a day) which account the App serves and which one the agent writes as,
+  // so that webhooks can tell at once.
   await services.servedOwners().catch((error: unknown) =>
     log("warn", "app.owner_unavailable", { status: (error as { status?: number }).status }),
+  );
+  await learnAgentLogin(config, env.TASKS, services.openhands).catch((error: unknown) =>
+    log("warn", "agent.login_unavailable", { status: (error as { status?: number }).status }),
   );
   const report = await pollTasks(services, { sweep: isSweepTick(controller.scheduledTime) });
   if (report.listed) log("info", "poll.done", { ...report });

@@ -117,6 +117,8 @@ describe("an @openhands comment, from webhook to result", () => {
     ]);
     expect(calls(openhands)).toEqual([
       "POST /api/v1/app-conversations",
+      // which GitHub account the agent writes as: learnt by the first tick, then once a day
+      "GET /api/v1/users/git-info",
       "GET /api/v1/app-conversations/start-tasks",
       "GET /api/v1/app-conversations",
       "GET /api/v1/app-conversations/start-tasks",

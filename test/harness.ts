@@ -6,6 +6,7 @@ import worker from "../src/index";
 import { clearInstallationTokenCache } from "../src/github/client";
 import { clearRepoConfigMemory } from "../src/repo-config/load";
 import { forgetAppOwner } from "../src/github/app-owner";
+import { forgetAgentLogin } from "../src/openhands/agent-account";
 import type { Env } from "../src/config";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
@@ -18,6 +19,7 @@ export function startFakes(overrides: Partial<TestEnv> = {}) {
   clearInstallationTokenCache();
   clearRepoConfigMemory();
   forgetAppOwner();
+  forgetAgentLogin();
   const github = new FakeGitHub({ appId: env.GITHUB_APP_ID, publicKeyPem: env.TEST_PUBLIC_KEY, baseUrl: overrides.GITHUB_API_URL });
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
   network.use(
@@ -139,7 +141,12 @@ export function effectfulGitHubCalls(github: FakeGitHub) {
   );
 }
 
-/** KV entries other than the caches: the repository config and the App's owner. */
+/** OpenHands calls that start or read work, leaving out the daily question of which GitHub account the agent writes as. */
+export function openHandsWork(openhands: FakeOpenHands) {
+  return openhands.requests.filter((r) => r.path !== "/api/v1/users/git-info");
+}
+
+/** KV entries other than the caches: the repository config, the App's owner, the agent's account. */
 export async function kvWithoutConfigCache(testEnv: TestEnv) {
-  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:") && e.name !== "app:owner");
+  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:") && e.name !== "app:owner" && e.name !== "agent:login");
 }

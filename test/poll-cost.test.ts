@@ -27,12 +27,15 @@ describe("what the cron costs", () => {
   it("an idle tick makes one KV read, no list, no write, no upstream call, once the App's owner is known", async () => {
     const fakes = startFakes();
     const { counts, env } = countingKv(fakes.env);
-    // Once a day: which account the App serves (GET /app with the App's JWT), kept in KV.
+    // Once a day: which account the App serves (GET /app with the App's JWT) and which one
+    // the agent writes as (OpenHands' git-info), kept in KV.
     await runCron(env, new Date("2026-11-25T10:12:00Z"));
     expect(fakes.github.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /app"]);
-    expect(counts.put).toBe(1);
+    expect(fakes.openhands.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /api/v1/users/git-info"]);
+    expect(counts.put).toBe(2);
     Object.assign(counts, { get: 0, list: 0, put: 0, delete: 0 });
     fakes.github.requests.length = 0;
+    fakes.openhands.requests.length = 0;
 
     await runCron(env, new Date("2026-11-25T10:14:00Z"));
     expect(counts).toEqual({ get: 1, list: 0, put: 0, delete: 0 });
@@ -45,8 +48,8 @@ describe("what the cron costs", () => {
     const { counts, env } = countingKv(fakes.env);
     await runCron(env, new Date(Date.UTC(2030, 0, 1, 10, 0)));
     expect(counts.list).toBe(1);
-    // the App's owner, learnt on this first tick; nothing else
-    expect(counts.put).toBe(1);
+    // the App's owner and the agent's account, learnt on this first tick; nothing else
+    expect(counts.put).toBe(2);
   });
 
   it("a task costs five KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker is cleared once all is quiet", async () => {
@@ -56,9 +59,10 @@ describe("what the cron costs", () => {
     const { counts, env } = countingKv(fakes.env);
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), env);
     for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));
-    // the received event (its repository's config unknown yet), the App's owner (once a day),
-    // queued, activity marker, starting, running, succeeded, and the repository config cache
-    expect(counts.put).toBe(8);
+    // the received event (its repository's config unknown yet), the App's owner and the
+    // agent's account (once a day), queued, activity marker, starting, running, succeeded,
+    // and the repository config cache
+    expect(counts.put).toBe(9);
     // the received event, once it became a task
     expect(counts.delete).toBe(1);
     // one in the webhook (limits), one per tick

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
 import { json } from "./fakes/recorder";
-import { callWorker, effectfulGitHubCalls, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { callWorker, effectfulGitHubCalls, openHandsWork, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
 
 /**
  * The webhook records before it answers and reads the repository's config after:
@@ -56,7 +56,7 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
     await runCron(fakes.env, minutes(2));
     expect(await records(fakes.env)).toEqual([]);
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
-    expect(fakes.openhands.requests).toEqual([]);
+    expect(openHandsWork(fakes.openhands)).toEqual([]);
   });
 
   it("when GitHub stays down for half an hour, the usual mention is served by the defaults", async () => {

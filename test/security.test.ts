@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import { callWorker, examplePayloads, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
 
 /**
  * Who is served, and what an outsider can cause. The agent these requests start
@@ -71,5 +71,77 @@ describe("which accounts are served", () => {
     expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
     expect(fakes.github.find("GET", /^\/app$/)).toEqual([]);
+  });
+});
+
+describe("the agent cannot start more agents", () => {
+  const AGENT = "openhands-agent"; // the fake's git-info login: the OpenHands key owner's GitHub account
+  const viaOpenHands = { id: 1008841, slug: "openhands-ai", name: "OpenHands AI", owner: { login: "All-Hands-AI" } };
+
+  async function learnt(overrides: Partial<TestEnv> = {}) {
+    const fakes = setup(overrides);
+    for (const login of ["codertocat", AGENT]) fakes.github.permissions.set(login, "write");
+    await runCron(fakes.env); // learns the App's owner and the agent's account
+    return fakes;
+  }
+
+  function pullRequestOpened(sender: string, head: string, body: string) {
+    const payload = examplePayloads("pull_request").find((p) => p.action === "opened")!;
+    payload.installation = { id: 5_100_001, node_id: "x" };
+    payload.sender = { ...payload.sender, login: sender, type: "User" };
+    payload.pull_request.user = { ...payload.pull_request.user, login: sender };
+    payload.pull_request.head = { ...payload.pull_request.head, ref: head };
+    payload.pull_request.body = body;
+    payload.pull_request.author_association = "COLLABORATOR";
+    payload.pull_request.performed_via_github_app = sender === AGENT ? viaOpenHands : null;
+    return payload;
+  }
+
+  it("a PR the agent opened, quoting the request, starts nothing", async () => {
+    const fakes = await learnt();
+    const pr = pullRequestOpened(AGENT, "openhands/fix-crash", "Fixes #1.\n\n> @openhands fix the crash");
+    expect((await callWorker(await signedWebhook("pull_request", pr), fakes.env)).status).toBeLessThan(300);
+    expect(starts(fakes)).toEqual([]);
+  });
+
+  it("a PR from the agent's branch prefix starts nothing, whoever's account opened it", async () => {
+    const fakes = await learnt();
+    const pr = pullRequestOpened("Codertocat", "openhands/fix-crash", "@openhands also fix the docs");
+    await callWorker(await signedWebhook("pull_request", pr), fakes.env);
+    expect(starts(fakes)).toEqual([]);
+  });
+
+  it("a label the agent's account puts on an issue starts nothing", async () => {
+    const fakes = await learnt();
+    const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;
+    payload.installation = { id: 5_100_002, node_id: "x" };
+    payload.label = { ...payload.label, name: "openhands" };
+    payload.sender = { ...payload.sender, login: AGENT };
+    await callWorker(await signedWebhook("issues", payload), fakes.env);
+    expect(starts(fakes)).toEqual([]);
+  });
+
+  it("a comment the agent posts with the mention starts nothing; the same account typing in GitHub can still ask", async () => {
+    const fakes = await learnt();
+    const byAgent = commentOn("Codertocat", "Hello-World", AGENT, "Done. @openhands please review");
+    byAgent.comment.performed_via_github_app = viaOpenHands;
+    await deliver(fakes, byAgent);
+    expect(starts(fakes)).toEqual([]);
+
+    const typed = commentOn("Codertocat", "Hello-World", AGENT, "@openhands fix the crash");
+    typed.comment.id += 1;
+    typed.comment.performed_via_github_app = null;
+    await deliver(fakes, typed);
+    expect(starts(fakes)).toHaveLength(1);
+  });
+
+  it("AGENT_GITHUB_LOGIN names the account without asking OpenHands", async () => {
+    const fakes = await learnt({ AGENT_GITHUB_LOGIN: "our-bot" });
+    expect(fakes.openhands.find("GET", /git-info$/)).toEqual([]);
+    const byBot = commentOn("Codertocat", "Hello-World", "our-bot", "@openhands go on");
+    byBot.comment.performed_via_github_app = viaOpenHands;
+    fakes.github.permissions.set("our-bot", "write");
+    await deliver(fakes, byBot);
+    expect(starts(fakes)).toEqual([]);
   });
 });

@@ -78,6 +78,17 @@ export class OpenHandsClient {
     return found;
   }
 
+  /**
+   * The GitHub login of the key's owner: the account the agent pushes, opens PRs
+   * and comments as (`/api/v1/users/git-info`, from the owner's GitHub token).
+   */
+  async gitLogin(): Promise<string> {
+    const info = await this.call("GET", "/api/v1/users/git-info");
+    const login = isObject(info) ? info.login : undefined;
+    if (typeof login !== "string" || !login) throw garbage("git info");
+    return login;
+  }
+
   async startTasks(ids: readonly string[]): Promise<(StartTask | null)[]> {
     return this.batchRead("/api/v1/app-conversations/start-tasks", ids, START_TASK_BATCH, isStartTask);
   }

@@ -1,5 +1,6 @@
 import { isServed } from "../github/app-owner";
 import { log } from "../log";
+import { knownAgentLogin } from "../openhands/agent-account";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse";
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
@@ -72,7 +73,8 @@ export async function confirmReceived(services: Services, received: ReceivedEven
     log("warn", "received.config_defaults", { received: received.id, status });
     parsed = { config: DEFAULT_REPO_CONFIG };
   }
-  const decision = decideWith(received.event, received.payload, parsed);
+  const agentLogin = await knownAgentLogin(services.config, services.kv);
+  const decision = decideWith(received.event, received.payload, parsed, { agentLogin });
   if (!decision.run) {
     await services.store.deleteReceived(received.id);
     log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: decision.reason });

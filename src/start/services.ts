@@ -11,6 +11,8 @@ import { TaskStore } from "../tasks/store";
 /** The outside world as the start and poll steps see it; built once per invocation. */
 export interface Services {
   config: Config;
+  /** The namespace itself, for the caches beside the task store. */
+  kv: KVNamespace;
   store: TaskStore;
   openhands: OpenHandsClient;
   github: (installationId: number) => GitHub;
@@ -34,6 +36,7 @@ export function createServices(config: Config, kv: KVNamespace, now: () => Date 
   };
   return {
     config,
+    kv,
     store: new TaskStore(kv),
     openhands: new OpenHandsClient({
       baseUrl: config.openHandsBaseUrl,

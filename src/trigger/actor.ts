@@ -16,3 +16,15 @@ export function isBot(sender: Sender): boolean {
 export function isDisallowedBot(sender: Sender, allowedBots: readonly string[]): boolean {
   return isBot(sender) && !allowedBots.includes(sender.login.toLowerCase());
 }
+
+/**
+ * Written by the agent: its account, through an App. The agent writes with the
+ * OpenHands key owner's GitHub App user token, so GitHub marks its comments and
+ * PRs `performed_via_github_app`; the same person typing in GitHub's own UI is
+ * not marked, and stays able to ask (a maintainer whose own OpenHands account
+ * runs the agent). A label carries no such mark: any label from the account counts.
+ */
+export function isAgentWriting(sender: Sender, agentLogin: string | undefined, content?: object): boolean {
+  if (!agentLogin || sender.login.toLowerCase() !== agentLogin.toLowerCase()) return false;
+  return content === undefined || ((content as { performed_via_github_app?: unknown }).performed_via_github_app ?? null) !== null;
+}

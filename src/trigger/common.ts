@@ -1,5 +1,5 @@
-import { isDisallowedBot } from "./actor";
-import type { Decision, TriggerRequest } from "./request";
+import { isAgentWriting, isDisallowedBot } from "./actor";
+import type { Decision, TriggerRequest, TriggerSettings } from "./request";
 
 /** Comments the App wrote carry this; their text is never a request, whoever posts it. */
 export const OWN_MARKER = "<!-- openhands-github-app";
@@ -15,13 +15,19 @@ interface Sender {
   type?: string;
 }
 
-/** The checks every trigger shares: an installation to act as, a human sender (or an allowed bot). */
+/**
+ * The checks every trigger shares: an installation to act as, a human sender
+ * (or an allowed bot), and not the agent itself writing `content` (undefined
+ * for a label), which would start agent after agent.
+ */
 export function commonRejection(
   payload: { installation?: { id: number } | null; sender: Sender },
-  allowedBots: readonly string[] = [],
+  settings: Pick<TriggerSettings, "allowedBots" | "agentLogin">,
+  content?: object,
 ): string | undefined {
   if (!payload.installation?.id) return "no installation in payload";
-  if (isDisallowedBot(payload.sender, allowedBots)) return "sender is a bot";
+  if (isDisallowedBot(payload.sender, settings.allowedBots)) return "sender is a bot";
+  if (isAgentWriting(payload.sender, settings.agentLogin, content)) return "written by the agent's account";
   return undefined;
 }
 

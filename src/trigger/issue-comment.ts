@@ -14,7 +14,7 @@ export function checkIssueComment(
   settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
 ): Decision {
   const { comment, issue } = payload;
-  const rejection = commonRejection(payload, settings.allowedBots);
+  const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };
   if (isDisallowedBot(comment.user, settings.allowedBots)) return { run: false, reason: "sender is a bot" };
   if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };

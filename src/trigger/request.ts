@@ -56,6 +56,10 @@ export interface TriggerSettings {
   mention: string;
   label: string;
   allowedBots: readonly string[];
+  /** Branches the agent opens PRs from; a PR opened from one is the agent's own. */
+  branchPrefix?: string;
+  /** The GitHub account the agent writes as (the OpenHands key owner's), when known. */
+  agentLogin?: string;
 }
 
 export type Decision = { run: true; request: TriggerRequest } | { run: false; reason: string };

@@ -11,7 +11,7 @@ export function checkReviewComment(
   settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
 ): Decision {
   const { comment, pull_request: pr } = payload;
-  const rejection = commonRejection(payload, settings.allowedBots);
+  const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };
   if (isDisallowedBot(comment.user, settings.allowedBots)) return { run: false, reason: "sender is a bot" };
   if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };
@@ -44,7 +44,7 @@ export function checkReviewComment(
 /** A submitted review whose body asks; its inline comments are the context. */
 export function checkReview(payload: PullRequestReviewSubmittedEvent, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
   const { review, pull_request: pr } = payload;
-  const rejection = commonRejection(payload, settings.allowedBots);
+  const rejection = commonRejection(payload, settings, review);
   if (rejection) return { run: false, reason: rejection };
   const body = review.body ?? "";
   if (body.includes(OWN_MARKER)) return { run: false, reason: "written by this App" };

@@ -20,9 +20,14 @@ function thread(payload: Opened | Labeled) {
 
 /** An issue or PR opened with the mention in its body: the body is the request. */
 export function checkOpened(payload: Opened, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
-  const rejection = commonRejection(payload, settings.allowedBots);
-  if (rejection) return { run: false, reason: rejection };
   const { isPullRequest, item } = thread(payload);
+  const rejection = commonRejection(payload, settings, item);
+  if (rejection) return { run: false, reason: rejection };
+  // The agent's own PRs quote the request they answer; whoever's account opened them.
+  const head = isPullRequest ? (payload as PullRequestOpenedEvent).pull_request.head?.ref : undefined;
+  if (settings.branchPrefix && typeof head === "string" && head.startsWith(settings.branchPrefix)) {
+    return { run: false, reason: "a pull request from the agent's branch prefix" };
+  }
   const body = item.body ?? "";
   if (body.includes(OWN_MARKER)) return { run: false, reason: "written by this App" };
   if (!containsMention(body, settings.mention)) return { run: false, reason: "no mention" };
@@ -44,7 +49,7 @@ export function checkOpened(payload: Opened, settings: TriggerSettings = DEFAULT
 /** The trigger label put on an issue or PR; the permission check is on who put it. */
 export function checkLabeled(payload: Labeled, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
   const label = settings.label;
-  const rejection = commonRejection(payload, settings.allowedBots);
+  const rejection = commonRejection(payload, settings);
   if (rejection) return { run: false, reason: rejection };
   const name = payload.label?.name;
   if (typeof name !== "string" || name.toLowerCase() !== label.toLowerCase()) return { run: false, reason: "not the trigger label" };

@@ -13,14 +13,20 @@ import type { Decision } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
 
+/** What the deployment, not the repository, adds to the decision. */
+export interface Deployment {
+  /** The GitHub account the agent writes as, when known. */
+  agentLogin?: string;
+}
+
 /**
  * Which events the App acts on, and the pure check deciding whether this one
  * asks for work. Anything not listed is acknowledged and ignored. Payloads are
  * trusted once signed, but their shape is still checked, so that a malformed
  * one is ignored here instead of throwing later.
  */
-export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAULT_REPO_CONFIG): Decision {
-  const decision = decideTrigger(event, payload, repo);
+export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAULT_REPO_CONFIG, deployment: Deployment = {}): Decision {
+  const decision = decideTrigger(event, payload, repo, deployment);
   if (!decision.run) return decision;
   const edited = isObject(payload) && payload.action === "edited";
   if (!repo.events.includes(eventNameOf(decision.request.kind, edited))) {
@@ -71,15 +77,15 @@ export function repositoryOwnerOf(payload: unknown): string | undefined {
 }
 
 /** The decision under a repository's config, with the config's own problem carried to the tracking comment. */
-export function decideWith(event: string, payload: unknown, parsed: ParsedRepoConfig): Decision {
-  const decision = decide(event, payload, parsed.config);
+export function decideWith(event: string, payload: unknown, parsed: ParsedRepoConfig, deployment: Deployment = {}): Decision {
+  const decision = decide(event, payload, parsed.config, deployment);
   if (decision.run && parsed.problem && decision.request.settings) decision.request.settings.configProblem = parsed.problem;
   return decision;
 }
 
-function decideTrigger(event: string, payload: unknown, repo: RepoConfig): Decision {
+function decideTrigger(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): Decision {
   if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
-  const settings = { mention: repo.mention, label: repo.label, allowedBots: repo.allowedBots };
+  const settings = { mention: repo.mention, label: repo.label, allowedBots: repo.allowedBots, branchPrefix: repo.branchPrefix, agentLogin: deployment.agentLogin };
   const name = `${event}.${typeof payload.action === "string" ? payload.action : ""}`;
   const malformed: Decision = { run: false, reason: `payload of ${name} is missing fields` };
   switch (name) {

@@ -7,6 +7,7 @@ import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { createServices } from "../start/services";
 import { takeRequest } from "../start/take-request";
 import { isServed, servedOwners } from "../github/app-owner";
+import { knownAgentLogin } from "../openhands/agent-account";
 import { decideWith, mayTrigger, repositoryOwnerOf } from "./dispatch";
 import { hasValidSignature } from "./verify";
 
@@ -86,7 +87,8 @@ webhookRoute.post("/", async (c) => {
     return c.json({ ok: true, received: received.id }, 202);
   }
 
-  const decision = decideWith(event, payload, known ?? { config: DEFAULT_REPO_CONFIG });
+  const agentLogin = await knownAgentLogin(config, c.env.TASKS);
+  const decision = decideWith(event, payload, known ?? { config: DEFAULT_REPO_CONFIG }, { agentLogin });
   if (!decision.run) {
     log("info", "webhook.ignored", { delivery, githubEvent: event, reason: decision.reason });
     return c.json({ ok: true, ignored: decision.reason }, 200);

@@ -156,6 +156,19 @@ export class FakeOpenHands extends FakeBase {
   private readonly runtimeErrors = { pause: 0, resume: 0 };
   private seq = 0;
 
+  /**
+   * The GitHub account of the key's owner, which the agent pushes and comments as;
+   * null: no GitHub connected. app_server/user/user_router.py: get_current_user_git_info
+   * answers UserGitInfo (integrations/service_types.py) from GitHub's GET /user, or 403
+   * "Git provider not connected".
+   */
+  gitLogin: string | null = "openhands-agent";
+
+  private gitInfo(): Response {
+    if (this.gitLogin === null) return json({ detail: "Git provider not connected" }, 403);
+    return json({ id: "91823117", login: this.gitLogin, avatar_url: "https://avatars.githubusercontent.com/u/91823117?v=4", company: null, name: null, email: null });
+  }
+
   constructor(options: FakeOpenHandsOptions = {}) {
     super();
     this.baseUrl = (options.baseUrl ?? "https://app.all-hands.dev").replace(/\/+$/, "");
@@ -225,6 +238,7 @@ export class FakeOpenHands extends FakeBase {
       return this.pauseOrResume(decodeURIComponent(match[1]!), match[2] as "pause" | "resume");
     }
     if (request.method === "GET" && path === "/api/v1/sandboxes") return this.readSandboxes(q.getAll("id"));
+    if (request.method === "GET" && path === "/api/v1/users/git-info") return this.gitInfo();
     return json({ detail: "Not Found" }, 404);
   }
 

@@ -1,0 +1,47 @@
+/**
+ * A fact about the deployment learnt from an upstream (the App's owner, the
+ * agent's GitHub account): asked at most once a day, kept in KV for every
+ * isolate, and in this isolate's memory as a plain value for ten minutes.
+ * Nothing here is a pending request: two requests that both miss may both ask.
+ */
+const MEMORY_MS = 10 * 60_000;
+export const REFRESH_MS = 24 * 3600_000;
+
+interface Stored {
+  value: string;
+  at: number;
+}
+
+export class LearntFact {
+  private remembered: { stored: Stored; until: number } | undefined;
+
+  constructor(private readonly key: string) {}
+
+  /** Test hook: a cold isolate. */
+  forget(): void {
+    this.remembered = undefined;
+  }
+
+  /** What is known without asking the upstream. */
+  async known(kv: KVNamespace): Promise<string | undefined> {
+    return (await this.stored(kv))?.value;
+  }
+
+  /** The fact, asking `ask` when it is unknown or a day old. */
+  async learn(kv: KVNamespace, ask: () => Promise<string>, now = Date.now()): Promise<string> {
+    const stored = await this.stored(kv);
+    if (stored && now - stored.at < REFRESH_MS) return stored.value;
+    const fresh = { value: await ask(), at: now };
+    await kv.put(this.key, JSON.stringify(fresh));
+    this.remembered = { stored: fresh, until: Date.now() + MEMORY_MS };
+    return fresh.value;
+  }
+
+  private async stored(kv: KVNamespace): Promise<Stored | undefined> {
+    if (this.remembered && this.remembered.until > Date.now()) return this.remembered.stored;
+    const stored = await kv.get<Stored>(this.key, "json").catch(() => null);
+    if (!stored || typeof stored.value !== "string") return undefined;
+    this.remembered = { stored, until: Date.now() + MEMORY_MS };
+    return stored;
+  }
+}
