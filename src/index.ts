@@ -37,7 +37,7 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   const services = createServices(config, env.TASKS, now);
   // Learn (once a day) which account the App serves and which one the agent writes as,
   // so that webhooks can tell at once.
-  await services.servedOwners().catch((error: unknown) =>
+  await services.appIdentity().catch((error: unknown) =>
     log("warn", "app.owner_unavailable", { status: (error as { status?: number }).status }),
   );
   await learnAgentLogin(config, env.TASKS, services.openhands).catch((error: unknown) =>

@@ -70,7 +70,7 @@ describe("an @openhands comment, from webhook to result", () => {
       status: "starting",
       attempts: 1,
     });
-    expect(kv.map((e) => e.name).sort()).toEqual(["app:owner", "poll:active", "repo-config:codertocat/hello-world", `task:${conversationId}`]);
+    expect(kv.map((e) => e.name).sort()).toEqual(["app:identity", "poll:active", "repo-config:codertocat/hello-world", `task:${conversationId}`]);
 
     // cron ticks until the agent is done
     await runCron(env); // WAITING_FOR_SANDBOX

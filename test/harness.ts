@@ -5,8 +5,9 @@ import { http, passthrough } from "msw";
 import worker from "../src/index";
 import { clearInstallationTokenCache } from "../src/github/client";
 import { clearRepoConfigMemory } from "../src/repo-config/load";
-import { forgetAppOwner } from "../src/github/app-owner";
+import { forgetAppIdentity } from "../src/github/app-identity";
 import { forgetAgentLogin } from "../src/openhands/agent-account";
+import { forgetDenied } from "../src/trigger/permission";
 import type { Env } from "../src/config";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
@@ -18,8 +19,9 @@ export type TestEnv = Env & { TEST_PRIVATE_KEY_PKCS8: string; TEST_PUBLIC_KEY: s
 export function startFakes(overrides: Partial<TestEnv> = {}) {
   clearInstallationTokenCache();
   clearRepoConfigMemory();
-  forgetAppOwner();
+  forgetAppIdentity();
   forgetAgentLogin();
+  forgetDenied();
   const github = new FakeGitHub({ appId: env.GITHUB_APP_ID, publicKeyPem: env.TEST_PUBLIC_KEY, baseUrl: overrides.GITHUB_API_URL });
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
   network.use(
@@ -148,5 +150,5 @@ export function openHandsWork(openhands: FakeOpenHands) {
 
 /** KV entries other than the caches: the repository config, the App's owner, the agent's account. */
 export async function kvWithoutConfigCache(testEnv: TestEnv) {
-  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:") && e.name !== "app:owner" && e.name !== "agent:login");
+  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:") && e.name !== "app:identity" && e.name !== "agent:login");
 }

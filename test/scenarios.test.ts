@@ -42,10 +42,10 @@ describe("who may trigger", () => {
     expect(fakes.openhands.requests).toEqual([]);
     expect(fakes.github.reactions).toEqual([]);
     expect(thread().map((c) => c.body)).toEqual([
-      "Sorry @Codertocat, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.",
+      "Sorry @Codertocat, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.\n<!-- openhands-github-app not-allowed:codertocat -->",
     ]);
-    // kept, so that a redelivery is recognised instead of answered twice
-    expect((await tasks()).map((t) => [t.status, t.rejection])).toEqual([["rejected", "not_allowed"]]);
+    // nothing kept: a redelivery meets the cached verdict, and the reply is said once a day
+    expect(await tasks()).toEqual([]);
   });
 
   it("a triage sender is read-only too", async () => {

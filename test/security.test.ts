@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { taskMarker } from "../src/report/messages";
+import { conversationIdFor } from "../src/tasks/ids";
 import { FakeOpenHands } from "./fakes/openhands";
 import { callWorker, examplePayloads, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
 
@@ -143,5 +145,92 @@ describe("the agent cannot start more agents", () => {
     fakes.github.permissions.set("our-bot", "write");
     await deliver(fakes, byBot);
     expect(starts(fakes)).toEqual([]);
+  });
+});
+
+describe("an outsider cannot spend the budget", () => {
+  function fromOutsider(body: string, i: number, association = "NONE") {
+    const payload = commentOn("Codertocat", "Hello-World", "mallory", body);
+    payload.comment.author_association = association;
+    payload.comment.id = 880_000 + i;
+    return payload;
+  }
+
+  it("mentions, commands and edits from someone with no access write nothing, ask GitHub nothing, post nothing", async () => {
+    const fakes = setup();
+    await runCron(fakes.env);
+    const before = { github: fakes.github.requests.length, kv: (await kvSnapshot(fakes.env)).length };
+    let i = 0;
+    for (const association of ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR"]) {
+      for (let k = 0; k < 5; k++) await deliver(fakes, fromOutsider(`@openhands do something ${i}`, i++, association));
+    }
+    for (let k = 0; k < 5; k++) await deliver(fakes, fromOutsider("@openhands help", i++));
+    for (let k = 0; k < 5; k++) {
+      const edit = fromOutsider(`@openhands now do this ${k}`, i++);
+      edit.action = "edited";
+      edit.changes = { body: { from: "nothing to see" } };
+      await deliver(fakes, edit);
+    }
+    expect(fakes.github.requests.length).toBe(before.github);
+    expect((await kvSnapshot(fakes.env)).length).toBe(before.kv);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)).toEqual([]);
+    expect(starts(fakes)).toEqual([]);
+  });
+
+  it("a collaborator without write access hears it once a day, is asked about once, and leaves nothing in KV", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("mallory", "read");
+    for (let i = 0; i < 6; i++) await deliver(fakes, fromOutsider(i % 3 === 2 ? "@openhands help" : `@openhands try ${i}`, i, "COLLABORATOR"));
+    const replies = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toContain("Sorry @mallory, only people with write");
+    // the verdict is remembered for a while: later requests are turned away before anything is recorded
+    expect(fakes.github.find("GET", /\/collaborators\/mallory\/permission$/)).toHaveLength(1);
+    expect(await taskKeys(fakes.env)).toEqual([]);
+    expect(starts(fakes)).toEqual([]);
+  });
+
+  it("an e-mail address or a URL with an @ is not a candidate: nothing is read or written", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("codertocat", "write");
+    await runCron(fakes.env);
+    const before = fakes.github.requests.length;
+    for (const body of ["write to me@openhands.dev", "see https://mastodon.social/@openhands"]) {
+      const response = await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat", body));
+      expect(response.status).toBe(200);
+    }
+    expect(fakes.github.requests.length).toBe(before);
+    expect(await taskKeys(fakes.env)).toEqual([]);
+  });
+});
+
+describe("the tracking comment is always the App's own", () => {
+  it("a comment carrying the predicted marker, written by someone else, is never adopted", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("codertocat", "write");
+    const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
+    // Task ids follow from the trigger, so the marker can be predicted and posted ahead of time.
+    const id = await conversationIdFor(`issue_comment:${payload.comment.id}`);
+    const bait = fakes.github.addComment("Codertocat", "Hello-World", 1, `Looks good ${taskMarker(id)}`, { login: "mallory", id: 666, type: "User" });
+    await deliver(fakes, payload);
+    for (let tick = 0; tick < 3; tick++) await runCron(fakes.env);
+    expect(fakes.github.comments.get(bait.id)!.body).toBe(`Looks good ${taskMarker(id)}`);
+    expect(fakes.github.find("PATCH", new RegExp(`/issues/comments/${bait.id}$`))).toEqual([]);
+    const ours = fakes.github.commentsOn("Codertocat", "Hello-World", 1).filter((c) => c.user.type === "Bot");
+    expect(ours).toHaveLength(1);
+    expect(ours[0]!.body).toContain("OpenHands finished");
+  });
+
+  it("an edit GitHub refuses ends in a new comment with the result, not an endless retry", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("codertocat", "write");
+    await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"));
+    fakes.github.failNext("PATCH", /\/issues\/comments\/\d+$/, () => new Response(JSON.stringify({ message: "Resource not accessible by integration" }), { status: 403 }), 100);
+    for (let tick = 0; tick < 3; tick++) await runCron(fakes.env);
+    const [task] = (await taskKeys(fakes.env)).map((e) => JSON.parse(e.value!));
+    expect(task.status).toBe("succeeded");
+    const bodies = fakes.github.commentsOn("Codertocat", "Hello-World", 1).map((c) => c.body);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]).toContain("OpenHands finished");
   });
 });

@@ -1,5 +1,6 @@
 import { createComment } from "../github/thread";
-import { helpReply, notAllowedReply, statusReply } from "../report/messages";
+import { helpReply, statusReply } from "../report/messages";
+import { replyNotAllowed } from "../report/not-allowed";
 import type { Services } from "../start/services";
 import { type Task, isPending } from "../tasks/task";
 import type { Command } from "../trigger/command";
@@ -15,7 +16,7 @@ export async function runCommand(services: Services, request: TriggerRequest, co
   const github = services.github(request.installationId);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
   if (!(await hasWriteAccess(github, request.owner, request.repo, request.requester))) {
-    await createComment(github, thread, notAllowedReply(request.requester));
+    await replyNotAllowed(services, request);
     return "not_allowed";
   }
   const tasks = await tasksOnThread(services, request);

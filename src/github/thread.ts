@@ -44,17 +44,47 @@ export async function updateComment(github: GitHub, thread: Thread, commentId: n
 }
 
 /**
+ * Whether a listed comment is the App's own. Anyone can type the hidden marker,
+ * and task ids are predictable (derived from the trigger), so a marker alone
+ * proves nothing: the author must be the App. Issue comments name the App that
+ * wrote them (`performed_via_github_app`); review comments only carry the bot user.
+ */
+export type IsOwnComment = (comment: Record<string, unknown>) => boolean;
+
+export function writtenByApp(app: { id: number; botLogin?: string }): IsOwnComment {
+  return (comment) => {
+    const via = comment.performed_via_github_app;
+    if (isObject(via) && via.id === app.id) return true;
+    const user = comment.user;
+    return Boolean(app.botLogin) && isObject(user) && user.type === "Bot" && String(user.login).toLowerCase() === app.botLogin!.toLowerCase();
+  };
+}
+
+/**
  * Finds a comment we posted earlier by the hidden marker it carries, so that a
  * retry after a lost write adopts that comment instead of posting a second one.
  */
-export async function findCommentWithMarker(github: GitHub, thread: Thread, marker: string): Promise<number | undefined> {
+export async function findCommentWithMarker(
+  github: GitHub,
+  thread: Thread,
+  marker: string,
+  isOwn: IsOwnComment,
+  /** Only comments created at or after this time (ms). */
+  sinceMs = 0,
+): Promise<number | undefined> {
   const comments = await paginateSafely("list comments", () => github.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
     owner: thread.owner,
     repo: thread.repo,
     issue_number: thread.number,
     per_page: 100,
   }));
-  const found = comments.find((comment) => isObject(comment) && typeof comment.body === "string" && comment.body.includes(marker));
+  const found = comments.find(
+    (comment) =>
+      typeof comment.body === "string" &&
+      comment.body.includes(marker) &&
+      isOwn(comment) &&
+      (sinceMs === 0 || Date.parse(String(comment.created_at)) >= sinceMs),
+  );
   return found ? Number(found.id) : undefined;
 }
 
@@ -104,14 +134,14 @@ export async function updateReviewComment(github: GitHub, thread: Thread, commen
   if (!isObject(data) || data.id !== commentId) throw new GitHubGarbageError("edit review comment");
 }
 
-export async function findReviewCommentWithMarker(github: GitHub, thread: Thread, marker: string): Promise<number | undefined> {
+export async function findReviewCommentWithMarker(github: GitHub, thread: Thread, marker: string, isOwn: IsOwnComment): Promise<number | undefined> {
   const comments = await paginateSafely("list review comments", () => github.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
     owner: thread.owner,
     repo: thread.repo,
     pull_number: thread.number,
     per_page: 100,
   }));
-  const found = comments.find((comment) => isObject(comment) && typeof comment.body === "string" && comment.body.includes(marker));
+  const found = comments.find((comment) => typeof comment.body === "string" && comment.body.includes(marker) && isOwn(comment));
   return found ? Number(found.id) : undefined;
 }
 

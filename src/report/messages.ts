@@ -103,8 +103,13 @@ export function followUpNote(view: View & { from: string; url: string }): string
   return `\n\n📨 A follow-up from @${view.from} (${view.url}) was sent to this conversation.`;
 }
 
+/** Marks the reply to one person on one thread, so that it is said at most once a day. */
+export function notAllowedMarker(login: string): string {
+  return `<!-- openhands-github-app not-allowed:${login.toLowerCase()} -->`;
+}
+
 export function notAllowedReply(login: string): string {
-  return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.`;
+  return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.\n${notAllowedMarker(login)}`;
 }
 
 function isoMinute(date: Date): string {

@@ -6,6 +6,7 @@ import {
   findReviewCommentWithMarker,
   updateComment,
   updateReviewComment,
+  writtenByApp,
 } from "../github/thread";
 import type { Task } from "../tasks/task";
 import { taskMarker } from "./messages";
@@ -18,24 +19,29 @@ import { taskMarker } from "./messages";
  * body quotes (agent output, upstream errors) is scrubbed of secrets first.
  */
 export async function publishTrackingComment(
-  services: Pick<Services, "github" | "redact">,
+  services: Pick<Services, "github" | "redact" | "config" | "appIdentity">,
   task: Task,
   text: string,
   extraSecrets: readonly (string | null | undefined)[] = [],
 ): Promise<number> {
   const github = services.github(task.request.installationId);
+  const appId = Number(services.config.appId);
   const body = services.redact(text, extraSecrets);
   const thread = { owner: task.request.owner, repo: task.request.repo, number: task.request.number };
   // An inline review comment is answered in its review thread, everything else on the conversation.
   const review = task.request.reviewComment;
   const place = review
     ? {
-        find: () => findReviewCommentWithMarker(github, thread, taskMarker(task.id)),
+        // Review comments do not say which App wrote them: the bot's login does.
+        find: async () => {
+          const { slug } = await services.appIdentity();
+          return findReviewCommentWithMarker(github, thread, taskMarker(task.id), writtenByApp({ id: appId, botLogin: `${slug}[bot]` }));
+        },
         update: (id: number) => updateReviewComment(github, thread, id, body),
         create: () => createReviewReply(github, thread, review.commentId, body),
       }
     : {
-        find: () => findCommentWithMarker(github, thread, taskMarker(task.id)),
+        find: () => findCommentWithMarker(github, thread, taskMarker(task.id), writtenByApp({ id: appId })),
         update: (id: number) => updateComment(github, thread, id, body),
         create: () => createComment(github, thread, body),
       };
@@ -45,8 +51,9 @@ export async function publishTrackingComment(
       await place.update(known);
       return known;
     } catch (error) {
-      // Someone deleted the tracking comment: the answer still has to reach them.
-      if ((error as { status?: number }).status !== 404) throw error;
+      // The comment was deleted, or GitHub will not let us edit it (locked, or not ours
+      // after all): the answer still has to reach them, in a new comment, not a retry loop.
+      if (![403, 404, 410].includes((error as { status?: number }).status ?? 0)) throw error;
     }
   }
   return place.create();

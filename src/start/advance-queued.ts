@@ -8,10 +8,10 @@ import { OpenHandsError } from "../openhands/errors";
 import {
   failedComment,
   forkNotSupportedReply,
-  notAllowedReply,
   queuedComment,
   workingComment,
 } from "../report/messages";
+import { replyNotAllowed } from "../report/not-allowed";
 import { publishTrackingComment } from "../report/publish";
 import type { TaskEntry } from "../tasks/store";
 import { type Task, transition } from "../tasks/task";
@@ -79,8 +79,11 @@ async function verify(services: Services, task: Task): Promise<Task> {
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
   if (!(await hasWriteAccess(client, request.owner, request.repo, request.requester))) {
     log("info", "request.not_allowed", { task: task.id, sender: request.requester });
-    await createComment(client, thread, notAllowedReply(request.requester));
-    return reject(services, task, "not_allowed");
+    await replyNotAllowed(services, request);
+    // Nothing of it is kept: an outsider's requests must not fill KV (the cached verdict
+    // and the once-a-day reply already answer a redelivery).
+    await services.store.delete(task.id);
+    return transition(task, "rejected", { rejection: "not_allowed" }, services.now());
   }
   let head: PullRequestHead | undefined;
   if (request.isPullRequest) {

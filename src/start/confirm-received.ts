@@ -1,4 +1,4 @@
-import { isServed } from "../github/app-owner";
+import { isServed } from "../github/app-identity";
 import { log } from "../log";
 import { knownAgentLogin } from "../openhands/agent-account";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse";
@@ -55,7 +55,7 @@ export async function confirmReceived(services: Services, received: ReceivedEven
     return "waiting";
   }
   if (!isServed(served, received.owner)) {
-    await services.store.deleteReceived(received.id);
+    await services.store.delete(received.id);
     log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: "account not served" });
     return "ignored";
   }
@@ -76,12 +76,12 @@ export async function confirmReceived(services: Services, received: ReceivedEven
   const agentLogin = await knownAgentLogin(services.config, services.kv);
   const decision = decideWith(received.event, received.payload, parsed, { agentLogin });
   if (!decision.run) {
-    await services.store.deleteReceived(received.id);
+    await services.store.delete(received.id);
     log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: decision.reason });
     return "ignored";
   }
   const taken = await takeRequest(services, decision.request, received.delivery, entries);
-  await services.store.deleteReceived(received.id);
+  await services.store.delete(received.id);
   if (taken.kind !== "duplicate") await taken.run();
   return taken.kind;
 }

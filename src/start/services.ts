@@ -1,6 +1,6 @@
 import { SubrequestBudget } from "../budget";
 import type { Config } from "../config";
-import { learnServedOwners } from "../github/app-owner";
+import { type AppIdentity, learnAppIdentity, learnServedOwners } from "../github/app-identity";
 import { type GitHub, installationClient } from "../github/client";
 import { OpenHandsClient } from "../openhands/client";
 import { redact } from "../log";
@@ -18,6 +18,8 @@ export interface Services {
   github: (installationId: number) => GitHub;
   /** The accounts served (`ALLOWED_OWNERS`, else the App's owner, asked of GitHub when unknown). */
   servedOwners: () => Promise<string[]>;
+  /** The App's owner and slug (GET /app, learnt daily). */
+  appIdentity: () => Promise<AppIdentity>;
   /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
   repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
   budget: SubrequestBudget;
@@ -46,6 +48,7 @@ export function createServices(config: Config, kv: KVNamespace, now: () => Date 
     }),
     github,
     servedOwners: () => learnServedOwners(config, kv, budget.fetch),
+    appIdentity: () => learnAppIdentity(config, kv, budget.fetch),
     repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
     budget,
     now,

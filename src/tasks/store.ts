@@ -81,7 +81,8 @@ export class TaskStore {
     return true;
   }
 
-  async deleteReceived(id: string): Promise<void> {
+  /** Forgets a received event once decided, or a request that was not allowed. */
+  async delete(id: string): Promise<void> {
     await this.kv.delete(TASK_PREFIX + id);
   }
 

@@ -9,6 +9,7 @@ import type {
 } from "@octokit/webhooks-types";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, type RepoConfig, eventNameOf } from "../repo-config/parse";
 import { checkIssueComment } from "../trigger/issue-comment";
+import { isKnownDenied } from "../trigger/permission";
 import type { Decision } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
@@ -63,10 +64,45 @@ export function mayTrigger(event: string, payload: unknown): CandidateEvent | un
             ? payload.pull_request?.body
             : undefined;
   const labeled = name === "issues.labeled" || name === "pull_request.labeled";
-  if (!labeled && !(typeof text === "string" && text.includes("@"))) return undefined;
+  if (!labeled && !(typeof text === "string" && MENTION_SHAPED.test(text))) return undefined;
   const number = (payload.issue ?? payload.pull_request)?.number;
   if (!isId(number)) return undefined;
   return { owner: payload.repository.owner.login, repo: payload.repository.name, installationId: payload.installation.id, number };
+}
+
+/** An "@" starting a login, not inside an e-mail address or a URL: only these can be a mention. */
+const MENTION_SHAPED = /(?:^|[^\w@./-])@[A-Za-z0-9]/;
+
+/**
+ * GitHub's `author_association` for someone with no access to the repository.
+ * Such a person can never be allowed, so their events are refused from the
+ * signed payload alone: no KV write, no GitHub call, nothing for an outsider to
+ * spend on a public repository.
+ */
+const NO_ACCESS = ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR"];
+
+/** Why the signed payload alone already says no, if it does. */
+export function refusedAtOnce(event: string, payload: unknown): string | undefined {
+  if (!isObject(payload) || !hasCommon(payload)) return undefined;
+  const name = `${event}.${String(payload.action)}`;
+  const authored =
+    name === "issue_comment.created" || name === "issue_comment.edited" || name === "pull_request_review_comment.created"
+      ? payload.comment
+      : name === "pull_request_review.submitted"
+        ? payload.review
+        : name === "issues.opened"
+          ? payload.issue
+          : name === "pull_request.opened"
+            ? payload.pull_request
+            : undefined;
+  if (!isObject(authored)) return undefined;
+  // An edit by someone else (a maintainer fixing a typo) is that person's; their access is checked on GitHub.
+  const author = isObject(authored.user) ? authored.user.login : undefined;
+  if (typeof author === "string" && author.toLowerCase() !== String(payload.sender.login).toLowerCase()) return undefined;
+  const association = authored.author_association;
+  if (typeof association === "string" && NO_ACCESS.includes(association)) return `sender has no access to the repository (${association})`;
+  if (isKnownDenied(payload.repository.owner.login, payload.repository.name, payload.sender.login)) return "sender was just found not allowed";
+  return undefined;
 }
 
 /** The account owning the event's repository, when the payload names one. */

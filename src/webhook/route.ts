@@ -6,9 +6,9 @@ import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { createServices } from "../start/services";
 import { takeRequest } from "../start/take-request";
-import { isServed, servedOwners } from "../github/app-owner";
+import { isServed, servedOwners } from "../github/app-identity";
 import { knownAgentLogin } from "../openhands/agent-account";
-import { decideWith, mayTrigger, repositoryOwnerOf } from "./dispatch";
+import { decideWith, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "./dispatch";
 import { hasValidSignature } from "./verify";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
@@ -57,6 +57,11 @@ webhookRoute.post("/", async (c) => {
   if (served && owner !== undefined && !isServed(served, owner)) {
     log("info", "webhook.ignored", { delivery, githubEvent: event, reason: "account not served" });
     return c.json({ ok: true, ignored: "account not served by this App" }, 200);
+  }
+  const refusal = refusedAtOnce(event, payload);
+  if (refusal) {
+    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: refusal });
+    return c.json({ ok: true, ignored: refusal }, 200);
   }
   const candidate = mayTrigger(event, payload);
   const known = candidate ? await cachedRepoConfig(c.env.TASKS, candidate.owner, candidate.repo) : { config: DEFAULT_REPO_CONFIG };

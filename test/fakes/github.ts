@@ -16,6 +16,8 @@ export interface FakeComment {
   created_at: string;
   updated_at: string;
   author_association: string;
+  /** Issue comments name the App that wrote them; null when a person typed it. */
+  performed_via_github_app?: Record<string, unknown> | null;
   owner: string;
   repo: string;
   issue_number: number;
@@ -107,7 +109,7 @@ export class FakeGitHub extends FakeBase {
         return json({ message: "Invalid request.\n\n\"body\" wasn't supplied.", documentation_url: "https://docs.github.com/rest" }, 422);
       }
       if (body.body.length > 65536) return json({ message: "Validation Failed", errors: [{ resource: "IssueComment", code: "custom", field: "body", message: "body is too long (maximum is 65536 characters)" }] }, 422);
-      const comment = this.addComment(match[1]!, match[2]!, Number(match[3]), body.body, this.botUser());
+      const comment = this.addComment(match[1]!, match[2]!, Number(match[3]), body.body, this.botUser(), this.appInfo());
       return json(this.view(comment), 201);
     }
     if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/))) {
@@ -200,7 +202,14 @@ export class FakeGitHub extends FakeBase {
     return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404);
   }
 
-  addComment(owner: string, repo: string, issueNumber: number, text: string, user: FakeComment["user"] = { login: "octocat", id: 1, type: "User" }): FakeComment {
+  addComment(
+    owner: string,
+    repo: string,
+    issueNumber: number,
+    text: string,
+    user: FakeComment["user"] = { login: "octocat", id: 1, type: "User" },
+    via: Record<string, unknown> | null = null,
+  ): FakeComment {
     const id = this.nextCommentId++;
     const now = new Date().toISOString();
     const comment: FakeComment = {
@@ -214,6 +223,7 @@ export class FakeGitHub extends FakeBase {
       created_at: now,
       updated_at: now,
       author_association: user.type === "Bot" ? "NONE" : "OWNER",
+      performed_via_github_app: via,
       owner,
       repo,
       issue_number: issueNumber,
@@ -251,6 +261,11 @@ export class FakeGitHub extends FakeBase {
     };
     this.reviewComments.set(id, comment);
     return comment;
+  }
+
+  /** What GitHub puts in `performed_via_github_app` for this App (a shorter form of GET /app). */
+  appInfo(): Record<string, unknown> {
+    return { id: Number(this.appId), slug: this.appSlug, node_id: "A_kwHOAAjw_84AAQ", name: "OpenHands App", owner: { login: this.appOwner } };
   }
 
   private botUser() {

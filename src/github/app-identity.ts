@@ -1,0 +1,67 @@
+import { createAppAuth } from "@octokit/auth-app";
+import { Octokit } from "@octokit/core";
+import type { Config } from "../config";
+import { LearntFact } from "../learnt-fact";
+import { GitHubGarbageError, isObject } from "./errors";
+
+/**
+ * Which GitHub accounts this deployment serves: `ALLOWED_OWNERS` when set;
+ * otherwise only the account that owns the App, since anyone able to install
+ * the App elsewhere would otherwise run agents on the operator's OpenHands
+ * credits and GitHub account. `GET /app` (with the App's JWT) tells the owner,
+ * and the slug that names the App's bot (`<slug>[bot]`), which is how the App
+ * recognises its own comments where GitHub does not say which App wrote them.
+ */
+export interface AppIdentity {
+  owner: string;
+  slug: string;
+}
+
+const identity = new LearntFact("app:identity");
+
+/** Test hook: a cold isolate. */
+export function forgetAppIdentity(): void {
+  identity.forget();
+}
+
+/** Lower-case logins served, or undefined while the App's owner is not known yet (no GitHub call here). */
+export async function servedOwners(config: Pick<Config, "allowedOwners">, kv: KVNamespace): Promise<string[] | undefined> {
+  if (config.allowedOwners) return config.allowedOwners;
+  const known = await identity.known(kv);
+  return known ? [parse(known).owner.toLowerCase()] : undefined;
+}
+
+export function isServed(served: readonly string[], login: string): boolean {
+  return served.includes(login.toLowerCase());
+}
+
+type AppAuthConfig = Pick<Config, "appId" | "privateKey" | "githubApiUrl" | "upstreamTimeoutMs">;
+
+/** The served accounts, asking GitHub for the App's owner when it is not known or is a day old. */
+export async function learnServedOwners(config: AppAuthConfig & Pick<Config, "allowedOwners">, kv: KVNamespace, fetch: typeof globalThis.fetch): Promise<string[]> {
+  return config.allowedOwners ?? [(await learnAppIdentity(config, kv, fetch)).owner.toLowerCase()];
+}
+
+export async function learnAppIdentity(config: AppAuthConfig, kv: KVNamespace, fetch: typeof globalThis.fetch): Promise<AppIdentity> {
+  const value = await identity.learn(kv, async () => {
+    const github = new Octokit({
+      baseUrl: config.githubApiUrl,
+      userAgent: "openhands-github-app",
+      authStrategy: createAppAuth,
+      auth: { appId: config.appId, privateKey: config.privateKey },
+      request: { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(config.upstreamTimeoutMs) }) },
+    });
+    const { data } = await github.request("GET /app");
+    // The owner is a user or an organisation; an enterprise-owned App has no login to serve.
+    const owner: unknown = isObject(data) ? data.owner : undefined;
+    const login = isObject(owner) ? owner.login : undefined;
+    const slug = isObject(data) ? data.slug : undefined;
+    if (typeof login !== "string" || !login || typeof slug !== "string" || !slug) throw new GitHubGarbageError("read the App");
+    return JSON.stringify({ owner: login, slug } satisfies AppIdentity);
+  });
+  return parse(value);
+}
+
+function parse(value: string): AppIdentity {
+  return JSON.parse(value) as AppIdentity;
+}

@@ -1,0 +1,25 @@
+import { createComment, findCommentWithMarker, writtenByApp } from "../github/thread";
+import { log } from "../log";
+import type { Services } from "../start/services";
+import type { TriggerRequest } from "../trigger/request";
+import { notAllowedMarker, notAllowedReply } from "./messages";
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * Tells someone without write access why nothing happens: once per person and
+ * thread a day. Someone mentioning the App again and again must not make it
+ * post again and again (the App's comments, GitHub's secondary limits).
+ */
+export async function replyNotAllowed(services: Pick<Services, "github" | "config" | "now">, request: TriggerRequest): Promise<boolean> {
+  const github = services.github(request.installationId);
+  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  const since = services.now().getTime() - DAY_MS;
+  const isOwn = writtenByApp({ id: Number(services.config.appId) });
+  if (await findCommentWithMarker(github, thread, notAllowedMarker(request.requester), isOwn, since)) {
+    log("info", "request.not_allowed_already_told", { sender: request.requester });
+    return false;
+  }
+  await createComment(github, thread, notAllowedReply(request.requester));
+  return true;
+}
