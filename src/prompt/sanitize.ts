@@ -1,17 +1,16 @@
+import { removeHiddenMarkdown } from "../markdown/hidden";
+
 /**
  * Text from GitHub reaches the agent as context, and anyone who can comment can
  * write it. Remove what a human reader of the issue would not see: HTML comments,
- * zero-width and bidirectional control characters, image alt text and link titles,
- * where instructions are easily hidden.
+ * link-reference definitions, zero-width and bidirectional control characters,
+ * image alt text and link titles, where instructions are easily hidden.
  */
 const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\u{E0000}-\u{E007F}]/gu;
 
 export function sanitize(text: string | null | undefined): string {
   if (!text) return "";
-  return text
-    .replace(/\r\n?/g, "\n")
-    .replace(/<!--[\s\S]*?(-->|$)/g, "")
-    .replace(INVISIBLE, "")
+  return removeHiddenMarkdown(text.replace(/\r\n?/g, "\n").replace(INVISIBLE, ""))
     .replace(/!\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g, "![]($1)")
     .replace(/\[([^\]]*)\]\(([^)\s]+)\s+"[^"]*"\)/g, "[$1]($2)")
     .replace(/<img\b[^>]*>/gi, "[image]")
