@@ -11,9 +11,6 @@ const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u
 export function sanitize(text: string | null | undefined): string {
   if (!text) return "";
   return removeHiddenMarkdown(text.replace(/\r\n?/g, "\n").replace(INVISIBLE, ""))
-    .replace(/!\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g, "![]($1)")
-    .replace(/\[([^\]]*)\]\(([^)\s]+)\s+"[^"]*"\)/g, "[$1]($2)")
-    .replace(/<img\b[^>]*>/gi, "[image]")
     .replace(/[^\S\n]+$/gm, "")
     .trim();
 }
