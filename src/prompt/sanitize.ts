@@ -1,16 +1,27 @@
 import { removeHiddenMarkdown } from "../markdown/hidden";
 
+// Text folded in `<details>` is one click away on GitHub, and is mostly logs
+// and long reproductions the work needs: it is kept. Only the tags go, so the
+// agent reads it as ordinary context, fenced and distrusted like the rest,
+// and not as a part set apart. A summary keeps its own line.
+const FOLD_TAG = /<\/?(details|summary)\b(?:[^<>"']|"[^"]*"|'[^']*')*>/gi;
+
+const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\u{E0000}-\u{E007F}]/gu;
+
+function unfold(tag: string, _name: string, at: number, text: string): string {
+  return /^<\/summary/i.test(tag) && text[at + tag.length] !== "\n" ? "\n" : "";
+}
+
 /**
  * Text from GitHub reaches the agent as context, and anyone who can comment can
  * write it. Remove what a human reader of the issue would not see: HTML comments,
  * link-reference definitions, zero-width and bidirectional control characters,
  * image alt text and link titles, where instructions are easily hidden.
  */
-const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\u{E0000}-\u{E007F}]/gu;
-
 export function sanitize(text: string | null | undefined): string {
   if (!text) return "";
   return removeHiddenMarkdown(text.replace(/\r\n?/g, "\n").replace(INVISIBLE, ""))
+    .replace(FOLD_TAG, unfold)
     .replace(/[^\S\n]+$/gm, "")
     .trim();
 }
