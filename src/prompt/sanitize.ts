@@ -6,7 +6,11 @@ import { removeHiddenMarkdown } from "../markdown/hidden";
 // and not as a part set apart. A summary keeps its own line.
 const FOLD_TAG = /<\/?(details|summary)\b(?:[^<>"']|"[^"]*"|'[^']*')*>/gi;
 
-const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\u{E0000}-\u{E007F}]/gu;
+// Unicode's own list of characters that draw nothing: zero-width and bidi
+// controls, variation selectors (U+FE00–FE0F, U+E0100–E01EF) and tag characters
+// (U+E0000–E007F), which can spell out a whole hidden message, Hangul fillers.
+// Emoji lose their variation selector and joiner, which changes nothing here.
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 
 function unfold(tag: string, _name: string, at: number, text: string): string {
   return /^<\/summary/i.test(tag) && text[at + tag.length] !== "\n" ? "\n" : "";
