@@ -30,15 +30,6 @@ export function sanitize(text: string | null | undefined): string {
     .trim();
 }
 
-/**
- * The prompt fences context with tags such as `<issue>`; text that closes or
- * opens one of them could pass itself off as our own instructions.
- */
-export function neutralizeTags(text: string, tags: readonly string[]): string {
-  const pattern = new RegExp(`<(/?)\\s*(${tags.join("|")})\\b`, "gi");
-  return text.replace(pattern, "<\u200c$1$2");
-}
-
 /** Cuts at a size budget and says how much was left out. */
 export function bound(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
