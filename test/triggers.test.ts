@@ -35,7 +35,7 @@ function started() {
  */
 function promptOf(start: Record<string, any>): string {
   const prompt: string = start.initial_message.content[0].text;
-  const nonce = prompt.match(/<request-([0-9a-f]{16})>/)?.[1];
+  const nonce = prompt.match(/tags that end in `-([0-9a-f]+)`/)?.[1];
   expect(nonce).toMatch(/^[0-9a-f]{16}$/);
   expect(prompt.match(/<\/?[a-z_]+-[0-9a-f]+\b/g)!.every((tag) => tag.endsWith(`-${nonce}`))).toBe(true);
   return prompt.replaceAll(nonce!, "NONCE");
@@ -122,21 +122,22 @@ describe("opened with the mention in the body (issues.opened, pull_request.opene
 });
 
 describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
-  it("`openhands` on an issue asks to resolve it, checking who put the label", async () => {
+  it("`openhands` on an issue asks to work on it as a maintainer would, checking who put the label", async () => {
     const payload = example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" }));
     expect((await send("issues", payload)).status).toBe(202);
     expect(fakes.github.find("GET", /\/collaborators\/Codertocat\/permission$/)).toHaveLength(1);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
     const prompt = promptOf(started()[0]!);
     expect(prompt).toContain("@Codertocat put the trigger label on GitHub issue #1");
-    expect(prompt).toContain("<request-NONCE>\nResolve this issue.\n</request-NONCE>");
+    expect(prompt).toContain("work on this issue as one of its maintainers would");
+    expect(prompt).not.toContain("<request-NONCE>");
     await finish();
   });
 
-  it("`openhands` on a PR asks to address it", async () => {
+  it("`openhands` on a PR asks the same of the PR, on its branch", async () => {
     const payload = example("pull_request", "labeled", (p) => (p.label = { ...p.label, name: "OpenHands" }));
     expect((await send("pull_request", payload)).status).toBe(202);
-    expect(promptOf(started()[0]!)).toContain("Address this pull request");
+    expect(promptOf(started()[0]!)).toContain("work on this pull request as one of its maintainers would");
     expect(started()[0]!.selected_branch).toBe("changes");
   });
 
