@@ -1,3 +1,4 @@
+import { DEFAULT_MENTION } from "../trigger/mention";
 import type { TriggerRequest } from "../trigger/request";
 import { type ThreadContext, contextSections } from "./context";
 import { clean, fenceNotice, fenced, newNonce } from "./fence";
@@ -16,6 +17,16 @@ export interface PromptInput {
   context?: ThreadContext;
   /** The fence key; drawn at random unless a test needs a fixed one. */
   nonce?: string;
+}
+
+/**
+ * Whatever the agent posts is read by the App like any comment: its mention
+ * there would start another agent. Spelled out in pieces, so that this prompt,
+ * quoted back on GitHub, holds no mention either.
+ */
+function mentionRule(request: TriggerRequest): string {
+  const name = (request.settings?.mention ?? DEFAULT_MENTION).replace(/^@/, "");
+  return `Never write this App's @-mention (an \`@\` directly followed by \`${name}\`) in anything you post on GitHub: pull request titles and descriptions, comments, commit messages, labels, your final summary. It would start another agent; call it "OpenHands" instead.`;
 }
 
 /**
@@ -114,6 +125,7 @@ export function buildPrompt(request: TriggerRequest, input: PromptInput = {}): s
   lines.push(
     "- If the request is only a question, answer it and change nothing.",
     "- Finish with a short summary for the people on the thread: what you changed and the link to the pull request. That final message is posted on GitHub as is.",
+    `- ${mentionRule(request)}`,
   );
   if (settings.instructions.trim()) {
     lines.push(
@@ -137,6 +149,7 @@ export function followUpPrompt(request: TriggerRequest, nonce = newNonce()): str
     ...fenced("request", nonce, [clean(request.request, MAX_REQUEST_CHARS) || "(no text besides the mention)"]),
     "",
     "When you are done, finish again with a short summary for the thread; it is posted on GitHub as is.",
+    mentionRule(request),
   ].join("\n");
 }
 
