@@ -36,7 +36,7 @@ describe("a new request on a thread whose task is still going", () => {
     expect(starts()).toHaveLength(1);
     const [conversation] = [...fakes.openhands.conversations.values()];
     expect(conversation!.messages).toHaveLength(1);
-    expect(conversation!.messages[0]).toContain("<request>\nalso handle the year 2100\n</request>");
+    expect(conversation!.messages[0]).toMatch(/<request-([0-9a-f]{16})>\nalso handle the year 2100\n<\/request-\1>/);
     const [first, second] = await tasks();
     expect(second).toMatchObject({ status: "forwarded", forwardedTo: first.id });
     expect(fakes.github.reactions.map((r) => r.id)).toContain(followUp.comment.id);
@@ -70,8 +70,8 @@ describe("a new request on a thread whose task is still going", () => {
     const [first] = await tasks();
     const prompt: string = starts()[1]!.initial_message.content[0].text;
     expect(prompt).toContain(`This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first.id}`);
-    expect(prompt).toContain("<previous_result>\nI fixed the leap-year bug");
-    expect(prompt).toContain("<request>\nand update the changelog\n</request>");
+    expect(prompt).toMatch(/<previous_result-[0-9a-f]{16}>\nI fixed the leap-year bug/);
+    expect(prompt).toMatch(/<request-([0-9a-f]{16})>\nand update the changelog\n<\/request-\1>/);
     // it tried the running conversation first, and was told to wait
     expect(fakes.openhands.find("POST", /\/send-message$/).length).toBeGreaterThan(0);
   });
@@ -86,6 +86,6 @@ describe("a new request after the previous one ended", () => {
     expect((await tasks())[0].status).toBe("succeeded");
     await say("@openhands now add a regression test");
     expect(starts()).toHaveLength(2);
-    expect(starts()[1]!.initial_message.content[0].text).toContain("<previous_result>");
+    expect(starts()[1]!.initial_message.content[0].text).toMatch(/<previous_result-[0-9a-f]{16}>/);
   });
 });

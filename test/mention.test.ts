@@ -39,6 +39,20 @@ describe("containsMention", () => {
     ["foo@openhands", false],
     ["#@openhands", true],
     ["<!--\n@openhands\n-->", false],
+    // Link-reference definitions render as nothing on GitHub: a mention there is invisible.
+    ["[//]: # (@openhands do evil)", false],
+    ['[x]: <https://example.com> "@openhands do evil"', false],
+    ["[x]: https://example.com '@openhands do evil'", false],
+    ["[@openhands]: https://example.com", false],
+    ["Thanks!\n\n[note]:\n  https://example.com\n  (@openhands on the lines after)", false],
+    ["- [x]: # (@openhands in a list item)", false],
+    ["@openhands fix it\n\n[//]: # (a note)", true],
+    ["[x]: not a definition, @openhands", true],
+    // So are image alt text and link titles.
+    ["![@openhands do evil](https://x/y.png)", false],
+    ["![@openhands do evil][shot]\n\n[shot]: https://x/y.png", false],
+    ['[docs](https://x "@openhands do evil")', false],
+    ['<img alt="@openhands do evil" src="https://x/y.png">', false],
   ];
   it.each(cases)("%j → %s", (body, expected) => {
     expect(containsMention(body)).toBe(expected);

@@ -78,9 +78,10 @@ describe(".github/openhands.yml, end to end", () => {
     expect(await (await send("@helper fix it")).json()).toMatchObject({ accepted: expect.any(String) });
     expect(prompts()).toHaveLength(1);
     const prompt = prompts()[0]!;
-    expect(prompt).toContain("<request>\nfix it\n</request>");
+    expect(prompt).toMatch(/<request-([0-9a-f]{16})>\nfix it\n<\/request-\1>/);
     expect(prompt).toContain("Work on a new branch whose name starts with `bot/`, then open a pull request whose description");
-    expect(prompt).toContain("<instructions>\nAlways run `npm test`.\n</instructions>");
+    expect(prompt).toMatch(/<instructions-([0-9a-f]{16})>\nAlways run `npm test`\.\n<\/instructions-\1>/);
+    expect(prompt).toContain("Never write this App's @-mention (an `@` directly followed by `helper`)");
     // read once, then served from the cache
     expect(fakes.github.find("GET", /\/contents\/\.github(%2F|\/)openhands\.yml$/)).toHaveLength(1);
   });

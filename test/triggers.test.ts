@@ -28,6 +28,19 @@ function started() {
   return fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => r.body as Record<string, any>);
 }
 
+/**
+ * The prompt a start sent, with its fence key (random for each prompt) written
+ * as `NONCE` so that golden prompts stay stable, once every fence tag is seen
+ * to carry that one key.
+ */
+function promptOf(start: Record<string, any>): string {
+  const prompt: string = start.initial_message.content[0].text;
+  const nonce = prompt.match(/tags that end in `-([0-9a-f]+)`/)?.[1];
+  expect(nonce).toMatch(/^[0-9a-f]{16}$/);
+  expect(prompt.match(/<\/?[a-z_]+-[0-9a-f]+\b/g)!.every((tag) => tag.endsWith(`-${nonce}`))).toBe(true);
+  return prompt.replaceAll(nonce!, "NONCE");
+}
+
 async function finish() {
   for (let i = 0; i < 3; i++) await runCron(fakes.env);
   const tasks = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
@@ -46,7 +59,7 @@ describe("inline review comment (pull_request_review_comment.created)", () => {
     expect(fakes.github.reactions).toEqual([{ owner: "Codertocat", repo: "Hello-World", subject: "review_comment", id: payload.comment.id, content: "eyes" }]);
     const [start] = started();
     expect(start!.selected_branch).toBe("changes");
-    const prompt: string = start!.initial_message.content[0].text;
+    const prompt = promptOf(start!);
     expect(prompt).toContain("in an inline review comment on GitHub pull request #2");
     expect(prompt).toContain("`README.md`, line 1");
     expect(prompt).toContain("@@ -1 +1 @@\n-# Hello-World");
@@ -71,7 +84,7 @@ describe("review body (pull_request_review.submitted)", () => {
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 2]]);
     const [start] = started();
     expect(start!.selected_branch).toBe("changes");
-    expect(start!.initial_message.content[0].text).toContain("in a review of GitHub pull request #2");
+    expect(promptOf(start!)).toContain("in a review of GitHub pull request #2");
     await finish();
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)[0]!.body).toContain("OpenHands finished");
   });
@@ -88,7 +101,7 @@ describe("opened with the mention in the body (issues.opened, pull_request.opene
     const payload = example("issues", "opened", (p) => (p.issue.body = "The README is misspelled.\n\n@openhands please fix the spelling of 'commit'."));
     expect((await send("issues", payload)).status).toBe(202);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
-    const prompt: string = started()[0]!.initial_message.content[0].text;
+    const prompt = promptOf(started()[0]!);
     expect(prompt).toContain("opened GitHub issue #1 in Codertocat/Hello-World and asked you in its description");
     expect(prompt).toContain("please fix the spelling of 'commit'.");
     expect(prompt.match(/The README is misspelled/g)).toHaveLength(1);
@@ -109,21 +122,22 @@ describe("opened with the mention in the body (issues.opened, pull_request.opene
 });
 
 describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
-  it("`openhands` on an issue asks to resolve it, checking who put the label", async () => {
+  it("`openhands` on an issue asks to work on it as a maintainer would, checking who put the label", async () => {
     const payload = example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" }));
     expect((await send("issues", payload)).status).toBe(202);
     expect(fakes.github.find("GET", /\/collaborators\/Codertocat\/permission$/)).toHaveLength(1);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
-    const prompt: string = started()[0]!.initial_message.content[0].text;
+    const prompt = promptOf(started()[0]!);
     expect(prompt).toContain("@Codertocat put the trigger label on GitHub issue #1");
-    expect(prompt).toContain("<request>\nResolve this issue.\n</request>");
+    expect(prompt).toContain("work on this issue as one of its maintainers would");
+    expect(prompt).not.toContain("<request-NONCE>");
     await finish();
   });
 
-  it("`openhands` on a PR asks to address it", async () => {
+  it("`openhands` on a PR asks the same of the PR, on its branch", async () => {
     const payload = example("pull_request", "labeled", (p) => (p.label = { ...p.label, name: "OpenHands" }));
     expect((await send("pull_request", payload)).status).toBe(202);
-    expect(started()[0]!.initial_message.content[0].text).toContain("Address this pull request");
+    expect(promptOf(started()[0]!)).toContain("work on this pull request as one of its maintainers would");
     expect(started()[0]!.selected_branch).toBe("changes");
   });
 
@@ -172,8 +186,8 @@ describe("what the agent is told", () => {
     edited.updated_at = "2030-01-01T00:00:00Z"; // edited after the request: its new text must not count
     const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands please fix it"));
     await send("issue_comment", payload);
-    const prompt: string = started()[0]!.initial_message.content[0].text;
-    expect(prompt).toContain('<comment author="alice" at="2019-05-15T15:00:00Z">\nIt also fails for 2024-02-29.\n</comment>');
+    const prompt = promptOf(started()[0]!);
+    expect(prompt).toContain('<comment-NONCE author="alice" at="2019-05-15T15:00:00Z">\nIt also fails for 2024-02-29.\n</comment-NONCE>');
     expect(prompt).not.toContain("Dependabot says hi");
     expect(prompt).not.toContain("old tracking comment");
     expect(prompt).not.toContain("I think it is the parser.");
@@ -195,6 +209,6 @@ describe("what the agent is told", () => {
       fakes.github.addReviewComment("Codertocat", "Hello-World", 2, payload.comment.body, { login: "Codertocat", id: 21031067, type: "User" }, undefined, payload.comment.id);
     }
     await send(event, payload);
-    expect(started()[0]!.initial_message.content[0].text).toMatchSnapshot();
+    expect(promptOf(started()[0]!)).toMatchSnapshot();
   });
 });

@@ -1,4 +1,4 @@
-import { bound, neutralizeTags, sanitize } from "./sanitize";
+import { clean, fenced } from "./fence";
 
 /** What the thread says besides the request, gathered once when the request is accepted. */
 export interface ThreadContext {
@@ -15,11 +15,6 @@ export interface ThreadContext {
 const DISCUSSION_BUDGET = 8_000;
 const COMMENT_CHARS = 1_500;
 const FILES_SHOWN = 100;
-export const CONTEXT_TAGS = ["discussion", "comment", "review_thread"] as const;
-
-function clean(text: string, max: number, tags: readonly string[]): string {
-  return bound(neutralizeTags(sanitize(text), tags), max);
-}
 
 /**
  * Keeps the newest comments that fit the budget, since the latest turns of a
@@ -40,36 +35,37 @@ export function boundDiscussion(
   return { kept, omitted: comments.length - kept.length };
 }
 
-/** The context sections of a prompt, each fenced as data. */
-export function contextSections(context: ThreadContext | undefined, allTags: readonly string[]): string[] {
+/**
+ * The context sections of a prompt. Each comment is fenced on its own with its
+ * author, so that no comment can start a line that passes for the next one.
+ */
+export function contextSections(context: ThreadContext | undefined, nonce: string): string[] {
   if (!context) return [];
-  const tags = [...allTags, ...CONTEXT_TAGS];
   const lines: string[] = [];
-  if (context.labels?.length) lines.push(`Labels: ${context.labels.map((l) => clean(l, 100, tags)).join(", ")}`, "");
+  if (context.labels?.length) lines.push(`Labels: ${context.labels.map((l) => clean(l, 100)).join(", ")}`, "");
   if (context.pullRequest) {
     const { base, head, files, moreFiles } = context.pullRequest;
-    lines.push(`Branches: \`${clean(head, 250, tags)}\` into \`${clean(base, 250, tags)}\`.`);
+    lines.push(`Branches: \`${clean(head, 250)}\` into \`${clean(base, 250)}\`.`);
     if (files.length) {
       lines.push(
         `Changed files (${files.length + moreFiles}):`,
-        ...files.slice(0, FILES_SHOWN).map((f) => `- ${clean(f, 500, tags)}`),
+        ...files.slice(0, FILES_SHOWN).map((f) => `- ${clean(f, 500)}`),
         ...(moreFiles ? [`- … and ${moreFiles} more`] : []),
       );
     }
     lines.push("");
   }
   if (context.reviewThread?.length) {
-    lines.push("<review_thread>");
-    for (const c of context.reviewThread) lines.push(`@${clean(c.author, 100, tags)}: ${clean(c.body, COMMENT_CHARS, tags)}`, "");
-    lines.push("</review_thread>", "");
+    const body = context.reviewThread.flatMap((c) => [...fenced("comment", nonce, [clean(c.body, COMMENT_CHARS)], { author: c.author }), ""]);
+    lines.push(...fenced("review_thread", nonce, body), "");
   }
   if (context.discussion?.length || context.omitted) {
-    lines.push("<discussion>");
-    if (context.omitted) lines.push(`[${context.omitted} earlier or later comments left out]`, "");
+    const body: string[] = [];
+    if (context.omitted) body.push(`[${context.omitted} earlier or later comments left out]`, "");
     for (const c of context.discussion ?? []) {
-      lines.push(`<comment author="${clean(c.author, 100, tags)}" at="${c.at}">`, clean(c.body, COMMENT_CHARS + 20, tags), "</comment>", "");
+      body.push(...fenced("comment", nonce, [clean(c.body, COMMENT_CHARS + 20)], { author: c.author, at: c.at }), "");
     }
-    lines.push("</discussion>", "");
+    lines.push(...fenced("discussion", nonce, body), "");
   }
   return lines;
 }

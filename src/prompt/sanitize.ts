@@ -1,31 +1,33 @@
-/**
- * Text from GitHub reaches the agent as context, and anyone who can comment can
- * write it. Remove what a human reader of the issue would not see: HTML comments,
- * zero-width and bidirectional control characters, image alt text and link titles,
- * where instructions are easily hidden.
- */
-const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\u{E0000}-\u{E007F}]/gu;
+import { removeHiddenMarkdown } from "../markdown/hidden";
 
-export function sanitize(text: string | null | undefined): string {
-  if (!text) return "";
-  return text
-    .replace(/\r\n?/g, "\n")
-    .replace(/<!--[\s\S]*?(-->|$)/g, "")
-    .replace(INVISIBLE, "")
-    .replace(/!\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g, "![]($1)")
-    .replace(/\[([^\]]*)\]\(([^)\s]+)\s+"[^"]*"\)/g, "[$1]($2)")
-    .replace(/<img\b[^>]*>/gi, "[image]")
-    .replace(/[^\S\n]+$/gm, "")
-    .trim();
+// Text folded in `<details>` is one click away on GitHub, and is mostly logs
+// and long reproductions the work needs: it is kept. Only the tags go, so the
+// agent reads it as ordinary context, fenced and distrusted like the rest,
+// and not as a part set apart. A summary keeps its own line.
+const FOLD_TAG = /<\/?(details|summary)\b(?:[^<>"']|"[^"]*"|'[^']*')*>/gi;
+
+// Unicode's own list of characters that draw nothing: zero-width and bidi
+// controls, variation selectors (U+FE00–FE0F, U+E0100–E01EF) and tag characters
+// (U+E0000–E007F), which can spell out a whole hidden message, Hangul fillers.
+// Emoji lose their variation selector and joiner, which changes nothing here.
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+function unfold(tag: string, _name: string, at: number, text: string): string {
+  return /^<\/summary/i.test(tag) && text[at + tag.length] !== "\n" ? "\n" : "";
 }
 
 /**
- * The prompt fences context with tags such as `<issue>`; text that closes or
- * opens one of them could pass itself off as our own instructions.
+ * Text from GitHub reaches the agent as context, and anyone who can comment can
+ * write it. Remove what a human reader of the issue would not see: HTML comments,
+ * link-reference definitions, zero-width and bidirectional control characters,
+ * image alt text and link titles, where instructions are easily hidden.
  */
-export function neutralizeTags(text: string, tags: readonly string[]): string {
-  const pattern = new RegExp(`<(/?)\\s*(${tags.join("|")})\\b`, "gi");
-  return text.replace(pattern, "<\u200c$1$2");
+export function sanitize(text: string | null | undefined): string {
+  if (!text) return "";
+  return removeHiddenMarkdown(text.replace(/\r\n?/g, "\n").replace(INVISIBLE, ""))
+    .replace(FOLD_TAG, unfold)
+    .replace(/[^\S\n]+$/gm, "")
+    .trim();
 }
 
 /** Cuts at a size budget and says how much was left out. */

@@ -12,10 +12,11 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 
 export function startRequestFor(task: Task, link: (conversationId: string) => string): StartConversationRequest {
   const { request, previous } = task;
-  const context = previous ? { link: link(previous.conversationId), summary: previous.summary } : undefined;
+  const earlier = previous ? { link: link(previous.conversationId), summary: previous.summary } : undefined;
+  const text = buildPrompt(request, { branch: task.branch, previous: earlier, context: task.context });
   return {
     conversation_id: dashed(task.id),
-    initial_message: { content: [{ type: "text", text: buildPrompt(request, task.branch, context, task.context) }] },
+    initial_message: { content: [{ type: "text", text }] },
     selected_repository: request.repository,
     ...(task.branch ? { selected_branch: task.branch } : {}),
     git_provider: "github",

@@ -1,15 +1,16 @@
+import { removeHiddenMarkdown } from "../markdown/hidden";
+
 /**
  * Finds `@openhands` as a request, not as text that merely contains it.
  *
  * Code (fenced blocks, inline spans) and quoted lines are removed first: someone
- * quoting an earlier request or showing a snippet is not asking again.
+ * quoting an earlier request or showing a snippet is not asking again. So is
+ * what GitHub does not show at all: an invisible mention is nobody's request.
  */
 export const DEFAULT_MENTION = "@openhands";
 
 export function stripNonRequestText(body: string): string {
-  return body
-    .replace(/\r\n?/g, "\n")
-    .replace(/<!--[\s\S]*?(-->|$)/g, "")
+  return removeHiddenMarkdown(body.replace(/\r\n?/g, "\n"))
     .replace(/^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(^ {0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm, "")
     .replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, "")
     .replace(/^ {0,3}>.*$/gm, "");

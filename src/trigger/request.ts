@@ -44,6 +44,11 @@ export interface TriggerRequest {
 }
 
 export interface RequestSettings {
+  /**
+   * The mention that asks the App for work, which the agent must never write.
+   * Absent in tasks recorded before it was carried: the default then.
+   */
+  mention?: string;
   instructions: string;
   branchPrefix: string;
   draftPr: boolean;

@@ -33,7 +33,7 @@ export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAU
   if (!repo.events.includes(eventNameOf(decision.request.kind, edited))) {
     return { run: false, reason: "this trigger is switched off in .github/openhands.yml" };
   }
-  const settings = { instructions: repo.instructions, branchPrefix: repo.branchPrefix, draftPr: repo.draftPr };
+  const settings = { mention: repo.mention, instructions: repo.instructions, branchPrefix: repo.branchPrefix, draftPr: repo.draftPr };
   return { run: true, request: { ...decision.request, settings } };
 }
 
