@@ -71,6 +71,9 @@ type NumberSetting =
   | "UPSTREAM_TIMEOUT_SECONDS"
   | "SUBREQUEST_BUDGET";
 
+/** Anything shorter can be guessed; GitHub itself accepts any length. */
+const MIN_SECRET_CHARS = 16;
+
 const REQUIRED = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "OPENHANDS_API_KEY"] as const;
 
 /** Names what is missing or malformed, never the values. */
@@ -87,6 +90,10 @@ export function loadConfig(env: Env): Config {
     if (!env[name]?.trim()) problems.push(`${name} is not set`);
   }
   if (!env.TASKS) problems.push("KV namespace binding TASKS is missing");
+  const webhookSecret = env.GITHUB_WEBHOOK_SECRET?.trim() ?? "";
+  if (webhookSecret && webhookSecret.length < MIN_SECRET_CHARS) {
+    problems.push(`GITHUB_WEBHOOK_SECRET must be at least ${MIN_SECRET_CHARS} characters (a random one: openssl rand -hex 32)`);
+  }
   const openHandsBaseUrl = url(env, "OPENHANDS_BASE_URL", problems);
   const githubApiUrl = url(env, "GITHUB_API_URL", problems);
   const number = (name: NumberSetting) => positiveNumber(env, name, problems);
@@ -116,7 +123,8 @@ export function loadConfig(env: Env): Config {
     appId: env.GITHUB_APP_ID!.trim(),
     /** Always PKCS#8 PEM, whatever form the operator pasted. */
     privateKey,
-    webhookSecret: env.GITHUB_WEBHOOK_SECRET!,
+    // A pasted secret often ends in a newline, which would make every signature fail.
+    webhookSecret,
     openHandsApiKey: env.OPENHANDS_API_KEY!.trim(),
     openHandsBaseUrl,
     githubApiUrl,
@@ -130,9 +138,11 @@ function url(env: Env, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: 
   const raw = env[name]?.trim() || DEFAULTS[name];
   try {
     const parsed = new URL(raw);
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error();
+    // Plain http would send the API key and tokens in the clear; only a local stand-in may use it.
+    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
+    if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) throw new Error();
   } catch {
-    problems.push(`${name} is not an http(s) URL`);
+    problems.push(`${name} must be an https URL (http only for localhost)`);
   }
   // Octokit and our own client join paths onto it, so a trailing slash would double up.
   return raw.replace(/\/+$/, "");

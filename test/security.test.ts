@@ -234,3 +234,67 @@ describe("the tracking comment is always the App's own", () => {
     expect(bodies[1]).toContain("OpenHands finished");
   });
 });
+
+describe("operator pitfalls", () => {
+  it("a webhook secret pasted with a trailing newline still verifies GitHub's signatures", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("codertocat", "write");
+    const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: `${fakes.env.GITHUB_WEBHOOK_SECRET}\n` };
+    expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"), env)).status).toBe(202);
+  });
+
+  it("a webhook secret too short to resist guessing is refused as a configuration error", async () => {
+    const fakes = setup();
+    const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: "short" };
+    const request = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), { secret: "short" });
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => logged.push(line);
+    try {
+      expect((await callWorker(request, env)).status).toBe(500);
+    } finally {
+      console.error = original;
+    }
+    expect(logged.join("\n")).toContain("GITHUB_WEBHOOK_SECRET must be at least 16 characters");
+  });
+
+  it("plain http is refused for the upstreams, except on this machine", async () => {
+    const fakes = setup();
+    const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
+    const remote = { ...fakes.env, OPENHANDS_BASE_URL: "http://app.all-hands.dev" };
+    expect((await deliver(fakes, payload, remote)).status).toBe(500);
+    const local = { ...fakes.env, GITHUB_API_URL: "http://127.0.0.1:9" };
+    const { loadConfig } = await import("../src/config");
+    expect(loadConfig(local).githubApiUrl).toBe("http://127.0.0.1:9");
+  });
+
+  it("an unsigned caller learns nothing about a broken configuration", async () => {
+    const fakes = setup();
+    const broken = { ...fakes.env, OPENHANDS_API_KEY: "" };
+    const unsigned = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), { signature: null });
+    const response = await callWorker(unsigned, broken);
+    expect(response.status).toBe(401);
+    expect(await response.text()).not.toContain("configured");
+  });
+
+  it("a body without Content-Length is cut off at 25 MB as it streams in", async () => {
+    const fakes = setup();
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 30) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const request = new Request("https://worker.example/api/github/webhooks", {
+      method: "POST",
+      headers: { "x-github-event": "issue_comment", "x-hub-signature-256": "sha256=00" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(request.headers.get("content-length")).toBeNull();
+    expect((await callWorker(request, fakes.env)).status).toBe(413);
+    expect(sent).toBeLessThan(30);
+  });
+});

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { ConfigError, type Env, loadConfig } from "../config";
 import { log } from "../log";
 import { cachedRepoConfig } from "../repo-config/load";
@@ -16,7 +17,22 @@ const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
 export const webhookRoute = new Hono<{ Bindings: Env }>();
 
-webhookRoute.post("/", async (c) => {
+// Counted as the body streams in, with or without a Content-Length.
+const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: "payload too large" }, 413) });
+
+webhookRoute.post("/", limitBody, async (c) => {
+  const rawBody = await c.req.text();
+  // The signature first: until it checks out, the caller learns nothing about this deployment.
+  const secret = c.env.GITHUB_WEBHOOK_SECRET?.trim();
+  if (!secret) {
+    log("error", "config.invalid", { problems: ["GITHUB_WEBHOOK_SECRET is not set"] });
+    return c.json({ error: "internal error" }, 500);
+  }
+  if (!(await hasValidSignature(secret, rawBody, c.req.header("x-hub-signature-256")))) {
+    log("warn", "webhook.bad_signature", { delivery: c.req.header("x-github-delivery") });
+    return c.json({ error: "invalid or missing signature" }, 401);
+  }
+
   let config;
   try {
     config = loadConfig(c.env);
@@ -24,16 +40,6 @@ webhookRoute.post("/", async (c) => {
     if (!(error instanceof ConfigError)) throw error;
     log("error", "config.invalid", { problems: error.problems });
     return c.json({ error: "the App is not configured; see the Worker's logs" }, 500);
-  }
-
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return c.json({ error: "payload too large" }, 413);
-  const rawBody = await c.req.text();
-  if (rawBody.length > MAX_BODY_BYTES) return c.json({ error: "payload too large" }, 413);
-
-  if (!(await hasValidSignature(config.webhookSecret, rawBody, c.req.header("x-hub-signature-256")))) {
-    log("warn", "webhook.bad_signature", { delivery: c.req.header("x-github-delivery") });
-    return c.json({ error: "invalid or missing signature" }, 401);
   }
 
   let payload: unknown;
