@@ -20,7 +20,11 @@ async function say(body: string) {
 
 const thread = () => fakes.github.commentsOn("Codertocat", "Hello-World", 1);
 const starts = () => fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/);
+/** The tasks recorded, commands aside (kept only so that a replay is not answered twice). */
 async function tasks() {
+  return (await records()).filter((t) => t.status !== "answered");
+}
+async function records() {
   return (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
 }
 
@@ -31,6 +35,16 @@ describe("@openhands help", () => {
     expect(thread()[0]!.body).toContain("Commands (alone after the mention): `stop`");
     expect(starts()).toEqual([]);
     expect(await tasks()).toEqual([]);
+    // recorded as answered, so that the same delivery again is not answered again
+    expect((await records()).map((t) => t.status)).toEqual(["answered"]);
+  });
+
+  it("the same signed delivery sent three times is answered once", async () => {
+    const payload = issueCommentPayload("@openhands status", { installationId });
+    payload.comment.id = commentId++;
+    const request = await signedWebhook("issue_comment", payload);
+    for (let i = 0; i < 3; i++) await callWorker(request.clone(), fakes.env);
+    expect(thread()).toHaveLength(1);
   });
 
   it("obeys the permission gate", async () => {
@@ -43,7 +57,7 @@ describe("@openhands help", () => {
 describe("@openhands status", () => {
   it("says when there is nothing, and lists the tasks of the thread otherwise", async () => {
     await say("@OpenHands status");
-    expect(thread()[0]!.body).toBe("No OpenHands task on this thread in the last three days.");
+    expect(thread()[0]!.body).toBe("No OpenHands task on this thread in the last eight days.");
     await say("@openhands fix the bug");
     await runCron(fakes.env);
     await say("@openhands status.");

@@ -101,13 +101,30 @@ export function issueCommentPayload(
 let deliveries = 0;
 let nextInstallationId = 2311213;
 
+/**
+ * GitHub delivers an event seconds after it happens; its examples are years old.
+ * The times the App judges a request by (created, edited, labelled, submitted)
+ * are set to now, unless a test is about an old one.
+ */
+function happenedNow(payload: unknown): unknown {
+  if (typeof payload !== "object" || payload === null) return payload;
+  const copy = structuredClone(payload) as Record<string, unknown>;
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  for (const key of ["comment", "issue", "pull_request", "review"]) {
+    const item = copy[key] as Record<string, unknown> | undefined;
+    if (typeof item !== "object" || item === null) continue;
+    for (const field of ["created_at", "updated_at", "submitted_at"]) if (typeof item[field] === "string") item[field] = now;
+  }
+  return copy;
+}
+
 /** A webhook request signed as GitHub signs it (HMAC-SHA256 of the raw body). */
 export async function signedWebhook(
   event: string,
   payload: unknown,
-  options: { secret?: string; signature?: string | null; rawBody?: string; delivery?: string } = {},
+  options: { secret?: string; signature?: string | null; rawBody?: string; delivery?: string; keepTimes?: boolean } = {},
 ): Promise<Request> {
-  const rawBody = options.rawBody ?? JSON.stringify(payload);
+  const rawBody = options.rawBody ?? JSON.stringify(options.keepTimes ? payload : happenedNow(payload));
   const signature =
     options.signature === undefined
       ? await new Webhooks({ secret: options.secret ?? env.GITHUB_WEBHOOK_SECRET! }).sign(rawBody)

@@ -298,3 +298,25 @@ describe("operator pitfalls", () => {
     expect(sent).toBeLessThan(30);
   });
 });
+
+describe("replays of a captured signed delivery", () => {
+  it("a request made more than seven days before it arrives is refused; a recent redelivery still works", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("codertocat", "write");
+    await runCron(fakes.env);
+    const old = commentOn("Codertocat", "Hello-World", "Codertocat");
+    old.comment.created_at = new Date(Date.now() - 8 * 24 * 3600_000).toISOString();
+    const request = await signedWebhook("issue_comment", old, { keepTimes: true });
+    await callWorker(request.clone(), fakes.env);
+    expect(starts(fakes)).toEqual([]);
+    expect(await taskKeys(fakes.env)).toEqual([]);
+    // once the repository's config is known, the answer says why at once
+    expect(await (await callWorker(request, fakes.env)).json()).toMatchObject({ ignored: "the request was made more than seven days before it arrived" });
+
+    const recent = commentOn("Codertocat", "Hello-World", "Codertocat");
+    recent.comment.id += 1;
+    recent.comment.created_at = new Date(Date.now() - 6 * 24 * 3600_000).toISOString();
+    expect((await callWorker(await signedWebhook("issue_comment", recent, { keepTimes: true }), fakes.env)).status).toBe(202);
+    expect(starts(fakes)).toHaveLength(1);
+  });
+});

@@ -43,7 +43,7 @@ export async function runCommand(services: Services, request: TriggerRequest, co
 /** The tasks of this thread, newest first, found through the task index (one list). */
 async function tasksOnThread(services: Services, request: TriggerRequest): Promise<Task[]> {
   const key = threadKey(request);
-  const entries = (await services.store.entries()).filter((e) => e.thread === key && e.status !== "rejected");
+  const entries = (await services.store.entries()).filter((e) => e.thread === key && e.status !== "rejected" && e.status !== "answered");
   const tasks = await Promise.all(entries.reverse().map((e) => services.store.get(e.id)));
   return tasks.filter((task): task is Task => task !== null);
 }

@@ -72,10 +72,11 @@ const STATUS_WORDS: Record<Task["status"], string> = {
   rejected: "🚫 not started",
   stopped: "⏹️ stopped",
   forwarded: "📨 sent to the running conversation",
+  answered: "💬 command answered",
 };
 
 export function statusReply(tasks: readonly View[], now: Date): string {
-  if (tasks.length === 0) return "No OpenHands task on this thread in the last three days.";
+  if (tasks.length === 0) return "No OpenHands task on this thread in the last eight days.";
   const lines = tasks.map(({ task, link }) => {
     const age = formatDuration(now.getTime() - Date.parse(task.createdAt));
     return `- ${STATUS_WORDS[task.status]}: asked by @${task.request.requester} ${age} ago · [conversation](${link})`;

@@ -17,7 +17,12 @@ export type AcceptOutcome = "rejected" | "started" | "queued" | "failed";
  * take the write, GitHub gets a 5xx and the delivery can be redelivered, so a
  * request is never acknowledged without being recorded.
  */
-export async function recordRequest(services: Services, request: TriggerRequest): Promise<{ task: Task; duplicate: boolean }> {
+export async function recordRequest(
+  services: Services,
+  request: TriggerRequest,
+  /** "answered" for a command: it is done as soon as it runs, and kept only against replays. */
+  as: "queued" | "answered" = "queued",
+): Promise<{ task: Task; duplicate: boolean }> {
   const { store } = services;
   const id = await conversationIdFor(request.triggerKey);
   const existing = await store.get(id);
@@ -26,7 +31,8 @@ export async function recordRequest(services: Services, request: TriggerRequest)
     return { task: existing, duplicate: true };
   }
   const now = services.now();
-  const task = newTask(id, request, now, new Date(now.getTime() + WEBHOOK_OWNS_TASK_MS));
+  const queued = newTask(id, request, now, new Date(now.getTime() + WEBHOOK_OWNS_TASK_MS));
+  const task: Task = as === "answered" ? { ...queued, status: "answered", nextAttemptAt: undefined } : queued;
   await store.save(task);
   log("info", "task.created", { task: id, trigger: request.triggerKey, repository: request.repository, number: request.number });
   return { task, duplicate: false };

@@ -74,7 +74,7 @@ export async function confirmReceived(services: Services, received: ReceivedEven
     parsed = { config: DEFAULT_REPO_CONFIG };
   }
   const agentLogin = await knownAgentLogin(services.config, services.kv);
-  const decision = decideWith(received.event, received.payload, parsed, { agentLogin });
+  const decision = decideWith(received.event, received.payload, parsed, { agentLogin, receivedAt: Date.parse(received.receivedAt) });
   if (!decision.run) {
     await services.store.delete(received.id);
     log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: decision.reason });

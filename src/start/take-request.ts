@@ -27,7 +27,9 @@ export async function takeRequest(
 ): Promise<Taken> {
   const command = request.kind === "label" ? undefined : parseCommand(request.request);
   if (command) {
-    // Commands act on existing tasks and start nothing, so there is nothing to record first.
+    // Recorded like a request, so that a redelivery or a replayed signed body is not answered twice.
+    const recorded = await recordRequest(services, request, "answered");
+    if (recorded.duplicate) return { kind: "duplicate", task: recorded.task };
     return {
       kind: "command",
       command,

@@ -22,7 +22,8 @@ import { type Task, type TaskStatus, isFinal, isPending } from "./task";
  */
 const TASK_PREFIX = "task:";
 const ACTIVE_KEY = "poll:active";
-const RETENTION_SECONDS = 3 * 24 * 3600;
+/** Longer than a signed delivery is accepted (`MAX_TRIGGER_AGE_MS`), so a replay always finds its record. */
+const RETENTION_SECONDS = 8 * 24 * 3600;
 const ACTIVE_REFRESH_MS = 5 * 60_000;
 export const ACTIVE_CLEAR_AFTER_MS = 2 * ACTIVE_REFRESH_MS;
 

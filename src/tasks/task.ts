@@ -13,12 +13,14 @@ import type { TriggerRequest } from "../trigger/request";
  *   rejected            from queued: not allowed, or a fork
  *   stopped             from any pending state: `@openhands stop`
  *   forwarded           from queued: a follow-up sent to the thread's running conversation
+ *   answered            a command (`help`, `status`, `stop`), recorded only so that a
+ *                       redelivery or a replay is not answered again
  *
  * The webhook records a task before doing anything else; every step after that
  * can be replayed by the cron, so a crash or an upstream outage loses nothing.
  */
 export const PENDING_STATUSES = ["queued", "starting", "running", "needs_input"] as const;
-export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected", "stopped", "forwarded"] as const;
+export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected", "stopped", "forwarded", "answered"] as const;
 export type PendingStatus = (typeof PENDING_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type TaskStatus = PendingStatus | FinalStatus;
@@ -36,6 +38,7 @@ const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
   rejected: [],
   stopped: [],
   forwarded: [],
+  answered: [],
 };
 
 export interface Task {

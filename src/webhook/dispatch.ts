@@ -18,7 +18,18 @@ import { checkLabeled, checkOpened } from "../trigger/thread-event";
 export interface Deployment {
   /** The GitHub account the agent writes as, when known. */
   agentLogin?: string;
+  /** When the event arrived (ms): a request older than `MAX_TRIGGER_AGE_MS` by then is refused. */
+  receivedAt?: number;
 }
+
+/**
+ * `X-GitHub-Delivery` is not signed, so a captured signed body could be sent
+ * again at any time. Its own time is signed: a request made more than a week
+ * before it arrives is refused, and records are kept longer than that, so a
+ * replay always meets its record. An operator's manual redelivery of a recent
+ * failed delivery still works.
+ */
+export const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
 
 /**
  * Which events the App acts on, and the pure check deciding whether this one
@@ -29,6 +40,10 @@ export interface Deployment {
 export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAULT_REPO_CONFIG, deployment: Deployment = {}): Decision {
   const decision = decideTrigger(event, payload, repo, deployment);
   if (!decision.run) return decision;
+  const made = Date.parse(decision.request.triggeredAt);
+  if (deployment.receivedAt !== undefined && !(deployment.receivedAt - made <= MAX_TRIGGER_AGE_MS)) {
+    return { run: false, reason: "the request was made more than seven days before it arrived" };
+  }
   const edited = isObject(payload) && payload.action === "edited";
   if (!repo.events.includes(eventNameOf(decision.request.kind, edited))) {
     return { run: false, reason: "this trigger is switched off in .github/openhands.yml" };

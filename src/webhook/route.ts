@@ -99,7 +99,7 @@ webhookRoute.post("/", limitBody, async (c) => {
   }
 
   const agentLogin = await knownAgentLogin(config, c.env.TASKS);
-  const decision = decideWith(event, payload, known ?? { config: DEFAULT_REPO_CONFIG }, { agentLogin });
+  const decision = decideWith(event, payload, known ?? { config: DEFAULT_REPO_CONFIG }, { agentLogin, receivedAt: services.now().getTime() });
   if (!decision.run) {
     log("info", "webhook.ignored", { delivery, githubEvent: event, reason: decision.reason });
     return c.json({ ok: true, ignored: decision.reason }, 200);
