@@ -45,11 +45,14 @@ function labelTask(request: TriggerRequest): string {
   ].join(" ");
 }
 
-/** The words that asked, fenced like all text from GitHub; a label has none. */
+/**
+ * The words that asked, fenced like all text from GitHub. A label has none, and
+ * neither has a bare mention: both ask for work on the thread as it stands, whose
+ * description is judged, not obeyed.
+ */
 function askedRequest(request: TriggerRequest, nonce: string): string[] {
-  if (request.kind === "label") return [labelTask(request)];
-  const kind = request.isPullRequest ? "pull request" : "issue";
-  const text = clean(request.request, MAX_REQUEST_CHARS) || `(no text besides the mention: work on this ${kind})`;
+  const text = clean(request.request, MAX_REQUEST_CHARS);
+  if (request.kind === "label" || !text) return [labelTask(request)];
   return fenced("request", nonce, [text]);
 }
 

@@ -109,8 +109,9 @@ export function notAllowedMarker(login: string): string {
   return `<!-- openhands-github-app not-allowed:${login.toLowerCase()} -->`;
 }
 
-export function notAllowedReply(login: string): string {
-  return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.\n${notAllowedMarker(login)}`;
+export function notAllowedReply(login: string, author?: string): string {
+  const whose = author ? ` The comment you edited was written by @${author}, and both of you need it.` : "";
+  return `Sorry @${login}, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.${whose}\n${notAllowedMarker(login)}`;
 }
 
 function isoMinute(date: Date): string {

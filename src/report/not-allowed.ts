@@ -20,6 +20,6 @@ export async function replyNotAllowed(services: Pick<Services, "github" | "confi
     log("info", "request.not_allowed_already_told", { sender: request.requester });
     return false;
   }
-  await createComment(github, thread, notAllowedReply(request.requester));
+  await createComment(github, thread, notAllowedReply(request.requester, request.author));
   return true;
 }

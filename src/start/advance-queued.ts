@@ -77,8 +77,11 @@ async function verify(services: Services, task: Task): Promise<Task> {
   const { request } = task;
   const client = github(services, task);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
-  if (!(await hasWriteAccess(client, request.owner, request.repo, request.requester))) {
-    log("info", "request.not_allowed", { task: task.id, sender: request.requester });
+  const allowed =
+    (await hasWriteAccess(client, request.owner, request.repo, request.requester)) &&
+    (request.author === undefined || (await hasWriteAccess(client, request.owner, request.repo, request.author)));
+  if (!allowed) {
+    log("info", "request.not_allowed", { task: task.id, sender: request.requester, author: request.author });
     await replyNotAllowed(services, request);
     // Nothing of it is kept: an outsider's requests must not fill KV (the cached verdict
     // and the once-a-day reply already answer a redelivery).

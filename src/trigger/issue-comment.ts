@@ -25,6 +25,7 @@ export function checkIssueComment(
     if (typeof before !== "string" || containsMention(before, settings.mention)) return { run: false, reason: "edit did not add the mention" };
     triggerKey = `issue_comment.edited:${comment.id}:${comment.updated_at}`;
   }
+  const author = comment.user.login.toLowerCase() === payload.sender.login.toLowerCase() ? undefined : comment.user.login;
   return requestFrom(payload, {
     kind: "comment",
     triggerKey,
@@ -37,5 +38,6 @@ export function checkIssueComment(
     body: issue.body,
     triggeredAt: payload.action === "edited" ? comment.updated_at : comment.created_at,
     labels: labelNames(issue),
+    ...(author ? { author } : {}),
   });
 }

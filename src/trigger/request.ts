@@ -28,6 +28,12 @@ export interface TriggerRequest {
   isPullRequest: boolean;
   installationId: number;
   requester: string;
+  /**
+   * Who wrote the text, when that is not the requester: a maintainer who edits
+   * someone else's comment to add the mention. Both must be allowed, or editing
+   * an outsider's comment would launder their words into a request.
+   */
+  author?: string;
   reactTo: ReactionTarget;
   /** Link to what asked (comment, review, issue). */
   commentUrl: string;
