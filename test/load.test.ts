@@ -21,6 +21,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     payload.issue.number = 1000 + i;
     payload.comment.id = 5_000_000 + i;
     payload.sender.login = "octocat";
+    payload.comment.user.login = "octocat";
     return (await callWorker(await signedWebhook("issue_comment", payload), fakes.env)).status;
   };
   // One delivery per installation at a time, as GitHub would spread them.
