@@ -22,6 +22,9 @@ export function issueCommentPayload(body: string): Record<string, any> {
   payload.comment.body = body;
   // GitHub sends the installation to Apps; the example came from a repository hook.
   payload.installation = { id: 2311213, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMjMxMTIxMw==" };
+  // The comment is written now: the Worker refuses requests made more than a week before they arrive.
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  payload.comment.created_at = payload.comment.updated_at = now;
   return payload;
 }
 
