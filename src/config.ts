@@ -20,6 +20,8 @@ export interface Env {
   GITHUB_RETRY_DELAY_MS?: string;
   ALLOWED_OWNERS?: string;
   AGENT_GITHUB_LOGIN?: string;
+  /** Bearer token for `GET /status`; unset, the route does not exist. */
+  STATUS_TOKEN?: string;
 }
 
 export interface Config {
@@ -75,6 +77,11 @@ type NumberSetting =
 const MIN_SECRET_CHARS = 16;
 
 const REQUIRED = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "OPENHANDS_API_KEY"] as const;
+
+// TEMP: replaced by the setup flow's version
+export async function resolveEnv(env: Env): Promise<Env> {
+  return env;
+}
 
 /** Names what is missing or malformed, never the values. */
 export class ConfigError extends Error {
