@@ -2,13 +2,14 @@ import { Hono } from "hono";
 import { ConfigError, type Env, loadConfig } from "./config";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
+import { healthRoute } from "./ops/health";
 import { pollTasks } from "./poller/poll";
 import { createServices } from "./start/services";
 import { webhookRoute } from "./webhook/route";
 
 const app = new Hono<{ Bindings: Env }>();
 
-app.get("/healthz", (c) => c.json({ ok: true, service: "openhands-github-app" }));
+app.route("/healthz", healthRoute);
 app.route("/api/github/webhooks", webhookRoute);
 app.notFound((c) => c.json({ error: "not found" }, 404));
 app.onError((error, c) => {
