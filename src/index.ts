@@ -1,8 +1,11 @@
 import { Hono } from "hono";
-import { ConfigError, type Env, loadConfig } from "./config";
+import { ConfigError, type Env, loadConfig, resolveEnv } from "./config";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
 import { healthRoute } from "./ops/health";
+import { statusRoute } from "./ops/status";
+import { recordTick } from "./ops/tick-record";
+import { statusToken } from "./ops/token";
 import { pollTasks } from "./poller/poll";
 import { createServices } from "./start/services";
 import { webhookRoute } from "./webhook/route";
@@ -10,6 +13,7 @@ import { webhookRoute } from "./webhook/route";
 const app = new Hono<{ Bindings: Env }>();
 
 app.route("/healthz", healthRoute);
+app.route("/status", statusRoute);
 app.route("/api/github/webhooks", webhookRoute);
 app.notFound((c) => c.json({ error: "not found" }, 404));
 app.onError((error, c) => {
@@ -25,6 +29,7 @@ function isSweepTick(scheduledTime: number): boolean {
 async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   let config;
   try {
+    env = await resolveEnv(env);
     config = loadConfig(env);
   } catch (error) {
     // Log and return: throwing would only make the cron fail the same way every tick.
@@ -41,11 +46,17 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   await services.appIdentity().catch((error: unknown) =>
     log("warn", "app.owner_unavailable", { status: (error as { status?: number }).status }),
   );
-  await learnAgentLogin(config, env.TASKS, services.openhands).catch((error: unknown) =>
+  await learnAgentLogin(config, services.kv, services.openhands).catch((error: unknown) =>
     log("warn", "agent.login_unavailable", { status: (error as { status?: number }).status }),
   );
   const report = await pollTasks(services, { sweep: isSweepTick(controller.scheduledTime) });
   if (report.listed) log("info", "poll.done", { ...report });
+  // For GET /status: this tick's usage, saved at most every ten minutes, and only when someone can read it.
+  if (statusToken(env)) {
+    await recordTick(services, report).catch((error: unknown) =>
+      log("warn", "status.not_recorded", { error: error instanceof Error ? error.name : "unknown" }),
+    );
+  }
 }
 
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;
