@@ -198,12 +198,9 @@ const args = process.argv.slice(2);
 const stdin = args[0] === "secret" && args[1] === "put" ? readFileSync(0, "utf8") : null;
 const env = Object.fromEntries(["OPENHANDS_API_KEY", "SETUP_TOKEN", "WRANGLER_LOG_SANITIZE"].map((n) => [n, process.env[n] ?? null]));
 appendFileSync(${JSON.stringify(record)}, JSON.stringify({ args, stdin, env, outputFile: process.env.WRANGLER_OUTPUT_FILE_PATH ?? null }) + "\\n");
-if (args[0] === "deploy") {
-  writeFileSync(process.env.WRANGLER_OUTPUT_FILE_PATH, ${JSON.stringify(deployOutput([URL, "schedule: */2 * * * *"]))});
-  console.log("Deployed openhands-github-app triggers (0.42 sec)");
-}
+// Only the list's stdout is read; what deploy and put print goes to the terminal, so they print nothing here.
+if (args[0] === "deploy") writeFileSync(process.env.WRANGLER_OUTPUT_FILE_PATH, ${JSON.stringify(deployOutput([URL, "schedule: */2 * * * *"]))});
 if (args[0] === "secret" && args[1] === "list") console.log(${JSON.stringify(secretList(["OPENHANDS_API_KEY"]))});
-if (args[0] === "secret" && args[1] === "put") console.log("✨ Success! Uploaded secret " + args[2]);
 `,
     );
     const calls = () =>
