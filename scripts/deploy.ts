@@ -152,10 +152,12 @@ export async function deploy({ wrangler, env, log, newToken = () => randomBytes(
   } else {
     log(
       [
-        `\nThe setup page is ${setupLink(url, `<${SETUP_TOKEN}>`)}, with the ${SETUP_TOKEN} printed by the first`,
-        "`npm run deploy` (Cloudflare never shows a secret again). If it is lost:",
-        `  npx wrangler secret delete ${SETUP_TOKEN} && npm run deploy   # prints a new link`,
-        "The App credentials /setup stored are encrypted with a key derived from the old token: after a reset, run /setup again.",
+        `\n${SETUP_TOKEN} is already set (kept). The setup page is ${setupLink(url, `<${SETUP_TOKEN}>`)},`,
+        "with the token the first `npm run deploy` printed (Cloudflare never shows a secret again).",
+        "Lost it before creating the App? This prints a new link:",
+        `  npx wrangler secret delete ${SETUP_TOKEN} && npm run deploy`,
+        `Once the App exists, /setup is closed and ${SETUP_TOKEN} seals the App credentials it stored: keep it,`,
+        "or they can no longer be opened (then set the GITHUB_APP_* secrets by hand, README \"Deploy\").",
       ].join("\n"),
     );
   }

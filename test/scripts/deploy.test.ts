@@ -127,7 +127,10 @@ describe("npm run deploy", () => {
     expect(code).toBe(0);
     expect(fake.calls).toEqual(["deploy", "secret list"]);
     expect(out).toContain(`${URL}/setup?token=<SETUP_TOKEN>`);
+    expect(out).toContain("SETUP_TOKEN is already set (kept)");
+    expect(out).toContain("Lost it before creating the App?");
     expect(out).toContain("npx wrangler secret delete SETUP_TOKEN && npm run deploy");
+    expect(out).toContain("Once the App exists, /setup is closed");
     expect(out).toContain("OPENHANDS_API_KEY already set");
     expect(out).not.toContain(TOKEN);
   });
