@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // A throwaway App key for the tests, in both formats GitHub users may paste.
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -28,6 +28,8 @@ export default defineConfig({
     }),
   ],
   test: {
+    // These run in Node: vitest.node.config.mts.
+    exclude: [...configDefaults.exclude, "test/scripts/**", "test/browser/**"],
     setupFiles: ["./test/setup.ts"],
     // The Worker logs one JSON line per step; show them only for failing tests.
     silent: "passed-only",
