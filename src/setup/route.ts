@@ -18,6 +18,13 @@ import { isValidState, makeState, sameText } from "./state";
  */
 export const setupRoute = new Hono<{ Bindings: Env }>();
 
+// The pages carry the setup token in their URL: never cached, never sent on as a Referer.
+setupRoute.use(async (c, next) => {
+  await next();
+  c.header("Cache-Control", "no-store");
+  c.header("Referrer-Policy", "no-referrer");
+});
+
 const DEFAULT_GITHUB_URL = "https://github.com";
 const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 
@@ -52,7 +59,9 @@ setupRoute.get("/", async (c) => {
 
 setupRoute.get("/callback", async (c) => {
   const token = c.env.SETUP_TOKEN?.trim();
-  if (await isSetUp(c.env)) return c.html(closedPage(), 410);
+  if (await isSetUp(c.env)) {
+    return c.html(errorPage("Setup is closed", "This Worker already has its GitHub App; this code was not used. To change Apps, see the setup page's instructions for starting over."), 410);
+  }
   if (!token) return c.html(errorPage("Setup is not enabled", "Set the SETUP_TOKEN secret first."), 403);
   const code = c.req.query("code");
   if (!code) {
