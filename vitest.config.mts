@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // A throwaway App key for the tests, in both formats GitHub users may paste.
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -29,6 +29,8 @@ export default defineConfig({
   ],
   test: {
     setupFiles: ["./test/setup.ts"],
+    // These run in Node (vitest.node.config.mts), not in workerd.
+    exclude: [...configDefaults.exclude, "test/browser/**", "test/scripts/**"],
     // The Worker logs one JSON line per step; show them only for failing tests.
     silent: "passed-only",
     // `npm run bench` shows the figures the tests print, without the Worker's own log lines.
