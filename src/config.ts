@@ -1,4 +1,5 @@
 import { PrivateKeyError, normalizePrivateKey } from "./github/private-key";
+import { type AppCredentials, readCredentials } from "./setup/credentials";
 
 /** Bindings and variables the Worker reads; names are a contract with operators (see README). */
 export interface Env {
@@ -20,6 +21,10 @@ export interface Env {
   GITHUB_RETRY_DELAY_MS?: string;
   ALLOWED_OWNERS?: string;
   AGENT_GITHUB_LOGIN?: string;
+  /** Opens `/setup` and seals the credentials it stores (see src/setup/). */
+  SETUP_TOKEN?: string;
+  /** GitHub's web origin, for the App manifest flow: https://github.com, or a GitHub Enterprise Server. */
+  GITHUB_URL?: string;
 }
 
 export interface Config {
@@ -168,4 +173,34 @@ function positiveNumber(env: Env, name: NumberSetting, problems: string[]): numb
     return DEFAULTS[name];
   }
   return value;
+}
+
+/**
+ * The bindings with the App's credentials filled in from what `/setup` stored,
+ * when the operator did not set them as secrets (a secret set by hand wins).
+ * The opened credentials are kept in isolate memory as plain values.
+ */
+let opened: { sealedBy: string; credentials: AppCredentials } | undefined;
+
+export async function resolveEnv(env: Env): Promise<Env> {
+  if (env.GITHUB_APP_ID?.trim() && env.GITHUB_APP_PRIVATE_KEY?.trim() && env.GITHUB_WEBHOOK_SECRET?.trim()) return env;
+  const token = env.SETUP_TOKEN?.trim();
+  if (!token || !env.TASKS) return env;
+  let credentials = opened?.sealedBy === token ? opened.credentials : undefined;
+  if (!credentials) {
+    credentials = await readCredentials(env.TASKS, token).catch(() => undefined);
+    if (!credentials) return env;
+    opened = { sealedBy: token, credentials };
+  }
+  return {
+    ...env,
+    GITHUB_APP_ID: env.GITHUB_APP_ID?.trim() || credentials.appId,
+    GITHUB_APP_PRIVATE_KEY: env.GITHUB_APP_PRIVATE_KEY?.trim() || credentials.privateKey,
+    GITHUB_WEBHOOK_SECRET: env.GITHUB_WEBHOOK_SECRET?.trim() || credentials.webhookSecret,
+  };
+}
+
+/** Test hook: a cold isolate. */
+export function forgetOpenedCredentials(): void {
+  opened = undefined;
 }

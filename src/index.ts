@@ -1,15 +1,17 @@
 import { Hono } from "hono";
-import { ConfigError, type Env, loadConfig } from "./config";
+import { ConfigError, type Env, loadConfig, resolveEnv } from "./config";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
 import { pollTasks } from "./poller/poll";
 import { createServices } from "./start/services";
+import { setupRoute } from "./setup/route";
 import { webhookRoute } from "./webhook/route";
 
 const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ ok: true, service: "openhands-github-app" }));
 app.route("/api/github/webhooks", webhookRoute);
+app.route("/setup", setupRoute);
 app.notFound((c) => c.json({ error: "not found" }, 404));
 app.onError((error, c) => {
   log("error", "http.unhandled", { path: c.req.path, error: error.name });
@@ -24,6 +26,7 @@ function isSweepTick(scheduledTime: number): boolean {
 async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   let config;
   try {
+    env = await resolveEnv(env);
     config = loadConfig(env);
   } catch (error) {
     // Log and return: throwing would only make the cron fail the same way every tick.

@@ -27,6 +27,13 @@ export class LearntFact {
     return (await this.stored(kv))?.value;
   }
 
+  /** Records the fact when it is learnt some other way (e.g. GitHub just said so). */
+  async set(kv: KVNamespace, value: string, now = Date.now()): Promise<void> {
+    const fresh = { value, at: now };
+    await kv.put(this.key, JSON.stringify(fresh));
+    this.remembered = { stored: fresh, until: Date.now() + MEMORY_MS };
+  }
+
   /** The fact, asking `ask` when it is unknown or a day old. */
   async learn(kv: KVNamespace, ask: () => Promise<string>, now = Date.now()): Promise<string> {
     const stored = await this.stored(kv);

@@ -62,6 +62,11 @@ export async function learnAppIdentity(config: AppAuthConfig, kv: KVNamespace, f
   return parse(value);
 }
 
+/** What the manifest conversion already told: no need to ask GET /app. */
+export async function rememberAppIdentity(kv: KVNamespace, app: AppIdentity): Promise<void> {
+  await identity.set(kv, JSON.stringify(app));
+}
+
 function parse(value: string): AppIdentity {
   return JSON.parse(value) as AppIdentity;
 }

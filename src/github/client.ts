@@ -5,7 +5,7 @@ import { retry } from "@octokit/plugin-retry";
 import type { Config } from "../config";
 
 /**
- * No @octokit/plugin-throttling: its Bottleneck queues live in module scope, and
+ * No Octokit throttling plugin: its Bottleneck queues live in module scope, and
  * on Workers a request that waits on a timer or promise created by another
  * request is cancelled as hung. GitHub's rate limits (429/403 with Retry-After or
  * X-RateLimit-Reset) are handed to the task's own backoff instead (see

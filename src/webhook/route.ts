@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ConfigError, type Env, loadConfig } from "../config";
+import { ConfigError, type Env, loadConfig, resolveEnv } from "../config";
 import { log } from "../log";
 import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
@@ -22,8 +22,9 @@ const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ 
 
 webhookRoute.post("/", limitBody, async (c) => {
   const rawBody = await c.req.text();
+  const env = await resolveEnv(c.env);
   // The signature first: until it checks out, the caller learns nothing about this deployment.
-  const secret = c.env.GITHUB_WEBHOOK_SECRET?.trim();
+  const secret = env.GITHUB_WEBHOOK_SECRET?.trim();
   if (!secret) {
     log("error", "config.invalid", { problems: ["GITHUB_WEBHOOK_SECRET is not set"] });
     return c.json({ error: "internal error" }, 500);
@@ -35,7 +36,7 @@ webhookRoute.post("/", limitBody, async (c) => {
 
   let config;
   try {
-    config = loadConfig(c.env);
+    config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     log("error", "config.invalid", { problems: error.problems });
@@ -52,13 +53,13 @@ webhookRoute.post("/", limitBody, async (c) => {
   if (!event) return c.json({ error: "missing X-GitHub-Event header" }, 400);
 
   const delivery = c.req.header("x-github-delivery");
-  const services = createServices(config, c.env.TASKS);
+  const services = createServices(config, env.TASKS);
   // A custom mention, label or allowed bot lives in the repository's config. It is
   // used here only when known without GitHub (isolate memory or KV): the answer must
   // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
   // Only the accounts this deployment serves: a stranger who installs the App on their own
   // repository (where they are admin) must not run agents on the operator's credits.
-  const served = await servedOwners(config, c.env.TASKS);
+  const served = await servedOwners(config, env.TASKS);
   const owner = repositoryOwnerOf(payload);
   if (served && owner !== undefined && !isServed(served, owner)) {
     log("info", "webhook.ignored", { delivery, githubEvent: event, reason: "account not served" });
@@ -70,7 +71,7 @@ webhookRoute.post("/", limitBody, async (c) => {
     return c.json({ ok: true, ignored: refusal }, 200);
   }
   const candidate = mayTrigger(event, payload);
-  const known = candidate ? await cachedRepoConfig(c.env.TASKS, candidate.owner, candidate.repo) : { config: DEFAULT_REPO_CONFIG };
+  const known = candidate ? await cachedRepoConfig(env.TASKS, candidate.owner, candidate.repo) : { config: DEFAULT_REPO_CONFIG };
   // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
   const notRecorded = (error: unknown) => {
     log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
@@ -98,7 +99,7 @@ webhookRoute.post("/", limitBody, async (c) => {
     return c.json({ ok: true, received: received.id }, 202);
   }
 
-  const agentLogin = await knownAgentLogin(config, c.env.TASKS);
+  const agentLogin = await knownAgentLogin(config, env.TASKS);
   const decision = decideWith(event, payload, known ?? { config: DEFAULT_REPO_CONFIG }, { agentLogin, receivedAt: services.now().getTime() });
   if (!decision.run) {
     log("info", "webhook.ignored", { delivery, githubEvent: event, reason: decision.reason });

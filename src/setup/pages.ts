@@ -1,0 +1,74 @@
+import type { AppManifest } from "./manifest";
+
+/** The setup pages: plain HTML, no script, everything interpolated escaped. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>${escapeHtml(title)} · OpenHands GitHub App</title>
+<style>
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
+h1{font-size:1.5rem}code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}
+button,.button{display:inline-block;background:#1f883d;color:#fff;border:0;border-radius:6px;padding:.6rem 1rem;font-size:1rem;text-decoration:none;cursor:pointer}
+input[type=text]{font-size:1rem;padding:.45rem;border:1px solid #d0d7de;border-radius:6px}
+.box{border:1px solid #d0d7de;border-radius:6px;padding:1rem;margin:1rem 0}.error{border-color:#cf222e;background:#ffebe9}
+.muted{color:#59636e;font-size:.9rem}
+</style></head><body>
+${body}
+</body></html>`;
+}
+
+export function startPage(view: { manifest: AppManifest; action: string; org?: string; token: string }): string {
+  const where = view.org ? `the organisation <strong>${escapeHtml(view.org)}</strong>` : "your personal account";
+  return page(
+    "Create the GitHub App",
+    `<h1>Create the GitHub App</h1>
+<p>One click creates a private GitHub App on ${where}, set up for this Worker:</p>
+<ul>
+<li>webhook: <code>${escapeHtml(view.manifest.hook_attributes.url)}</code></li>
+<li>permissions: Issues and Pull requests read and write; Contents and Metadata read</li>
+<li>events: issues, comments, pull requests, reviews, review comments</li>
+<li>installable only on the account that creates it</li>
+</ul>
+<form id="manifest-form" method="post" action="${escapeHtml(view.action)}">
+<input type="hidden" name="manifest" value="${escapeHtml(JSON.stringify(view.manifest))}">
+<button id="create-app" type="submit">Create GitHub App on ${view.org ? escapeHtml(view.org) : "my account"}</button>
+</form>
+<form id="org-form" class="box" method="get" action="/setup">
+<input type="hidden" name="token" value="${escapeHtml(view.token)}">
+<label for="org">Or on an organisation you administer:</label>
+<input id="org" type="text" name="org" placeholder="organisation login" value="${escapeHtml(view.org ?? "")}" pattern="[A-Za-z0-9-]{1,39}">
+<button id="org-continue" type="submit">Continue</button>
+</form>
+<p class="muted">GitHub shows the App before creating it and sends you back here. The Worker then keeps the App's id,
+private key and webhook secret itself, sealed with a key derived from <code>SETUP_TOKEN</code>.</p>`,
+  );
+}
+
+export function donePage(view: { name: string; installUrl: string }): string {
+  return page(
+    "App created",
+    `<div id="done"><h1>✅ ${escapeHtml(view.name)} is ready</h1>
+<p>This Worker now holds the App's credentials. Last step: install the App on the repositories it should serve.</p>
+<p><a id="install" class="button" href="${escapeHtml(view.installUrl)}">Install the App</a></p>
+<p>Then write <code>@openhands</code> and a request in an issue or pull request comment. <code>/healthz</code> says whether everything is in place.</p>
+<p class="muted">This setup page is now closed.</p></div>`,
+  );
+}
+
+export function closedPage(): string {
+  return page(
+    "Setup is closed",
+    `<div id="closed"><h1>Setup is closed</h1>
+<p>This Worker already has its GitHub App, so nobody can claim it through this page.</p>
+<p class="muted">To start over, delete the App on GitHub, remove the Worker's <code>GITHUB_APP_*</code> secrets or its stored
+credentials (<code>npx wrangler kv key delete app:credentials --binding TASKS --remote</code>), and open the setup link again.</p></div>`,
+  );
+}
+
+export function errorPage(title: string, message: string): string {
+  return page(title, `<div id="error" class="box error"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></div>`);
+}
