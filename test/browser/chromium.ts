@@ -30,7 +30,7 @@ export function ensureChromium(): string | undefined {
   if (spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0) return `${CHROMIUM} is absent and there is no apt-get to install it`;
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const run = (args: string[]) => spawnSync("apt-get", args, { env, encoding: "utf8", timeout: 600_000 });
-  const install = () => run(["install", "-y", "--no-install-recommends", "chromium"]);
+  const install = () => run(["install", "-y", "chromium"]);
   let result = install();
   // A machine that never ran `apt-get update` knows no package lists yet.
   if (result.status !== 0) {

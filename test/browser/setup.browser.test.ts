@@ -1,6 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Page, Response as PageResponse } from "playwright-core";
+import type { Page, Response as PageResponse, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCommentPayload, signedWebhook } from "../../demo/webhook";
 import { sleep } from "../../demo/worker";
@@ -55,6 +55,8 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
   let created: { app: RegisteredApp; callback: string } | undefined;
 
   beforeAll(async () => {
+    // Only this run's screenshots, so a FAILED-… shot is never a stale one.
+    rmSync(SHOTS, { recursive: true, force: true });
     mkdirSync(SHOTS, { recursive: true });
     [world, browser] = await Promise.all([startSetupWorld(), launchChromium()]);
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -145,28 +147,33 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
 
   /**
    * Confirms on GitHub's page, and holds the redirect back to the Worker: the
-   * browser shows a blank page instead, and the test gets the callback URL.
+   * confirmation is sent on the browser's behalf without following GitHub's
+   * 302 (a route cannot catch the redirected request itself), the browser shows
+   * a placeholder, and the test gets the callback URL.
    */
   async function confirmHoldingCallback(): Promise<URL> {
     let held: string | undefined;
-    const isCallback = (url: URL) => url.href.startsWith(`${world.worker.url}/setup/callback`);
-    const hold = (route: import("playwright-core").Route) => {
-      held = route.request().url();
-      return route.fulfill({ status: 200, contentType: "text/html", body: "<p id='held'>The test holds this callback.</p>" });
+    const isConfirm = (url: URL) => url.href === `${world.webUrl}/settings/apps/confirm`;
+    const hold = async (route: Route) => {
+      const answer = await route.fetch({ maxRedirects: 0 });
+      held = answer.headers().location;
+      await route.fulfill({ status: 200, contentType: "text/html", body: "<p id='held'>The test holds GitHub's redirect to the Worker.</p>" });
     };
-    await page.route(isCallback, hold);
+    await page.route(isConfirm, hold);
     try {
-      await Promise.all([page.waitForURL(isCallback, { waitUntil: "load" }), page.click("#confirm")]);
+      await Promise.all([page.waitForURL(isConfirm, { waitUntil: "load" }), page.click("#confirm")]);
     } finally {
-      await page.unroute(isCallback, hold);
+      await page.unroute(isConfirm, hold);
     }
-    expect(held, "GitHub redirected to the Worker's callback").toBeDefined();
+    expect(held?.startsWith(`${world.worker.url}/setup/callback?`), `GitHub redirected to ${held}`).toBe(true);
     return new URL(held!);
   }
 
-  /** The Worker's error page: status, and #error shown. */
+  /** The Worker's error page: one of the `allowed` statuses, and #error shown with words in it. */
   async function expectErrorPage(status: number, allowed: number[]): Promise<void> {
-    expect(allowed, `status ${status}; page text: ${await page.locator("body").innerText()}`).toContain(status);
+    const text = (await page.locator("body").innerText()).replace(/\s+/g, " ").trim();
+    expect(allowed, `status ${status}; the page says: ${text}`).toContain(status);
+    expect(await page.locator("#error").count(), `no #error on the page (status ${status}); it says: ${text}`).toBe(1);
     await expect(page.locator("#error").isVisible()).resolves.toBe(true);
     expect((await page.locator("#error").innerText()).trim().length).toBeGreaterThan(0);
   }
@@ -246,9 +253,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     const code = held.searchParams.get("code")!;
     expect(world.web.appByCode(code)).toBeDefined();
 
-    // Same length and alphabet, last character changed.
+    // Same length, last character changed to another hex digit / letter.
     const forged = new URL(held);
-    forged.searchParams.set("state", state.slice(0, -1) + (state.endsWith("A") ? "B" : "A"));
+    forged.searchParams.set("state", state.slice(0, -1) + (state.endsWith("0") ? "1" : "0"));
     const status = await open(forged.href);
     await expectErrorPage(status, [400]);
     expect(world.web.appByCode(code)!.codeUsed, "the Worker spent a code whose state it did not issue").toBe(false);
@@ -312,13 +319,14 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await shot("13-setup-closed");
   });
 
-  step("the successful callback again (its code reused) → #error (400/409/410)", async () => {
+  step("the successful callback again (its code reused) → #error (400/409/410), the App in use unchanged", async () => {
     expect(created, "the App was registered").toBeDefined();
+    const conversions = world.web.requests.filter((r) => r.path.startsWith("/app-manifests/")).length;
     const status = await open(created!.callback);
-    await expectErrorPage(status, [400, 409, 410]);
-    expect(world.web.conversions.filter((a) => a === created!.app)).toHaveLength(1);
-    expect(world.github.appId, "the App in use did not change").toBe(String(created!.app.id));
     await shot("14-callback-reused-code");
+    expect(world.web.requests.filter((r) => r.path.startsWith("/app-manifests/")).length, "a conversion after setup").toBe(conversions);
+    expect(world.github.appId, "the App in use did not change").toBe(String(created!.app.id));
+    await expectErrorPage(status, [400, 409, 410]);
   });
 
   step(
