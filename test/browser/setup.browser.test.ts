@@ -246,8 +246,7 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     expect(await open(setupUrl(`?token=${encodeURIComponent(world.setupToken)}`))).toBe(200);
     const { state } = await manifestForm();
     expect(await clickThrough("#create-app", (url) => url.href.startsWith(`${world.webUrl}/settings/apps/new`))).toBe(200);
-    // The App this attempt registers stays unused on GitHub; the later one needs the manifest's name.
-    await page.fill("#app-name", `abandoned ${state.slice(0, 8)}`);
+    // Registered under the manifest's name, this App stays unused on GitHub and takes the name.
     held = await confirmHoldingCallback();
     expect(held.searchParams.get("state")).toBe(state);
     const code = held.searchParams.get("code")!;
@@ -287,10 +286,19 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await expect(page.locator("#app-name").inputValue()).resolves.toBe(manifest.name);
     await shot("10-github-confirm");
 
+    // App names are unique on GitHub: the abandoned App above holds this one, as another
+    // operator's Worker of the same name would. GitHub asks for another, and the
+    // install link must then follow the App's real slug, not the manifest's name.
+    expect(await clickThrough("#confirm", (url) => url.href === `${world.webUrl}/settings/apps/confirm`)).toBe(422);
+    await expect(page.locator("#error").innerText()).resolves.toContain("Name is already in use");
+    await page.fill("#app-name", `${manifest.name} two`.slice(0, 34));
+    await shot("10b-github-name-in-use");
+
     const conversionsBefore = world.web.conversions.length;
     const status = await clickThrough("#confirm", (url) => url.origin === world.worker.url);
     const app = world.web.apps.at(-1)!;
-    expect(app.name).toBe(manifest.name);
+    expect(app.name).toBe(`${manifest.name} two`.slice(0, 34));
+    expect(app.slug).not.toBe(world.web.apps[0]!.slug);
     const redirected = new URL(app.redirectedTo!);
     expect(`${redirected.origin}${redirected.pathname}`).toBe(`${world.worker.url}/setup/callback`);
     expect(Object.fromEntries(redirected.searchParams)).toEqual({ code: app.code, state });
