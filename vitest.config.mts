@@ -28,9 +28,9 @@ export default defineConfig({
     }),
   ],
   test: {
+    // These run in Node: vitest.node.config.mts.
+    exclude: [...configDefaults.exclude, "test/scripts/**", "test/browser/**"],
     setupFiles: ["./test/setup.ts"],
-    // These run in Node (vitest.node.config.mts), not in workerd.
-    exclude: [...configDefaults.exclude, "test/browser/**", "test/scripts/**"],
     // The Worker logs one JSON line per step; show them only for failing tests.
     silent: "passed-only",
     // `npm run bench` shows the figures the tests print, without the Worker's own log lines.

@@ -1,11 +1,12 @@
 import { defineConfig } from "vitest/config";
 
-// Tests that run in Node rather than in workerd: scripts, and the browser walk of
-// /setup (wrangler dev + Debian's chromium). No Cloudflare plugin here.
+// Tests that run in Node, not in workerd: the operator's scripts (test/scripts/) and the
+// browser tests (test/browser/). `npx vitest run --config vitest.node.config.mts`.
+// vitest.config.mts (the Worker's tests, in workerd) excludes these folders.
 export default defineConfig({
   test: {
-    include: ["test/browser/**/*.test.ts", "test/scripts/**/*.test.ts"],
     environment: "node",
-    testTimeout: 120_000,
+    include: ["test/scripts/**/*.test.ts", "test/browser/**/*.test.ts"],
+    testTimeout: 30_000,
   },
 });

@@ -25,6 +25,8 @@ export interface Env {
   SETUP_TOKEN?: string;
   /** GitHub's web origin, for the App manifest flow: https://github.com, or a GitHub Enterprise Server. */
   GITHUB_URL?: string;
+  /** Bearer token for `GET /status`; unset, the route does not exist. */
+  STATUS_TOKEN?: string;
 }
 
 export interface Config {

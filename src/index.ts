@@ -2,6 +2,10 @@ import { Hono } from "hono";
 import { ConfigError, type Env, loadConfig, resolveEnv } from "./config";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
+import { healthRoute } from "./ops/health";
+import { statusRoute } from "./ops/status";
+import { recordTick } from "./ops/tick-record";
+import { statusToken } from "./ops/token";
 import { pollTasks } from "./poller/poll";
 import { createServices } from "./start/services";
 import { setupRoute } from "./setup/route";
@@ -9,7 +13,8 @@ import { webhookRoute } from "./webhook/route";
 
 const app = new Hono<{ Bindings: Env }>();
 
-app.get("/healthz", (c) => c.json({ ok: true, service: "openhands-github-app" }));
+app.route("/healthz", healthRoute);
+app.route("/status", statusRoute);
 app.route("/api/github/webhooks", webhookRoute);
 app.route("/setup", setupRoute);
 app.notFound((c) => c.json({ error: "not found" }, 404));
@@ -43,11 +48,17 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   await services.appIdentity().catch((error: unknown) =>
     log("warn", "app.owner_unavailable", { status: (error as { status?: number }).status }),
   );
-  await learnAgentLogin(config, env.TASKS, services.openhands).catch((error: unknown) =>
+  await learnAgentLogin(config, services.kv, services.openhands).catch((error: unknown) =>
     log("warn", "agent.login_unavailable", { status: (error as { status?: number }).status }),
   );
   const report = await pollTasks(services, { sweep: isSweepTick(controller.scheduledTime) });
   if (report.listed) log("info", "poll.done", { ...report });
+  // For GET /status: this tick's usage, saved at most every ten minutes, and only when someone can read it.
+  if (statusToken(env)) {
+    await recordTick(services, report).catch((error: unknown) =>
+      log("warn", "status.not_recorded", { error: error instanceof Error ? error.name : "unknown" }),
+    );
+  }
 }
 
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -8,6 +8,7 @@ import { clearRepoConfigMemory } from "../src/repo-config/load";
 import { forgetAppIdentity } from "../src/github/app-identity";
 import { forgetAgentLogin } from "../src/openhands/agent-account";
 import { forgetDenied } from "../src/trigger/permission";
+import { forgetUnsavedTicks } from "../src/ops/tick-record";
 import type { Env } from "../src/config";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
@@ -22,6 +23,7 @@ export function startFakes(overrides: Partial<TestEnv> = {}) {
   forgetAppIdentity();
   forgetAgentLogin();
   forgetDenied();
+  forgetUnsavedTicks();
   const github = new FakeGitHub({ appId: env.GITHUB_APP_ID, publicKeyPem: env.TEST_PUBLIC_KEY, baseUrl: overrides.GITHUB_API_URL });
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
   network.use(

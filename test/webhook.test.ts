@@ -133,7 +133,7 @@ describe("POST /api/github/webhooks", () => {
   it("serves GET /healthz", async () => {
     const response = await callWorker(new Request("https://worker.example/healthz"), fakes.env);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, service: "openhands-github-app" });
+    expect(await response.json()).toEqual({ ok: true, service: "openhands-github-app", checks: { config: "ok", kv: "ok" } });
   });
 
   it("answers 404 with JSON on unknown routes", async () => {

@@ -4,6 +4,7 @@ import { type AppIdentity, learnAppIdentity, learnServedOwners } from "../github
 import { type GitHub, installationClient } from "../github/client";
 import { OpenHandsClient } from "../openhands/client";
 import { redact } from "../log";
+import { UsageCounter } from "../ops/usage";
 import { loadRepoConfig } from "../repo-config/load";
 import type { ParsedRepoConfig } from "../repo-config/parse";
 import { TaskStore } from "../tasks/store";
@@ -11,7 +12,7 @@ import { TaskStore } from "../tasks/store";
 /** The outside world as the start and poll steps see it; built once per invocation. */
 export interface Services {
   config: Config;
-  /** The namespace itself, for the caches beside the task store. */
+  /** The namespace (counted by `usage`), for the caches beside the task store. */
   kv: KVNamespace;
   store: TaskStore;
   openhands: OpenHandsClient;
@@ -23,17 +24,24 @@ export interface Services {
   /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
   repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
   budget: SubrequestBudget;
+  /** KV operations and upstream requests made through these services, counted as they happen. */
+  usage: UsageCounter;
   now: () => Date;
   /** Scrubs the configured secrets (and `extra` ones) and anything shaped like a credential. */
   redact: (text: string, extra?: readonly (string | null | undefined)[]) => string;
 }
 
-export function createServices(config: Config, kv: KVNamespace, now: () => Date = () => new Date()): Services {
+export function createServices(config: Config, binding: KVNamespace, now: () => Date = () => new Date()): Services {
   const clients = new Map<number, GitHub>();
   const budget = new SubrequestBudget(config.subrequestBudget);
+  // Counted here, once, so that no caller can reach KV or an upstream uncounted.
+  const usage = new UsageCounter();
+  const kv = usage.kv(binding);
+  const githubFetch = usage.fetch("githubRequests", budget.fetch);
+  const openhandsFetch = usage.fetch("openhandsRequests", budget.fetch);
   const github = (installationId: number) => {
     let client = clients.get(installationId);
-    if (!client) clients.set(installationId, (client = installationClient(config, installationId, budget.fetch)));
+    if (!client) clients.set(installationId, (client = installationClient(config, installationId, githubFetch)));
     return client;
   };
   return {
@@ -44,13 +52,14 @@ export function createServices(config: Config, kv: KVNamespace, now: () => Date 
       baseUrl: config.openHandsBaseUrl,
       apiKey: config.openHandsApiKey,
       timeoutMs: config.upstreamTimeoutMs,
-      fetch: budget.fetch,
+      fetch: openhandsFetch,
     }),
     github,
-    servedOwners: () => learnServedOwners(config, kv, budget.fetch),
-    appIdentity: () => learnAppIdentity(config, kv, budget.fetch),
+    servedOwners: () => learnServedOwners(config, kv, githubFetch),
+    appIdentity: () => learnAppIdentity(config, kv, githubFetch),
     repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
     budget,
+    usage,
     now,
     redact: (text, extra = []) =>
       redact(text, [config.openHandsApiKey, config.webhookSecret, config.privateKey, ...extra.filter((s): s is string => Boolean(s))]),

@@ -1,0 +1,61 @@
+import { Hono } from "hono";
+import { ConfigError, type Env, loadConfig, resolveEnv } from "../config";
+import { log } from "../log";
+import { STATUS_TOKEN_MIN_CHARS, statusToken } from "./token";
+
+export const SERVICE = "openhands-github-app";
+
+/**
+ * `GET /healthz`: is this deployment able to work? The configuration complete and
+ * valid (the names of what is missing or malformed, never a value), and KV
+ * answering a read. 200 when ready, 503 otherwise, so an uptime check needs no
+ * parsing. Public: it says nothing a misconfigured webhook would not log.
+ */
+export const healthRoute = new Hono<{ Bindings: Env }>();
+
+/** A key nothing writes: reading it proves KV answers, and costs one read. */
+const PROBE_KEY = "healthz:probe";
+export const KV_TIMEOUT_MS = 2_000;
+
+type Check = "ok" | "invalid" | "unavailable" | "not checked";
+
+healthRoute.get("/", async (c) => {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  let config: Check = "ok";
+  let env: Env = c.env;
+  try {
+    env = await resolveEnv(c.env);
+    loadConfig(env);
+  } catch (error) {
+    config = "invalid";
+    if (error instanceof ConfigError) problems.push(...error.problems);
+    // Settings saved in KV that could not be read: KV's own check below says more.
+    else problems.push("the saved settings could not be read");
+  }
+  const kv: Check = env.TASKS ? await kvAnswers(env.TASKS, problems) : "not checked";
+  if (env.STATUS_TOKEN?.trim() && !statusToken(env)) {
+    warnings.push(`STATUS_TOKEN must be at least ${STATUS_TOKEN_MIN_CHARS} characters; GET /status is off until it is`);
+  }
+  const ok = problems.length === 0;
+  return c.json(
+    { ok, service: SERVICE, checks: { config, kv }, ...(ok ? {} : { problems }), ...(warnings.length ? { warnings } : {}) },
+    ok ? 200 : 503,
+  );
+});
+
+async function kvAnswers(kv: KVNamespace, problems: string[]): Promise<Check> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), KV_TIMEOUT_MS)));
+  try {
+    const answer = await Promise.race([kv.get(PROBE_KEY).then(() => "read" as const), timedOut]);
+    if (answer === "read") return "ok";
+    problems.push(`KV namespace TASKS did not answer a read within ${KV_TIMEOUT_MS / 1000} s`);
+  } catch (error) {
+    log("error", "health.kv_failed", { error: error instanceof Error ? error.name : "unknown" });
+    problems.push("KV namespace TASKS failed a read");
+  } finally {
+    clearTimeout(timer);
+  }
+  return "unavailable";
+}
