@@ -179,6 +179,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
   }
 
   step("refuses /setup without the right token (403, #error)", async () => {
+    // Not set up yet: no App, so the Worker does not call itself healthy.
+    const health = await fetch(`${world.worker.url}/healthz`);
+    expect(health.status, await health.text()).toBe(503);
     expect(await open(setupUrl("?token=not-the-token"))).toBe(403);
     await expectErrorPage(403, [403]);
     expect(await open(setupUrl())).toBe(403);
