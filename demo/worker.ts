@@ -142,11 +142,15 @@ export class DevWorker {
     }
   }
 
-  async waitUntilReady(): Promise<void> {
+  /**
+   * Until GET /healthz answers 200, or whatever `accept` takes: a Worker that is
+   * not set up yet (test/browser/) answers, but not necessarily 200.
+   */
+  async waitUntilReady(accept: (status: number) => boolean = (status) => status === 200): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (this.exit) throw new DemoError(`wrangler dev ${this.exit} before the Worker was ready`, this.logTail());
-      if (await this.isHealthy()) return;
+      if (await this.isHealthy(accept)) return;
       await sleep(250);
     }
     throw new DemoError(
@@ -155,11 +159,11 @@ export class DevWorker {
     );
   }
 
-  private async isHealthy(): Promise<boolean> {
+  private async isHealthy(accept: (status: number) => boolean): Promise<boolean> {
     try {
       const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2_000) });
       await response.text();
-      return response.status === 200;
+      return accept(response.status);
     } catch {
       return false;
     }

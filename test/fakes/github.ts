@@ -33,11 +33,27 @@ export interface FakeGitHubOptions {
   appOwner?: string;
 }
 
+/** A registered App whose credentials this API takes from now on (see `useApp`). */
+export interface FakeAppCredentials {
+  id: number | string;
+  slug: string;
+  name: string;
+  clientId: string;
+  owner: { login: string; id: number; type: "User" | "Organization" };
+  /** SPKI PEM of the App's key: JWTs must be signed with the matching private key. */
+  publicKeyPem: string;
+}
+
 export class FakeGitHub extends FakeBase {
   readonly baseUrl: string;
-  readonly appId: string;
-  readonly appSlug: string;
+  appId: string;
+  appSlug: string;
   appOwner: string;
+  /** What `GET /app` tells beyond id, slug and owner; `useApp` sets them for an App registered later. */
+  private appName = "OpenHands App";
+  private clientId = "Iv23liabcdef";
+  private appOwnerId = 583231;
+  private appOwnerType: "User" | "Organization" = "User";
   readonly comments = new Map<number, FakeComment>();
   readonly reactions: { owner: string; repo: string; subject: "issue_comment" | "review_comment" | "issue"; id: number; content: string }[] = [];
   /** Inline review comments, keyed by id; `pull_number` and `in_reply_to_id` place them in a thread. */
@@ -48,7 +64,7 @@ export class FakeGitHub extends FakeBase {
   /** Repository files by `owner/repo:path`, served by the contents API. */
   readonly files = new Map<string, string>();
   private nextCommentId = 2_000_000_001;
-  private readonly publicKeyPem?: string;
+  private publicKeyPem?: string;
 
   constructor(options: FakeGitHubOptions = {}) {
     super();
@@ -57,6 +73,22 @@ export class FakeGitHub extends FakeBase {
     this.appSlug = options.appSlug ?? "openhands-app";
     this.appOwner = options.appOwner ?? "Codertocat";
     this.publicKeyPem = options.publicKeyPem;
+  }
+
+  /**
+   * From now on this API serves `app`: JWTs must name it (its id, or its client
+   * ID as GitHub also accepts) and be signed with its key. The manifest flow
+   * (test/fakes/github-web.ts) calls this when it hands an App's credentials out.
+   */
+  useApp(app: FakeAppCredentials): void {
+    this.appId = String(app.id);
+    this.appSlug = app.slug;
+    this.appName = app.name;
+    this.clientId = app.clientId;
+    this.appOwner = app.owner.login;
+    this.appOwnerId = app.owner.id;
+    this.appOwnerType = app.owner.type;
+    this.publicKeyPem = app.publicKeyPem;
   }
 
   /** Comments on one thread, oldest first, as GitHub lists them. */
@@ -265,7 +297,7 @@ export class FakeGitHub extends FakeBase {
 
   /** What GitHub puts in `performed_via_github_app` for this App (a shorter form of GET /app). */
   appInfo(): Record<string, unknown> {
-    return { id: Number(this.appId), slug: this.appSlug, node_id: "A_kwHOAAjw_84AAQ", name: "OpenHands App", owner: { login: this.appOwner } };
+    return { id: Number(this.appId), slug: this.appSlug, node_id: "A_kwHOAAjw_84AAQ", name: this.appName, owner: { login: this.appOwner } };
   }
 
   private botUser() {
@@ -281,14 +313,14 @@ export class FakeGitHub extends FakeBase {
   private async app(authorization: string | undefined): Promise<Response> {
     const problem = await this.checkJwt((authorization ?? "").replace(/^bearer\s+/i, ""));
     if (problem) return json({ message: problem, documentation_url: "https://docs.github.com/rest/apps/apps#get-the-authenticated-app" }, 401);
-    const owner = { login: this.appOwner, id: 583231, node_id: "MDQ6VXNlcjU4MzIzMQ==", type: "User", site_admin: false };
+    const owner = { login: this.appOwner, id: this.appOwnerId, node_id: "MDQ6VXNlcjU4MzIzMQ==", type: this.appOwnerType, site_admin: false };
     return json({
       id: Number(this.appId),
       slug: this.appSlug,
       node_id: "A_kwHOAAjw_84AAQ",
-      client_id: "Iv23liabcdef",
+      client_id: this.clientId,
       owner,
-      name: "OpenHands App",
+      name: this.appName,
       description: "",
       external_url: "https://worker.example",
       html_url: `https://github.com/apps/${this.appSlug}`,
@@ -331,7 +363,7 @@ export class FakeGitHub extends FakeBase {
       return "A JSON web token could not be decoded";
     }
     if (header.alg !== "RS256") return "'alg' must be RS256";
-    if (String(claims.iss) !== this.appId) return "'Issuer' claim ('iss') must be an Integer";
+    if (String(claims.iss) !== this.appId && claims.iss !== this.clientId) return "'Issuer' claim ('iss') must be an Integer";
     const now = Math.floor(Date.now() / 1000);
     if (!claims.exp || claims.exp <= now || claims.exp - (claims.iat ?? now) > 600 + 60) {
       return "'Expiration time' claim ('exp') is too far in the future";
