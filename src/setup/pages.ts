@@ -51,7 +51,7 @@ private key and webhook secret itself, sealed with a key derived from <code>SETU
 export function donePage(view: { name: string; installUrl: string }): string {
   return page(
     "App created",
-    `<div id="done"><h1>✅ ${escapeHtml(view.name)} is ready</h1>
+    `<div id="done"><h1>${escapeHtml(view.name)} is ready</h1>
 <p>This Worker now holds the App's credentials. Last step: install the App on the repositories it should serve.</p>
 <p><a id="install" class="button" href="${escapeHtml(view.installUrl)}">Install the App</a></p>
 <p>Then write <code>@openhands</code> and a request in an issue or pull request comment. <code>/healthz</code> says whether everything is in place.</p>

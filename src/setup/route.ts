@@ -26,6 +26,8 @@ setupRoute.use(async (c, next) => {
 });
 
 const DEFAULT_GITHUB_URL = "https://github.com";
+const START_OVER =
+  "To start over, delete the App on GitHub, remove the Worker's GITHUB_APP_* secrets or its stored credentials (npx wrangler kv key delete app:credentials --binding TASKS --remote), and open the setup link again.";
 const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 
 async function isSetUp(env: Env): Promise<boolean> {
@@ -60,7 +62,7 @@ setupRoute.get("/", async (c) => {
 setupRoute.get("/callback", async (c) => {
   const token = c.env.SETUP_TOKEN?.trim();
   if (await isSetUp(c.env)) {
-    return c.html(errorPage("Setup is closed", "This Worker already has its GitHub App; this code was not used. To change Apps, see the setup page's instructions for starting over."), 410);
+    return c.html(errorPage("Setup is closed", `This Worker already has its GitHub App; this code was not used. ${START_OVER}`), 410);
   }
   if (!token) return c.html(errorPage("Setup is not enabled", "Set the SETUP_TOKEN secret first."), 403);
   const code = c.req.query("code");
