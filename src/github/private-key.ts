@@ -13,7 +13,17 @@ export class PrivateKeyError extends Error {
 const PKCS1 = /-----BEGIN RSA PRIVATE KEY-----([\s\S]*?)-----END RSA PRIVATE KEY-----/;
 const PKCS8 = /-----BEGIN PRIVATE KEY-----([\s\S]*?)-----END PRIVATE KEY-----/;
 
+/** The last key converted: every request of an isolate passes the same one (a plain value, not a promise). */
+let lastConverted: { raw: string; pem: string } | undefined;
+
 export function normalizePrivateKey(raw: string): string {
+  if (lastConverted?.raw === raw) return lastConverted.pem;
+  const converted = convert(raw);
+  lastConverted = { raw, pem: converted };
+  return converted;
+}
+
+function convert(raw: string): string {
   // Dashboards and `.dev.vars` often hold the key on one line with literal `\n`.
   const text = raw.replace(/\\n/g, "\n").replace(/\r/g, "").trim();
   const pkcs8 = PKCS8.exec(text);

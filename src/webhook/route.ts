@@ -53,25 +53,28 @@ webhookRoute.post("/", limitBody, async (c) => {
   if (!event) return c.json({ error: "missing X-GitHub-Event header" }, 400);
 
   const delivery = c.req.header("x-github-delivery");
-  const services = createServices(config, env.TASKS);
-  // A custom mention, label or allowed bot lives in the repository's config. It is
-  // used here only when known without GitHub (isolate memory or KV): the answer must
-  // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
+  const ignore = (reason: string, logged = reason) => {
+    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: logged });
+    return c.json({ ok: true, ignored: reason }, 200);
+  };
+  // Most deliveries ask for nothing: the payload alone says so, before any KV read.
+  const candidate = mayTrigger(event, payload);
+  if (!candidate) {
+    const decision = decideWith(event, payload, { config: DEFAULT_REPO_CONFIG });
+    return ignore(decision.run ? "no mention" : decision.reason);
+  }
   // Only the accounts this deployment serves: a stranger who installs the App on their own
   // repository (where they are admin) must not run agents on the operator's credits.
   const served = await servedOwners(config, env.TASKS);
   const owner = repositoryOwnerOf(payload);
-  if (served && owner !== undefined && !isServed(served, owner)) {
-    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: "account not served" });
-    return c.json({ ok: true, ignored: "account not served by this App" }, 200);
-  }
+  if (served && owner !== undefined && !isServed(served, owner)) return ignore("account not served by this App", "account not served");
   const refusal = refusedAtOnce(event, payload);
-  if (refusal) {
-    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: refusal });
-    return c.json({ ok: true, ignored: refusal }, 200);
-  }
-  const candidate = mayTrigger(event, payload);
-  const known = candidate ? await cachedRepoConfig(env.TASKS, candidate.owner, candidate.repo) : { config: DEFAULT_REPO_CONFIG };
+  if (refusal) return ignore(refusal);
+  const services = createServices(config, env.TASKS);
+  // A custom mention, label or allowed bot lives in the repository's config. It is
+  // used here only when known without GitHub (isolate memory or KV): the answer must
+  // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
+  const known = await cachedRepoConfig(env.TASKS, candidate.owner, candidate.repo);
   // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
   const notRecorded = (error: unknown) => {
     log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
@@ -79,7 +82,7 @@ webhookRoute.post("/", limitBody, async (c) => {
   };
   // Not knowing the config, or whether this account is served (the App's owner is
   // learnt from GitHub), is decided after the answer.
-  if (candidate && (!known || !served)) {
+  if (!known || !served) {
     let recorded;
     try {
       recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });
@@ -100,11 +103,8 @@ webhookRoute.post("/", limitBody, async (c) => {
   }
 
   const agentLogin = await knownAgentLogin(config, env.TASKS);
-  const decision = decideWith(event, payload, known ?? { config: DEFAULT_REPO_CONFIG }, { agentLogin, receivedAt: services.now().getTime() });
-  if (!decision.run) {
-    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: decision.reason });
-    return c.json({ ok: true, ignored: decision.reason }, 200);
-  }
+  const decision = decideWith(event, payload, known, { agentLogin, receivedAt: services.now().getTime() });
+  if (!decision.run) return ignore(decision.reason);
   let taken;
   try {
     taken = await takeRequest(services, decision.request, delivery);
