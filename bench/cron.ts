@@ -1,0 +1,222 @@
+/**
+ * What a cron tick costs with 0–500 pending tasks, what one task costs from its
+ * webhook to its result, and what an idle day costs: time, upstream requests and
+ * KV operations, all counted by the KV binding and the fake upstreams.
+ */
+import { createHmac } from "node:crypto";
+import { FakeOpenHands } from "../test/fakes/openhands";
+import { CountingKV, type KvCounts } from "./kv";
+import { fmt, table } from "./stats";
+import { type Upstreams, type WorkerModule, WEBHOOK_SECRET, executionContext, workerEnv } from "./worker";
+
+export interface CronReport {
+  markdown: string;
+}
+
+type Payload = Record<string, any>;
+
+/** Free plan, per day (https://developers.cloudflare.com/kv/platform/limits/). */
+const FREE = { reads: 100_000, writes: 1_000, deletes: 1_000, lists: 1_000 } as const;
+const TICKS_PER_DAY = 720; // `*/2 * * * *`
+const TICK_MS = 120_000;
+
+let nextComment = 7_000_000_000;
+let nextIssue = 50_000;
+
+function request(template: Payload, installationId: number, body = "@openhands please fix this"): Request {
+  const payload = structuredClone(template);
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  payload.comment.body = body;
+  payload.comment.id = nextComment++;
+  payload.comment.created_at = payload.comment.updated_at = payload.issue.created_at = payload.issue.updated_at = now;
+  payload.comment.author_association = "OWNER";
+  payload.issue.number = nextIssue++;
+  payload.installation = { id: installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
+  const raw = JSON.stringify(payload);
+  return new Request("https://worker.example/api/github/webhooks", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": "issue_comment",
+      "x-github-delivery": crypto.randomUUID(),
+      "x-hub-signature-256": "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex"),
+    },
+    body: raw,
+  });
+}
+
+interface Usage {
+  kv: KvCounts;
+  github: number;
+  openhands: number;
+  /** µs of the Worker's own work: wall time minus the time spent inside the fakes. */
+  workerUs: number;
+}
+
+async function counted(kv: CountingKV, upstreams: Upstreams, run: () => Promise<void>): Promise<Usage> {
+  kv.resetCounts();
+  const github = upstreams.github.requests.length;
+  const openhands = upstreams.openhands.requests.length;
+  const fakeUs = upstreams.fakeUs;
+  const start = performance.now();
+  await run();
+  const wallUs = (performance.now() - start) * 1000;
+  return {
+    kv: kv.resetCounts(),
+    github: upstreams.github.requests.length - github,
+    openhands: upstreams.openhands.requests.length - openhands,
+    workerUs: wallUs - (upstreams.fakeUs - fakeUs),
+  };
+}
+
+function add(a: Usage, b: Usage): Usage {
+  return {
+    kv: { reads: a.kv.reads + b.kv.reads, writes: a.kv.writes + b.kv.writes, deletes: a.kv.deletes + b.kv.deletes, lists: a.kv.lists + b.kv.lists },
+    github: a.github + b.github,
+    openhands: a.openhands + b.openhands,
+    workerUs: a.workerUs + b.workerUs,
+  };
+}
+
+const ZERO: Usage = { kv: { reads: 0, writes: 0, deletes: 0, lists: 0 }, github: 0, openhands: 0, workerUs: 0 };
+
+async function tick(worker: WorkerModule, env: Record<string, unknown>, scheduledTime: number): Promise<void> {
+  const { ctx, settled } = executionContext();
+  await worker.scheduled({ scheduledTime, cron: "*/2 * * * *", noRetry: () => {} }, env, ctx);
+  await settled();
+}
+
+async function webhook(worker: WorkerModule, env: Record<string, unknown>, req: Request): Promise<number> {
+  const { ctx, settled } = executionContext();
+  const response = await worker.fetch(req, env, ctx);
+  await response.text();
+  await settled();
+  return response.status;
+}
+
+/** A scheduled time `k` ticks from now that is not the hourly sweep tick (minute 0–1). */
+function tickTime(base: number, k: number): number {
+  const t = base + k * TICK_MS;
+  return new Date(t).getUTCMinutes() < 2 ? t + TICK_MS : t;
+}
+
+function statuses(kv: CountingKV): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, entry] of kv.data) {
+    if (!name.startsWith("task:")) continue;
+    const s = (entry.metadata as { s?: string } | undefined)?.s ?? "?";
+    out[s] = (out[s] ?? 0) + 1;
+  }
+  return out;
+}
+
+export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, template: Payload): Promise<CronReport> {
+  // Pending tasks stay running: every tick has the same work to do.
+  const runningForever = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+  const overrides = { MAX_RUNNING_CONVERSATIONS: "1000", MAX_STARTS_PER_INSTALLATION_PER_HOUR: "1000" };
+  const tickRows: string[][] = [];
+  let installation = 20_000_000;
+  for (const pendingCount of [0, 10, 100, 500]) {
+    const kv = new CountingKV();
+    const env = workerEnv(kv, overrides);
+    upstreams.openhands.nextScript = runningForever;
+    const base = installation;
+    installation += 100;
+    for (let i = 0; i < pendingCount; i++) {
+      const status = await webhook(worker, env, request(template, base + (i % 40)));
+      if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
+    }
+    const start = Date.now();
+    const ticks: Usage[] = [];
+    for (let k = 1; k <= 3; k++) ticks.push(await counted(kv, upstreams, () => tick(worker, env, tickTime(start, k))));
+    const state = Object.entries(statuses(kv))
+      .map(([s, n]) => `${n} ${s}`)
+      .join(", ");
+    for (const [label, u] of [
+      ["first", ticks[0]!],
+      ["third", ticks[2]!],
+    ] as const) {
+      tickRows.push([
+        String(pendingCount),
+        label,
+        fmt(u.workerUs / 1000),
+        String(u.github + u.openhands),
+        String(u.kv.reads),
+        String(u.kv.writes),
+        String(u.kv.lists),
+        label === "third" ? state || "none" : "",
+      ]);
+    }
+  }
+
+  // One task, webhook to result, with GitHub's default script, one tick every two minutes.
+  upstreams.openhands.nextScript = FakeOpenHands.defaultScript();
+  const kv = new CountingKV();
+  const env = workerEnv(kv);
+  let task = await counted(kv, upstreams, async () => {
+    const status = await webhook(worker, env, request(template, installation++));
+    if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
+  });
+  const start = Date.now();
+  let ticksToEnd = 0;
+  for (let k = 1; k <= 60; k++) {
+    task = add(task, await counted(kv, upstreams, () => tick(worker, env, tickTime(start, k))));
+    ticksToEnd = k;
+    const s = statuses(kv);
+    if (!Object.keys(s).some((status) => ["queued", "starting", "running", "needs_input", "received"].includes(status))) break;
+  }
+  const ended = Object.keys(statuses(kv)).join(", ");
+
+  // An idle day: 720 ticks after the last task ended (its activity marker expires on the way).
+  let idle = ZERO;
+  const midnight = Math.ceil(Date.now() / 86_400_000) * 86_400_000;
+  for (let k = 0; k < TICKS_PER_DAY; k++) idle = add(idle, await counted(kv, upstreams, () => tick(worker, env, midnight + k * TICK_MS)));
+
+  const resources = ["writes", "reads", "lists", "deletes"] as const;
+  const capacity = Object.fromEntries(
+    resources.map((r) => [r, task.kv[r] === 0 ? Infinity : Math.floor((FREE[r] - idle.kv[r]) / task.kv[r])]),
+  ) as Record<(typeof resources)[number], number>;
+  const bound = Math.min(...resources.map((r) => capacity[r]));
+  const binding = resources.filter((r) => capacity[r] === bound);
+
+  const tickTable = table(
+    ["pending tasks", "tick", "ms (Worker only)", "upstream requests", "KV reads", "KV writes", "KV lists", "tasks after the third tick"],
+    tickRows,
+  );
+  const costTable = table(
+    ["", "KV writes", "KV reads", "KV lists", "KV deletes", "GitHub requests", "OpenHands requests"],
+    [
+      [`one task, webhook to result (${ticksToEnd} ticks; ended ${ended})`, ...[task.kv.writes, task.kv.reads, task.kv.lists, task.kv.deletes, task.github, task.openhands].map(String)],
+      [`an idle day (${TICKS_PER_DAY} ticks, ${TICKS_PER_DAY / 30} of them hourly sweeps)`, ...[idle.kv.writes, idle.kv.reads, idle.kv.lists, idle.kv.deletes, idle.github, idle.openhands].map(String)],
+      ["Free plan, per day", String(FREE.writes), String(FREE.reads), String(FREE.lists), String(FREE.deletes), "", ""],
+      [
+        "tasks a day the Free plan allows, by resource: (limit − idle day) ÷ per task",
+        ...resources.map((r) => (Number.isFinite(capacity[r]) ? String(capacity[r]) : "∞")),
+        "",
+        "",
+      ],
+    ],
+  );
+
+  const markdown = [
+    "## Cron tick",
+    "",
+    "One scheduled run of the bundled Worker (`scheduled` export) with 0, 10, 100 and 500 pending tasks (started by signed webhooks on 40 " +
+      "installations, their conversations running without end in the fake OpenHands, `MAX_RUNNING_CONVERSATIONS` and the per-installation limit " +
+      "raised), ticks two minutes apart. The first tick after the requests moves the starts on; the third is the steady state. Time is the " +
+      "Worker's own: wall time minus the time spent inside the fakes. The Free plan allows 10 ms of CPU per invocation and 50 subrequests.",
+    "",
+    tickTable,
+    "",
+    "## Per task and per idle day",
+    "",
+    "Counted by the KV binding and the fakes, not worked out: one `@openhands` request on an issue, from its webhook (with the work it leaves " +
+      "in `waitUntil`) through the cron ticks until its result is posted, with no other work pending; then an idle day of ticks on the same " +
+      "namespace. The capacity assumes tasks one after another (each pays for its own ticks); tasks that overlap share ticks and cost less.",
+    "",
+    costTable,
+    "",
+    `**Free-plan capacity from these counts: about ${bound} tasks a day, bound by KV ${binding.join(" and ")}.**`,
+  ].join("\n");
+  return { markdown };
+}

@@ -1,0 +1,293 @@
+/**
+ * `npm run bench`: what a webhook costs this Worker, next to the floor (HMAC + JSON.parse),
+ * bare @octokit/webhooks and Probot, all in one Node process on the same signed payload;
+ * then what a cron tick costs with 0–500 pending tasks, and what a task costs in KV
+ * operations and upstream requests, counted by the KV binding and the fake upstreams.
+ * Writes BENCHMARKS.md and prints the same tables.
+ */
+import { createHmac } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Webhooks } from "@octokit/webhooks";
+import { runCronBench, type CronReport } from "./cron";
+import { CountingKV, type KvCounts } from "./kv";
+import { fmt, measure, table, timed, type Timing } from "./stats";
+import { APP_ID, type Upstreams, type WorkerModule, WEBHOOK_SECRET, executionContext, loadWorkerBundle, quietly, stubUpstreams, workerEnv } from "./worker";
+
+const require = createRequire(import.meta.url);
+const RUNS = Number(process.env.BENCH_RUNS ?? 1500);
+const ACCEPTED_RUNS = Number(process.env.BENCH_ACCEPTED_RUNS ?? 300);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
+
+type Payload = Record<string, any>;
+const examples = require("@octokit/webhooks-examples") as { name: string; examples: Payload[] }[];
+
+function example(event: string, pick: (p: Payload) => boolean): Payload {
+  const found = examples.find((e) => e.name === event)?.examples.find(pick);
+  if (!found) throw new Error(`no ${event} example`);
+  return structuredClone(found);
+}
+
+/** GitHub's examples are years old; the Worker refuses requests made more than 7 days before they arrive. */
+function happenedNow(payload: Payload): Payload {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  for (const key of ["comment", "issue", "pull_request", "review"]) {
+    const item = payload[key];
+    if (typeof item !== "object" || item === null) continue;
+    for (const field of ["created_at", "updated_at", "submitted_at"]) if (typeof item[field] === "string") item[field] = now;
+  }
+  return payload;
+}
+
+function commentPayload(body: string, commentId?: number): Payload {
+  const payload = happenedNow(example("issue_comment", (p) => p.action === "created" && p.installation));
+  payload.comment.body = body;
+  payload.comment.author_association = "OWNER";
+  if (commentId !== undefined) payload.comment.id = commentId;
+  return payload;
+}
+
+function sign(rawBody: string): string {
+  return "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(rawBody).digest("hex");
+}
+
+let deliveries = 0;
+function webhookRequest(event: string, rawBody: string, signature: string | null, delivery?: string): Request {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "GitHub-Hookshot/2f3e1a4",
+    "x-github-event": event,
+    "x-github-delivery": delivery ?? `72d3162e-cc78-11e3-81ab-${String(++deliveries).padStart(12, "0")}`,
+    "x-github-hook-id": "292430182",
+    "x-github-hook-installation-target-type": "integration",
+  };
+  if (signature !== null) headers["x-hub-signature-256"] = signature;
+  return new Request("https://worker.example/api/github/webhooks", { method: "POST", headers, body: rawBody });
+}
+
+interface Row {
+  what: string;
+  timing: Timing;
+  /** Per request, waitUntil work included; undefined for the comparisons outside the Worker. */
+  kv?: KvCounts;
+  outbound?: number;
+  answer?: string;
+}
+
+function perRequest(total: KvCounts, runs: number): KvCounts {
+  return { reads: total.reads / runs, writes: total.writes / runs, deletes: total.deletes / runs, lists: total.lists / runs };
+}
+
+async function compareBaselines(rawBody: string, signature: string): Promise<{ rows: Row[]; probotNote: string }> {
+  const rows: Row[] = [];
+  const floor = await measure(RUNS, WARMUP, async () =>
+    timed(async () => {
+      const digest = "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(rawBody).digest("hex");
+      if (digest !== signature) throw new Error("floor: signature mismatch");
+      JSON.parse(rawBody);
+    }),
+  );
+  rows.push({ what: "floor: HMAC-SHA256 of the raw body (node:crypto) + `JSON.parse`", timing: floor });
+
+  const webhooks = new Webhooks({ secret: WEBHOOK_SECRET });
+  webhooks.on("issue_comment.created", () => {});
+  const bare = await measure(RUNS, WARMUP, async () =>
+    timed(() => webhooks.verifyAndReceive({ id: "bench", name: "issue_comment", payload: rawBody, signature })),
+  );
+  rows.push({ what: "bare `@octokit/webhooks` `verifyAndReceive` (no-op handler)", timing: bare });
+
+  let probotNote: string;
+  try {
+    const { Probot } = (await import("probot")) as typeof import("probot");
+    const manifest = JSON.parse(readFileSync(new URL("../node_modules/probot/package.json", import.meta.url), "utf8")) as { version: string; engines: { node: string } };
+    const version = manifest.version;
+    const { privateKey } = (await import("node:crypto")).generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const probot = new Probot({
+      appId: APP_ID,
+      privateKey: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+      secret: WEBHOOK_SECRET,
+      logLevel: "fatal",
+    });
+    await probot.load((app) => app.on("issue_comment.created", async () => {}));
+    await probot.ready();
+    const timing = await measure(RUNS, WARMUP, async () =>
+      timed(() =>
+        probot.webhooks.verifyAndReceive({ id: "bench", name: "issue_comment", payload: rawBody, signature } as Parameters<
+          typeof probot.webhooks.verifyAndReceive
+        >[0]),
+      ),
+    );
+    rows.push({ what: `Probot ${version} (\`webhooks.verifyAndReceive\`, no-op \`app.on\` handler)`, timing });
+    probotNote = `Probot ${version} installs on Node ${process.versions.node} (its engines: \`${manifest.engines.node}\`).`;
+  } catch (error) {
+    probotNote = `Probot 14 left out: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return { rows, probotNote };
+}
+
+interface Kind {
+  what: string;
+  runs: number;
+  /** Builds the request for run i (untimed). */
+  request(i: number): Request;
+  /** Puts KV back after each run (untimed), for requests that must each look like the first. */
+  resetKv?: boolean;
+}
+
+async function measureWorker(worker: WorkerModule, kv: CountingKV, env: Record<string, unknown>, upstreams: Upstreams, kind: Kind): Promise<Row> {
+  const saved = kv.snapshot();
+  let answer = "";
+  let counts: KvCounts = { reads: 0, writes: 0, deletes: 0, lists: 0 };
+  let outbound = 0;
+  const timing = await measure(kind.runs, Math.min(WARMUP, kind.runs), async (i) => {
+    const request = kind.request(i);
+    const { ctx, settled } = executionContext();
+    kv.resetCounts();
+    const outboundBefore = upstreams.outbound;
+    let response: Response | undefined;
+    const us = await timed(async () => {
+      response = await worker.fetch(request, env, ctx);
+    });
+    const text = await response!.text();
+    await settled();
+    if (i >= 0) {
+      const c = kv.resetCounts();
+      counts = { reads: counts.reads + c.reads, writes: counts.writes + c.writes, deletes: counts.deletes + c.deletes, lists: counts.lists + c.lists };
+      outbound += upstreams.outbound - outboundBefore;
+      if (i === 0) answer = `${response!.status} ${text.slice(0, 70)}`;
+    }
+    if (kind.resetKv) kv.restore(saved);
+    return us;
+  });
+  return { what: kind.what, timing, kv: perRequest(counts, kind.runs), outbound: outbound / kind.runs, answer };
+}
+
+async function main() {
+  const started = Date.now();
+  const plain = commentPayload("This is a really good change! :+1:");
+  const rawPlain = JSON.stringify(plain);
+  const signaturePlain = sign(rawPlain);
+  const kib = (rawPlain.length / 1024).toFixed(1);
+  console.log(`payload: issue_comment.created example, ${rawPlain.length} bytes (${kib} KiB); ${RUNS} runs per kind after ${WARMUP} warm-up runs`);
+
+  const { rows: baselines, probotNote } = await compareBaselines(rawPlain, signaturePlain);
+  console.log(probotNote);
+
+  const { worker, bytes } = await loadWorkerBundle();
+  const kv = new CountingKV();
+  const env = workerEnv(kv);
+
+  const alice = JSON.stringify(commentPayload("@alice looks good"));
+  const star = happenedNow(example("star", (p) => p.action === "created"));
+  star.installation = { id: 1, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
+  const rawStar = JSON.stringify(star);
+  const redelivered = JSON.stringify(commentPayload("@openhands please fix this", 9_000_000_000));
+  const redeliveryId = "72d3162e-cc78-11e3-81ab-redelivered0";
+
+  const kinds: Kind[] = [
+    { what: 'this Worker: a comment without any "@" (ignored)', runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, signaturePlain) },
+    { what: 'this Worker: "@alice looks good" (ignored; config cached after the first run)', runs: RUNS, request: () => webhookRequest("issue_comment", alice, sign(alice)) },
+    { what: "this Worker: another event, `star.created` (ignored)", runs: RUNS, request: () => webhookRequest("star", rawStar, sign(rawStar)) },
+    {
+      what: 'this Worker: "@alice looks good" on a repository whose config is not cached (first comment in 10 min)',
+      runs: ACCEPTED_RUNS,
+      resetKv: true,
+      request: (i) => {
+        const payload = commentPayload("@alice looks good");
+        payload.repository.name = `Hello-World-${i + WARMUP + 1}`;
+        payload.repository.full_name = `Codertocat/${payload.repository.name}`;
+        const raw = JSON.stringify(payload);
+        return webhookRequest("issue_comment", raw, sign(raw));
+      },
+    },
+    {
+      what: `this Worker: accepted "@openhands please fix this" (answer only; KV reset each run)`,
+      runs: ACCEPTED_RUNS,
+      resetKv: true,
+      request: (i) => {
+        const raw = JSON.stringify(commentPayload("@openhands please fix this", 3_000_000_000 + i + WARMUP + 1));
+        return webhookRequest("issue_comment", raw, sign(raw));
+      },
+    },
+    { what: "this Worker: a redelivery of an accepted request", runs: RUNS, request: () => webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId) },
+    { what: "this Worker: an unsigned body (401)", runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, null) },
+    { what: "this Worker: a badly signed body (401)", runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, sign(rawPlain + " ")) },
+  ];
+
+  const upstreams = stubUpstreams();
+  upstreams.github.permissions.set("codertocat", "admin");
+  const workerRows: Row[] = [];
+  await quietly(async () => {
+    // The redelivered request is accepted once before its kind is measured.
+    const first = executionContext();
+    await (await worker.fetch(webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId), env, first.ctx)).text();
+    await first.settled();
+    for (const kind of kinds) workerRows.push(await measureWorker(worker, kv, env, upstreams, kind));
+  });
+
+  const floor = baselines[0]!.timing.median;
+  const rows = [...baselines, ...workerRows];
+  const headline = table(
+    ["what", "µs median", "µs p99", "× floor", "runs"],
+    rows.map((r) => [r.what, fmt(r.timing.median), fmt(r.timing.p99), (r.timing.median / floor).toFixed(2), String(r.timing.runs)]),
+  );
+  const perKind = table(
+    ["request", "answer", "KV reads", "KV writes", "KV deletes", "KV lists", "upstream requests"],
+    workerRows.map((r) => [
+      r.what.replace(/^this Worker: /, ""),
+      "`" + r.answer!.replace(/`/g, "'") + "`",
+      r.kv!.reads.toFixed(2),
+      r.kv!.writes.toFixed(2),
+      r.kv!.deletes.toFixed(2),
+      r.kv!.lists.toFixed(2),
+      r.outbound!.toFixed(2),
+    ]),
+  );
+  console.log("\nWebhook cost\n\n" + headline + "\n\nPer request (waitUntil work included, counted by the KV binding and the fake upstreams)\n\n" + perKind);
+
+  let cron: CronReport | undefined;
+  if (process.env.BENCH_SKIP_CRON !== "1") {
+    cron = await quietly(() => runCronBench(worker, upstreams, example("issue_comment", (p) => p.action === "created" && p.installation)));
+    console.log("\n" + cron.markdown);
+  }
+
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  const when = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const md = [
+    "# Benchmarks",
+    "",
+    "<!-- Generated by `npm run bench` (bench/webhook-cost.ts). Do not edit by hand: run it again. -->",
+    "",
+    `Written by \`npm run bench\`, never by hand. Run: ${when}, Node ${process.versions.node}, ${cpu} (${cpus().length} cores), ${process.platform}/${process.arch}.`,
+    "",
+    "## Webhook cost",
+    "",
+    `The Worker is \`src/index.ts\` bundled by esbuild as wrangler bundles it (${(bytes / 1024).toFixed(0)} KiB, conditions \`workerd\`, \`worker\`, \`browser\`) ` +
+      "and called through its `fetch` export in Node, with an in-memory KV that counts every operation, fake GitHub and OpenHands " +
+      "(`test/fakes/`) behind a stubbed `fetch`, `ALLOWED_OWNERS` and `AGENT_GITHUB_LOGIN` set. workerd's clocks do not advance during " +
+      "pure computation (only on I/O), so CPU time cannot be measured inside it: the same bundle is timed in Node, in one process and one " +
+      "run next to the alternatives.",
+    "",
+    `Payload: GitHub's \`issue_comment.created\` example from \`@octokit/webhooks-examples\` (${rawPlain.length} bytes), signed, its times set to now, ` +
+      `\`author_association\` OWNER. Median and p99 of ${RUNS} runs per kind after ${WARMUP} warm-up runs (the accepted request: ${ACCEPTED_RUNS} runs, ` +
+      "each with a new comment id, KV put back after each so every one is a first request; its time is the answer only, the work left in " +
+      "`waitUntil` is awaited outside the timed section). " +
+      probotNote,
+    "",
+    headline,
+    "",
+    "What each request did, per request, `waitUntil` work included:",
+    "",
+    perKind,
+    "",
+    ...(cron ? [cron.markdown, ""] : []),
+    `_${((Date.now() - started) / 1000).toFixed(0)} s to run._`,
+    "",
+  ].join("\n");
+  writeFileSync(fileURLToPath(new URL("../BENCHMARKS.md", import.meta.url)), md);
+  console.log(`\nwrote BENCHMARKS.md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+await main();

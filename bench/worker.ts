@@ -1,0 +1,140 @@
+/**
+ * The Worker as Cloudflare runs it, but in Node: `src/index.ts` bundled by esbuild
+ * with the Workers' export conditions, its `fetch` and `scheduled` called directly
+ * with an in-memory counting KV, test secrets and fake upstreams behind a stubbed
+ * global fetch. workerd's clocks do not advance during pure computation (only on
+ * I/O), so CPU cost can only be timed outside it.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { FakeGitHub } from "../test/fakes/github";
+import { FakeOpenHands } from "../test/fakes/openhands";
+import { CountingKV } from "./kv";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+export interface WorkerModule {
+  fetch(request: Request, env: Record<string, unknown>, ctx: Ctx): Promise<Response>;
+  scheduled(controller: { scheduledTime: number; cron: string; noRetry(): void }, env: Record<string, unknown>, ctx: Ctx): Promise<void>;
+}
+
+export interface Ctx {
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException(): void;
+  props: Record<string, unknown>;
+}
+
+/** A ctx whose waitUntil collects the promises, to be awaited outside the timed section. */
+export function executionContext(): { ctx: Ctx; settled(): Promise<void> } {
+  const pending: Promise<unknown>[] = [];
+  return {
+    ctx: { waitUntil: (p) => void pending.push(p), passThroughOnException: () => {}, props: {} },
+    settled: async () => {
+      while (pending.length) await Promise.allSettled(pending.splice(0));
+    },
+  };
+}
+
+/** Bundles src/index.ts as wrangler would (workerd conditions, everything inlined) and imports it. */
+export async function loadWorkerBundle(): Promise<{ worker: WorkerModule; bytes: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "worker-bench-"));
+  const outfile = join(dir, "worker.mjs");
+  try {
+    const result = await build({
+      entryPoints: [join(root, "src/index.ts")],
+      bundle: true,
+      platform: "neutral",
+      format: "esm",
+      target: "es2022",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["browser", "module", "main"],
+      outfile,
+      metafile: true,
+      logLevel: "error",
+    });
+    const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+    const mod = (await import(pathToFileURL(outfile).href)) as { default: WorkerModule };
+    return { worker: mod.default, bytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789ab"; // 32 characters
+export const OPENHANDS_API_KEY = "oh_test_api_key_0123456789";
+export const APP_ID = "123456";
+
+const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const privateKeyPkcs1 = keys.privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+const publicKeySpki = keys.publicKey.export({ type: "spki", format: "pem" }).toString();
+
+export interface Upstreams {
+  github: FakeGitHub;
+  openhands: FakeOpenHands;
+  /** Outbound requests the Worker made, GitHub and OpenHands together. */
+  outbound: number;
+  /** µs spent inside the fakes, to take out of the Worker's time. */
+  fakeUs: number;
+}
+
+let upstreams: Upstreams | undefined;
+
+/**
+ * Fakes behind globalThis.fetch; every outbound request is counted. One set for the
+ * whole run: the Worker keeps installation tokens in isolate memory, and only the
+ * fake that issued a token accepts it.
+ */
+export function stubUpstreams(): Upstreams {
+  const github = new FakeGitHub({ appId: APP_ID, publicKeyPem: publicKeySpki });
+  const openhands = new FakeOpenHands({ apiKey: OPENHANDS_API_KEY });
+  upstreams = { github, openhands, outbound: 0, fakeUs: 0 };
+  return upstreams;
+}
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const fakes = upstreams;
+  if (!fakes) return realFetch(input, init);
+  const start = performance.now();
+  try {
+    const request = new Request(input, init);
+    fakes.outbound++;
+    return (
+      (await fakes.github.handle(request.clone())) ??
+      (await fakes.openhands.handle(request)) ??
+      new Response(JSON.stringify({ message: "Not Found" }), { status: 404, headers: { "content-type": "application/json" } })
+    );
+  } finally {
+    fakes.fakeUs += (performance.now() - start) * 1000;
+  }
+};
+
+export function workerEnv(kv: CountingKV, overrides: Record<string, string> = {}): Record<string, unknown> {
+  return {
+    TASKS: kv,
+    GITHUB_APP_ID: APP_ID,
+    GITHUB_APP_PRIVATE_KEY: privateKeyPkcs1,
+    GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    OPENHANDS_API_KEY,
+    GITHUB_RETRY_DELAY_MS: "0",
+    // Served accounts named here, so no GET /app is needed to learn the App's owner.
+    ALLOWED_OWNERS: "Codertocat",
+    AGENT_GITHUB_LOGIN: "openhands-agent",
+    ...overrides,
+  };
+}
+
+/** The Worker's log lines are JSON on the console; the benchmark prints its own. */
+export async function quietly<T>(run: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, warn: console.warn, error: console.error, info: console.info };
+  console.log = console.warn = console.error = console.info = () => {};
+  try {
+    return await run();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
