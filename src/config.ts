@@ -91,7 +91,22 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Settings parsed once per bindings object: workerd hands every request of an
+ * isolate the same `env`, so this is once per isolate. Plain values only; an
+ * invalid configuration is not remembered, so it is reported every time.
+ */
+const loaded = new WeakMap<Env, Config>();
+
 export function loadConfig(env: Env): Config {
+  const known = loaded.get(env);
+  if (known) return known;
+  const config = parseConfig(env);
+  loaded.set(env, config);
+  return config;
+}
+
+function parseConfig(env: Env): Config {
   const problems: string[] = [];
   for (const name of REQUIRED) {
     if (!env[name]?.trim()) problems.push(`${name} is not set`);
@@ -182,24 +197,30 @@ function positiveNumber(env: Env, name: NumberSetting, problems: string[]): numb
  * when the operator did not set them as secrets (a secret set by hand wins).
  * The opened credentials are kept in isolate memory as plain values.
  */
-let opened: { sealedBy: string; credentials: AppCredentials } | undefined;
+let opened: { sealedBy: string; credentials: AppCredentials; merged: WeakMap<Env, Env> } | undefined;
 
 export async function resolveEnv(env: Env): Promise<Env> {
   if (env.GITHUB_APP_ID?.trim() && env.GITHUB_APP_PRIVATE_KEY?.trim() && env.GITHUB_WEBHOOK_SECRET?.trim()) return env;
   const token = env.SETUP_TOKEN?.trim();
   if (!token || !env.TASKS) return env;
-  let credentials = opened?.sealedBy === token ? opened.credentials : undefined;
-  if (!credentials) {
-    credentials = await readCredentials(env.TASKS, token).catch(() => undefined);
+  if (opened?.sealedBy !== token) {
+    const credentials = await readCredentials(env.TASKS, token).catch(() => undefined);
     if (!credentials) return env;
-    opened = { sealedBy: token, credentials };
+    opened = { sealedBy: token, credentials, merged: new WeakMap() };
   }
-  return {
-    ...env,
-    GITHUB_APP_ID: env.GITHUB_APP_ID?.trim() || credentials.appId,
-    GITHUB_APP_PRIVATE_KEY: env.GITHUB_APP_PRIVATE_KEY?.trim() || credentials.privateKey,
-    GITHUB_WEBHOOK_SECRET: env.GITHUB_WEBHOOK_SECRET?.trim() || credentials.webhookSecret,
-  };
+  // The same merged object for the same bindings, so that loadConfig's cache holds.
+  let merged = opened.merged.get(env);
+  if (!merged) {
+    const { credentials } = opened;
+    merged = {
+      ...env,
+      GITHUB_APP_ID: env.GITHUB_APP_ID?.trim() || credentials.appId,
+      GITHUB_APP_PRIVATE_KEY: env.GITHUB_APP_PRIVATE_KEY?.trim() || credentials.privateKey,
+      GITHUB_WEBHOOK_SECRET: env.GITHUB_WEBHOOK_SECRET?.trim() || credentials.webhookSecret,
+    };
+    opened.merged.set(env, merged);
+  }
+  return merged;
 }
 
 /** Test hook: a cold isolate. */
