@@ -1,6 +1,6 @@
 import { log } from "../log";
 import type { AppConversation } from "../openhands/types";
-import { needsInputComment, stopDidNotTakeNote, stoppedComment, workingComment } from "../report/messages";
+import { currentComment, stopDidNotTakeNote, stoppedComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../start/services";
 import { type Task, transition } from "../tasks/task";
@@ -56,8 +56,7 @@ async function pause(services: Services, conversation: AppConversation): Promise
 /** The agent goes on: say so on its tracking comment, and keep following it. */
 async function stopDidNotTake(services: Services, task: Task, by: string): Promise<Task> {
   const link = services.openhands.conversationLink(task.id);
-  const render = task.status === "needs_input" ? needsInputComment : workingComment;
-  const body = render({ task, link }) + stopDidNotTakeNote({ by, link });
+  const body = currentComment({ task, link }) + stopDidNotTakeNote({ by, link });
   const next: Task = { ...task, stopRequestedBy: undefined };
   next.trackingCommentId = await publishTrackingComment(services, next, body);
   await services.store.save(next, task);

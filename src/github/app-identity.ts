@@ -1,7 +1,6 @@
-import { createAppAuth } from "@octokit/auth-app";
-import { Octokit } from "@octokit/core";
 import type { Config } from "../config";
 import { LearntFact } from "../learnt-fact";
+import { type AppAuthConfig, appClient } from "./client";
 import { GitHubGarbageError, isObject } from "./errors";
 
 /**
@@ -35,8 +34,6 @@ export function isServed(served: readonly string[], login: string): boolean {
   return served.includes(login.toLowerCase());
 }
 
-type AppAuthConfig = Pick<Config, "appId" | "privateKey" | "githubApiUrl" | "upstreamTimeoutMs">;
-
 /** The served accounts, asking GitHub for the App's owner when it is not known or is a day old. */
 export async function learnServedOwners(config: AppAuthConfig & Pick<Config, "allowedOwners">, kv: KVNamespace, fetch: typeof globalThis.fetch): Promise<string[]> {
   return config.allowedOwners ?? [(await learnAppIdentity(config, kv, fetch)).owner.toLowerCase()];
@@ -44,14 +41,7 @@ export async function learnServedOwners(config: AppAuthConfig & Pick<Config, "al
 
 export async function learnAppIdentity(config: AppAuthConfig, kv: KVNamespace, fetch: typeof globalThis.fetch): Promise<AppIdentity> {
   const value = await identity.learn(kv, async () => {
-    const github = new Octokit({
-      baseUrl: config.githubApiUrl,
-      userAgent: "openhands-github-app",
-      authStrategy: createAppAuth,
-      auth: { appId: config.appId, privateKey: config.privateKey },
-      request: { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(config.upstreamTimeoutMs) }) },
-    });
-    const { data } = await github.request("GET /app");
+    const { data } = await appClient(config, fetch).request("GET /app");
     // The owner is a user or an organisation; an enterprise-owned App has no login to serve.
     const owner: unknown = isObject(data) ? data.owner : undefined;
     const login = isObject(owner) ? owner.login : undefined;

@@ -68,18 +68,34 @@ async function rejectUnreadable(response: Response): Promise<Response> {
   }
 }
 
+export type AppAuthConfig = Pick<Config, "appId" | "privateKey" | "githubApiUrl" | "upstreamTimeoutMs">;
+
+/** A hung GitHub must not hold a cron tick (Octokit has no timeout of its own), nor an unreadable answer pass as data. */
+function guardedFetch(config: AppAuthConfig, fetch: typeof globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) =>
+    rejectUnreadable(await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) }));
+}
+
+/** Authenticated as the App itself (its JWT), for the App's own routes such as `GET /app`. */
+export function appClient(config: AppAuthConfig, fetch: typeof globalThis.fetch): Octokit {
+  return new Octokit({
+    baseUrl: config.githubApiUrl,
+    userAgent: USER_AGENT,
+    request: { fetch: guardedFetch(config, fetch) },
+    authStrategy: createAppAuth,
+    auth: { appId: config.appId, privateKey: config.privateKey },
+  });
+}
+
 export function installationClient(
   config: Config,
   installationId: number,
   fetch: typeof globalThis.fetch = (input, init) => globalThis.fetch(input, init),
 ): GitHub {
-  // A hung GitHub must not hold a cron tick; Octokit has no timeout of its own.
-  const fetchWithTimeout: typeof globalThis.fetch = async (input, init) =>
-    rejectUnreadable(await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) }));
   return new AppOctokit({
     baseUrl: config.githubApiUrl,
     userAgent: USER_AGENT,
-    request: { fetch: fetchWithTimeout },
+    request: { fetch: guardedFetch(config, fetch) },
     authStrategy: createAppAuth,
     auth: {
       appId: config.appId,

@@ -96,6 +96,11 @@ export function helpReply(config: { maxStartsPerThreadPerHour: number }): string
   ].join("\n");
 }
 
+/** The tracking comment for a task still going, as its status reads now (a note may follow). */
+export function currentComment(view: View): string {
+  return view.task.status === "needs_input" ? needsInputComment(view) : workingComment(view);
+}
+
 export function stopDidNotTakeNote({ by, link }: { by: string; link: string }): string {
   return `\n\n⚠️ @${by} asked to stop, but OpenHands did not pause the sandbox and the agent is still working. It can be stopped from the [conversation](${link}); this comment will still show the result.`;
 }

@@ -1,7 +1,7 @@
 import { log } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import { followUpPrompt } from "../prompt/build";
-import { followUpNote, needsInputComment, workingComment } from "../report/messages";
+import { currentComment, followUpNote } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
 import type { TaskEntry } from "../tasks/store";
 import { type Task, isPending, transition } from "../tasks/task";
@@ -50,9 +50,8 @@ async function recordForwarded(services: Services, task: Task, active: Task): Pr
   const now = services.now();
   const link = services.openhands.conversationLink(active.id);
   // Say so where the thread already looks: the running task's own comment (no KV write to it).
-  const render = active.status === "needs_input" ? needsInputComment : workingComment;
   const note = followUpNote({ task: active, link, from: task.request.requester, url: task.request.commentUrl });
-  await publishTrackingComment(services, active, render({ task: active, link }) + note).catch((error: unknown) =>
+  await publishTrackingComment(services, active, currentComment({ task: active, link }) + note).catch((error: unknown) =>
     log("warn", "github.follow_up_note_failed", { task: active.id, status: (error as { status?: number }).status }),
   );
   const next = transition(
