@@ -6,6 +6,8 @@ import { configDefaults, defineConfig } from "vitest/config";
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
 export default defineConfig({
+  // As in wrangler.toml: the Node build of the signature check (node:crypto under nodejs_compat).
+  resolve: { alias: { "@octokit/webhooks-methods": "./node_modules/@octokit/webhooks-methods/dist-node/index.js" } },
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },

@@ -57,6 +57,8 @@ let deliveries = 0;
 function webhookRequest(event: string, rawBody: string, signature: string | null, delivery?: string): Request {
   const headers: Record<string, string> = {
     "content-type": "application/json",
+    // GitHub always sends it; without it hono/body-limit must count the body as it streams.
+    "content-length": String(Buffer.byteLength(rawBody)),
     "user-agent": "GitHub-Hookshot/2f3e1a4",
     "x-github-event": event,
     "x-github-delivery": delivery ?? `72d3162e-cc78-11e3-81ab-${String(++deliveries).padStart(12, "0")}`,

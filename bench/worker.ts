@@ -51,6 +51,9 @@ export async function loadWorkerBundle(): Promise<{ worker: WorkerModule; bytes:
       format: "esm",
       target: "es2022",
       conditions: ["workerd", "worker", "browser"],
+      // wrangler.toml's [alias]; node:* modules are provided by the runtime (nodejs_compat, or Node here).
+      alias: { "@octokit/webhooks-methods": join(root, "node_modules/@octokit/webhooks-methods/dist-node/index.js") },
+      external: ["node:*"],
       mainFields: ["browser", "module", "main"],
       outfile,
       metafile: true,

@@ -1,11 +1,13 @@
+import { createHash } from "node:crypto";
+
 /**
  * The conversation id is derived from what triggered it, so that a webhook
  * delivered twice (GitHub delivers at least once) asks OpenHands for the same
  * conversation instead of starting a second agent.
  */
 export async function conversationIdFor(triggerKey: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`openhands-github-app:${triggerKey}`)));
-  const bytes = digest.slice(0, 16);
+  // node:crypto (nodejs_compat) hashes synchronously; WebCrypto's digest is a round trip per call.
+  const bytes = createHash("sha256").update(`openhands-github-app:${triggerKey}`).digest().subarray(0, 16);
   // RFC 9562 version 8 (custom) with the RFC variant: a valid UUID for the service's validator.
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;

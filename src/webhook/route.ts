@@ -15,6 +15,14 @@ import { hasValidSignature } from "./verify";
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
+/**
+ * Work left for `waitUntil`, started on a later turn of the event loop: its
+ * synchronous first steps would otherwise run before GitHub gets its answer.
+ */
+function afterAnswer<T>(work: () => Promise<T>): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, 0)).then(work);
+}
+
 export const webhookRoute = new Hono<{ Bindings: Env }>();
 
 // Counted as the body streams in, with or without a Content-Length.
@@ -93,7 +101,7 @@ webhookRoute.post("/", limitBody, async (c) => {
     if (!fresh) return c.json({ ok: true, duplicate: received.id }, 200);
     // Read the config and decide after answering; the cron finishes it if this is cut short.
     c.executionCtx.waitUntil(
-      confirmReceived(services, received)
+      afterAnswer(() => confirmReceived(services, received))
         .then((outcome) => log("info", "received.confirmed", { delivery, received: received.id, outcome }))
         .catch((error: unknown) =>
           log("warn", "received.deferred", { delivery, received: received.id, error: error instanceof Error ? error.name : "unknown" }),
@@ -115,7 +123,7 @@ webhookRoute.post("/", limitBody, async (c) => {
     return c.json({ ok: true, duplicate: decision.request.triggerKey, status: taken.task.status }, 200);
   }
   // GitHub wants an answer within 10 s; the permission check and the start run after it.
-  c.executionCtx.waitUntil(taken.run());
+  c.executionCtx.waitUntil(afterAnswer(taken.run));
   return taken.kind === "command"
     ? c.json({ ok: true, command: taken.command }, 202)
     : c.json({ ok: true, accepted: decision.request.triggerKey }, 202);
