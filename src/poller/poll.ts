@@ -161,22 +161,36 @@ async function planWork(services: Services, tasks: Task[], entries: TaskEntry[],
 
   const starting = tasks.filter((task) => task.status === "starting" && task.startTaskId);
   const following = tasks.filter((task) => task.status === "running" || task.status === "needs_input");
-  const startTasks: (StartTask | null)[] = starting.length ? await openhands.startTasks(starting.map((t) => t.startTaskId!)) : [];
   // The conversation is the truth, whatever its start task says: a lost answer or a
   // duplicate start (never refused, stuck behind the first) must not hide a running agent.
   // Read in the same batch as the running ones, so it costs no extra request.
   const conversations = following.length + starting.length ? await openhands.conversations([...following, ...starting].map((t) => t.id)) : [];
   const conversationOf = new Map([...following, ...starting].map((task, i) => [task.id, conversations[i] ?? null]));
-  for (const [i, task] of starting.entries()) {
-    const decision = decideStart(task, startTasks[i] ?? null, conversationOf.get(task.id) ?? null, now, config);
+  // Only a start whose conversation is not there yet needs its start task read.
+  const unseen = starting.filter((task) => !conversationOf.get(task.id));
+  const startTasks: (StartTask | null)[] = unseen.length ? await openhands.startTasks(unseen.map((t) => t.startTaskId!)) : [];
+  const startTaskOf = new Map(unseen.map((task, i) => [task.id, startTasks[i] ?? null]));
+  // A start that became READY since: its conversation is there now, and is followed this tick.
+  const justReady = unseen.filter((task) => startTaskOf.get(task.id)?.status === "READY");
+  if (justReady.length) {
+    const fresh = await openhands.conversations(justReady.map((t) => t.id));
+    justReady.forEach((task, i) => conversationOf.set(task.id, fresh[i] ?? null));
+  }
+  for (const task of starting) {
+    const conversation = conversationOf.get(task.id) ?? null;
+    const decision = decideStart(task, startTaskOf.get(task.id) ?? null, conversation, now, config);
     if (decision.kind === "ready" && task.stopRequestedBy) {
       const by = task.stopRequestedBy;
       work.push(taskWork(task, REPORT_COST, async () => (await stopTask(services, task, by))));
     } else if (decision.kind === "ready") {
-      const next = transition(task, "running", { readyAt: services.now().toISOString() }, services.now());
-      await store.save(next, task);
-      report.advanced++;
-      if (conversationOf.get(task.id)) following.push(next);
+      // Running, but not written down: every tick reads this conversation anyway, so the
+      // record stays "starting" and a task costs one KV write less (the Free plan allows
+      // 1,000 a day). The run's clock starts when the conversation was created.
+      const readyAt = conversation?.created_at ?? task.startedAt ?? task.createdAt;
+      const next = transition(task, "running", { readyAt }, services.now());
+      // READY with no conversation: it was read before the start task this tick, and shows
+      // up next tick. Still missing when the run would have timed out, it is gone.
+      if (conversation || now - Date.parse(task.startedAt ?? task.createdAt) > config.runTimeoutMs) following.push(next);
     } else if (decision.kind === "start_failed") {
       // Another start of ours may still be on its way (an earlier attempt whose answer was lost).
       work.push(

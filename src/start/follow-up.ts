@@ -27,7 +27,9 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
   const activeEntry = others.find((e) => isPending(e.status));
   const active = activeEntry ? await services.store.get(activeEntry.id) : null;
   if (active && isPending(active.status)) {
-    if (active.status === "running" || active.status === "needs_input") {
+    // "starting" too: a running agent's record says so until it ends (the poller does not
+    // write the step). A sandbox that is not up yet answers 409 or 404, and the request waits.
+    if (active.status === "starting" || active.status === "running" || active.status === "needs_input") {
       try {
         await services.openhands.sendMessage(active.id, followUpPrompt(task.request));
         return { kind: "forwarded", task: await recordForwarded(services, task, active) };
