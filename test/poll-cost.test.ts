@@ -52,7 +52,7 @@ describe("what the cron costs", () => {
     expect(counts.put).toBe(2);
   });
 
-  it("a task costs four KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker is cleared once all is quiet", async () => {
+  it("a task costs four KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker runs out by itself", async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "admin");
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
@@ -68,10 +68,51 @@ describe("what the cron costs", () => {
     // one in the webhook (limits), one per tick
     expect(counts.list).toBe(4);
 
+    // The marker carries a KV expiration an hour after the request, and nothing deletes it.
+    const marker = (await env.TASKS.list({ prefix: "poll:" })).keys;
+    expect(marker).toHaveLength(1);
+    expect(marker[0]!.expiration! * 1000 - Date.now()).toBeGreaterThan(59 * 60_000);
+    expect(marker[0]!.expiration! * 1000 - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+    const before = { ...counts };
     await runCron(env, quietTickIn(11));
-    expect(counts.delete).toBe(2);
-    const listsBefore = counts.list;
-    await runCron(env, quietTickIn(13));
-    expect(counts.list).toBe(listsBefore);
+    // a quiet tick while it lasts: one read and one list, no write, no delete
+    expect(counts.put - before.put).toBe(0);
+    expect(counts.delete - before.delete).toBe(0);
+    expect(counts.list - before.list).toBe(1);
+  });
+
+  it("the marker is written at most twice an hour however many tasks arrive, and kept while tasks are pending", async () => {
+    const fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "admin");
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    const markerWrites: number[] = [];
+    const kv = fakes.env.TASKS;
+    const watched = new Proxy(kv, {
+      get(target, prop) {
+        if (prop === "put") {
+          return (key: string, value: string, options?: KVNamespacePutOptions) => {
+            if (key === "poll:active") markerWrites.push(options?.expirationTtl ?? -1);
+            return target.put(key, value, options);
+          };
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const env = { ...fakes.env, TASKS: watched };
+    for (let i = 0; i < 5; i++) {
+      const payload = issueCommentPayload(`@openhands task ${i}`);
+      payload.issue.number = 100 + i;
+      payload.comment.id += i;
+      expect((await callWorker(await signedWebhook("issue_comment", payload), env)).status).toBe(202);
+    }
+    expect(markerWrites).toEqual([3600]);
+    // 20 minutes on, still more than half an hour left: the cron leaves it alone
+    await runCron(env, quietTickIn(20));
+    expect(markerWrites).toEqual([3600]);
+    // 40 minutes on, tasks still pending: renewed once, for another hour
+    await runCron(env, quietTickIn(40));
+    await runCron(env, quietTickIn(42));
+    expect(markerWrites).toEqual([3600, 3600]);
   });
 });

@@ -11,7 +11,7 @@ import { ADVANCE_COST, acknowledge, advanceQueued } from "../start/advance-queue
 import type { Services } from "../start/services";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { followOtherStart } from "../start/start-conversation";
-import { ACTIVE_CLEAR_AFTER_MS, type ReceivedEntry, type TaskEntry, pendingEntries } from "../tasks/store";
+import { type ReceivedEntry, type TaskEntry, pendingEntries } from "../tasks/store";
 import { confirmReceived } from "../start/confirm-received";
 import { type FinalStatus, type Task, type TaskStatus, isPending, transition } from "../tasks/task";
 import { type RunDecision, decideRun, decideStart } from "./decide";
@@ -93,15 +93,14 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
   const report: PollReport = { listed: false, pending: 0, advanced: 0, ended: 0, deferred: 0, subrequests: 0 };
   const now = services.now().getTime();
 
-  const lastActivity = await store.lastActivity();
-  if (lastActivity === undefined && !options.sweep) return report;
+  const activeUntil = await store.activeUntil();
+  if (activeUntil === undefined && !options.sweep) return report;
   const { tasks: entries, received } = await store.index();
   report.listed = true;
   const pending = pendingEntries(entries);
-  if (pending.length === 0 && received.length === 0) {
-    if (lastActivity !== undefined && now - lastActivity > ACTIVE_CLEAR_AFTER_MS) await store.clearActivity();
-    return report;
-  }
+  // Nothing pending: the marker runs out on its own, no delete needed.
+  if (pending.length === 0 && received.length === 0) return report;
+  await store.markActive(now, activeUntil);
 
   const tasks = (await Promise.all(pending.map((entry) => store.get(entry.id)))).filter(
     (task): task is Task => task !== null && isPending(task.status),

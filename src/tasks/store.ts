@@ -11,11 +11,13 @@ import { type Task, type TaskStatus, isFinal, isPending } from "./task";
  *                    A webhook event not yet known to be a request (`received.ts`)
  *                    sits under the same prefix with s = "received", so the same
  *                    list() finds it for the cron to finish.
- *   poll:active      when a task was last created (ms); while it is absent the cron
- *                    skips list() altogether (a read is cheap, a list is not).
- *                    Refreshed at most every ACTIVE_REFRESH_MS; the poller clears
- *                    it only once it is older than ACTIVE_CLEAR_AFTER_MS and no task
- *                    is pending, long after list() can see the newest task.
+ *   poll:active      until when the cron lists (ms), with a KV expiration at that
+ *                    time; while it is absent the cron skips list() altogether (a
+ *                    read is cheap, a list is not). Set by a new task and kept by
+ *                    the cron while tasks are pending, each only when it has less
+ *                    than half its hour left: at most two writes an hour however
+ *                    busy, no delete, and the newest task always has half an hour
+ *                    of listing ahead, far longer than list() takes to see it.
  *
  * Ended tasks stay three days: GitHub lets a delivery be redelivered for three
  * days, and a redelivery must still find its task.
@@ -24,8 +26,8 @@ const TASK_PREFIX = "task:";
 const ACTIVE_KEY = "poll:active";
 /** Longer than a signed delivery is accepted (`MAX_TRIGGER_AGE_MS`), so a replay always finds its record. */
 const RETENTION_SECONDS = 8 * 24 * 3600;
-const ACTIVE_REFRESH_MS = 5 * 60_000;
-export const ACTIVE_CLEAR_AFTER_MS = 2 * ACTIVE_REFRESH_MS;
+const ACTIVE_TTL_SECONDS = 3600;
+const ACTIVE_REFRESH_WHEN_LEFT_MS = (ACTIVE_TTL_SECONDS * 1000) / 2;
 
 export interface TaskMetadata {
   s: TaskStatus | "received";
@@ -106,20 +108,17 @@ export class TaskStore {
     return true;
   }
 
-  /** When the last task was created (ms), or undefined when none was recently. */
-  async lastActivity(): Promise<number | undefined> {
+  /** Until when the cron lists (ms), or undefined when nothing happened for an hour. */
+  async activeUntil(): Promise<number | undefined> {
     const value = await this.kv.get(ACTIVE_KEY);
     return value ? Number(value) : undefined;
   }
 
-  async markActive(): Promise<void> {
-    const last = await this.lastActivity();
-    if (last !== undefined && Date.now() - last < ACTIVE_REFRESH_MS) return;
-    await this.kv.put(ACTIVE_KEY, String(Date.now()));
-  }
-
-  async clearActivity(): Promise<void> {
-    await this.kv.delete(ACTIVE_KEY);
+  /** Keeps the cron listing for the next hour; `until` is the marker when already read. */
+  async markActive(now = Date.now(), until?: number): Promise<void> {
+    const current = until ?? (await this.activeUntil());
+    if (current !== undefined && current - now > ACTIVE_REFRESH_WHEN_LEFT_MS) return;
+    await this.kv.put(ACTIVE_KEY, String(now + ACTIVE_TTL_SECONDS * 1000), { expirationTtl: ACTIVE_TTL_SECONDS });
   }
 
   /** Every task still kept, pending or recently ended, oldest first, from list() metadata alone. */
