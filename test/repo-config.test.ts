@@ -86,6 +86,60 @@ describe(".github/openhands.yml, end to end", () => {
     expect(fakes.github.find("GET", /\/contents\/\.github(%2F|\/)openhands\.yml$/)).toHaveLength(1);
   });
 
+  it("a change to the file is noticed after the answer, and applied to the event that noticed it", async () => {
+    const { clearRepoConfigMemory } = await import("../src/repo-config/load");
+    const { fakes, send, prompts, tasks } = await setup({});
+    const configReads = () => fakes.github.find("GET", /\/contents\/\.github(%2F|\/)openhands\.yml$/).length;
+    // First event: the repository is learnt (no file: the defaults), and kept in KV.
+    await send("@alice have a look");
+    const learnt = configReads();
+    // The maintainer switches to another mention; a new isolate knows only the KV copy.
+    fakes.github.files.set("Codertocat/Hello-World:.github/openhands.yml", "mention: '@helper'\n");
+    clearRepoConfigMemory();
+    // Decided at once with the copy (no such mention: ignored), then read again after the
+    // answer, found changed, and decided again: it is a request after all.
+    expect(await (await send("@helper fix it")).json()).toEqual({ ok: true, ignored: "no mention" });
+    expect(configReads()).toBe(learnt + 1);
+    expect(prompts()).toHaveLength(1);
+    expect(prompts()[0]).toMatch(/<request-([0-9a-f]{16})>\nfix it\n<\/request-\1>/);
+    expect((await tasks()).map((e) => (e.metadata as { s: string }).s)).toEqual(["starting"]);
+    // The old mention, under the new file: accepted from the stale copy in another new
+    // isolate, then withdrawn before anything starts, and its record removed.
+    const kvBefore = (await kvSnapshot()).find((e) => e.name.startsWith("repo-config:"));
+    clearRepoConfigMemory();
+    await fakes.env.TASKS.put(kvBefore!.name, JSON.stringify({ config: DEFAULT_REPO_CONFIG }));
+    const reactionsBefore = fakes.github.reactions.length;
+    expect(await (await send("@openhands fix it")).json()).toMatchObject({ accepted: expect.any(String) });
+    expect(prompts()).toHaveLength(1);
+    expect(fakes.github.reactions).toHaveLength(reactionsBefore);
+    expect(await tasks()).toHaveLength(1);
+
+    async function kvSnapshot() {
+      const { kvSnapshot } = await import("./harness");
+      return kvSnapshot(fakes.env);
+    }
+  });
+
+  it("an unchanged file is read again every ten minutes per isolate, but never written to KV again", async () => {
+    const { clearRepoConfigMemory } = await import("../src/repo-config/load");
+    const { fakes, send } = await setup({ "Codertocat/Hello-World:.github/openhands.yml": "instructions: Be brief.\n" });
+    const writes: string[] = [];
+    const kv = fakes.env.TASKS;
+    fakes.env.TASKS = new Proxy(kv, {
+      get(target, prop) {
+        if (prop === "put") return (key: string, ...rest: unknown[]) => (writes.push(key), (target.put as Function)(key, ...rest));
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      clearRepoConfigMemory();
+      await send("@alice looks good");
+    }
+    expect(fakes.github.find("GET", /\/contents\/\.github(%2F|\/)openhands\.yml$/)).toHaveLength(3);
+    expect(writes.filter((key) => key.startsWith("repo-config:"))).toHaveLength(1);
+  });
+
   it("falls back to the organisation's .github repository", async () => {
     const { send, prompts, tasks } = await setup({ "Codertocat/.github:.github/openhands.yml": "events: [label]\n" });
     expect((await send("@openhands fix it")).status).toBe(202);

@@ -5,7 +5,7 @@ import { type GitHub, installationClient } from "../github/client";
 import { OpenHandsClient } from "../openhands/client";
 import { redact } from "../log";
 import { UsageCounter } from "../ops/usage";
-import { loadRepoConfig } from "../repo-config/load";
+import { loadRepoConfig, recheckRepoConfig } from "../repo-config/load";
 import type { ParsedRepoConfig } from "../repo-config/parse";
 import { TaskStore } from "../tasks/store";
 
@@ -23,6 +23,8 @@ export interface Services {
   appIdentity: () => Promise<AppIdentity>;
   /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
   repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
+  /** Reads the config from GitHub again; `changed` when it is not `known`. */
+  recheckRepoConfig: (owner: string, repo: string, installationId: number, known: ParsedRepoConfig) => Promise<{ value: ParsedRepoConfig; changed: boolean }>;
   budget: SubrequestBudget;
   /** KV operations and upstream requests made through these services, counted as they happen. */
   usage: UsageCounter;
@@ -58,6 +60,7 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
     servedOwners: () => learnServedOwners(config, kv, githubFetch),
     appIdentity: () => learnAppIdentity(config, kv, githubFetch),
     repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
+    recheckRepoConfig: (owner, repo, installationId, known) => recheckRepoConfig(() => github(installationId), kv, owner, repo, known),
     budget,
     usage,
     now,

@@ -15,7 +15,7 @@ import type { Services } from "./services";
 export type Taken =
   | { kind: "command"; command: Command; run: () => Promise<void> }
   | { kind: "duplicate"; task: Task }
-  | { kind: "recorded"; task: Task; run: () => Promise<void> };
+  | { kind: "recorded"; task: Task; run: (task?: Task) => Promise<void> };
 
 /** Records the request (KV errors are thrown: not recorded means not accepted). */
 export async function takeRequest(
@@ -44,8 +44,8 @@ export async function takeRequest(
   return {
     kind: "recorded",
     task: recorded.task,
-    run: () =>
-      acceptRequest(services, recorded.task, entries)
+    run: (task = recorded.task) =>
+      acceptRequest(services, task, entries)
         .then((outcome) => log("info", "webhook.handled", { delivery, task: recorded.task.id, outcome }))
         .catch((error: unknown) => log("error", "webhook.failed", { delivery, task: recorded.task.id, ...errorFields(error) })),
   };

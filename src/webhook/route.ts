@@ -7,6 +7,7 @@ import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { createServices } from "../start/services";
 import { takeRequest } from "../start/take-request";
+import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { isServed, servedOwners } from "../github/app-identity";
 import { knownAgentLogin } from "../openhands/agent-account";
 import { decideWith, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "./dispatch";
@@ -21,6 +22,11 @@ const MAX_BODY_BYTES = 25 * 1024 * 1024;
  */
 function afterAnswer<T>(work: () => Promise<T>): Promise<T> {
   return new Promise((resolve) => setTimeout(resolve, 0)).then(work);
+}
+
+/** Work after the answer that failed: the cron's sweep or the next event picks it up. */
+function deferred(error: unknown): void {
+  log("warn", "webhook.after_answer_failed", { error: error instanceof Error ? error.name : "unknown" });
 }
 
 export const webhookRoute = new Hono<{ Bindings: Env }>();
@@ -111,8 +117,13 @@ webhookRoute.post("/", limitBody, async (c) => {
   }
 
   const agentLogin = await knownAgentLogin(config, env.TASKS);
-  const decision = decideWith(event, payload, known, { agentLogin, receivedAt: services.now().getTime() });
-  if (!decision.run) return ignore(decision.reason);
+  const deployment = { agentLogin, receivedAt: services.now().getTime() };
+  const decision = decideWith(event, payload, known.value, deployment);
+  const delivered = { name: event, payload, delivery };
+  if (!decision.run) {
+    if (!known.fresh) c.executionCtx.waitUntil(afterAnswer(() => recheckIgnored(services, delivered, candidate, known.value, deployment)).catch(deferred));
+    return ignore(decision.reason);
+  }
   let taken;
   try {
     taken = await takeRequest(services, decision.request, delivery);
@@ -123,7 +134,9 @@ webhookRoute.post("/", limitBody, async (c) => {
     return c.json({ ok: true, duplicate: decision.request.triggerKey, status: taken.task.status }, 200);
   }
   // GitHub wants an answer within 10 s; the permission check and the start run after it.
-  c.executionCtx.waitUntil(afterAnswer(taken.run));
+  c.executionCtx.waitUntil(
+    afterAnswer(() => (known.fresh ? taken.run() : recheckTaken(services, delivered, candidate, known.value, deployment, taken))).catch(deferred),
+  );
   return taken.kind === "command"
     ? c.json({ ok: true, command: taken.command }, 202)
     : c.json({ ok: true, accepted: decision.request.triggerKey }, 202);
