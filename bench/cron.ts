@@ -7,7 +7,7 @@ import { createHmac } from "node:crypto";
 import { FakeOpenHands } from "../test/fakes/openhands";
 import { CountingKV, type KvCounts } from "./kv";
 import { fmt, table } from "./stats";
-import { type Upstreams, type WorkerModule, WEBHOOK_SECRET, executionContext, workerEnv } from "./worker";
+import { type Upstreams, type WorkerModule, WEBHOOK_SECRET, cronSchedule, executionContext, workerEnv } from "./worker";
 
 export interface CronReport {
   markdown: string;
@@ -17,8 +17,7 @@ type Payload = Record<string, any>;
 
 /** Free plan, per day (https://developers.cloudflare.com/kv/platform/limits/). */
 const FREE = { reads: 100_000, writes: 1_000, deletes: 1_000, lists: 1_000 } as const;
-const TICKS_PER_DAY = 720; // `*/2 * * * *`
-const TICK_MS = 120_000;
+const { cron: CRON, intervalMs: TICK_MS, ticksPerDay: TICKS_PER_DAY } = cronSchedule();
 
 let nextComment = 7_000_000_000;
 let nextIssue = 50_000;
@@ -82,7 +81,7 @@ const ZERO: Usage = { kv: { reads: 0, writes: 0, deletes: 0, lists: 0 }, github:
 
 async function tick(worker: WorkerModule, env: Record<string, unknown>, scheduledTime: number): Promise<void> {
   const { ctx, settled } = executionContext();
-  await worker.scheduled({ scheduledTime, cron: "*/2 * * * *", noRetry: () => {} }, env, ctx);
+  await worker.scheduled({ scheduledTime, cron: CRON, noRetry: () => {} }, env, ctx);
   await settled();
 }
 
@@ -172,12 +171,6 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
   const midnight = Math.ceil(Date.now() / 86_400_000) * 86_400_000;
   for (let k = 0; k < TICKS_PER_DAY; k++) idle = add(idle, await counted(kv, upstreams, () => tick(worker, env, midnight + k * TICK_MS)));
 
-  const resources = ["writes", "reads", "lists", "deletes"] as const;
-  const capacity = Object.fromEntries(
-    resources.map((r) => [r, task.kv[r] === 0 ? Infinity : Math.floor((FREE[r] - idle.kv[r]) / task.kv[r])]),
-  ) as Record<(typeof resources)[number], number>;
-  const bound = Math.min(...resources.map((r) => capacity[r]));
-  const binding = resources.filter((r) => capacity[r] === bound);
 
   const tickTable = table(
     ["pending tasks", "tick", "ms (Worker only)", "upstream requests", "KV reads", "KV writes", "KV lists", "tasks after the third tick"],
@@ -189,12 +182,6 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
       [`one task, webhook to result (${ticksToEnd} ticks; ended ${ended})`, ...[task.kv.writes, task.kv.reads, task.kv.lists, task.kv.deletes, task.github, task.openhands].map(String)],
       [`an idle day (${TICKS_PER_DAY} ticks, ${TICKS_PER_DAY / 30} of them hourly sweeps)`, ...[idle.kv.writes, idle.kv.reads, idle.kv.lists, idle.kv.deletes, idle.github, idle.openhands].map(String)],
       ["Free plan, per day", String(FREE.writes), String(FREE.reads), String(FREE.lists), String(FREE.deletes), "", ""],
-      [
-        "tasks a day the Free plan allows, by resource: (limit − idle day) ÷ per task",
-        ...resources.map((r) => (Number.isFinite(capacity[r]) ? String(capacity[r]) : "∞")),
-        "",
-        "",
-      ],
     ],
   );
 
@@ -203,7 +190,7 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     "",
     "One scheduled run of the bundled Worker (`scheduled` export) with 0, 10, 100 and 500 pending tasks (started by signed webhooks on 40 " +
       "installations, their conversations running without end in the fake OpenHands, `MAX_RUNNING_CONVERSATIONS` and the per-installation limit " +
-      "raised), ticks two minutes apart. The first tick after the requests moves the starts on; the third is the steady state. Time is the " +
+      "raised), ticks one cron interval apart. The first tick after the requests moves the starts on; the third is the steady state. Time is the " +
       "Worker's own: wall time minus the time spent inside the fakes. The Free plan allows 10 ms of CPU per invocation and 50 subrequests.",
     "",
     tickTable,
@@ -212,11 +199,10 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     "",
     "Counted by the KV binding and the fakes, not worked out: one `@openhands` request on an issue, from its webhook (with the work it leaves " +
       "in `waitUntil`) through the cron ticks until its result is posted, with no other work pending; then an idle day of ticks on the same " +
-      "namespace. The capacity assumes tasks one after another (each pays for its own ticks); tasks that overlap share ticks and cost less.",
+      "namespace. Dividing the Free plan by these would assume each task pays for its own ticks, but there are at most " +
+      `${TICKS_PER_DAY} ticks a day however many tasks share them: the capacity comes from a whole simulated day, below.`,
     "",
     costTable,
-    "",
-    `**Free-plan capacity from these counts: about ${bound} tasks a day, bound by KV ${binding.join(" and ")}.**`,
   ].join("\n");
   return { markdown };
 }

@@ -5,13 +5,15 @@
  * operations and upstream requests, counted by the KV binding and the fake upstreams.
  * Writes BENCHMARKS.md and prints the same tables.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Webhooks } from "@octokit/webhooks";
+import { Hono } from "hono";
 import { runCronBench, type CronReport } from "./cron";
+import { runDays, type DaysReport } from "./day";
 import { CountingKV, type KvCounts } from "./kv";
 import { fmt, measure, table, timed, type Timing } from "./stats";
 import { APP_ID, type Upstreams, type WorkerModule, WEBHOOK_SECRET, executionContext, loadWorkerBundle, quietly, stubUpstreams, workerEnv } from "./worker";
@@ -92,6 +94,26 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
     }),
   );
   rows.push({ what: "floor: HMAC-SHA256 of the raw body (node:crypto) + `JSON.parse`", timing: floor });
+
+  // What any Worker answering over HTTP pays on top: the body read from the Request, the
+  // Response, Hono's routing. Node's Request and Response cost more than workerd's.
+  const http = new Hono();
+  http.post("/api/github/webhooks", async (c) => {
+    const body = await c.req.text();
+    const expected = Buffer.from("sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex"));
+    const given = Buffer.from(c.req.header("x-hub-signature-256") ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return c.json({ error: "invalid signature" }, 401);
+    JSON.parse(body);
+    return c.json({ ok: true, ignored: "no mention" }, 200);
+  });
+  const httpFloor = await measure(RUNS, WARMUP, async () => {
+    const request = webhookRequest("issue_comment", rawBody, signature);
+    return timed(async () => {
+      const response = await http.fetch(request);
+      if (response.status !== 200) throw new Error("HTTP floor: not 200");
+    });
+  });
+  rows.push({ what: "HTTP floor: a bare Hono app that reads the body, checks the HMAC (node:crypto), parses and answers", timing: httpFloor });
 
   const webhooks = new Webhooks({ secret: WEBHOOK_SECRET });
   webhooks.on("issue_comment.created", () => {});
@@ -230,10 +252,18 @@ async function main() {
   });
 
   const floor = baselines[0]!.timing.median;
+  const httpFloor = baselines[1]!.timing.median;
   const rows = [...baselines, ...workerRows];
   const headline = table(
-    ["what", "µs median", "µs p99", "× floor", "runs"],
-    rows.map((r) => [r.what, fmt(r.timing.median), fmt(r.timing.p99), (r.timing.median / floor).toFixed(2), String(r.timing.runs)]),
+    ["what", "µs median", "µs p99", "× floor", "× HTTP floor", "runs"],
+    rows.map((r) => [
+      r.what,
+      fmt(r.timing.median),
+      fmt(r.timing.p99),
+      (r.timing.median / floor).toFixed(2),
+      (r.timing.median / httpFloor).toFixed(2),
+      String(r.timing.runs),
+    ]),
   );
   const perKind = table(
     ["request", "answer", "KV reads", "KV writes", "KV deletes", "KV lists", "upstream requests"],
@@ -250,9 +280,13 @@ async function main() {
   console.log("\nWebhook cost\n\n" + headline + "\n\nPer request (waitUntil work included, counted by the KV binding and the fake upstreams)\n\n" + perKind);
 
   let cron: CronReport | undefined;
+  let days: DaysReport | undefined;
   if (process.env.BENCH_SKIP_CRON !== "1") {
-    cron = await quietly(() => runCronBench(worker, upstreams, example("issue_comment", (p) => p.action === "created" && p.installation)));
+    const template = example("issue_comment", (p) => p.action === "created" && p.installation);
+    cron = await quietly(() => runCronBench(worker, upstreams, template));
     console.log("\n" + cron.markdown);
+    days = await quietly(() => runDays(worker, upstreams, template));
+    console.log("\n" + days.markdown);
   }
 
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
@@ -285,6 +319,7 @@ async function main() {
     perKind,
     "",
     ...(cron ? [cron.markdown, ""] : []),
+    ...(days ? [days.markdown, ""] : []),
     `_${((Date.now() - started) / 1000).toFixed(0)} s to run._`,
     "",
   ].join("\n");

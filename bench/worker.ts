@@ -6,7 +6,7 @@
  * I/O), so CPU cost can only be timed outside it.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -65,6 +65,15 @@ export async function loadWorkerBundle(): Promise<{ worker: WorkerModule; bytes:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The cron interval from wrangler.toml (a schedule of every N minutes): the benchmark ticks as Cloudflare would. */
+export function cronSchedule(): { cron: string; intervalMs: number; ticksPerDay: number } {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const cron = /crons\s*=\s*\[\s*"([^"]+)"/.exec(toml)?.[1];
+  const minutes = Number(/^\*\/(\d+) \* \* \* \*$/.exec(cron ?? "")?.[1]);
+  if (!cron || !Number.isInteger(minutes) || minutes < 1) throw new Error(`bench: cannot read a "*/N * * * *" cron from wrangler.toml (${cron})`);
+  return { cron, intervalMs: minutes * 60_000, ticksPerDay: 1440 / minutes };
 }
 
 export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789ab"; // 32 characters

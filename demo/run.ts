@@ -15,7 +15,7 @@ import { OpenHandsNarrator, Timeline, narrateGitHub } from "./timeline";
 import { COMMENT, issueCommentPayload, signedWebhook } from "./webhook";
 import { DemoError, DevWorker, freePort, sleep } from "./worker";
 
-const CRON = "*/2 * * * *"; // as in wrangler.toml
+const CRON = "*/3 * * * *"; // as in wrangler.toml
 const TICK_INTERVAL_MS = 1_000;
 const FLOW_TIMEOUT_MS = 90_000;
 const ACCEPT_TIMEOUT_MS = 20_000;

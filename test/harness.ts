@@ -56,7 +56,7 @@ export async function callWorkerWithoutWaiting(request: Request, testEnv: TestEn
 
 /** Runs the cron handler as Cloudflare would at `when`. */
 export async function runCron(testEnv: TestEnv, when = new Date()): Promise<void> {
-  const controller = createScheduledController({ scheduledTime: when, cron: "*/2 * * * *" });
+  const controller = createScheduledController({ scheduledTime: when, cron: "*/3 * * * *" });
   const ctx = createExecutionContext();
   await worker.scheduled(controller, testEnv, ctx);
   await waitOnExecutionContext(ctx);

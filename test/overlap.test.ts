@@ -14,7 +14,7 @@ import { issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./ha
  */
 const ISSUES = 8;
 const INSTALLATION = 4_240_001;
-const CRON = "*/2 * * * *";
+const CRON = "*/3 * * * *";
 /** Everything must have settled by then; the test's own timeout is a backstop above it. */
 const SETTLE_WITHIN_MS = 40_000;
 const MAX_ROUNDS = 30;

@@ -30,7 +30,7 @@ function fakeWrangler(over: { deployCode?: number; output?: string; listCode?: n
   const wrangler: Wrangler = {
     async deploy() {
       calls.push("deploy");
-      return { code: over.deployCode ?? 0, output: over.output ?? deployOutput([URL, "schedule: */2 * * * *"]) };
+      return { code: over.deployCode ?? 0, output: over.output ?? deployOutput([URL, "schedule: */3 * * * *"]) };
     },
     async secretList() {
       calls.push("secret list");
@@ -53,14 +53,14 @@ async function run(fake: ReturnType<typeof fakeWrangler>, env: Record<string, st
 
 describe("reading wrangler's output", () => {
   it("takes the workers.dev URL from the deploy entry's targets", () => {
-    expect(parseDeployOutput(deployOutput([URL, "schedule: */2 * * * *"]))).toEqual({
+    expect(parseDeployOutput(deployOutput([URL, "schedule: */3 * * * *"]))).toEqual({
       url: URL,
-      targets: [URL, "schedule: */2 * * * *"],
+      targets: [URL, "schedule: */3 * * * *"],
     });
   });
 
   it("reports no URL when the Worker is only on routes, or the output is missing or cut short", () => {
-    expect(parseDeployOutput(deployOutput(["bot.example.com/*", "schedule: */2 * * * *"])).url).toBeUndefined();
+    expect(parseDeployOutput(deployOutput(["bot.example.com/*", "schedule: */3 * * * *"])).url).toBeUndefined();
     expect(parseDeployOutput(deployOutput(undefined))).toEqual({ url: undefined, targets: [] }); // --dry-run writes no targets
     expect(parseDeployOutput("")).toEqual({ url: undefined, targets: [] });
     expect(parseDeployOutput('{"type":"deploy","targets":["https://x.y.workers')).toEqual({ url: undefined, targets: [] });
@@ -173,10 +173,10 @@ describe("npm run deploy", () => {
   });
 
   it("without a workers.dev URL still prints the new token, on a placeholder host", async () => {
-    const fake = fakeWrangler({ output: deployOutput(["bot.example.com/*", "schedule: */2 * * * *"]) });
+    const fake = fakeWrangler({ output: deployOutput(["bot.example.com/*", "schedule: */3 * * * *"]) });
     const { code, out } = await run(fake);
     expect(code).toBe(0);
-    expect(out).toContain("wrangler reported no workers.dev URL (targets: bot.example.com/*, schedule: */2 * * * *)");
+    expect(out).toContain("wrangler reported no workers.dev URL (targets: bot.example.com/*, schedule: */3 * * * *)");
     expect(out).toContain(`https://<your-worker-host>/setup?token=${TOKEN}`);
   });
 });
@@ -202,7 +202,7 @@ const stdin = args[0] === "secret" && args[1] === "put" ? readFileSync(0, "utf8"
 const env = Object.fromEntries(["OPENHANDS_API_KEY", "SETUP_TOKEN", "WRANGLER_LOG_SANITIZE"].map((n) => [n, process.env[n] ?? null]));
 appendFileSync(${JSON.stringify(record)}, JSON.stringify({ args, stdin, env, outputFile: process.env.WRANGLER_OUTPUT_FILE_PATH ?? null }) + "\\n");
 // Only the list's stdout is read; what deploy and put print goes to the terminal, so they print nothing here.
-if (args[0] === "deploy") writeFileSync(process.env.WRANGLER_OUTPUT_FILE_PATH, ${JSON.stringify(deployOutput([URL, "schedule: */2 * * * *"]))});
+if (args[0] === "deploy") writeFileSync(process.env.WRANGLER_OUTPUT_FILE_PATH, ${JSON.stringify(deployOutput([URL, "schedule: */3 * * * *"]))});
 if (args[0] === "secret" && args[1] === "list") console.log(${JSON.stringify(secretList(["OPENHANDS_API_KEY"]))});
 `,
     );

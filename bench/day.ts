@@ -1,0 +1,175 @@
+/**
+ * A whole simulated day on one KV namespace: N requests spread evenly over 24 hours
+ * (round the clock is the Free plan's worst case: the cron never gets an idle
+ * hour), each a run of about ten minutes in the fake OpenHands, on ten
+ * repositories, with every cron tick of the day in between. The Worker runs on a
+ * simulated clock (the global `Date`), so the day takes seconds. Its KV operations
+ * are counted by the binding; the day fits the Free plan when every count stays
+ * under its daily limit.
+ */
+import { createHmac } from "node:crypto";
+import { FakeOpenHands } from "../test/fakes/openhands";
+import { CountingKV, type KvCounts } from "./kv";
+import { table } from "./stats";
+import { type Upstreams, type WorkerModule, WEBHOOK_SECRET, cronSchedule, executionContext, workerEnv } from "./worker";
+
+type Payload = Record<string, any>;
+
+/** Free plan, per day (https://developers.cloudflare.com/kv/platform/limits/). */
+export const FREE = { reads: 100_000, writes: 1_000, deletes: 1_000, lists: 1_000 } as const;
+const { cron: CRON, intervalMs: TICK_MS, ticksPerDay: TICKS_PER_DAY } = cronSchedule();
+const DAY_MS = 86_400_000;
+const REPOSITORIES = 10;
+
+const RealDate = Date;
+let simulatedNow: number | undefined;
+
+/** `Date` on the simulated clock while a day runs; the real one otherwise. */
+class SimulatedDate extends RealDate {
+  constructor(...args: unknown[]) {
+    if (args.length === 0 && simulatedNow !== undefined) super(simulatedNow);
+    else super(...(args as [string]));
+  }
+  static override now(): number {
+    return simulatedNow ?? RealDate.now();
+  }
+}
+
+export interface DayResult {
+  tasks: number;
+  kv: KvCounts;
+  github: number;
+  openhands: number;
+  /** Tasks by final status at the end of the day (and a tick after it). */
+  ended: Record<string, number>;
+  fits: boolean;
+}
+
+let nextComment = 8_000_000_000;
+let nextIssue = 70_000;
+let nextDay = 0;
+
+function request(template: Payload, i: number): Request {
+  const payload = structuredClone(template);
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  payload.comment.body = "@openhands please fix this";
+  payload.comment.id = nextComment++;
+  payload.comment.created_at = payload.comment.updated_at = payload.issue.created_at = payload.issue.updated_at = now;
+  payload.comment.author_association = "OWNER";
+  payload.issue.number = nextIssue++;
+  payload.repository.name = `Hello-World-${i % REPOSITORIES}`;
+  payload.repository.full_name = `Codertocat/${payload.repository.name}`;
+  const raw = JSON.stringify(payload);
+  return new Request("https://worker.example/api/github/webhooks", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(raw)),
+      "x-github-event": "issue_comment",
+      "x-github-delivery": crypto.randomUUID(),
+      "x-hub-signature-256": "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex"),
+    },
+    body: raw,
+  });
+}
+
+export async function simulateDay(worker: WorkerModule, upstreams: Upstreams, template: Payload, tasks: number): Promise<DayResult> {
+  // Each day its own, later, simulated date: the Worker's caches (installation tokens) live on.
+  const midnight = Math.ceil(RealDate.now() / DAY_MS) * DAY_MS + 30 * DAY_MS + nextDay++ * DAY_MS;
+  const kv = new CountingKV();
+  const env = workerEnv(kv);
+  // About ten minutes: the start, then four reads of a working agent, then finished.
+  upstreams.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "running", "running", "running", "finished"] };
+  const github = upstreams.github.requests.length;
+  const openhands = upstreams.openhands.requests.length;
+  const saved = globalThis.Date;
+  globalThis.Date = SimulatedDate as DateConstructor;
+  try {
+    let sent = 0;
+    const ticks = DAY_MS / TICK_MS;
+    for (let k = 0; k < ticks; k++) {
+      const tickAt = midnight + k * TICK_MS;
+      // The requests that arrive before this tick, each at its own time.
+      while (sent < tasks && midnight + Math.floor((sent * DAY_MS) / tasks) <= tickAt) {
+        simulatedNow = midnight + Math.floor((sent * DAY_MS) / tasks) + 1_000;
+        const { ctx, settled } = executionContext();
+        const response = await worker.fetch(request(template, sent), env, ctx);
+        await response.text();
+        await settled();
+        if (response.status !== 202) throw new Error(`day: webhook answered ${response.status}`);
+        sent++;
+      }
+      simulatedNow = tickAt + 5_000;
+      const { ctx, settled } = executionContext();
+      await worker.scheduled({ scheduledTime: tickAt, cron: CRON, noRetry: () => {} }, env, ctx);
+      await settled();
+    }
+  } finally {
+    globalThis.Date = saved;
+    simulatedNow = undefined;
+  }
+  const counts = kv.resetCounts();
+  const ended: Record<string, number> = {};
+  for (const [name, entry] of kv.data) {
+    if (!name.startsWith("task:")) continue;
+    const s = (entry.metadata as { s?: string } | undefined)?.s ?? "?";
+    ended[s] = (ended[s] ?? 0) + 1;
+  }
+  return {
+    tasks,
+    kv: counts,
+    github: upstreams.github.requests.length - github,
+    openhands: upstreams.openhands.requests.length - openhands,
+    ended,
+    fits: (Object.keys(FREE) as (keyof KvCounts)[]).every((r) => counts[r] <= FREE[r]),
+  };
+}
+
+export interface DaysReport {
+  markdown: string;
+  capacity: number;
+}
+
+/** Days of 100–500 requests, then the largest number of requests a day that still fits, by bisection. */
+export async function runDays(worker: WorkerModule, upstreams: Upstreams, template: Payload): Promise<DaysReport> {
+  const rows: DayResult[] = [];
+  for (const n of [100, 200, 300, 400, 500]) rows.push(await simulateDay(worker, upstreams, template, n));
+  let low = Math.max(0, ...rows.filter((r) => r.fits).map((r) => r.tasks));
+  let high = Math.min(10_000, ...rows.filter((r) => !r.fits).map((r) => r.tasks));
+  while (high - low > 10) {
+    const mid = Math.floor((low + high) / 2);
+    if ((await simulateDay(worker, upstreams, template, mid)).fits) low = mid;
+    else high = mid;
+  }
+  const pct = (n: number, limit: number) => `${n} (${Math.round((100 * n) / limit)} %)`;
+  const dayTable = table(
+    ["requests in the day", "KV writes", "KV lists", "KV deletes", "KV reads", "GitHub requests", "OpenHands requests", "fits the Free plan", "tasks at the end"],
+    rows.map((r) => [
+      String(r.tasks),
+      pct(r.kv.writes, FREE.writes),
+      pct(r.kv.lists, FREE.lists),
+      pct(r.kv.deletes, FREE.deletes),
+      pct(r.kv.reads, FREE.reads),
+      String(r.github),
+      String(r.openhands),
+      r.fits ? "yes" : "**no**",
+      Object.entries(r.ended)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(", "),
+    ]),
+  );
+  const markdown = [
+    "## A day on the Free plan",
+    "",
+    "A whole day simulated on one KV namespace: the requests spread evenly over 24 hours (round the clock is the Free plan's worst " +
+      `case, as the cron never gets an idle hour), on ${REPOSITORIES} repositories without a \`.github/openhands.yml\`, each agent run ` +
+      `about ten minutes in the fake OpenHands, and all ${TICKS_PER_DAY} cron ticks (\`${CRON}\`) of the day in between, the hourly sweeps and the daily learning of ` +
+      "the App's owner and the agent's account included. The Worker runs on a simulated clock. Every count comes from the KV binding and " +
+      "the fakes. The Free plan allows 1,000 KV writes, 1,000 lists, 1,000 deletes and 100,000 reads a day.",
+    "",
+    dayTable,
+    "",
+    `**Free-plan capacity: about ${low} requests a day** (the largest day that fits, found by bisection to within 10).`,
+  ].join("\n");
+  return { markdown, capacity: low };
+}
