@@ -9,9 +9,10 @@
  */
 import { createHmac } from "node:crypto";
 import { FakeOpenHands } from "../test/fakes/openhands";
+import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { table } from "./stats";
-import { type Upstreams, type WorkerModule, WEBHOOK_SECRET, cronSchedule, executionContext, workerEnv } from "./worker";
+import { type Upstreams, WEBHOOK_SECRET, cronSchedule, executionContext, loadWorkerBundle, workerEnv } from "./worker";
 
 type Payload = Record<string, any>;
 
@@ -21,19 +22,6 @@ const { cron: CRON, intervalMs: TICK_MS, ticksPerDay: TICKS_PER_DAY } = cronSche
 const DAY_MS = 86_400_000;
 const REPOSITORIES = 10;
 
-const RealDate = Date;
-let simulatedNow: number | undefined;
-
-/** `Date` on the simulated clock while a day runs; the real one otherwise. */
-class SimulatedDate extends RealDate {
-  constructor(...args: unknown[]) {
-    if (args.length === 0 && simulatedNow !== undefined) super(simulatedNow);
-    else super(...(args as [string]));
-  }
-  static override now(): number {
-    return simulatedNow ?? RealDate.now();
-  }
-}
 
 export interface DayResult {
   tasks: number;
@@ -73,25 +61,26 @@ function request(template: Payload, i: number): Request {
   });
 }
 
-export async function simulateDay(worker: WorkerModule, upstreams: Upstreams, template: Payload, tasks: number): Promise<DayResult> {
+export async function simulateDay(upstreams: Upstreams, template: Payload, tasks: number): Promise<DayResult> {
+  // A fresh copy of the Worker each day: nothing learnt in isolate memory on an earlier day
+  // (a repository's config, a token) may spare this day's KV a write.
+  const { worker } = await loadWorkerBundle();
   // Each day its own, later, simulated date: the Worker's caches (installation tokens) live on.
-  const midnight = Math.ceil(RealDate.now() / DAY_MS) * DAY_MS + 30 * DAY_MS + nextDay++ * DAY_MS;
+  const midnight = Math.ceil(realNow() / DAY_MS) * DAY_MS + 30 * DAY_MS + nextDay++ * DAY_MS;
   const kv = new CountingKV();
   const env = workerEnv(kv);
   // About ten minutes: the start, then four reads of a working agent, then finished.
   upstreams.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "running", "running", "running", "finished"] };
   const github = upstreams.github.requests.length;
   const openhands = upstreams.openhands.requests.length;
-  const saved = globalThis.Date;
-  globalThis.Date = SimulatedDate as DateConstructor;
-  try {
+  await onSimulatedClock(midnight, async (at) => {
     let sent = 0;
     const ticks = DAY_MS / TICK_MS;
     for (let k = 0; k < ticks; k++) {
       const tickAt = midnight + k * TICK_MS;
       // The requests that arrive before this tick, each at its own time.
       while (sent < tasks && midnight + Math.floor((sent * DAY_MS) / tasks) <= tickAt) {
-        simulatedNow = midnight + Math.floor((sent * DAY_MS) / tasks) + 1_000;
+        at(midnight + Math.floor((sent * DAY_MS) / tasks) + 1_000);
         const { ctx, settled } = executionContext();
         const response = await worker.fetch(request(template, sent), env, ctx);
         await response.text();
@@ -99,15 +88,12 @@ export async function simulateDay(worker: WorkerModule, upstreams: Upstreams, te
         if (response.status !== 202) throw new Error(`day: webhook answered ${response.status}`);
         sent++;
       }
-      simulatedNow = tickAt + 5_000;
+      at(tickAt + 5_000);
       const { ctx, settled } = executionContext();
       await worker.scheduled({ scheduledTime: tickAt, cron: CRON, noRetry: () => {} }, env, ctx);
       await settled();
     }
-  } finally {
-    globalThis.Date = saved;
-    simulatedNow = undefined;
-  }
+  });
   const counts = kv.resetCounts();
   const ended: Record<string, number> = {};
   for (const [name, entry] of kv.data) {
@@ -131,14 +117,14 @@ export interface DaysReport {
 }
 
 /** Days of 100–500 requests, then the largest number of requests a day that still fits, by bisection. */
-export async function runDays(worker: WorkerModule, upstreams: Upstreams, template: Payload): Promise<DaysReport> {
+export async function runDays(upstreams: Upstreams, template: Payload): Promise<DaysReport> {
   const rows: DayResult[] = [];
-  for (const n of [100, 200, 300, 400, 500]) rows.push(await simulateDay(worker, upstreams, template, n));
+  for (const n of [100, 200, 300, 400, 500]) rows.push(await simulateDay(upstreams, template, n));
   let low = Math.max(0, ...rows.filter((r) => r.fits).map((r) => r.tasks));
   let high = Math.min(10_000, ...rows.filter((r) => !r.fits).map((r) => r.tasks));
   while (high - low > 10) {
     const mid = Math.floor((low + high) / 2);
-    if ((await simulateDay(worker, upstreams, template, mid)).fits) low = mid;
+    if ((await simulateDay(upstreams, template, mid)).fits) low = mid;
     else high = mid;
   }
   const pct = (n: number, limit: number) => `${n} (${Math.round((100 * n) / limit)} %)`;

@@ -215,7 +215,7 @@ async function main() {
     { what: 'this Worker: "@alice looks good" (ignored; config cached after the first run)', runs: RUNS, request: () => webhookRequest("issue_comment", alice, sign(alice)) },
     { what: "this Worker: another event, `star.created` (ignored)", runs: RUNS, request: () => webhookRequest("star", rawStar, sign(rawStar)) },
     {
-      what: 'this Worker: "@alice looks good" on a repository whose config is not cached (first comment in 10 min)',
+      what: 'this Worker: "@alice looks good" on a repository the App has no config for (new to it, or quiet for a week)',
       runs: ACCEPTED_RUNS,
       resetKv: true,
       request: (i) => {
@@ -285,7 +285,7 @@ async function main() {
     const template = example("issue_comment", (p) => p.action === "created" && p.installation);
     cron = await quietly(() => runCronBench(worker, upstreams, template));
     console.log("\n" + cron.markdown);
-    days = await quietly(() => runDays(worker, upstreams, template));
+    days = await quietly(() => runDays(upstreams, template));
     console.log("\n" + days.markdown);
   }
 

@@ -53,7 +53,7 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   );
   const report = await pollTasks(services, { sweep: isSweepTick(controller.scheduledTime) });
   if (report.listed) log("info", "poll.done", { ...report });
-  // For GET /status: this tick's usage, saved at most every ten minutes, and only when someone can read it.
+  // For GET /status: this tick's usage, saved at most every thirty minutes, and only when someone can read it.
   if (statusToken(env)) {
     await recordTick(services, report).catch((error: unknown) =>
       log("warn", "status.not_recorded", { error: error instanceof Error ? error.name : "unknown" }),

@@ -13,10 +13,11 @@ import { type Usage, addUsage, emptyUsage } from "./usage";
  *
  * Cost: a tick that did work (it listed tasks, wrote or deleted a key, or called
  * an upstream) saves the record, one KV read and one write, at most once every
- * ten minutes. Any other tick keeps its counts in this isolate's memory (plain
+ * thirty minutes. Any other tick keeps its counts in this isolate's memory (plain
  * numbers) for the next tick that saves. An idle tick never saves. So at most
- * 144 writes a day while work is pending around the clock, and about 24 on an
- * idle day (the hourly sweep lists, so it counts as work).
+ * 48 writes a day while work is pending around the clock (the Free plan allows
+ * 1,000, and a task costs 3), and about 24 on an idle day (the hourly sweep
+ * lists, so it counts as work).
  *
  * Missed, so the day's counts are a floor: counts still held in memory when the
  * isolate goes away, and the counts of one of two ticks in different isolates
@@ -24,7 +25,7 @@ import { type Usage, addUsage, emptyUsage } from "./usage";
  * counted here at all: `/status` estimates them (`status.ts`).
  */
 export const STATUS_KEY = "status:cron";
-const SAVE_EVERY_MS = 10 * 60_000;
+const SAVE_EVERY_MS = 30 * 60_000;
 /** Today and the day before, so a full day can be read after midnight. */
 const DAYS_KEPT = 2;
 
@@ -34,7 +35,7 @@ export interface DayCounts extends Usage {
 
 export interface StatusRecord {
   savedAt: string;
-  /** The tick that saved the record: the most recent tick that did work, up to ten minutes old. */
+  /** The tick that saved the record: the most recent tick that did work, up to thirty minutes old. */
   lastTick: { at: string; report: PollReport };
   /** By UTC day (`YYYY-MM-DD`). */
   days: Record<string, DayCounts>;
@@ -71,7 +72,7 @@ function recent(savedMs: number | undefined, now: number): boolean {
   return savedMs !== undefined && now - savedMs >= 0 && now - savedMs < SAVE_EVERY_MS;
 }
 
-/** Adds this tick to the day's counts, and saves them when the tick did work and the last save is ten minutes old. */
+/** Adds this tick to the day's counts, and saves them when the tick did work and the last save is thirty minutes old. */
 export async function recordTick(services: Services, report: PollReport): Promise<"saved" | "held"> {
   const now = services.now().getTime();
   const day = utcDay(now);
