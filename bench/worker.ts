@@ -91,6 +91,8 @@ export interface Upstreams {
   outbound: number;
   /** µs spent inside the fakes, to take out of the Worker's time. */
   fakeUs: number;
+  /** While set, no upstream answers: work after the answer waits at its first request. */
+  silent: boolean;
 }
 
 let upstreams: Upstreams | undefined;
@@ -103,7 +105,7 @@ let upstreams: Upstreams | undefined;
 export function stubUpstreams(): Upstreams {
   const github = new FakeGitHub({ appId: APP_ID, publicKeyPem: publicKeySpki });
   const openhands = new FakeOpenHands({ apiKey: OPENHANDS_API_KEY });
-  upstreams = { github, openhands, outbound: 0, fakeUs: 0 };
+  upstreams = { github, openhands, outbound: 0, fakeUs: 0, silent: false };
   return upstreams;
 }
 
@@ -111,6 +113,7 @@ const realFetch = globalThis.fetch;
 globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
   const fakes = upstreams;
   if (!fakes) return realFetch(input, init);
+  if (fakes.silent) return new Promise<Response>(() => {});
   const start = performance.now();
   try {
     const request = new Request(input, init);

@@ -15,9 +15,9 @@ import { type Task, type TaskStatus, isFinal, isPending } from "./task";
  *                    time; while it is absent the cron skips list() altogether (a
  *                    read is cheap, a list is not). Set by a new task and kept by
  *                    the cron while tasks are pending, each only when it has less
- *                    than half its hour left: at most two writes an hour however
- *                    busy, no delete, and the newest task always has half an hour
- *                    of listing ahead, far longer than list() takes to see it.
+ *                    than half its two hours left: at most one write an hour
+ *                    however busy, no delete, and the newest task always has an
+ *                    hour of listing ahead, far longer than list() takes to see it.
  *
  * Ended tasks stay three days: GitHub lets a delivery be redelivered for three
  * days, and a redelivery must still find its task.
@@ -26,7 +26,7 @@ const TASK_PREFIX = "task:";
 const ACTIVE_KEY = "poll:active";
 /** Longer than a signed delivery is accepted (`MAX_TRIGGER_AGE_MS`), so a replay always finds its record. */
 const RETENTION_SECONDS = 8 * 24 * 3600;
-const ACTIVE_TTL_SECONDS = 3600;
+const ACTIVE_TTL_SECONDS = 2 * 3600;
 const ACTIVE_REFRESH_WHEN_LEFT_MS = (ACTIVE_TTL_SECONDS * 1000) / 2;
 
 export interface TaskMetadata {
@@ -108,13 +108,13 @@ export class TaskStore {
     return true;
   }
 
-  /** Until when the cron lists (ms), or undefined when nothing happened for an hour. */
+  /** Until when the cron lists (ms), or undefined when nothing happened for two hours. */
   async activeUntil(): Promise<number | undefined> {
     const value = await this.kv.get(ACTIVE_KEY);
     return value ? Number(value) : undefined;
   }
 
-  /** Keeps the cron listing for the next hour; `until` is the marker when already read. */
+  /** Keeps the cron listing for the next two hours; `until` is the marker when already read. */
   async markActive(now = Date.now(), until?: number): Promise<void> {
     const current = until ?? (await this.activeUntil());
     if (current !== undefined && current - now > ACTIVE_REFRESH_WHEN_LEFT_MS) return;
