@@ -57,7 +57,7 @@ describe("@openhands help", () => {
 describe("@openhands status", () => {
   it("says when there is nothing, and lists the tasks of the thread otherwise", async () => {
     await say("@OpenHands status");
-    expect(thread()[0]!.body).toBe("No OpenHands task on this thread in the last eight days.");
+    expect(thread()[0]!.body).toBe("No OpenHands task on this thread in the last day.");
     await say("@openhands fix the bug");
     await runCron(fakes.env);
     await say("@openhands status.");

@@ -34,6 +34,30 @@ describe("no duplicate conversation", () => {
     expect(fakes.github.requests.length + fakes.openhands.requests.length).toBe(requests);
   });
 
+  it("a delivery replayed after its ended task's record expired (a day) finds the conversation, and shows nothing on GitHub", async () => {
+    const fakes = setup();
+    const payload = issueCommentPayload("@openhands fix it");
+    await deliver(fakes, payload);
+    for (let i = 0; i < 3; i++) await runCron(fakes.env);
+    const [ended] = await tasks(fakes.env);
+    expect(ended.status).toBe("succeeded");
+    // A day later: the record has expired; the conversation, made then, is still on OpenHands.
+    const entry = (await kvSnapshot(fakes.env)).find((e) => e.name.startsWith("task:"))!;
+    await fakes.env.TASKS.delete(entry.name);
+    fakes.openhands.conversations.get(ended.id)!.createdAt = new Date(Date.now() - 25 * 3600_000).toISOString();
+    const github = fakes.github.requests.length;
+    const starts = fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).length;
+
+    expect((await deliver(fakes, structuredClone(payload))).status).toBe(202);
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(starts);
+    expect(fakes.github.requests.slice(github).filter((r) => r.method !== "GET")).toEqual([]);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)).toHaveLength(1);
+    expect(await tasks(fakes.env)).toEqual([]);
+    // and the cron finds nothing left to do
+    await runCron(fakes.env);
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(starts);
+  });
+
   it("a duplicate that races past KV (eventual consistency) adopts the running conversation", async () => {
     const fakes = setup();
     const payload = issueCommentPayload("@openhands fix it");
@@ -133,9 +157,11 @@ describe("no lost task", () => {
     const [task] = await tasks(fakes.env);
     expect(task.status).toBe("failed");
     expect(task.outcome.summary).toBe("thread is gone");
-    expect(fakes.openhands.requests).toEqual([]);
+    // nothing asked of OpenHands but the read that tells a replay from a new request
+    expect(fakes.openhands.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /api/v1/app-conversations"]);
+    const before = openHandsWork(fakes.openhands).length;
     await runCron(fakes.env, new Date(Date.now() + 10 * 60_000));
-    expect(openHandsWork(fakes.openhands)).toEqual([]);
+    expect(openHandsWork(fakes.openhands)).toHaveLength(before);
   });
 });
 

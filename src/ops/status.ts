@@ -30,7 +30,8 @@ const MAY_CARRY_ERROR = new Set<string>(["queued", "failed", "timed_out", "stopp
  * the received record, the config cache, queued, the activity marker, starting;
  * the received record's deletion; the limits' list; the token, two config
  * files, the permission, the discussion, 👀, the tracking comment's lookup and
- * post; the start. `test/ops.test.ts` holds it to the measured figure.
+ * post; the replay check and the start. `test/ops.test.ts` holds it to the
+ * measured figure.
  */
 export const WEBHOOK_COST_PER_TASK: Usage = {
   kvReads: 5,
@@ -38,7 +39,7 @@ export const WEBHOOK_COST_PER_TASK: Usage = {
   kvDeletes: 1,
   kvLists: 1,
   githubRequests: 8,
-  openhandsRequests: 1,
+  openhandsRequests: 2,
 };
 
 statusRoute.get("/", async (c) => {
@@ -109,7 +110,8 @@ type Estimated = Usage & { tasks: number };
  * The day's usage, field by field:
  * - `cronCounted`: measured by the cron ticks themselves (`tick-record.ts`), a floor.
  * - `webhookEstimated`: not measured. Each task created that day (its `task:` key is
- *   kept eight days) times WEBHOOK_COST_PER_TASK. Not included: deliveries that asked
+ *   kept a day after its task ends, so the previous day's figure falls short as the
+ *   day goes on) times WEBHOOK_COST_PER_TASK. Not included: deliveries that asked
  *   for nothing (a few reads each, no write), and these `/healthz` and `/status` calls.
  * - `total`: the two added; `percentOfLimit`: `total` against the Free plan's daily KV limits.
  */

@@ -76,7 +76,7 @@ const STATUS_WORDS: Record<Task["status"], string> = {
 };
 
 export function statusReply(tasks: readonly View[], now: Date): string {
-  if (tasks.length === 0) return "No OpenHands task on this thread in the last eight days.";
+  if (tasks.length === 0) return "No OpenHands task on this thread in the last day.";
   const lines = tasks.map(({ task, link }) => {
     const age = formatDuration(now.getTime() - Date.parse(task.createdAt));
     return `- ${STATUS_WORDS[task.status]}: asked by @${task.request.requester} ${age} ago · [conversation](${link})`;

@@ -24,10 +24,11 @@ import type { Services } from "./services";
 import { StartFailedError, startConversation } from "./start-conversation";
 
 /**
- * Outbound requests one advance may need at most, the token aside: permission, 👀, PR, follow-up and
- * its note, comment lookup and post, the lost-start lookup (conversation, search pages), start, queued notice.
+ * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
+ * follow-up and its note, comment lookup and post, the lost-start lookup (conversation, search pages),
+ * start, queued notice.
  */
-export const ADVANCE_COST = 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST;
+export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -73,6 +74,22 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
   }
 }
 
+/** Older than this record by more than clock skew: the conversation of an earlier delivery of the same event. */
+const REPLAY_MARGIN_MS = 60_000;
+
+/**
+ * Ended tasks are kept a day. A signed delivery replayed later (within the week
+ * `MAX_TRIGGER_AGE_MS` allows) is recorded anew, but the conversation named after
+ * its event is still on OpenHands, created before this record: asked before
+ * the 👀 or any comment. A conversation created after the record is this
+ * task's own start whose answer was lost, which the start step adopts.
+ */
+async function isReplayOfEndedTask(services: Services, task: Task): Promise<boolean> {
+  const [conversation] = await services.openhands.conversations([task.id]);
+  const created = Date.parse(conversation?.created_at ?? "");
+  return conversation != null && Number.isFinite(created) && created < Date.parse(task.createdAt) - REPLAY_MARGIN_MS;
+}
+
 async function verify(services: Services, task: Task): Promise<Task> {
   const { request } = task;
   const client = github(services, task);
@@ -96,6 +113,11 @@ async function verify(services: Services, task: Task): Promise<Task> {
       await createComment(client, thread, forkNotSupportedReply(request.requester));
       return reject(services, task, "fork");
     }
+  }
+  if (task.attempts === 0 && (await isReplayOfEndedTask(services, task))) {
+    await services.store.delete(task.id);
+    log("info", "request.replayed", { task: task.id, trigger: request.triggerKey });
+    return transition(task, "rejected", { rejection: "replayed" }, services.now());
   }
   const context = await gatherContext(client, request, head);
   // Last, and it never throws: a failure above must not leave a 👀 the record does not know about.

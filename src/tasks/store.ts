@@ -19,13 +19,16 @@ import { type Task, type TaskStatus, isFinal, isPending } from "./task";
  *                    however busy, no delete, and the newest task always has an
  *                    hour of listing ahead, far longer than list() takes to see it.
  *
- * Ended tasks stay three days: GitHub lets a delivery be redelivered for three
- * days, and a redelivery must still find its task.
+ * Ended tasks (and answered commands) stay a day, long enough for the hourly
+ * limits, follow-ups and `status`, and few enough that the cron's list() stays
+ * one page (1,000 keys) below about 900 requests a day. A delivery replayed
+ * later finds its conversation on OpenHands instead (`acceptRequest`).
  */
 const TASK_PREFIX = "task:";
 const ACTIVE_KEY = "poll:active";
-/** Longer than a signed delivery is accepted (`MAX_TRIGGER_AGE_MS`), so a replay always finds its record. */
-const RETENTION_SECONDS = 8 * 24 * 3600;
+/** An event not yet decided: kept as long as a signed delivery is accepted (`MAX_TRIGGER_AGE_MS`). */
+const RECEIVED_RETENTION_SECONDS = 8 * 24 * 3600;
+const ENDED_RETENTION_SECONDS = 24 * 3600;
 const ACTIVE_TTL_SECONDS = 2 * 3600;
 const ACTIVE_REFRESH_WHEN_LEFT_MS = (ACTIVE_TTL_SECONDS * 1000) / 2;
 
@@ -80,7 +83,7 @@ export class TaskStore {
     // Kept as long as GitHub may redeliver; the cron decides it long before. The activity
     // marker is left alone: the webhook decides nearly every event itself, and one it
     // could not finish is marked by `confirmReceived`, or found by the hourly sweep.
-    await this.kv.put(TASK_PREFIX + received.id, JSON.stringify(received), { metadata, expirationTtl: RETENTION_SECONDS });
+    await this.kv.put(TASK_PREFIX + received.id, JSON.stringify(received), { metadata, expirationTtl: RECEIVED_RETENTION_SECONDS });
     return true;
   }
 
@@ -102,7 +105,7 @@ export class TaskStore {
     };
     await this.kv.put(TASK_PREFIX + task.id, JSON.stringify(task), {
       metadata,
-      ...(isFinal(task.status) ? { expirationTtl: RETENTION_SECONDS } : {}),
+      ...(isFinal(task.status) ? { expirationTtl: ENDED_RETENTION_SECONDS } : {}),
     });
     if (!previous) await this.markActive();
     return true;

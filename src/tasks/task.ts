@@ -79,7 +79,7 @@ export interface Task {
   /** Someone asked to stop it before its sandbox existed: the poller pauses it once ready. */
   stopRequestedBy?: string;
   /** Why a rejected task was rejected. ("rate_limited" only on records older than queueing over a limit.) */
-  rejection?: "not_allowed" | "fork" | "rate_limited";
+  rejection?: "not_allowed" | "fork" | "rate_limited" | "replayed";
 }
 
 export class InvalidTransition extends Error {

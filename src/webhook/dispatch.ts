@@ -25,9 +25,10 @@ export interface Deployment {
 /**
  * `X-GitHub-Delivery` is not signed, so a captured signed body could be sent
  * again at any time. Its own time is signed: a request made more than a week
- * before it arrives is refused, and records are kept longer than that, so a
- * replay always meets its record. An operator's manual redelivery of a recent
- * failed delivery still works.
+ * before it arrives is refused. Within the week a replay meets its record (kept
+ * a day after the task ended) or its conversation on OpenHands, so it starts
+ * nothing twice. An operator's manual redelivery of a recent failed delivery
+ * still works.
  */
 export const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
 
