@@ -3,12 +3,11 @@
  * webhook to its result, and what an idle day costs: time, upstream requests and
  * KV operations, all counted by the KV binding and the fake upstreams.
  */
-import { createHmac } from "node:crypto";
 import { FakeOpenHands } from "../test/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { fmt, table } from "./stats";
-import { type Upstreams, type WorkerModule, WEBHOOK_SECRET, cronSchedule, executionContext, workerEnv } from "./worker";
+import { FREE, type Upstreams, type WorkerModule, commentDelivery, cronSchedule, executionContext, workerEnv } from "./worker";
 
 export interface CronReport {
   markdown: string;
@@ -16,34 +15,7 @@ export interface CronReport {
 
 type Payload = Record<string, any>;
 
-/** Free plan, per day (https://developers.cloudflare.com/kv/platform/limits/). */
-const FREE = { reads: 100_000, writes: 1_000, deletes: 1_000, lists: 1_000 } as const;
 const { cron: CRON, intervalMs: TICK_MS, ticksPerDay: TICKS_PER_DAY } = cronSchedule();
-
-let nextComment = 7_000_000_000;
-let nextIssue = 50_000;
-
-function request(template: Payload, installationId: number, body = "@openhands please fix this"): Request {
-  const payload = structuredClone(template);
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  payload.comment.body = body;
-  payload.comment.id = nextComment++;
-  payload.comment.created_at = payload.comment.updated_at = payload.issue.created_at = payload.issue.updated_at = now;
-  payload.comment.author_association = "OWNER";
-  payload.issue.number = nextIssue++;
-  payload.installation = { id: installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
-  const raw = JSON.stringify(payload);
-  return new Request("https://worker.example/api/github/webhooks", {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-github-event": "issue_comment",
-      "x-github-delivery": crypto.randomUUID(),
-      "x-hub-signature-256": "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex"),
-    },
-    body: raw,
-  });
-}
 
 interface Usage {
   kv: KvCounts;
@@ -123,7 +95,7 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     const base = installation;
     installation += 100;
     for (let i = 0; i < pendingCount; i++) {
-      const status = await webhook(worker, env, request(template, base + (i % 40)));
+      const status = await webhook(worker, env, commentDelivery(template, { installationId: base + (i % 40) }));
       if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
     }
     const start = Date.now();
@@ -157,7 +129,7 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
   const start = Math.ceil(realNow() / 86_400_000) * 86_400_000 + 10 * 86_400_000 + 10 * 3600_000 + 5 * 60_000;
   const { task, ticksToEnd, idle } = await onSimulatedClock(start, async (at) => {
     let task = await counted(kv, upstreams, async () => {
-      const status = await webhook(worker, env, request(template, installation++));
+      const status = await webhook(worker, env, commentDelivery(template, { installationId: installation++ }));
       if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
     });
     let ticksToEnd = 0;

@@ -7,17 +7,14 @@
  * are counted by the binding; the day fits the Free plan when every count stays
  * under its daily limit.
  */
-import { createHmac } from "node:crypto";
 import { FakeOpenHands } from "../test/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { table } from "./stats";
-import { type Upstreams, WEBHOOK_SECRET, cronSchedule, executionContext, loadWorkerBundle, workerEnv } from "./worker";
+import { FREE, type Upstreams, commentDelivery, cronSchedule, executionContext, loadWorkerBundle, workerEnv } from "./worker";
 
 type Payload = Record<string, any>;
 
-/** Free plan, per day (https://developers.cloudflare.com/kv/platform/limits/). */
-export const FREE = { reads: 100_000, writes: 1_000, deletes: 1_000, lists: 1_000 } as const;
 const { cron: CRON, intervalMs: TICK_MS, ticksPerDay: TICKS_PER_DAY } = cronSchedule();
 const DAY_MS = 86_400_000;
 const REPOSITORIES = 10;
@@ -33,33 +30,8 @@ export interface DayResult {
   fits: boolean;
 }
 
-let nextComment = 8_000_000_000;
-let nextIssue = 70_000;
+/** Each simulated day a later date than the one before: the fakes keep their state between days. */
 let nextDay = 0;
-
-function request(template: Payload, i: number): Request {
-  const payload = structuredClone(template);
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  payload.comment.body = "@openhands please fix this";
-  payload.comment.id = nextComment++;
-  payload.comment.created_at = payload.comment.updated_at = payload.issue.created_at = payload.issue.updated_at = now;
-  payload.comment.author_association = "OWNER";
-  payload.issue.number = nextIssue++;
-  payload.repository.name = `Hello-World-${i % REPOSITORIES}`;
-  payload.repository.full_name = `Codertocat/${payload.repository.name}`;
-  const raw = JSON.stringify(payload);
-  return new Request("https://worker.example/api/github/webhooks", {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "content-length": String(Buffer.byteLength(raw)),
-      "x-github-event": "issue_comment",
-      "x-github-delivery": crypto.randomUUID(),
-      "x-hub-signature-256": "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex"),
-    },
-    body: raw,
-  });
-}
 
 export async function simulateDay(upstreams: Upstreams, template: Payload, tasks: number): Promise<DayResult> {
   // A fresh copy of the Worker each day: nothing learnt in isolate memory on an earlier day
@@ -82,7 +54,7 @@ export async function simulateDay(upstreams: Upstreams, template: Payload, tasks
       while (sent < tasks && midnight + Math.floor((sent * DAY_MS) / tasks) <= tickAt) {
         at(midnight + Math.floor((sent * DAY_MS) / tasks) + 1_000);
         const { ctx, settled } = executionContext();
-        const response = await worker.fetch(request(template, sent), env, ctx);
+        const response = await worker.fetch(commentDelivery(template, { repository: `Hello-World-${sent % REPOSITORIES}` }), env, ctx);
         await response.text();
         await settled();
         if (response.status !== 202) throw new Error(`day: webhook answered ${response.status}`);

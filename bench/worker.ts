@@ -5,7 +5,7 @@
  * global fetch. workerd's clocks do not advance during pure computation (only on
  * I/O), so CPU cost can only be timed outside it.
  */
-import { generateKeyPairSync } from "node:crypto";
+import { createHmac, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,6 +74,43 @@ export function cronSchedule(): { cron: string; intervalMs: number; ticksPerDay:
   const minutes = Number(/^\*\/(\d+) \* \* \* \*$/.exec(cron ?? "")?.[1]);
   if (!cron || !Number.isInteger(minutes) || minutes < 1) throw new Error(`bench: cannot read a "*/N * * * *" cron from wrangler.toml (${cron})`);
   return { cron, intervalMs: minutes * 60_000, ticksPerDay: 1440 / minutes };
+}
+
+/** Free plan, per day (https://developers.cloudflare.com/kv/platform/limits/). */
+export const FREE = { reads: 100_000, writes: 1_000, deletes: 1_000, lists: 1_000 } as const;
+
+let nextComment = 7_000_000_000;
+let nextIssue = 50_000;
+
+/**
+ * A signed `issue_comment.created` delivery of GitHub's example, on a new issue and comment each
+ * time, made now (by the clock in force), by the repository's owner.
+ */
+export function commentDelivery(template: Record<string, any>, options: { installationId?: number; repository?: string } = {}): Request {
+  const payload = structuredClone(template);
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  payload.comment.body = "@openhands please fix this";
+  payload.comment.id = nextComment++;
+  payload.comment.created_at = payload.comment.updated_at = payload.issue.created_at = payload.issue.updated_at = now;
+  payload.comment.author_association = "OWNER";
+  payload.issue.number = nextIssue++;
+  if (options.installationId !== undefined) payload.installation = { id: options.installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
+  if (options.repository !== undefined) {
+    payload.repository.name = options.repository;
+    payload.repository.full_name = `${payload.repository.owner.login}/${options.repository}`;
+  }
+  const raw = JSON.stringify(payload);
+  return new Request("https://worker.example/api/github/webhooks", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(raw)),
+      "x-github-event": "issue_comment",
+      "x-github-delivery": crypto.randomUUID(),
+      "x-hub-signature-256": "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex"),
+    },
+    body: raw,
+  });
 }
 
 export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789ab"; // 32 characters

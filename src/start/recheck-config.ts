@@ -57,7 +57,8 @@ export async function recheckTaken(
   taken: Exclude<Taken, { kind: "duplicate" }>,
 ): Promise<void> {
   const decision = await redecide(services, event.name, event.payload, candidate, known, deployment);
-  if (decision === undefined || taken.kind === "command") return decision?.run === false ? undefined : taken.run();
+  if (decision === undefined) return taken.run();
+  if (taken.kind === "command") return decision.run ? taken.run() : undefined;
   if (!decision.run) {
     await services.store.delete(taken.task.id);
     log("info", "request.withdrawn", { delivery: event.delivery, task: taken.task.id, reason: decision.reason });
