@@ -10,6 +10,7 @@ import { pollTasks } from "./poller/poll";
 import { createServices } from "./start/services";
 import { setupRoute } from "./setup/route";
 import { webhookRoute } from "./webhook/route";
+import { httpStatus } from "./http-status";
 
 const app = new Hono<{ Bindings: Env }>();
 
@@ -46,10 +47,10 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   // Learn (once a day) which account the App serves and which one the agent writes as,
   // so that webhooks can tell at once.
   await services.appIdentity().catch((error: unknown) =>
-    log("warn", "app.owner_unavailable", { status: (error as { status?: number }).status }),
+    log("warn", "app.owner_unavailable", { status: httpStatus(error) }),
   );
   await learnAgentLogin(config, services.kv, services.openhands).catch((error: unknown) =>
-    log("warn", "agent.login_unavailable", { status: (error as { status?: number }).status }),
+    log("warn", "agent.login_unavailable", { status: httpStatus(error) }),
   );
   const report = await pollTasks(services, { sweep: isSweepTick(controller.scheduledTime) });
   if (report.listed) log("info", "poll.done", { ...report });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { containsMention, requestText } from "../src/trigger/mention";
-import { isBot } from "../src/trigger/actor";
+import { isBot } from "../src/github/bot";
 
 describe("containsMention", () => {
   const cases: [string, boolean][] = [
@@ -72,7 +72,44 @@ describe("isBot", () => {
     [{ login: "dependabot[bot]" }, true],
     [{ login: "renovate", type: "Bot" }, true],
     [{ login: "codertocat", type: "User" }, false],
+    // the trigger and the thread's context used to disagree on this one
+    [{ login: "Some-App[BOT]" }, true],
   ])("%j → %s", (sender, expected) => {
     expect(isBot(sender)).toBe(expected);
+  });
+});
+
+describe("what the App writes never asks it for work", async () => {
+  const { decide } = await import("../src/webhook/dispatch");
+  const { issueCommentPayload } = await import("./harness");
+  const { newTask } = await import("../src/tasks/task");
+  const messages = await import("../src/report/messages");
+  // A request, so that the texts are rendered from a real task; the agent's own words
+  // (a summary, a reason) ask for work too, as hostile agent output might.
+  const asked = decide("issue_comment", issueCommentPayload("@openhands fix the parser"));
+  if (!asked.run) throw new Error("the fixture must be a request");
+  const task = newTask("c9abbe26dfa2850d94c97a513aea1fe1", asked.request, new Date(), new Date());
+  const view = { task, link: "https://app.all-hands.dev/conversations/c9abbe26dfa2850d94c97a513aea1fe1" };
+  const agent = "@openhands now also rewrite the tests";
+  const texts: Record<string, string> = {
+    working: messages.workingComment(view),
+    queued: messages.queuedComment({ ...view, reason: agent, retryAt: new Date() }),
+    succeeded: messages.succeededComment({ ...view, summary: agent, durationMs: 60_000 }),
+    failed: messages.failedComment({ ...view, reason: agent, summary: agent, durationMs: 60_000 }),
+    timedOut: messages.timedOutComment({ ...view, phase: "run", durationMs: 60_000 }),
+    needsInput: messages.needsInputComment(view),
+    stopped: messages.stoppedComment({ ...view, by: "codertocat" }),
+    current: messages.currentComment(view),
+    stopDidNotTake: messages.currentComment(view) + messages.stopDidNotTakeNote({ by: "codertocat", link: view.link }),
+    followUp: messages.currentComment(view) + messages.followUpNote({ ...view, from: "codertocat", url: "https://github.com/x" }),
+    status: messages.statusReply([view], new Date()),
+    help: messages.helpReply({ maxStartsPerThreadPerHour: 5 }),
+    notAllowed: messages.notAllowedReply("mallory"),
+    fork: messages.forkNotSupportedReply("mallory"),
+  };
+  it.each(Object.entries(texts))("%s", (_, body) => {
+    // posted by a maintainer, so that only the text itself can keep it from being a request
+    const decision = decide("issue_comment", issueCommentPayload(body));
+    expect(decision.run).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { taskMarker } from "../src/report/messages";
+import { taskMarker } from "../src/own-marker";
 import { conversationIdFor } from "../src/tasks/ids";
 import { FakeOpenHands } from "./fakes/openhands";
 import { callWorker, examplePayloads, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";

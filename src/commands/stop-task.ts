@@ -4,6 +4,7 @@ import { currentComment, stopDidNotTakeNote, stoppedComment } from "../report/me
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../start/services";
 import { type Task, transition } from "../tasks/task";
+import { httpStatus } from "../http-status";
 
 /** Sandbox states in which the agent may still be working. */
 const ALIVE = ["RUNNING", "STARTING"];
@@ -45,7 +46,7 @@ async function pause(services: Services, conversation: AppConversation): Promise
     await services.openhands.pauseSandbox(conversation.sandbox_id ?? conversation.id);
     return true;
   } catch (error) {
-    if ((error as { status?: number }).status !== 404) throw error;
+    if (httpStatus(error) !== 404) throw error;
     const [after] = await services.openhands.conversations([conversation.id]);
     const paused = !after || !ALIVE.includes(after.sandbox_status);
     log("warn", "openhands.pause_404", { conversation: conversation.id, paused, sandbox: after?.sandbox_status });

@@ -1,6 +1,8 @@
 import type { GitHub } from "./client";
 import type { ReactionTarget } from "../trigger/request";
 import { GitHubGarbageError, isObject } from "./errors";
+import { httpStatus } from "../http-status";
+import { isBot } from "./bot";
 
 /** An issue or pull request conversation: where the App answers. */
 export interface Thread {
@@ -151,7 +153,7 @@ async function paginateSafely(what: string, list: () => Promise<unknown>): Promi
   try {
     items = await list();
   } catch (error) {
-    if ((error as { status?: number }).status !== undefined) throw error;
+    if (httpStatus(error) !== undefined) throw error;
     throw new GitHubGarbageError(what);
   }
   if (!Array.isArray(items)) throw new GitHubGarbageError(what);
@@ -175,7 +177,7 @@ function toThreadComment(c: Record<string, unknown>): ThreadComment | undefined 
   return {
     id: c.id,
     author: login,
-    isBot: user.type === "Bot" || login.endsWith("[bot]"),
+    isBot: isBot({ login, type: typeof user.type === "string" ? user.type : undefined }),
     body: c.body,
     createdAt: String(c.created_at ?? ""),
     updatedAt: String(c.updated_at ?? c.created_at ?? ""),

@@ -15,6 +15,7 @@ import { type ReceivedEntry, type TaskEntry, pendingEntries } from "../tasks/sto
 import { confirmReceived } from "../start/confirm-received";
 import { type FinalStatus, type Task, type TaskStatus, isPending, transition } from "../tasks/task";
 import { type RunDecision, decideRun, decideStart } from "./decide";
+import { httpStatus } from "../http-status";
 
 /**
  * Outbound requests a step may need at most, besides the installation token
@@ -227,7 +228,7 @@ async function runWork(services: Services, item: Work, report: PollReport): Prom
     if (error instanceof OpenHandsError && error.status === 429) throw error;
     log("warn", "poll.task_deferred", {
       task: item.id,
-      status: (error as { status?: number }).status,
+      status: httpStatus(error),
       reason: error instanceof Error ? error.name : "unknown",
     });
     report.deferred++;

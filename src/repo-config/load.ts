@@ -1,6 +1,7 @@
 import type { GitHub } from "../github/client";
 import { GitHubGarbageError, isObject } from "../github/errors";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, parseRepoConfig } from "./parse";
+import { httpStatus } from "../http-status";
 
 export const CONFIG_PATH = ".github/openhands.yml";
 /**
@@ -80,7 +81,7 @@ async function readFile(github: GitHub, owner: string, repo: string): Promise<st
     const bytes = Uint8Array.from(atob(data.content.replace(/\s/g, "")), (c) => c.charCodeAt(0));
     return new TextDecoder().decode(bytes);
   } catch (error) {
-    if ((error as { status?: number }).status === 404) return undefined;
+    if (httpStatus(error) === 404) return undefined;
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { notAllowedMarker, taskMarker } from "../own-marker";
 import type { Task } from "../tasks/task";
 
 /**
@@ -8,9 +9,6 @@ import type { Task } from "../tasks/task";
  */
 export const MAX_COMMENT_CHARS = 60_000; // GitHub rejects bodies over 65,536
 
-export function taskMarker(taskId: string): string {
-  return `<!-- openhands-github-app task:${taskId} -->`;
-}
 
 interface View {
   task: Task;
@@ -110,9 +108,6 @@ export function followUpNote(view: View & { from: string; url: string }): string
 }
 
 /** Marks the reply to one person on one thread, so that it is said at most once a day. */
-export function notAllowedMarker(login: string): string {
-  return `<!-- openhands-github-app not-allowed:${login.toLowerCase()} -->`;
-}
 
 export function notAllowedReply(login: string, author?: string): string {
   const whose = author ? ` The comment you edited was written by @${author}, and both of you need it.` : "";

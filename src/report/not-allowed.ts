@@ -2,7 +2,8 @@ import { createComment, findCommentWithMarker, writtenByApp } from "../github/th
 import { log } from "../log";
 import type { Services } from "../start/services";
 import type { TriggerRequest } from "../trigger/request";
-import { notAllowedMarker, notAllowedReply } from "./messages";
+import { notAllowedMarker } from "../own-marker";
+import { notAllowedReply } from "./messages";
 
 const DAY_MS = 24 * 3600_000;
 

@@ -9,7 +9,8 @@ import {
   writtenByApp,
 } from "../github/thread";
 import type { Task } from "../tasks/task";
-import { taskMarker } from "./messages";
+import { taskMarker } from "../own-marker";
+import { httpStatus } from "../http-status";
 
 /**
  * Puts `body` in the task's one tracking comment: edits it in place when we know
@@ -53,7 +54,7 @@ export async function publishTrackingComment(
     } catch (error) {
       // The comment was deleted, or GitHub will not let us edit it (locked, or not ours
       // after all): the answer still has to reach them, in a new comment, not a retry loop.
-      if (![403, 404, 410].includes((error as { status?: number }).status ?? 0)) throw error;
+      if (![403, 404, 410].includes(httpStatus(error) ?? 0)) throw error;
     }
   }
   return place.create();

@@ -8,6 +8,7 @@ import { type AppCredentials, hasStoredCredentials, storeCredentials } from "./c
 import { appManifest, newAppUrl } from "./manifest";
 import { closedPage, donePage, errorPage, startPage } from "./pages";
 import { isValidState, makeState, sameText } from "./state";
+import { httpStatus } from "../http-status";
 
 /**
  * `/setup`: GitHub's App manifest flow (as Probot apps do it). The operator opens
@@ -76,7 +77,7 @@ setupRoute.get("/callback", async (c) => {
   try {
     credentials = await convert(origins(c.env).api, code);
   } catch (error) {
-    const status = (error as { status?: number }).status;
+    const status = httpStatus(error);
     log("warn", "setup.conversion_failed", { status });
     if (status === 404 || status === 422) {
       return c.html(errorPage("This code cannot be used", "GitHub says it was already used or has expired (codes are single-use and last an hour). Start again from the setup link."), 400);

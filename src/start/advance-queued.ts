@@ -22,6 +22,7 @@ import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
 import type { Services } from "./services";
 import { StartFailedError, startConversation } from "./start-conversation";
+import { httpStatus } from "../http-status";
 
 /**
  * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
@@ -135,7 +136,7 @@ export async function acknowledge(services: Services, task: Task): Promise<boole
     await addEyes(github(services, task), { owner: request.owner, repo: request.repo, number: request.number }, request.reactTo);
     return true;
   } catch (error) {
-    const status = (error as { status?: number }).status;
+    const status = httpStatus(error);
     log("warn", "github.reaction_failed", { task: task.id, status });
     // A deleted comment will never take a reaction.
     return status === 404 || status === 410;
@@ -154,7 +155,7 @@ async function reject(services: Services, task: Task, rejection: NonNullable<Tas
  * is gone, and the user hears about it either way.
  */
 async function handleFailure(services: Services, current: Task, original: Task, error: unknown): Promise<Task> {
-  const status = (error as { status?: number }).status;
+  const status = httpStatus(error);
   const isGitHub = error instanceof RequestError || error instanceof GitHubGarbageError;
   if (!isGitHub && !(error instanceof OpenHandsError)) {
     // A library choking on an odd answer must not make the cron replay steps already done
@@ -224,7 +225,7 @@ async function waitInQueue(
       );
     } catch (error) {
       // GitHub may be what is failing; the next attempt tries again.
-      log("warn", "github.queued_notice_failed", { task: next.id, status: (error as { status?: number }).status });
+      log("warn", "github.queued_notice_failed", { task: next.id, status: httpStatus(error) });
     }
   }
   // A slot wait changes only the next check time: not worth a KV write on every tick.
@@ -237,7 +238,7 @@ function describe(services: Services, error: unknown): string {
   const secrets = [services.config.openHandsApiKey, services.config.webhookSecret, services.config.privateKey];
   if (error instanceof OpenHandsError) return redact(error.message, secrets);
   if (!(error instanceof RequestError) && !(error instanceof GitHubGarbageError)) return "an unexpected error";
-  const status = (error as { status?: number }).status;
+  const status = httpStatus(error);
   // GitHub's own message can quote the request; the status says enough.
   return `GitHub answered ${status ?? "with a network error"}`;
 }

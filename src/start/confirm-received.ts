@@ -8,6 +8,7 @@ import { conversationIdFor } from "../tasks/ids";
 import { type CandidateEvent, decideWith } from "../webhook/dispatch";
 import type { Services } from "./services";
 import { takeRequest } from "./take-request";
+import { httpStatus } from "../http-status";
 
 /**
  * After this long without the repository's config (GitHub failing), the event is
@@ -50,7 +51,7 @@ export async function confirmReceived(services: Services, received: ReceivedEven
     served = await services.servedOwners();
   } catch (error) {
     // Never serve an account before knowing it may be served: wait for GitHub instead.
-    log("warn", "received.owner_unknown", { received: received.id, status: (error as { status?: number }).status });
+    log("warn", "received.owner_unknown", { received: received.id, status: httpStatus(error) });
     await services.store.markActive();
     return "waiting";
   }
@@ -63,7 +64,7 @@ export async function confirmReceived(services: Services, received: ReceivedEven
   try {
     parsed = await services.repoConfig(received.owner, received.repo, received.installationId);
   } catch (error) {
-    const status = (error as { status?: number }).status;
+    const status = httpStatus(error);
     if (services.now().getTime() - Date.parse(received.receivedAt) < DECIDE_WITH_DEFAULTS_AFTER_MS) {
       log("warn", "received.config_unavailable", { received: received.id, status });
       // So that the cron's next tick lists it instead of skipping an idle namespace.

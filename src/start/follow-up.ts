@@ -7,6 +7,7 @@ import type { TaskEntry } from "../tasks/store";
 import { type Task, isPending, transition } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 import type { Services } from "./services";
+import { httpStatus } from "../http-status";
 
 export type FollowUp =
   | { kind: "new"; previous?: Task["previous"] }
@@ -54,7 +55,7 @@ async function recordForwarded(services: Services, task: Task, active: Task): Pr
   // Say so where the thread already looks: the running task's own comment (no KV write to it).
   const note = followUpNote({ task: active, link, from: task.request.requester, url: task.request.commentUrl });
   await publishTrackingComment(services, active, currentComment({ task: active, link }) + note).catch((error: unknown) =>
-    log("warn", "github.follow_up_note_failed", { task: active.id, status: (error as { status?: number }).status }),
+    log("warn", "github.follow_up_note_failed", { task: active.id, status: httpStatus(error) }),
   );
   const next = transition(
     task,

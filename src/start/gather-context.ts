@@ -1,7 +1,7 @@
 import type { GitHub } from "../github/client";
 import { type PullRequestHead, type ThreadComment, listIssueComments, listReviewComments, pullRequestFiles } from "../github/thread";
 import { type ThreadContext, boundDiscussion } from "../prompt/context";
-import { OWN_MARKER } from "../trigger/common";
+import { OWN_MARKER } from "../own-marker";
 import type { TriggerRequest } from "../trigger/request";
 
 /** Outbound requests gathering may make: two pages of comments, the PR's files, two pages of review comments. */

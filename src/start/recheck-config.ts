@@ -4,6 +4,7 @@ import type { Decision } from "../trigger/request";
 import { type CandidateEvent, type Deployment, decideWith } from "../webhook/dispatch";
 import type { Services } from "./services";
 import { type Taken, takeRequest } from "./take-request";
+import { httpStatus } from "../http-status";
 
 /**
  * The webhook decides with the repository config it already has, so as to
@@ -25,7 +26,7 @@ async function redecide(
     rechecked = await services.recheckRepoConfig(candidate.owner, candidate.repo, candidate.installationId, known);
   } catch (error) {
     // GitHub trouble: the decision made with the cached config stands.
-    log("warn", "repo_config.recheck_failed", { repository: `${candidate.owner}/${candidate.repo}`, status: (error as { status?: number }).status });
+    log("warn", "repo_config.recheck_failed", { repository: `${candidate.owner}/${candidate.repo}`, status: httpStatus(error) });
     return undefined;
   }
   if (!rechecked.changed) return undefined;

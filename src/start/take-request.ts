@@ -6,6 +6,7 @@ import { type Command, parseCommand } from "../trigger/command";
 import type { TriggerRequest } from "../trigger/request";
 import { acceptRequest, recordRequest } from "./accept-request";
 import type { Services } from "./services";
+import { httpStatus } from "../http-status";
 
 /**
  * A request, once known to be one: a command, a request already recorded (a
@@ -54,7 +55,7 @@ export async function takeRequest(
 function errorFields(error: unknown) {
   return {
     error: error instanceof Error ? error.name : "unknown",
-    status: (error as { status?: number }).status,
+    status: httpStatus(error),
     // Our own errors say what broke; upstream text never reaches here unredacted.
     message: error instanceof Error ? redact(error.message).slice(0, 300) : undefined,
   };

@@ -1,8 +1,6 @@
 import { isAgentWriting, isDisallowedBot } from "./actor";
 import type { Decision, TriggerRequest, TriggerSettings } from "./request";
 
-/** Comments the App wrote carry this; their text is never a request, whoever posts it. */
-export const OWN_MARKER = "<!-- openhands-github-app";
 
 interface Repository {
   full_name: string;

@@ -1,5 +1,6 @@
 import type { GitHub } from "../github/client";
 import { GitHubGarbageError, isObject } from "../github/errors";
+import { httpStatus } from "../http-status";
 
 export const WRITE_ROLES = ["admin", "maintain", "write"] as const;
 
@@ -50,7 +51,7 @@ async function askWriteAccess(github: GitHub, owner: string, repo: string, usern
     return (WRITE_ROLES as readonly string[]).includes(role) || data.permission === "admin" || data.permission === "write";
   } catch (error) {
     // GitHub answers 404 for someone who is not a collaborator at all.
-    if ((error as { status?: number }).status === 404) return false;
+    if (httpStatus(error) === 404) return false;
     throw error;
   }
 }

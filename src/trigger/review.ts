@@ -1,6 +1,7 @@
 import type { PullRequestReviewCommentCreatedEvent, PullRequestReviewSubmittedEvent } from "@octokit/webhooks-types";
 import { isDisallowedBot } from "./actor";
-import { OWN_MARKER, commonRejection, labelNames, requestFrom } from "./common";
+import { OWN_MARKER } from "../own-marker";
+import { commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
 import type { Decision, TriggerSettings } from "./request";
