@@ -1,7 +1,8 @@
 import type { Config } from "../config";
 import { LearntFact } from "../learnt-fact";
 import { type AppAuthConfig, appClient } from "./client";
-import { GitHubGarbageError, isObject } from "./errors";
+import { GitHubGarbageError } from "./errors";
+import { isObject } from "../is-object";
 
 /**
  * Which GitHub accounts this deployment serves: `ALLOWED_OWNERS` when set;

@@ -10,6 +10,4 @@ export class GitHubGarbageError extends Error {
   }
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+

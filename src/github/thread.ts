@@ -1,6 +1,7 @@
 import type { GitHub } from "./client";
 import type { ReactionTarget } from "../trigger/request";
-import { GitHubGarbageError, isObject } from "./errors";
+import { GitHubGarbageError } from "./errors";
+import { isObject } from "../is-object";
 import { httpStatus } from "../http-status";
 import { isBot } from "./bot";
 

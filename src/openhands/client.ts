@@ -7,6 +7,7 @@ import type {
   StartConversationRequest,
   StartTask,
 } from "./types";
+import { isObject } from "../is-object";
 
 /** `start-tasks?ids=` takes up to 100 ids; `app-conversations?ids=` answers 400 from 100 on. */
 export const START_TASK_BATCH = 100;
@@ -220,9 +221,7 @@ function garbage(what: string): OpenHandsError {
   return new OpenHandsError(`OpenHands sent an unreadable answer to ${what}`, undefined, true);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+
 
 function isStartTask(value: unknown): value is StartTask {
   return isObject(value) && typeof value.id === "string" && typeof value.status === "string";

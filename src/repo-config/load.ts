@@ -1,5 +1,6 @@
 import type { GitHub } from "../github/client";
-import { GitHubGarbageError, isObject } from "../github/errors";
+import { GitHubGarbageError } from "../github/errors";
+import { isObject } from "../is-object";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, parseRepoConfig } from "./parse";
 import { httpStatus } from "../http-status";
 

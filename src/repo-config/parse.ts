@@ -16,6 +16,7 @@ export interface RepoConfig {
   draftPr: boolean;
 }
 
+/** The App's defaults, for a repository without the file and for every field it leaves out. The one place they are set. */
 export const DEFAULT_REPO_CONFIG: RepoConfig = {
   mention: "@openhands",
   label: "openhands",

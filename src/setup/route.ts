@@ -2,7 +2,7 @@ import { Octokit } from "@octokit/core";
 import { Hono } from "hono";
 import type { Env } from "../config";
 import { rememberAppIdentity } from "../github/app-identity";
-import { isObject } from "../github/errors";
+import { isObject } from "../is-object";
 import { log } from "../log";
 import { type AppCredentials, hasStoredCredentials, storeCredentials } from "./credentials";
 import { appManifest, newAppUrl } from "./manifest";

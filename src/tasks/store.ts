@@ -6,7 +6,7 @@ import { type Task, type TaskStatus, isFinal, isPending } from "./task";
  * Workers KV layout, shaped by the Free plan's daily 1,000 lists and 1,000 writes:
  *
  *   task:<id>        the task as JSON; metadata {s: status, c: created ms, t: thread,
- *                    i: installation, r: rejection} so that one list() tells both the
+ *                    i: installation, r: rejection, st: started ms} so that one list() tells both the
  *                    poller and the limits what they need without reading values.
  *                    A webhook event not yet known to be a request (`received.ts`)
  *                    sits under the same prefix with s = "received", so the same
@@ -19,10 +19,20 @@ import { type Task, type TaskStatus, isFinal, isPending } from "./task";
  *                    however busy, no delete, and the newest task always has an
  *                    hour of listing ahead, far longer than list() takes to see it.
  *
+ * The other keys of the namespace, each owned by its own module and never listed
+ * by the cron (its list() asks for the `task:` prefix only):
+ *
+ *   repo-config:<owner>/<repo>  `.github/openhands.yml` parsed, a week, rewritten only
+ *                               when it changes (`repo-config/load.ts`)
+ *   app:identity                the App's owner and slug, learnt daily (`github/app-identity.ts`)
+ *   agent:login                 the agent's GitHub account, learnt daily (`openhands/agent-account.ts`)
+ *   app:credentials             the App's credentials from /setup, sealed (`setup/credentials.ts`)
+ *   status:cron                 the cron's usage for /status, only with STATUS_TOKEN (`ops/tick-record.ts`)
+ *
  * Ended tasks (and answered commands) stay a day, long enough for the hourly
  * limits, follow-ups and `status`, and few enough that the cron's list() stays
  * one page (1,000 keys) below about 900 requests a day. A delivery replayed
- * later finds its conversation on OpenHands instead (`acceptRequest`).
+ * later finds its conversation on OpenHands instead (`start/advance-queued.ts`).
  */
 const TASK_PREFIX = "task:";
 const ACTIVE_KEY = "poll:active";

@@ -1,4 +1,5 @@
 import { removeHiddenMarkdown } from "../markdown/hidden";
+import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 
 /**
  * Finds `@openhands` as a request, not as text that merely contains it.
@@ -7,7 +8,7 @@ import { removeHiddenMarkdown } from "../markdown/hidden";
  * quoting an earlier request or showing a snippet is not asking again. So is
  * what GitHub does not show at all: an invisible mention is nobody's request.
  */
-export const DEFAULT_MENTION = "@openhands";
+export const DEFAULT_MENTION = DEFAULT_REPO_CONFIG.mention;
 
 export function stripNonRequestText(body: string): string {
   return removeHiddenMarkdown(body.replace(/\r\n?/g, "\n"))

@@ -1,5 +1,6 @@
 import type { GitHub } from "../github/client";
-import { GitHubGarbageError, isObject } from "../github/errors";
+import { GitHubGarbageError } from "../github/errors";
+import { isObject } from "../is-object";
 import { httpStatus } from "../http-status";
 
 export const WRITE_ROLES = ["admin", "maintain", "write"] as const;
