@@ -7,7 +7,7 @@ import { clearInstallationTokenCache } from "../src/github/client";
 import { clearRepoConfigMemory } from "../src/repo-config/load";
 import { forgetAppIdentity } from "../src/github/app-identity";
 import { forgetAgentLogin } from "../src/openhands/agent-account";
-import { forgetDenied } from "../src/trigger/permission";
+import { forgetDenied } from "../src/github/permission";
 import { forgetUnsavedTicks } from "../src/ops/tick-record";
 import type { Env } from "../src/config";
 import { FakeGitHub } from "./fakes/github";

@@ -4,7 +4,7 @@ import { replyNotAllowed } from "../report/not-allowed";
 import type { Services } from "../start/services";
 import { type Task, isPending } from "../tasks/task";
 import type { Command } from "../trigger/command";
-import { hasWriteAccess } from "../trigger/permission";
+import { hasWriteAccess } from "../github/permission";
 import { type TriggerRequest, threadKey } from "../trigger/request";
 import { stopTask } from "./stop-task";
 

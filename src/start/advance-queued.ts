@@ -16,7 +16,7 @@ import { publishTrackingComment } from "../report/publish";
 import type { TaskEntry } from "../tasks/store";
 import { type Task, transition } from "../tasks/task";
 import { threadKey } from "../trigger/request";
-import { hasWriteAccess } from "../trigger/permission";
+import { hasWriteAccess } from "../github/permission";
 import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";

@@ -18,6 +18,9 @@ import type { TriggerRequest } from "../trigger/request";
  *
  * The webhook records a task before doing anything else; every step after that
  * can be replayed by the cron, so a crash or an upstream outage loses nothing.
+ * `running` is held in memory only (the poller reads the conversation of every
+ * started task each tick): the stored record says `starting` until the end,
+ * unless the agent went to `needs_input` and back.
  */
 export const PENDING_STATUSES = ["queued", "starting", "running", "needs_input"] as const;
 export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected", "stopped", "forwarded", "answered"] as const;

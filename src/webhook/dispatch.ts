@@ -9,7 +9,7 @@ import type {
 } from "@octokit/webhooks-types";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, type RepoConfig, eventNameOf } from "../repo-config/parse";
 import { checkIssueComment } from "../trigger/issue-comment";
-import { isKnownDenied } from "../trigger/permission";
+import { isKnownDenied } from "../github/permission";
 import type { Decision } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";

@@ -1,5 +1,5 @@
-import type { GitHub } from "../github/client";
-import { GitHubGarbageError } from "../github/errors";
+import type { GitHub } from "./client";
+import { GitHubGarbageError } from "./errors";
 import { isObject } from "../is-object";
 import { httpStatus } from "../http-status";
 
