@@ -80,7 +80,7 @@ describe("isBot", () => {
 });
 
 describe("what the App writes never asks it for work", async () => {
-  const { decide } = await import("../src/webhook/dispatch");
+  const { decide } = await import("../src/trigger/dispatch");
   const { issueCommentPayload } = await import("./harness");
   const { newTask } = await import("../src/tasks/task");
   const messages = await import("../src/report/messages");

@@ -5,7 +5,7 @@ import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
 import { conversationIdFor } from "../tasks/ids";
-import { type CandidateEvent, decideWith } from "../webhook/dispatch";
+import { type CandidateEvent, decideWith } from "../trigger/dispatch";
 import type { Services } from "./services";
 import { takeRequest } from "./take-request";
 import { httpStatus } from "../http-status";

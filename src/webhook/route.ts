@@ -10,7 +10,7 @@ import { takeRequest } from "../start/take-request";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { isServed, servedOwners } from "../github/app-identity";
 import { knownAgentLogin } from "../openhands/agent-account";
-import { decideWith, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "./dispatch";
+import { decideWith, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
 import { hasValidSignature } from "./verify";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
