@@ -1,6 +1,5 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { ConfigError, type Env, loadConfig, resolveEnv } from "../config";
+import type { Env } from "../config";
 import { log } from "../log";
 import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
@@ -11,10 +10,7 @@ import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { isServed, servedOwners } from "../github/app-identity";
 import { knownAgentLogin } from "../openhands/agent-account";
 import { decideWith, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
-import { hasValidSignature } from "./verify";
-
-/** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
-const MAX_BODY_BYTES = 25 * 1024 * 1024;
+import { type WebhookVariables, limitBody, requireSettings, requireSignature } from "./middleware";
 
 /**
  * Work left for `waitUntil`, started on a later turn of the event loop: its
@@ -29,33 +25,10 @@ function deferred(error: unknown): void {
   log("warn", "webhook.after_answer_failed", { error: error instanceof Error ? error.name : "unknown" });
 }
 
-export const webhookRoute = new Hono<{ Bindings: Env }>();
+export const webhookRoute = new Hono<{ Bindings: Env; Variables: WebhookVariables }>();
 
-// Counted as the body streams in, with or without a Content-Length.
-const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: "payload too large" }, 413) });
-
-webhookRoute.post("/", limitBody, async (c) => {
-  const rawBody = await c.req.text();
-  const env = await resolveEnv(c.env);
-  // The signature first: until it checks out, the caller learns nothing about this deployment.
-  const secret = env.GITHUB_WEBHOOK_SECRET?.trim();
-  if (!secret) {
-    log("error", "config.invalid", { problems: ["GITHUB_WEBHOOK_SECRET is not set"] });
-    return c.json({ error: "internal error" }, 500);
-  }
-  if (!(await hasValidSignature(secret, rawBody, c.req.header("x-hub-signature-256")))) {
-    log("warn", "webhook.bad_signature", { delivery: c.req.header("x-github-delivery") });
-    return c.json({ error: "invalid or missing signature" }, 401);
-  }
-
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    log("error", "config.invalid", { problems: error.problems });
-    return c.json({ error: "the App is not configured; see the Worker's logs" }, 500);
-  }
+webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) => {
+  const { rawBody, env, config } = c.var;
 
   let payload: unknown;
   try {
