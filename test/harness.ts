@@ -171,3 +171,26 @@ export function openHandsWork(openhands: FakeOpenHands) {
 export async function kvWithoutConfigCache(testEnv: TestEnv) {
   return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:") && e.name !== "app:identity" && e.name !== "agent:login");
 }
+
+/**
+ * The environment with its KV binding recorded: every call as "<method> <key>", and
+ * each put with its options (metadata, expiration).
+ */
+export function recordingKv(testEnv: TestEnv) {
+  const calls: string[] = [];
+  const puts: { key: string; options?: KVNamespacePutOptions }[] = [];
+  const kv = testEnv.TASKS;
+  const TASKS = new Proxy(kv, {
+    get: (target, property) => {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const key = typeof args[0] === "string" ? args[0] : "";
+        calls.push(`${String(property)} ${key}`.trim());
+        if (property === "put") puts.push({ key, options: args[2] as KVNamespacePutOptions | undefined });
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { calls, puts, env: { ...testEnv, TASKS } };
+}

@@ -4,7 +4,7 @@ import { WEBHOOK_COST_PER_TASK } from "../src/ops/status";
 import { UsageCounter } from "../src/ops/usage";
 import { FakeOpenHands } from "./fakes/openhands";
 import { json } from "./fakes/recorder";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import { callWorker, issueCommentPayload, recordingKv, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
 
 const STATUS_TOKEN = "status-token-for-tests-5d1c0e7b9a";
 const START = /^\/api\/v1\/app-conversations$/;
@@ -28,23 +28,6 @@ function expectNoSecret(text: string, extra: string[] = []): void {
 }
 
 /** Records what is asked of KV, key by key, so a test can tell the status record from the rest. */
-function recordingKv(testEnv: TestEnv) {
-  const calls: string[] = [];
-  const kv = testEnv.TASKS;
-  const TASKS = new Proxy(kv, {
-    get: (target, property) => {
-      const value: unknown = Reflect.get(target, property);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        const key = typeof args[0] === "string" ? args[0] : "";
-        calls.push(`${String(property)} ${key}`.trim());
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { calls, env: { ...testEnv, TASKS } };
-}
-
 describe("GET /healthz", () => {
   it("answers 200 when the configuration is complete and KV answers, and names no secret", async () => {
     const { env: testEnv } = startFakes();

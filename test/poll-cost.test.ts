@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import { callWorker, issueCommentPayload, recordingKv, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
 
 /** Counts what the Worker asks of KV: the Free plan's scarce resources are lists and writes. */
 function countingKv(env: TestEnv) {
@@ -85,34 +85,21 @@ describe("what the cron costs", () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "admin");
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
-    const markerWrites: number[] = [];
-    const kv = fakes.env.TASKS;
-    const watched = new Proxy(kv, {
-      get(target, prop) {
-        if (prop === "put") {
-          return (key: string, value: string, options?: KVNamespacePutOptions) => {
-            if (key === "poll:active") markerWrites.push(options?.expirationTtl ?? -1);
-            return target.put(key, value, options);
-          };
-        }
-        const value = Reflect.get(target, prop) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const env = { ...fakes.env, TASKS: watched };
+    const { puts, env } = recordingKv(fakes.env);
+    const markerWrites = () => puts.filter((p) => p.key === "poll:active").map((p) => p.options?.expirationTtl);
     for (let i = 0; i < 5; i++) {
       const payload = issueCommentPayload(`@openhands task ${i}`);
       payload.issue.number = 100 + i;
       payload.comment.id += i;
       expect((await callWorker(await signedWebhook("issue_comment", payload), env)).status).toBe(202);
     }
-    expect(markerWrites).toEqual([7200]);
+    expect(markerWrites()).toEqual([7200]);
     // 50 minutes on, still more than an hour left: the cron leaves it alone
     await runCron(env, quietTickIn(50));
-    expect(markerWrites).toEqual([7200]);
+    expect(markerWrites()).toEqual([7200]);
     // 70 minutes on, tasks still pending: renewed once, for another two hours
     await runCron(env, quietTickIn(70));
     await runCron(env, quietTickIn(73));
-    expect(markerWrites).toEqual([7200, 7200]);
+    expect(markerWrites()).toEqual([7200, 7200]);
   });
 });

@@ -123,21 +123,15 @@ describe(".github/openhands.yml, end to end", () => {
   it("an unchanged file is read again every ten minutes per isolate, but never written to KV again", async () => {
     const { clearRepoConfigMemory } = await import("../src/repo-config/load");
     const { fakes, send } = await setup({ "Codertocat/Hello-World:.github/openhands.yml": "instructions: Be brief.\n" });
-    const writes: string[] = [];
-    const kv = fakes.env.TASKS;
-    fakes.env.TASKS = new Proxy(kv, {
-      get(target, prop) {
-        if (prop === "put") return (key: string, ...rest: unknown[]) => (writes.push(key), (target.put as Function)(key, ...rest));
-        const value = Reflect.get(target, prop) as unknown;
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { recordingKv } = await import("./harness");
+    const recorded = recordingKv(fakes.env);
+    fakes.env = recorded.env;
     for (let i = 0; i < 3; i++) {
       clearRepoConfigMemory();
       await send("@alice looks good");
     }
     expect(fakes.github.find("GET", /\/contents\/\.github(%2F|\/)openhands\.yml$/)).toHaveLength(3);
-    expect(writes.filter((key) => key.startsWith("repo-config:"))).toHaveLength(1);
+    expect(recorded.puts.filter((p) => p.key.startsWith("repo-config:"))).toHaveLength(1);
   });
 
   it("falls back to the organisation's .github repository", async () => {
