@@ -7,7 +7,7 @@ import { statusRoute } from "./ops/status";
 import { recordTick } from "./ops/tick-record";
 import { statusToken } from "./ops/token";
 import { pollTasks } from "./poller/poll";
-import { createServices } from "./start/services";
+import { createServices } from "./services";
 import { setupRoute } from "./setup/route";
 import { webhookRoute } from "./webhook/route";
 import { httpStatus } from "./http-status";

@@ -1,7 +1,7 @@
 import { createComment } from "../github/thread";
 import { helpReply, statusReply } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
-import type { Services } from "../start/services";
+import type { Services } from "../services";
 import { type Task, isPending } from "../tasks/task";
 import type { Command } from "../trigger/command";
 import { hasWriteAccess } from "../github/permission";

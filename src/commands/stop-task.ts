@@ -2,7 +2,7 @@ import { log } from "../log";
 import type { AppConversation } from "../openhands/types";
 import { currentComment, stopDidNotTakeNote, stoppedComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
-import type { Services } from "../start/services";
+import type { Services } from "../services";
 import { type Task, transition } from "../tasks/task";
 import { httpStatus } from "../http-status";
 

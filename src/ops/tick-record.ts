@@ -1,5 +1,5 @@
 import type { PollReport } from "../poller/poll";
-import type { Services } from "../start/services";
+import type { Services } from "../services";
 import { type Usage, addUsage, emptyUsage } from "./usage";
 
 /**

@@ -8,7 +8,7 @@ import { failedComment, needsInputComment, succeededComment, timedOutComment, wo
 import { publishTrackingComment } from "../report/publish";
 import { stopTask } from "../commands/stop-task";
 import { ADVANCE_COST, acknowledge, advanceQueued } from "../start/advance-queued";
-import type { Services } from "../start/services";
+import type { Services } from "../services";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { followOtherStart } from "../start/start-conversation";
 import { type ReceivedEntry, type TaskEntry, pendingEntries } from "../tasks/store";

@@ -1,6 +1,6 @@
 import { createComment, findCommentWithMarker, writtenByApp } from "../github/thread";
 import { log } from "../log";
-import type { Services } from "../start/services";
+import type { Services } from "../services";
 import type { TriggerRequest } from "../trigger/request";
 import { notAllowedMarker } from "../own-marker";
 import { notAllowedReply } from "./messages";

@@ -4,7 +4,7 @@ import type { TaskEntry } from "../tasks/store";
 import { type Task, newTask } from "../tasks/task";
 import type { TriggerRequest } from "../trigger/request";
 import { advanceQueued } from "./advance-queued";
-import type { Services } from "./services";
+import type { Services } from "../services";
 
 /** The cron leaves a fresh task to the webhook that is working on it for this long. */
 const WEBHOOK_OWNS_TASK_MS = 2 * 60_000;

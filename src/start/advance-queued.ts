@@ -20,7 +20,7 @@ import { hasWriteAccess } from "../github/permission";
 import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
-import type { Services } from "./services";
+import type { Services } from "../services";
 import { StartFailedError, startConversation } from "./start-conversation";
 import { httpStatus } from "../http-status";
 

@@ -6,7 +6,7 @@ import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
 import { conversationIdFor } from "../tasks/ids";
 import { type CandidateEvent, decideWith } from "../trigger/dispatch";
-import type { Services } from "./services";
+import type { Services } from "../services";
 import { takeRequest } from "./take-request";
 import { httpStatus } from "../http-status";
 

@@ -6,7 +6,7 @@ import { publishTrackingComment } from "../report/publish";
 import type { TaskEntry } from "../tasks/store";
 import { type Task, isPending, transition } from "../tasks/task";
 import { threadKey } from "../trigger/request";
-import type { Services } from "./services";
+import type { Services } from "../services";
 import { httpStatus } from "../http-status";
 
 export type FollowUp =

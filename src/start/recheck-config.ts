@@ -2,7 +2,7 @@ import { log } from "../log";
 import type { ParsedRepoConfig } from "../repo-config/parse";
 import type { Decision } from "../trigger/request";
 import { type CandidateEvent, type Deployment, decideWith } from "../trigger/dispatch";
-import type { Services } from "./services";
+import type { Services } from "../services";
 import { type Taken, takeRequest } from "./take-request";
 import { httpStatus } from "../http-status";
 

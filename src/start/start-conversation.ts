@@ -5,7 +5,7 @@ import type { StartConversationRequest, StartTask } from "../openhands/types";
 import { buildPrompt } from "../prompt/build";
 import { dashed } from "../tasks/ids";
 import { type Task, transition } from "../tasks/task";
-import type { Services } from "./services";
+import type { Services } from "../services";
 
 /** Start tasks made before the task was recorded are not ours; the margin covers clock skew between Cloudflare and OpenHands. */
 const CLOCK_SKEW_MS = 5 * 60_000;

@@ -5,7 +5,7 @@ import type { Task } from "../tasks/task";
 import { type Command, parseCommand } from "../trigger/command";
 import type { TriggerRequest } from "../trigger/request";
 import { acceptRequest, recordRequest } from "./accept-request";
-import type { Services } from "./services";
+import type { Services } from "../services";
 import { httpStatus } from "../http-status";
 
 /**

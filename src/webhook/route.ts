@@ -4,7 +4,7 @@ import { log } from "../log";
 import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
-import { createServices } from "../start/services";
+import { createServices } from "../services";
 import { takeRequest } from "../start/take-request";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { isServed, servedOwners } from "../github/app-identity";

@@ -1,15 +1,15 @@
-import { SubrequestBudget } from "../budget";
-import type { Config } from "../config";
-import { type AppIdentity, learnAppIdentity, learnServedOwners } from "../github/app-identity";
-import { type GitHub, installationClient } from "../github/client";
-import { OpenHandsClient } from "../openhands/client";
-import { redact } from "../log";
-import { UsageCounter } from "../ops/usage";
-import { loadRepoConfig, recheckRepoConfig } from "../repo-config/load";
-import type { ParsedRepoConfig } from "../repo-config/parse";
-import { TaskStore } from "../tasks/store";
+import { SubrequestBudget } from "./budget";
+import type { Config } from "./config";
+import { type AppIdentity, learnAppIdentity, learnServedOwners } from "./github/app-identity";
+import { type GitHub, installationClient } from "./github/client";
+import { OpenHandsClient } from "./openhands/client";
+import { redact } from "./log";
+import { UsageCounter } from "./ops/usage";
+import { loadRepoConfig, recheckRepoConfig } from "./repo-config/load";
+import type { ParsedRepoConfig } from "./repo-config/parse";
+import { TaskStore } from "./tasks/store";
 
-/** The outside world as the start and poll steps see it; built once per invocation. */
+/** The outside world as every step sees it (webhook, start, poll, commands), built once per invocation; below them all. */
 export interface Services {
   config: Config;
   /** The namespace (counted by `usage`), for the caches beside the task store. */
