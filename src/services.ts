@@ -4,7 +4,7 @@ import { type AppIdentity, learnAppIdentity, learnServedOwners } from "./github/
 import { type GitHub, installationClient } from "./github/client";
 import { OpenHandsClient } from "./openhands/client";
 import { redact } from "./log";
-import { UsageCounter } from "./ops/usage";
+import { UsageCounter } from "./usage";
 import { loadRepoConfig, recheckRepoConfig } from "./repo-config/load";
 import type { ParsedRepoConfig } from "./repo-config/parse";
 import { TaskStore } from "./tasks/store";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { WEBHOOK_COST_PER_TASK } from "../src/ops/status";
-import { UsageCounter } from "../src/ops/usage";
+import { UsageCounter } from "../src/usage";
 import { FakeOpenHands } from "./fakes/openhands";
 import { json } from "./fakes/recorder";
 import { callWorker, issueCommentPayload, recordingKv, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";

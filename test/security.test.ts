@@ -210,7 +210,7 @@ describe("the tracking comment is always the App's own", () => {
     fakes.github.permissions.set("codertocat", "write");
     const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
     // Task ids follow from the trigger, so the marker can be predicted and posted ahead of time.
-    const id = await conversationIdFor(`issue_comment:${payload.comment.id}`);
+    const id = conversationIdFor(`issue_comment:${payload.comment.id}`);
     const bait = fakes.github.addComment("Codertocat", "Hello-World", 1, `Looks good ${taskMarker(id)}`, { login: "mallory", id: 666, type: "User" });
     await deliver(fakes, payload);
     for (let tick = 0; tick < 3; tick++) await runCron(fakes.env);

@@ -1,10 +1,10 @@
+import { httpStatus } from "../http-status";
+import { endTask } from "../lifecycle/end";
+import { keepRunningAfterStop, requestStop } from "../lifecycle/run";
 import { log } from "../log";
 import type { AppConversation } from "../openhands/types";
-import { currentComment, stopDidNotTakeNote, stoppedComment } from "../report/messages";
-import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
-import { type Task, transition } from "../tasks/task";
-import { httpStatus } from "../http-status";
+import type { Task } from "../tasks/task";
 
 /** Sandbox states in which the agent may still be working. */
 const ALIVE = ["RUNNING", "STARTING"];
@@ -21,23 +21,12 @@ const ALIVE = ["RUNNING", "STARTING"];
 export async function stopTask(services: Services, task: Task, by: string): Promise<Task> {
   if (task.status !== "queued") {
     const [conversation] = await services.openhands.conversations([task.id]);
-    if (!conversation && task.status === "starting") {
-      const next = { ...task, stopRequestedBy: by };
-      await services.store.save(next, task);
-      log("info", "task.stop_requested", { task: task.id });
-      return next;
-    }
+    if (!conversation && task.status === "starting") return requestStop(services, task, by);
     if (conversation && ALIVE.includes(conversation.sandbox_status) && !(await pause(services, conversation))) {
-      return stopDidNotTake(services, task, by);
+      return keepRunningAfterStop(services, task, by);
     }
   }
-  const now = services.now();
-  const link = services.openhands.conversationLink(task.id);
-  const next = transition(task, "stopped", { outcome: { summary: `stopped by @${by}`, finishedAt: now.toISOString() } }, now);
-  next.trackingCommentId = await publishTrackingComment(services, next, stoppedComment({ task: next, link, by }));
-  await services.store.save(next, task);
-  log("info", "task.stopped", { task: task.id });
-  return next;
+  return endTask(services, task, { status: "stopped", by });
 }
 
 /** Whether the sandbox is paused (or gone) once asked to pause. */
@@ -52,15 +41,4 @@ async function pause(services: Services, conversation: AppConversation): Promise
     log("warn", "openhands.pause_404", { conversation: conversation.id, paused, sandbox: after?.sandbox_status });
     return paused;
   }
-}
-
-/** The agent goes on: say so on its tracking comment, and keep following it. */
-async function stopDidNotTake(services: Services, task: Task, by: string): Promise<Task> {
-  const link = services.openhands.conversationLink(task.id);
-  const body = currentComment({ task, link }) + stopDidNotTakeNote({ by, link });
-  const next: Task = { ...task, stopRequestedBy: undefined };
-  next.trackingCommentId = await publishTrackingComment(services, next, body);
-  await services.store.save(next, task);
-  log("warn", "task.stop_failed", { task: task.id });
-  return next;
 }

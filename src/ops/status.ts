@@ -6,7 +6,7 @@ import { PENDING_STATUSES, type PendingStatus, type Task } from "../tasks/task";
 import { SERVICE } from "./health";
 import { type DayCounts, STATUS_KEY, type StatusRecord, utcDay } from "./tick-record";
 import { hasBearerToken, statusToken } from "./token";
-import { FREE_PLAN_DAILY_LIMITS, type Usage, USAGE_FIELDS, addUsage, emptyUsage } from "./usage";
+import { FREE_PLAN_DAILY_LIMITS, type Usage, USAGE_FIELDS, addUsage, emptyUsage } from "../usage";
 
 /**
  * `GET /status`, for the operator: what is pending, what went wrong lately, when

@@ -1,6 +1,6 @@
 import type { PollReport } from "../poller/poll";
 import type { Services } from "../services";
-import { type Usage, addUsage, emptyUsage } from "./usage";
+import { type Usage, addUsage, emptyUsage } from "../usage";
 
 /**
  * The cron's own account of itself, for `GET /status`: one KV key, `status:cron`,

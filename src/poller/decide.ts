@@ -40,6 +40,12 @@ export function decideStart(
   return now - since > config.startTimeoutMs ? { kind: "timeout" } : { kind: "wait" };
 }
 
+/** Why an agent's run failed, by its execution status; also read back from the events of a gone sandbox. */
+export const AGENT_FAILURE_REASON = {
+  error: "the agent run ended with an error",
+  stuck: "the agent got stuck in a loop",
+} as const;
+
 export type RunDecision =
   | { kind: "wait" }
   | { kind: "finished" }
@@ -52,7 +58,7 @@ export type RunDecision =
   | { kind: "fail"; reason: string }
   | { kind: "timeout" };
 
-export function decideRun(task: Task, conversation: AppConversation | null, now: number, config: Config): RunDecision {
+export function decideRun(task: Task, conversation: AppConversation | null, now: number, config: Pick<Config, "runTimeoutMs">): RunDecision {
   if (conversation === null) return { kind: "fail", reason: "the conversation no longer exists on OpenHands" };
   // A resumed run reads `error` (the agent-server reloads it so) until it gets a message.
   if (task.resumed && !task.continued && conversation.sandbox_status === "RUNNING" && conversation.execution_status !== "finished") {
@@ -73,9 +79,9 @@ function readConversation(conversation: AppConversation): RunDecision | { kind: 
         case "finished":
           return { kind: "finished" };
         case "error":
-          return { kind: "agent_failed", reason: "the agent run ended with an error" };
+          return { kind: "agent_failed", reason: AGENT_FAILURE_REASON.error };
         case "stuck":
-          return { kind: "agent_failed", reason: "the agent got stuck in a loop" };
+          return { kind: "agent_failed", reason: AGENT_FAILURE_REASON.stuck };
         case "waiting_for_confirmation":
           return { kind: "needs_input" };
         case "deleting":

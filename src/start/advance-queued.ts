@@ -1,28 +1,24 @@
 import { RequestError } from "@octokit/request-error";
 import { GitHubGarbageError } from "../github/errors";
+import { hasWriteAccess } from "../github/permission";
 import { gitHubRetryAt } from "../github/rate-limit";
-import { type PullRequestHead, addEyes, createComment, pullRequestHead } from "../github/thread";
+import { type PullRequestHead, pullRequestHead } from "../github/thread";
+import { httpStatus } from "../http-status";
+import { dropTask, endTask } from "../lifecycle/end";
+import { acceptTask, keepQueued, rejectTask } from "../lifecycle/queue";
+import { withTrackingComment } from "../lifecycle/start";
 import { log, redact } from "../log";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
-import {
-  failedComment,
-  forkNotSupportedReply,
-  queuedComment,
-  workingComment,
-} from "../report/messages";
-import { replyNotAllowed } from "../report/not-allowed";
-import { publishTrackingComment } from "../report/publish";
+import { acknowledge } from "../report/acknowledge";
+import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
-import { type Task, transition } from "../tasks/task";
+import type { Task } from "../tasks/task";
 import { threadKey } from "../trigger/request";
-import { hasWriteAccess } from "../github/permission";
 import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
-import type { Services } from "../services";
 import { StartFailedError, startConversation } from "./start-conversation";
-import { httpStatus } from "../http-status";
 
 /**
  * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
@@ -42,6 +38,7 @@ const SLOT_RECHECK_MS = 2 * 60_000;
  */
 export async function advanceQueued(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<Task> {
   let current = task;
+  const soon = () => new Date(services.now().getTime() + SLOT_RECHECK_MS);
   try {
     if (!current.verified) {
       current = await verify(services, current);
@@ -50,25 +47,21 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
     const followUp = await checkFollowUp(services, current, entries);
     if (followUp.kind === "forwarded") return followUp.task;
     if (followUp.kind === "wait") {
-      return await waitInQueue(services, current, task, followUp.reason, new Date(services.now().getTime() + SLOT_RECHECK_MS), false);
+      return await keepQueued(services, current, task, { reason: followUp.reason, retryAt: soon(), isError: false, showRetryAt: false });
     }
     if (followUp.previous) current = { ...current, previous: followUp.previous };
     const verdict = checkLimits(entries, selfOf(current), services.now().getTime(), services.config);
     if (verdict.kind === "wait_for_slot") {
       const reason = `waiting for a free slot: ${verdict.running} conversations are running (limit ${services.config.maxRunning})`;
-      return await waitInQueue(services, current, task, reason, new Date(services.now().getTime() + SLOT_RECHECK_MS), false);
+      return await keepQueued(services, current, task, { reason, retryAt: soon(), isError: false, showRetryAt: false });
     }
     if (verdict.kind === "over_limit") {
       const where = verdict.scope === "thread" ? "on this thread" : "for this installation";
       const reason = `${verdict.limit} conversations were started ${where} in the last hour, which is the limit`;
       log("warn", "request.over_limit", { task: task.id, scope: verdict.scope, retryAt: verdict.retryAt.toISOString() });
-      return await waitInQueue(services, current, task, reason, verdict.retryAt, false, true);
+      return await keepQueued(services, current, task, { reason, retryAt: verdict.retryAt, isError: false, showRetryAt: true });
     }
-    if (current.trackingCommentId === undefined) {
-      const link = services.openhands.conversationLink(current.id);
-      const trackingCommentId = await publishTrackingComment(services, current, workingComment({ task: current, link }));
-      current = { ...current, trackingCommentId };
-    }
+    if (current.trackingCommentId === undefined) current = await withTrackingComment(services, current);
     return await startConversation(services, current);
   } catch (error) {
     return handleFailure(services, current, task, error);
@@ -93,60 +86,22 @@ async function isReplayOfEndedTask(services: Services, task: Task): Promise<bool
 
 async function verify(services: Services, task: Task): Promise<Task> {
   const { request } = task;
-  const client = github(services, task);
+  const client = services.github(request.installationId);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
   const allowed =
     (await hasWriteAccess(client, request.owner, request.repo, request.requester)) &&
     (request.author === undefined || (await hasWriteAccess(client, request.owner, request.repo, request.author)));
-  if (!allowed) {
-    log("info", "request.not_allowed", { task: task.id, sender: request.requester, author: request.author });
-    await replyNotAllowed(services, request);
-    // Nothing of it is kept: an outsider's requests must not fill KV (the cached verdict
-    // and the once-a-day reply already answer a redelivery).
-    await services.store.delete(task.id);
-    return transition(task, "rejected", { rejection: "not_allowed" }, services.now());
-  }
+  if (!allowed) return rejectTask(services, task, "not_allowed");
   let head: PullRequestHead | undefined;
   if (request.isPullRequest) {
     head = await pullRequestHead(client, thread);
-    if (head.repository !== request.repository) {
-      log("info", "request.fork", { task: task.id });
-      await createComment(client, thread, forkNotSupportedReply(request.requester));
-      return reject(services, task, "fork");
-    }
+    if (head.repository !== request.repository) return rejectTask(services, task, "fork");
   }
-  if (task.attempts === 0 && (await isReplayOfEndedTask(services, task))) {
-    await services.store.delete(task.id);
-    log("info", "request.replayed", { task: task.id, trigger: request.triggerKey });
-    return transition(task, "rejected", { rejection: "replayed" }, services.now());
-  }
+  if (task.attempts === 0 && (await isReplayOfEndedTask(services, task))) return rejectTask(services, task, "replayed");
   const context = await gatherContext(client, request, head);
   // Last, and it never throws: a failure above must not leave a 👀 the record does not know about.
   const reacted = await acknowledge(services, task);
-  return { ...task, verified: true, reacted, context, ...(head ? { branch: head.ref } : {}) };
-}
-
-/**
- * 👀 on the triggering comment. It must not hold up the start: when GitHub
- * refuses it, the task remembers it is owed and the cron adds it later.
- */
-export async function acknowledge(services: Services, task: Task): Promise<boolean> {
-  const { request } = task;
-  try {
-    await addEyes(github(services, task), { owner: request.owner, repo: request.repo, number: request.number }, request.reactTo);
-    return true;
-  } catch (error) {
-    const status = httpStatus(error);
-    log("warn", "github.reaction_failed", { task: task.id, status });
-    // A deleted comment will never take a reaction.
-    return status === 404 || status === 410;
-  }
-}
-
-async function reject(services: Services, task: Task, rejection: NonNullable<Task["rejection"]>): Promise<Task> {
-  const next = transition(task, "rejected", { rejection, verified: false }, services.now());
-  await services.store.save(next, task);
-  return next;
+  return acceptTask(task, { reacted, context, branch: head?.ref });
 }
 
 /**
@@ -163,13 +118,8 @@ async function handleFailure(services: Services, current: Task, original: Task, 
     log("error", "task.unexpected_error", { task: current.id, error: error instanceof Error ? error.name : "unknown" });
   }
 
-  if (isGitHub && (status === 404 || status === 410)) {
-    // The issue, the comment or the repository is gone: there is nobody left to answer.
-    log("info", "task.dropped", { task: current.id, status });
-    const next = transition(current, "failed", { outcome: { summary: "thread is gone", finishedAt: services.now().toISOString() } }, services.now());
-    await services.store.save(next, original);
-    return next;
-  }
+  // The issue, the comment or the repository is gone: there is nobody left to answer.
+  if (isGitHub && (status === 404 || status === 410)) return dropTask(services, current, status);
   const reason = describe(services, error);
   const attempts = current.attempts + 1;
   const retryable = !(error instanceof OpenHandsError) || error.retryable;
@@ -180,7 +130,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
     const told = error instanceof OpenHandsError ? error.retryAt : gitHubRetryAt(error, now);
     const retryAt = new Date(Math.max(now + backoff, told ?? 0));
     log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason });
-    return waitInQueue(services, { ...current, attempts }, original, reason, retryAt, true, true);
+    return keepQueued(services, { ...current, attempts }, original, { reason, retryAt, isError: true, showRetryAt: true });
   }
   log("error", "task.start_failed", { task: current.id, attempts, reason });
   const message =
@@ -189,49 +139,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
       : retryable
         ? `it could not be started after ${attempts} attempts (${reason})`
         : `OpenHands refused to start it (${reason})`;
-  const now = services.now();
-  const next = transition(
-    current,
-    "failed",
-    { attempts, lastError: reason, outcome: { summary: message, finishedAt: now.toISOString() } },
-    now,
-  );
-  const link = services.openhands.conversationLink(current.id);
-  const body = failedComment({ task: next, link, reason: message, durationMs: now.getTime() - Date.parse(current.createdAt) });
-  next.trackingCommentId = await publishTrackingComment(services, next, body);
-  await services.store.save(next, original);
-  return next;
-}
-
-/** Keeps the task queued until `retryAt`; the tracking comment says why, once per reason. */
-async function waitInQueue(
-  services: Services,
-  current: Task,
-  original: Task,
-  reason: string,
-  retryAt: Date,
-  isError: boolean,
-  /** Say when it is tried again (a backoff, a limit); a slot wait has no such time. */
-  showRetryAt = false,
-): Promise<Task> {
-  const next = transition(current, "queued", { nextAttemptAt: retryAt.toISOString(), lastError: reason }, services.now());
-  if (reason !== original.lastError || next.trackingCommentId === undefined) {
-    const link = services.openhands.conversationLink(next.id);
-    try {
-      next.trackingCommentId = await publishTrackingComment(
-        services,
-        next,
-        queuedComment({ task: next, link, reason, retryAt: showRetryAt ? retryAt : undefined }),
-      );
-    } catch (error) {
-      // GitHub may be what is failing; the next attempt tries again.
-      log("warn", "github.queued_notice_failed", { task: next.id, status: httpStatus(error) });
-    }
-  }
-  // A slot wait changes only the next check time: not worth a KV write on every tick.
-  if (!isError && reason === original.lastError && next.trackingCommentId === original.trackingCommentId) return original;
-  await services.store.save(next, original);
-  return next;
+  return endTask(services, { ...current, attempts, lastError: reason }, { status: "failed", reason: message });
 }
 
 function describe(services: Services, error: unknown): string {
@@ -241,10 +149,6 @@ function describe(services: Services, error: unknown): string {
   const status = httpStatus(error);
   // GitHub's own message can quote the request; the status says enough.
   return `GitHub answered ${status ?? "with a network error"}`;
-}
-
-function github(services: Services, task: Task) {
-  return services.github(task.request.installationId);
 }
 
 function selfOf(task: Task) {

@@ -27,7 +27,7 @@ export async function recordReceived(
 ): Promise<{ received: ReceivedEvent; fresh: boolean }> {
   const received: ReceivedEvent = {
     kind: "received",
-    id: await conversationIdFor(`received:${input.event}:${input.rawBody}`),
+    id: conversationIdFor(`received:${input.event}:${input.rawBody}`),
     event: input.event,
     payload: input.payload,
     delivery: input.delivery,

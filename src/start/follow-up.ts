@@ -1,13 +1,10 @@
-import { log } from "../log";
+import { forwardTask } from "../lifecycle/queue";
 import { OpenHandsError } from "../openhands/errors";
 import { followUpPrompt } from "../prompt/build";
-import { currentComment, followUpNote } from "../report/messages";
-import { publishTrackingComment } from "../report/publish";
-import type { TaskEntry } from "../tasks/store";
-import { type Task, isPending, transition } from "../tasks/task";
-import { threadKey } from "../trigger/request";
 import type { Services } from "../services";
-import { httpStatus } from "../http-status";
+import type { TaskEntry } from "../tasks/store";
+import { type Task, isPending } from "../tasks/task";
+import { threadKey } from "../trigger/request";
 
 export type FollowUp =
   | { kind: "new"; previous?: Task["previous"] }
@@ -33,7 +30,7 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
     if (active.status === "starting" || active.status === "running" || active.status === "needs_input") {
       try {
         await services.openhands.sendMessage(active.id, followUpPrompt(task.request));
-        return { kind: "forwarded", task: await recordForwarded(services, task, active) };
+        return { kind: "forwarded", task: await forwardTask(services, task, active) };
       } catch (error) {
         // 409: the sandbox is paused or still starting; the follow-up waits its turn instead.
         if (!(error instanceof OpenHandsError) || (error.status !== 409 && error.status !== 410 && error.status !== 404)) throw error;
@@ -47,23 +44,4 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
   return ended?.outcome
     ? { kind: "new", previous: { conversationId: ended.id, summary: ended.outcome.summary } }
     : { kind: "new" };
-}
-
-async function recordForwarded(services: Services, task: Task, active: Task): Promise<Task> {
-  const now = services.now();
-  const link = services.openhands.conversationLink(active.id);
-  // Say so where the thread already looks: the running task's own comment (no KV write to it).
-  const note = followUpNote({ task: active, link, from: task.request.requester, url: task.request.commentUrl });
-  await publishTrackingComment(services, active, currentComment({ task: active, link }) + note).catch((error: unknown) =>
-    log("warn", "github.follow_up_note_failed", { task: active.id, status: httpStatus(error) }),
-  );
-  const next = transition(
-    task,
-    "forwarded",
-    { forwardedTo: active.id, outcome: { summary: `sent to conversation ${active.id}`, finishedAt: now.toISOString() } },
-    now,
-  );
-  await services.store.save(next, task);
-  log("info", "task.forwarded", { task: task.id, to: active.id });
-  return next;
 }

@@ -1,3 +1,4 @@
+import { redecideTask } from "../lifecycle/queue";
 import { log } from "../log";
 import type { ParsedRepoConfig } from "../repo-config/parse";
 import type { Decision } from "../trigger/request";
@@ -60,12 +61,6 @@ export async function recheckTaken(
   const decision = await redecide(services, event.name, event.payload, candidate, known, deployment);
   if (decision === undefined) return taken.run();
   if (taken.kind === "command") return decision.run ? taken.run() : undefined;
-  if (!decision.run) {
-    await services.store.delete(taken.task.id);
-    log("info", "request.withdrawn", { delivery: event.delivery, task: taken.task.id, reason: decision.reason });
-    return;
-  }
-  const task = { ...taken.task, request: decision.request };
-  await services.store.save(task, taken.task);
-  return taken.run(task);
+  const task = await redecideTask(services, taken.task, decision);
+  return task ? taken.run(task) : undefined;
 }

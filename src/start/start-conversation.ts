@@ -1,10 +1,10 @@
-import { log } from "../log";
+import { adoptConversation, followStartTask, markStarted } from "../lifecycle/start";
 import { normalizeId } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import type { StartConversationRequest, StartTask } from "../openhands/types";
 import { buildPrompt } from "../prompt/build";
 import { dashed } from "../tasks/ids";
-import { type Task, transition } from "../tasks/task";
+import type { Task } from "../tasks/task";
 import type { Services } from "../services";
 
 /** Start tasks made before the task was recorded are not ours; the margin covers clock skew between Cloudflare and OpenHands. */
@@ -50,7 +50,7 @@ export async function startConversation(services: Services, task: Task): Promise
   }
   const { openhands } = services;
   const started = await openhands.startConversation(startRequestFor(task, (id) => openhands.conversationLink(id)));
-  return recordStart(services, task, started, false);
+  return markStarted(services, task, normalizeId(started.id), false);
 }
 
 async function findOwnStart(services: Services, task: Task): Promise<Task | null> {
@@ -59,7 +59,7 @@ async function findOwnStart(services: Services, task: Task): Promise<Task | null
   if (conversation) return adoptConversation(services, task);
   const starts = await ownStartTasks(services, task);
   const live = liveStartTask(starts);
-  if (live) return recordStart(services, task, live, true);
+  if (live) return markStarted(services, task, normalizeId(live.id), true);
   const failed = starts.find((t) => t.status === "ERROR");
   if (failed) throw new StartFailedError(failed.detail?.trim() || "OpenHands could not start the conversation");
   return null;
@@ -70,41 +70,9 @@ export async function ownStartTasks(services: Services, task: Task): Promise<Sta
   return services.openhands.findStartTasks(task.id, new Date(Date.parse(task.createdAt) - CLOCK_SKEW_MS));
 }
 
-async function recordStart(services: Services, task: Task, started: StartTask, recovered: boolean): Promise<Task> {
-  const now = services.now();
-  const next = transition(
-    task,
-    "starting",
-    {
-      startTaskId: normalizeId(started.id),
-      attempts: task.attempts + 1,
-      startedAt: task.startedAt ?? now.toISOString(),
-      nextAttemptAt: undefined,
-      lastError: undefined,
-    },
-    now,
-  );
-  await services.store.save(next, task);
-  log("info", "task.started", { task: task.id, startTask: next.startTaskId, recovered });
-  return next;
-}
-
 /** The start task worth following among several of ours: one that has not failed. */
 export function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
   return startTasks.find((t) => t.status === "READY") ?? startTasks.find((t) => t.status !== "ERROR") ?? null;
-}
-
-/**
- * The conversation with our id exists, whatever our start task says (a lost
- * answer, or a duplicate start stuck behind the first): follow it.
- */
-export async function adoptConversation(services: Services, task: Task): Promise<Task> {
-  const now = services.now();
-  const base = task.status === "queued" ? transition(task, "starting", { startedAt: now.toISOString() }, now) : task;
-  const next = transition(base, "running", { nextAttemptAt: undefined, lastError: undefined, readyAt: now.toISOString() }, now);
-  await services.store.save(next, task);
-  log("info", "task.adopted_conversation", { task: task.id });
-  return next;
 }
 
 /**
@@ -115,8 +83,5 @@ export async function adoptConversation(services: Services, task: Task): Promise
 export async function followOtherStart(services: Services, task: Task): Promise<Task | null> {
   const other = liveStartTask((await ownStartTasks(services, task)).filter((t) => normalizeId(t.id) !== task.startTaskId));
   if (!other) return null;
-  const next = transition(task, "starting", { startTaskId: normalizeId(other.id) }, services.now());
-  await services.store.save(next, task);
-  log("info", "task.followed_other_start", { task: task.id, startTask: next.startTaskId });
-  return next;
+  return followStartTask(services, task, normalizeId(other.id));
 }

@@ -4,7 +4,8 @@ import type { TaskEntry } from "../tasks/store";
 import type { Task } from "../tasks/task";
 import { type Command, parseCommand } from "../trigger/command";
 import type { TriggerRequest } from "../trigger/request";
-import { acceptRequest, recordRequest } from "./accept-request";
+import { acceptRequest } from "./accept-request";
+import { recordTask } from "../lifecycle/queue";
 import type { Services } from "../services";
 import { httpStatus } from "../http-status";
 
@@ -29,7 +30,7 @@ export async function takeRequest(
   const command = request.kind === "label" ? undefined : parseCommand(request.request);
   if (command) {
     // Recorded like a request, so that a redelivery or a replayed signed body is not answered twice.
-    const recorded = await recordRequest(services, request, "answered");
+    const recorded = await recordTask(services, request, "answered");
     if (recorded.duplicate) return { kind: "duplicate", task: recorded.task };
     return {
       kind: "command",
@@ -40,7 +41,7 @@ export async function takeRequest(
           .catch((error: unknown) => log("error", "command.failed", { delivery, command, ...errorFields(error) })),
     };
   }
-  const recorded = await recordRequest(services, request);
+  const recorded = await recordTask(services, request);
   if (recorded.duplicate) return { kind: "duplicate", task: recorded.task };
   return {
     kind: "recorded",

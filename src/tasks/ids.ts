@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
  * delivered twice (GitHub delivers at least once) asks OpenHands for the same
  * conversation instead of starting a second agent.
  */
-export async function conversationIdFor(triggerKey: string): Promise<string> {
+export function conversationIdFor(triggerKey: string): string {
   // node:crypto (nodejs_compat) hashes synchronously; WebCrypto's digest is a round trip per call.
   const bytes = createHash("sha256").update(`openhands-github-app:${triggerKey}`).digest().subarray(0, 16);
   // RFC 9562 version 8 (custom) with the RFC variant: a valid UUID for the service's validator.

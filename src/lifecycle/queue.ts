@@ -1,0 +1,145 @@
+import { createComment } from "../github/thread";
+import { httpStatus } from "../http-status";
+import { log } from "../log";
+import type { ThreadContext } from "../prompt/context";
+import { currentComment, followUpNote, forkNotSupportedReply, queuedComment } from "../report/messages";
+import { replyNotAllowed } from "../report/not-allowed";
+import { publishTrackingComment } from "../report/publish";
+import type { Services } from "../services";
+import { conversationIdFor } from "../tasks/ids";
+import { type Task, newTask, transition } from "../tasks/task";
+import type { Decision, TriggerRequest } from "../trigger/request";
+
+/**
+ * The moves of a task before it reaches OpenHands: recorded, accepted, rejected,
+ * kept in the queue, forwarded to the thread's running conversation. Each one
+ * makes the transition, says it on GitHub and saves, in that order, so a lost
+ * save replays a step whose GitHub side is idempotent.
+ */
+
+/** The cron leaves a fresh task to the webhook that is working on it for this long. */
+const WEBHOOK_OWNS_TASK_MS = 2 * 60_000;
+
+/**
+ * Records the request as a queued task (a command as "answered": it is done as
+ * soon as it runs, and kept only against replays), or finds it already recorded:
+ * GitHub delivers at least once. KV errors are thrown, so that the webhook
+ * answers 5xx and GitHub redelivers: a request is never acknowledged unrecorded.
+ */
+export async function recordTask(
+  services: Services,
+  request: TriggerRequest,
+  as: "queued" | "answered" = "queued",
+): Promise<{ task: Task; duplicate: boolean }> {
+  const { store } = services;
+  const id = conversationIdFor(request.triggerKey);
+  const existing = await store.get(id);
+  if (existing) {
+    log("info", "request.duplicate", { task: id, trigger: request.triggerKey, status: existing.status });
+    return { task: existing, duplicate: true };
+  }
+  const now = services.now();
+  const queued = newTask(id, request, now, new Date(now.getTime() + WEBHOOK_OWNS_TASK_MS));
+  const task: Task = as === "answered" ? { ...queued, status: "answered", nextAttemptAt: undefined } : queued;
+  await store.save(task);
+  log("info", "task.created", { task: id, trigger: request.triggerKey, repository: request.repository, number: request.number });
+  return { task, duplicate: false };
+}
+
+/**
+ * The repository's config changed between the decision and the start, and the
+ * event is decided again: still a request (with the new settings), or withdrawn
+ * before anything shows on GitHub.
+ */
+export async function redecideTask(services: Services, task: Task, decision: Decision): Promise<Task | null> {
+  if (!decision.run) {
+    await services.store.delete(task.id);
+    log("info", "request.withdrawn", { task: task.id, reason: decision.reason });
+    return null;
+  }
+  const next = { ...task, request: decision.request };
+  await services.store.save(next, task);
+  return next;
+}
+
+/**
+ * Who asked may ask, and the thread is read. Not saved on its own: the move that
+ * follows in the same step (started, queued, failed) saves it, one write fewer.
+ */
+export function acceptTask(task: Task, accepted: { reacted: boolean; context: ThreadContext; branch?: string }): Task {
+  const { branch, ...rest } = accepted;
+  return { ...task, verified: true, ...rest, ...(branch ? { branch } : {}) };
+}
+
+/**
+ * Not started, for good. An outsider's request is answered once a day and
+ * nothing of it is kept, so their mentions cannot fill KV; a replayed delivery
+ * is forgotten without a word; a fork's request is told why and kept a day.
+ */
+export async function rejectTask(services: Services, task: Task, rejection: "not_allowed" | "fork" | "replayed"): Promise<Task> {
+  const { request } = task;
+  const next = transition(task, "rejected", { rejection, ...(rejection === "fork" ? { verified: false } : {}) }, services.now());
+  if (rejection === "fork") {
+    const thread = { owner: request.owner, repo: request.repo, number: request.number };
+    await createComment(services.github(request.installationId), thread, forkNotSupportedReply(request.requester));
+    await services.store.save(next, task);
+  } else {
+    if (rejection === "not_allowed") await replyNotAllowed(services, request);
+    await services.store.delete(task.id);
+  }
+  log("info", `request.${rejection}`, { task: task.id, sender: request.requester, author: request.author, trigger: request.triggerKey });
+  return next;
+}
+
+/**
+ * Keeps the task queued until `retryAt`; the tracking comment says why, once per
+ * reason. `stored` is the task as KV has it: a wait that changes only the next
+ * check time is not worth a write on every tick.
+ */
+export async function keepQueued(
+  services: Services,
+  task: Task,
+  stored: Task,
+  wait: {
+    reason: string;
+    retryAt: Date;
+    /** An upstream failure (counted, always saved), not a wait for a slot or the thread. */
+    isError: boolean;
+    /** Say when it is tried again (a backoff, a limit); a slot wait has no such time. */
+    showRetryAt: boolean;
+  },
+): Promise<Task> {
+  const { reason, retryAt } = wait;
+  const next = transition(task, "queued", { nextAttemptAt: retryAt.toISOString(), lastError: reason }, services.now());
+  if (reason !== stored.lastError || next.trackingCommentId === undefined) {
+    const link = services.openhands.conversationLink(next.id);
+    try {
+      const body = queuedComment({ task: next, link, reason, retryAt: wait.showRetryAt ? retryAt : undefined });
+      next.trackingCommentId = await publishTrackingComment(services, next, body);
+    } catch (error) {
+      // GitHub may be what is failing; the next attempt tries again.
+      log("warn", "github.queued_notice_failed", { task: next.id, status: httpStatus(error) });
+    }
+  }
+  if (!wait.isError && reason === stored.lastError && next.trackingCommentId === stored.trackingCommentId) return stored;
+  await services.store.save(next, stored);
+  return next;
+}
+
+/**
+ * A follow-up went to the thread's running conversation. It is said where the
+ * thread already looks, the running task's own comment (no KV write to that task).
+ */
+export async function forwardTask(services: Services, task: Task, active: Task): Promise<Task> {
+  const now = services.now();
+  const link = services.openhands.conversationLink(active.id);
+  const note = followUpNote({ task: active, link, from: task.request.requester, url: task.request.commentUrl });
+  await publishTrackingComment(services, active, currentComment({ task: active, link }) + note).catch((error: unknown) =>
+    log("warn", "github.follow_up_note_failed", { task: active.id, status: httpStatus(error) }),
+  );
+  const outcome = { summary: `sent to conversation ${active.id}`, finishedAt: now.toISOString() };
+  const next = transition(task, "forwarded", { forwardedTo: active.id, outcome }, now);
+  await services.store.save(next, task);
+  log("info", "task.forwarded", { task: task.id, to: active.id });
+  return next;
+}

@@ -1,0 +1,75 @@
+import { log } from "../log";
+import { acknowledge } from "../report/acknowledge";
+import { currentComment, needsInputComment, stopDidNotTakeNote, workingComment } from "../report/messages";
+import { publishTrackingComment } from "../report/publish";
+import type { Services } from "../services";
+import { type Task, transition } from "../tasks/task";
+
+/**
+ * The moves of a task whose agent runs: seen running, waiting for a human and
+ * back, its paused sandbox resumed and told to go on, a stop asked for, a 👀
+ * owed since the start.
+ */
+
+/**
+ * Running, but not written down: every tick reads the conversation of a started
+ * task anyway, so the record stays "starting" and a task costs one KV write less
+ * (the Free plan allows 1,000 a day). The run's clock starts at `readyAt`.
+ */
+export function seenRunning(task: Task, readyAt: string, now: Date): Task {
+  return transition(task, "running", { readyAt }, now);
+}
+
+/** The agent waits for a confirmation, or works again after one: the tracking comment says which. */
+export async function showProgress(services: Services, task: Task, status: "running" | "needs_input"): Promise<Task> {
+  const next = transition(task, status, {}, services.now());
+  const link = services.openhands.conversationLink(task.id);
+  const render = status === "needs_input" ? needsInputComment : workingComment;
+  next.trackingCommentId = await publishTrackingComment(services, next, render({ task: next, link }));
+  await services.store.save(next, task);
+  log("info", "task.status", { task: task.id, status });
+  return next;
+}
+
+/** OpenHands paused the sandbox mid-run and this App resumed it: at most once per task. */
+export async function markResumed(services: Services, task: Task): Promise<Task> {
+  const next = transition(task, task.status, { resumed: true }, services.now());
+  await services.store.save(next, task);
+  log("info", "task.sandbox_resumed", { task: task.id });
+  return next;
+}
+
+/** The resumed agent was told to go on (until then a resumed run reads `error`). */
+export async function markContinued(services: Services, task: Task): Promise<Task> {
+  const next = transition(task, task.status, { continued: true }, services.now());
+  await services.store.save(next, task);
+  log("info", "task.continued_after_resume", { task: task.id });
+  return next;
+}
+
+/** The 👀 GitHub refused at the start, added now; unchanged while GitHub still refuses. */
+export async function addOwedReaction(services: Services, task: Task): Promise<Task> {
+  if (!(await acknowledge(services, task))) return task;
+  const next = { ...task, reacted: true };
+  await services.store.save(next, task);
+  return next;
+}
+
+/** Asked to stop before the sandbox exists: the poller pauses it as soon as it does. */
+export async function requestStop(services: Services, task: Task, by: string): Promise<Task> {
+  const next = { ...task, stopRequestedBy: by };
+  await services.store.save(next, task);
+  log("info", "task.stop_requested", { task: task.id });
+  return next;
+}
+
+/** OpenHands did not pause the sandbox: the agent goes on, the thread is told, and it is still followed. */
+export async function keepRunningAfterStop(services: Services, task: Task, by: string): Promise<Task> {
+  const link = services.openhands.conversationLink(task.id);
+  const body = currentComment({ task, link }) + stopDidNotTakeNote({ by, link });
+  const next: Task = { ...task, stopRequestedBy: undefined };
+  next.trackingCommentId = await publishTrackingComment(services, next, body);
+  await services.store.save(next, task);
+  log("warn", "task.stop_failed", { task: task.id });
+  return next;
+}

@@ -1,0 +1,65 @@
+import { endTask } from "../lifecycle/end";
+import { markContinued, markResumed, showProgress } from "../lifecycle/run";
+import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
+import type { AppConversation } from "../openhands/types";
+import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
+import type { Services } from "../services";
+import type { Task } from "../tasks/task";
+import { AGENT_FAILURE_REASON, type RunDecision } from "./decide";
+
+/** Acts on what the conversation's status means: reads what the report needs, then makes the move. */
+export async function followConversation(
+  services: Services,
+  task: Task,
+  conversation: AppConversation,
+  decision: Exclude<RunDecision, { kind: "wait" }>,
+): Promise<Task> {
+  const { openhands } = services;
+  switch (decision.kind) {
+    case "finished":
+      return endSucceeded(services, task, conversation);
+    case "agent_failed":
+      return endAgentFailure(services, task, conversation, decision.reason);
+    case "fail":
+      return endTask(services, task, { status: "failed", reason: decision.reason });
+    case "timeout":
+      return endTask(services, task, { status: "timed_out", phase: "run" });
+    case "needs_input":
+      return showProgress(services, task, "needs_input");
+    case "back_to_work":
+      return showProgress(services, task, "running");
+    case "continue":
+      // 409 while the sandbox is not RUNNING after all: the next tick tries again.
+      await openhands.sendMessage(task.id, CONTINUE_AFTER_RESUME_PROMPT);
+      return markContinued(services, task);
+    case "from_events": {
+      // The sandbox no longer reports a status: the persisted events still tell how the run ended.
+      const last = await readLastExecutionStatus(openhands, conversation.id);
+      if (last === "finished") return endSucceeded(services, task, conversation);
+      if (last === "error" || last === "stuck") {
+        return endAgentFailure(services, task, conversation, AGENT_FAILURE_REASON[last]);
+      }
+      if (decision.mayResume && !task.resumed) {
+        // OpenHands pauses the oldest sandboxes when too many run; bring ours back once.
+        await openhands.resumeSandbox(conversation.sandbox_id ?? conversation.id);
+        return markResumed(services, task);
+      }
+      const reason = decision.mayResume
+        ? "the OpenHands sandbox was paused before the agent finished, and did not come back"
+        : "the OpenHands sandbox is gone before the agent finished";
+      return endTask(services, task, { status: "failed", reason });
+    }
+  }
+}
+
+async function endSucceeded(services: Services, task: Task, conversation: AppConversation): Promise<Task> {
+  const summary = await readFinalResponse(services.openhands, conversation);
+  return endTask(services, task, { status: "succeeded", summary, conversation });
+}
+
+async function endAgentFailure(services: Services, task: Task, conversation: AppConversation, reason: string): Promise<Task> {
+  const detail = await readLastError(services.openhands, conversation.id).catch(() => undefined);
+  const why = task.resumed ? `${reason}, after OpenHands paused its sandbox and this App resumed it` : reason;
+  const summary = await readFinalResponse(services.openhands, conversation);
+  return endTask(services, task, { status: "failed", reason: detail ? `${why} (${detail})` : why, summary, conversation });
+}

@@ -1,0 +1,152 @@
+import { stopTask } from "../commands/stop-task";
+import { endTask } from "../lifecycle/end";
+import { addOwedReaction, seenRunning } from "../lifecycle/run";
+import { attachTrackingComment } from "../lifecycle/start";
+import { START_TASK_SEARCH_PAGES } from "../openhands/client";
+import type { StartTask } from "../openhands/types";
+import type { Services } from "../services";
+import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
+import { confirmReceived } from "../start/confirm-received";
+import { followOtherStart } from "../start/start-conversation";
+import type { ReceivedEntry, TaskEntry } from "../tasks/store";
+import type { Task } from "../tasks/task";
+import { decideRun, decideStart } from "./decide";
+import { followConversation } from "./follow";
+
+/**
+ * Outbound requests a step may need at most, besides the installation token
+ * (counted once per installation per tick). A report: the final answer
+ * (agent-server, then up to three pages of events), the error event, an owed
+ * reaction, the edit.
+ */
+const REPORT_COST = 7;
+const COMMENT_COST = 2;
+/** Deciding a received event: the repository's config file, then the organisation's. */
+const CONFIRM_COST = 2;
+const WEBHOOK_OWNS_RECEIVED_MS = 60_000;
+
+/** One step of a tick, priced before it runs so the tick stays within its subrequest budget. */
+export interface Work {
+  id: string;
+  installationId: number;
+  createdMs: number;
+  status: string;
+  cost: number;
+  /** The status it ends the step in. */
+  run: () => Promise<string>;
+}
+
+function taskWork(task: Task, cost: number, run: () => Promise<Task>): Work {
+  return {
+    id: task.id,
+    installationId: task.request.installationId,
+    createdMs: Date.parse(task.createdAt),
+    status: task.status,
+    cost,
+    run: async () => (await run()).status,
+  };
+}
+
+/**
+ * Events the webhook recorded but did not get to decide (its `waitUntil` was cut
+ * short, or GitHub would not give the repository's config). The webhook owns a
+ * fresh one for a minute.
+ */
+export function receivedWork(services: Services, received: readonly ReceivedEntry[], entries: TaskEntry[]): Work[] {
+  const now = services.now().getTime();
+  return received
+    .filter((entry) => now - entry.receivedMs > WEBHOOK_OWNS_RECEIVED_MS)
+    .map((entry) => ({
+      id: entry.id,
+      installationId: entry.installationId,
+      createdMs: entry.receivedMs,
+      status: "received",
+      cost: CONFIRM_COST + ADVANCE_COST,
+      run: async () => {
+        const event = await services.store.getReceived(entry.id);
+        if (!event) return "gone";
+        const outcome = await confirmReceived(services, event, entries);
+        return outcome === "waiting" ? "received" : outcome;
+      },
+    }));
+}
+
+/** Reads every status in two batched calls and turns each pending task into the work it needs. */
+export async function planWork(services: Services, tasks: Task[], entries: TaskEntry[]): Promise<Work[]> {
+  const { openhands, store, config } = services;
+  const now = services.now().getTime();
+  const work: Work[] = [];
+  // Tasks this tick starts count against the cap at once.
+  const liveEntries = entries.map((entry) => ({ ...entry }));
+
+  for (const task of tasks) {
+    if (task.status === "queued" && Date.parse(task.nextAttemptAt ?? task.createdAt) <= now) {
+      work.push(
+        taskWork(task, ADVANCE_COST, async () => {
+          const next = await advanceQueued(services, task, liveEntries);
+          const entry = liveEntries.find((e) => e.id === task.id);
+          if (entry) Object.assign(entry, { status: next.status, startedMs: next.startedAt ? Date.parse(next.startedAt) : undefined });
+          return next;
+        }),
+      );
+    } else if (task.status !== "queued" && task.trackingCommentId === undefined) {
+      work.push(taskWork(task, COMMENT_COST, () => attachTrackingComment(services, task)));
+    } else if (task.status !== "queued" && task.reacted === false) {
+      work.push(taskWork(task, 1, () => addOwedReaction(services, task)));
+    }
+  }
+
+  const starting = tasks.filter((task) => task.status === "starting" && task.startTaskId);
+  const following = tasks.filter((task) => task.status === "running" || task.status === "needs_input");
+  // The conversation is the truth, whatever its start task says: a lost answer or a
+  // duplicate start (never refused, stuck behind the first) must not hide a running agent.
+  // Read in the same batch as the running ones, so it costs no extra request.
+  const conversations = following.length + starting.length ? await openhands.conversations([...following, ...starting].map((t) => t.id)) : [];
+  const conversationOf = new Map([...following, ...starting].map((task, i) => [task.id, conversations[i] ?? null]));
+  // Only a start whose conversation is not there yet needs its start task read.
+  const unseen = starting.filter((task) => !conversationOf.get(task.id));
+  const startTasks: (StartTask | null)[] = unseen.length ? await openhands.startTasks(unseen.map((t) => t.startTaskId!)) : [];
+  const startTaskOf = new Map(unseen.map((task, i) => [task.id, startTasks[i] ?? null]));
+  // A start that became READY since: its conversation is there now, and is followed this tick.
+  const justReady = unseen.filter((task) => startTaskOf.get(task.id)?.status === "READY");
+  if (justReady.length) {
+    const fresh = await openhands.conversations(justReady.map((t) => t.id));
+    justReady.forEach((task, i) => conversationOf.set(task.id, fresh[i] ?? null));
+  }
+  for (const task of starting) {
+    const conversation = conversationOf.get(task.id) ?? null;
+    const decision = decideStart(task, startTaskOf.get(task.id) ?? null, conversation, now, config);
+    if (decision.kind === "ready" && task.stopRequestedBy) {
+      const by = task.stopRequestedBy;
+      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, by)));
+    } else if (decision.kind === "ready") {
+      // The run's clock starts when the conversation was created.
+      const next = seenRunning(task, conversation?.created_at ?? task.startedAt ?? task.createdAt, services.now());
+      // READY with no conversation: it was read before the start task this tick, and shows
+      // up next tick. Still missing when the run would have timed out, it is gone.
+      if (conversation || now - Date.parse(task.startedAt ?? task.createdAt) > config.runTimeoutMs) following.push(next);
+    } else if (decision.kind === "start_failed") {
+      // Another start of ours may still be on its way (an earlier attempt whose answer was lost).
+      work.push(
+        taskWork(task, REPORT_COST + START_TASK_SEARCH_PAGES, async () =>
+          (await followOtherStart(services, task)) ?? endTask(services, task, { status: "failed", reason: decision.reason }),
+        ),
+      );
+    } else if (decision.kind === "fail") {
+      work.push(taskWork(task, REPORT_COST, () => endTask(services, task, { status: "failed", reason: decision.reason })));
+    } else if (decision.kind === "timeout") {
+      work.push(taskWork(task, REPORT_COST, () => endTask(services, task, { status: "timed_out", phase: "start" })));
+    }
+  }
+
+  for (const task of following) {
+    const conversation = conversationOf.get(task.id) ?? null;
+    const decision = decideRun(task, conversation, now, config);
+    if (decision.kind === "wait") continue;
+    if (decision.kind === "needs_input" && task.status === "needs_input") continue;
+    work.push(taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision)));
+  }
+  return work;
+}
+
+
