@@ -33,7 +33,7 @@ export interface DayResult {
 /** Each simulated day a later date than the one before: the fakes keep their state between days. */
 let nextDay = 0;
 
-export async function simulateDay(upstreams: Upstreams, template: Payload, tasks: number): Promise<DayResult> {
+async function simulateDay(upstreams: Upstreams, template: Payload, tasks: number): Promise<DayResult> {
   // A fresh copy of the Worker each day: nothing learnt in isolate memory on an earlier day
   // (a repository's config, a token) may spare this day's KV a write.
   const { worker } = await loadWorkerBundle();

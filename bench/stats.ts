@@ -5,7 +5,7 @@ export interface Timing {
   p99: number;
 }
 
-export function summarise(samplesUs: number[]): Timing {
+function summarise(samplesUs: number[]): Timing {
   const sorted = [...samplesUs].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   return { runs: sorted.length, median: at(0.5), p99: at(0.99) };

@@ -114,7 +114,7 @@ export function commentDelivery(template: Record<string, any>, options: { instal
 }
 
 export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789ab"; // 32 characters
-export const OPENHANDS_API_KEY = "oh_test_api_key_0123456789";
+const OPENHANDS_API_KEY = "oh_test_api_key_0123456789";
 export const APP_ID = "123456";
 
 const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });

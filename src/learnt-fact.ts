@@ -5,7 +5,7 @@
  * Nothing here is a pending request: two requests that both miss may both ask.
  */
 const MEMORY_MS = 10 * 60_000;
-export const REFRESH_MS = 24 * 3600_000;
+const REFRESH_MS = 24 * 3600_000;
 
 interface Stored {
   value: string;

@@ -3,7 +3,7 @@ import { GitHubGarbageError } from "./errors";
 import { isObject } from "../is-object";
 import { httpStatus } from "../http-status";
 
-export const WRITE_ROLES = ["admin", "maintain", "write"] as const;
+const WRITE_ROLES = ["admin", "maintain", "write"] as const;
 
 /**
  * "Not allowed" verdicts, kept in isolate memory (never KV: an outsider must not

@@ -10,8 +10,8 @@ import type {
 import { isObject } from "../is-object";
 
 /** `start-tasks?ids=` takes up to 100 ids; `app-conversations?ids=` answers 400 from 100 on. */
-export const START_TASK_BATCH = 100;
-export const CONVERSATION_BATCH = 99;
+const START_TASK_BATCH = 100;
+const CONVERSATION_BATCH = 99;
 /** Pages of 100 start tasks searched for a lost start; the search is bounded by the task's age. */
 export const START_TASK_SEARCH_PAGES = 3;
 

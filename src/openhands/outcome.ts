@@ -7,7 +7,7 @@ const MAX_EVENT_PAGES = 3;
  * The service's own rule for "the agent's final answer": newest first, the
  * first finish action or agent message wins. An empty string means no answer.
  */
-export function finalResponseFromEvents(newestFirst: readonly OpenHandsEvent[]): string | undefined {
+function finalResponseFromEvents(newestFirst: readonly OpenHandsEvent[]): string | undefined {
   for (const event of newestFirst) {
     if (event.source !== "agent") continue;
     if (event.kind === "ActionEvent" && event.tool_name === "finish") {
@@ -28,7 +28,7 @@ export function finalResponseFromEvents(newestFirst: readonly OpenHandsEvent[]):
 }
 
 /** Rebuilds the execution status of a conversation whose sandbox no longer reports it. */
-export function lastExecutionStatusFromEvents(newestFirst: readonly OpenHandsEvent[]): string | undefined {
+function lastExecutionStatusFromEvents(newestFirst: readonly OpenHandsEvent[]): string | undefined {
   for (const event of newestFirst) {
     if (event.kind !== "ConversationStateUpdateEvent") continue;
     if (event.key === "execution_status" && typeof event.value === "string") return event.value;

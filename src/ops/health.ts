@@ -15,7 +15,7 @@ export const healthRoute = new Hono<{ Bindings: Env }>();
 
 /** A key nothing writes: reading it proves KV answers, and costs one read. */
 const PROBE_KEY = "healthz:probe";
-export const KV_TIMEOUT_MS = 2_000;
+const KV_TIMEOUT_MS = 2_000;
 
 type Check = "ok" | "invalid" | "unavailable" | "not checked";
 

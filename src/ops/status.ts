@@ -68,7 +68,7 @@ statusRoute.get("/", async (c) => {
 });
 
 /** From the list's metadata alone, as the poller sees them. */
-export function pendingTasks(tasks: readonly TaskEntry[], received: number, now: number) {
+function pendingTasks(tasks: readonly TaskEntry[], received: number, now: number) {
   const pending = pendingEntries(tasks);
   const byState = Object.fromEntries(PENDING_STATUSES.map((s) => [s, 0])) as Record<PendingStatus, number>;
   for (const entry of pending) byState[entry.status as PendingStatus]++;
@@ -115,7 +115,7 @@ type Estimated = Usage & { tasks: number };
  *   for nothing (a few reads each, no write), and these `/healthz` and `/status` calls.
  * - `total`: the two added; `percentOfLimit`: `total` against the Free plan's daily KV limits.
  */
-export function dailyUsage(record: StatusRecord | null, tasks: readonly TaskEntry[], now: number) {
+function dailyUsage(record: StatusRecord | null, tasks: readonly TaskEntry[], now: number) {
   const today = utcDay(now);
   const yesterday = utcDay(now - 24 * 3600_000);
   const dayOf = (day: string) => {

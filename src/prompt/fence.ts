@@ -1,7 +1,7 @@
 import { bound, sanitize } from "./sanitize";
 
 /** Every tag the prompt fences text with. No text from GitHub may open or close one of them. */
-export const FENCE_TAGS = [
+const FENCE_TAGS = [
   "request",
   "instructions",
   "issue",
@@ -31,7 +31,7 @@ const FORGED_TAG = new RegExp(`<\\s*(/?)\\s*(${FENCE_TAGS.join("|")})\\b`, "gi")
  * off as the prompt's own structure; a zero-width non-joiner after `<` keeps it
  * readable and makes it no tag.
  */
-export function neutralizeTags(text: string): string {
+function neutralizeTags(text: string): string {
   return text.replace(FORGED_TAG, "<\u200c$1$2");
 }
 

@@ -4,7 +4,7 @@ import { isObject } from "../is-object";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, parseRepoConfig } from "./parse";
 import { httpStatus } from "../http-status";
 
-export const CONFIG_PATH = ".github/openhands.yml";
+const CONFIG_PATH = ".github/openhands.yml";
 /**
  * Kept in KV for a week and rewritten only when the file changed: on the Free
  * plan's 1,000 writes a day, a cache that expired every few minutes cost a
@@ -13,7 +13,7 @@ export const CONFIG_PATH = ".github/openhands.yml";
  * `waitUntil`, and a change is applied to the event that noticed it.
  */
 const CACHE_TTL_SECONDS = 7 * 24 * 3600;
-export const RECHECK_AFTER_MS = 10 * 60_000;
+const RECHECK_AFTER_MS = 10 * 60_000;
 const memory = new Map<string, { checkedAt: number; value: ParsedRepoConfig }>();
 
 /** Test hook: a cold isolate. */

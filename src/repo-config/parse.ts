@@ -2,7 +2,7 @@ import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
 import type { TriggerKind } from "../trigger/request";
 
 /** Which triggers a repository may switch off, by the names its config file uses. */
-export const EVENT_NAMES = ["comment", "edited", "review_comment", "review", "opened", "label"] as const;
+const EVENT_NAMES = ["comment", "edited", "review_comment", "review", "opened", "label"] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 /** `.github/openhands.yml`: every field optional. */

@@ -7,7 +7,7 @@ import type { Task } from "../tasks/task";
  * the trigger recognise the App's own text. None of this text says "@openhands",
  * so quoting it can never start a run.
  */
-export const MAX_COMMENT_CHARS = 60_000; // GitHub rejects bodies over 65,536
+const MAX_COMMENT_CHARS = 60_000; // GitHub rejects bodies over 65,536
 
 
 interface View {
@@ -122,7 +122,7 @@ export function forkNotSupportedReply(login: string): string {
   return `Sorry @${login}, OpenHands can only work on pull requests whose branch lives in this repository, not in a fork.`;
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
   if (minutes < 1) return "less than a minute";
   if (minutes < 60) return `${minutes} min`;

@@ -1,7 +1,7 @@
 import type { AppManifest } from "./manifest";
 
 /** The setup pages: plain HTML, no script, everything interpolated escaped. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 

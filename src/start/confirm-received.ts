@@ -15,7 +15,7 @@ import { httpStatus } from "../http-status";
  * judged by the defaults: a request with the usual mention still goes through,
  * and a custom mention is not worth holding every later tick for.
  */
-export const DECIDE_WITH_DEFAULTS_AFTER_MS = 30 * 60_000;
+const DECIDE_WITH_DEFAULTS_AFTER_MS = 30 * 60_000;
 
 /**
  * Records an event that may be a request, before the webhook answers; `fresh`

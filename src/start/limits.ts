@@ -4,7 +4,7 @@ import type { TaskEntry } from "../tasks/store";
 
 const HOUR_MS = 3600_000;
 /** A queued task this young is most likely being started by its own webhook right now. */
-export const FRESH_MS = 2 * 60_000;
+const FRESH_MS = 2 * 60_000;
 
 export type LimitVerdict =
   | { kind: "go" }

@@ -10,7 +10,7 @@ import type { Services } from "../services";
 /** Start tasks made before the task was recorded are not ours; the margin covers clock skew between Cloudflare and OpenHands. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-export function startRequestFor(task: Task, link: (conversationId: string) => string): StartConversationRequest {
+function startRequestFor(task: Task, link: (conversationId: string) => string): StartConversationRequest {
   const { request, previous } = task;
   const earlier = previous ? { link: link(previous.conversationId), summary: previous.summary } : undefined;
   const text = buildPrompt(request, { branch: task.branch, previous: earlier, context: task.context });
@@ -66,12 +66,12 @@ async function findOwnStart(services: Services, task: Task): Promise<Task | null
 }
 
 /** This task's start tasks, newest first, matched on the conversation id we chose. */
-export async function ownStartTasks(services: Services, task: Task): Promise<StartTask[]> {
+async function ownStartTasks(services: Services, task: Task): Promise<StartTask[]> {
   return services.openhands.findStartTasks(task.id, new Date(Date.parse(task.createdAt) - CLOCK_SKEW_MS));
 }
 
 /** The start task worth following among several of ours: one that has not failed. */
-export function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
+function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
   return startTasks.find((t) => t.status === "READY") ?? startTasks.find((t) => t.status !== "ERROR") ?? null;
 }
 

@@ -10,7 +10,7 @@ import { type BrowserContext, chromium } from "playwright-core";
  * when that is possible (root and apt-get), else the browser tests are skipped
  * with the reason. Under CI they are never skipped.
  */
-export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = "/usr/bin/chromium";
 
 const ARGS = [
   "--headless",

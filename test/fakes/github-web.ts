@@ -332,7 +332,7 @@ export class FakeGitHubWeb extends FakeBase {
 }
 
 /** GitHub's slug: lower case, runs of anything but letters and digits become one dash. */
-export function slugOf(name: string): string {
+function slugOf(name: string): string {
   return name
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
@@ -340,7 +340,7 @@ export function slugOf(name: string): string {
 }
 
 /** The manifest's parameters as GitHub documents them; anything else is a 422. */
-export function parseManifest(text: string | null): { manifest: Manifest } | { problems: string[] } {
+function parseManifest(text: string | null): { manifest: Manifest } | { problems: string[] } {
   if (text === null || text.trim() === "") return { problems: ["manifest is missing"] };
   let value: unknown;
   try {

@@ -991,6 +991,6 @@ function base62Id(): string {
   return out;
 }
 
-export function hex(id: string): string {
+function hex(id: string): string {
   return id.replace(/-/g, "").toLowerCase();
 }
