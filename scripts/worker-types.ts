@@ -8,11 +8,14 @@
  * - `--include-runtime=false`: the runtime types come from @cloudflare/workers-types (tsconfig.json).
  * - `--strict-vars=false`: a [vars] value is typed `string`, not as its literal (operators and tests set others).
  * - `--env-file .dev.vars.example`: the names wrangler types as secrets. Without it wrangler would read a
- *   developer's own .dev.vars (or .env), and the file would depend on whose machine wrote it.
+ *   developer's own .dev.vars (or .env), and the file would depend on whose machine wrote it. (Not a
+ *   `[secrets] required` list in wrangler.toml: wrangler 4.86 calls it experimental, refuses a first
+ *   `wrangler deploy` until each listed secret is set, while this Worker is deployed first and set up
+ *   after, and `wrangler dev` then loads only the listed names from .dev.vars.)
  *
  * Not wrangler's own `--check`: wrangler 4.86 regenerates without `--env-file` for it, so it calls a fresh
  * file stale (and `wrangler dev`'s "Your types might be out of date" hint, which only logs, does the same
- * when a .dev.vars lacks some names). The check writes a scratch file beside the real one (the generated
+ * when a .dev.vars names other things than .dev.vars.example). The check writes a scratch file beside the real one (the generated
  * `mainModule` import is relative to the file) and compares. Neither needs a network or a Cloudflare login.
  */
 import { spawnSync } from "node:child_process";
