@@ -1,33 +1,15 @@
 import { PrivateKeyError, normalizePrivateKey } from "./github/private-key";
 import { type AppCredentials, readCredentials } from "./setup/credentials";
 
-/** Bindings and variables the Worker reads; names are a contract with operators (see README). */
-export interface Env {
-  TASKS: KVNamespace;
-  GITHUB_APP_ID?: string;
-  GITHUB_APP_PRIVATE_KEY?: string;
-  GITHUB_WEBHOOK_SECRET?: string;
-  OPENHANDS_API_KEY?: string;
-  OPENHANDS_BASE_URL?: string;
-  GITHUB_API_URL?: string;
-  START_TIMEOUT_MINUTES?: string;
-  RUN_TIMEOUT_MINUTES?: string;
-  START_MAX_ATTEMPTS?: string;
-  MAX_RUNNING_CONVERSATIONS?: string;
-  MAX_STARTS_PER_THREAD_PER_HOUR?: string;
-  MAX_STARTS_PER_INSTALLATION_PER_HOUR?: string;
-  UPSTREAM_TIMEOUT_SECONDS?: string;
-  SUBREQUEST_BUDGET?: string;
-  GITHUB_RETRY_DELAY_MS?: string;
-  ALLOWED_OWNERS?: string;
-  AGENT_GITHUB_LOGIN?: string;
-  /** Opens `/setup` and seals the credentials it stores (see src/setup/). */
-  SETUP_TOKEN?: string;
-  /** GitHub's web origin, for the App manifest flow: https://github.com, or a GitHub Enterprise Server. */
-  GITHUB_URL?: string;
-  /** Bearer token for `GET /status`; unset, the route does not exist. */
-  STATUS_TOKEN?: string;
-}
+/**
+ * The bindings as the Worker receives them. `Env` is generated (worker-configuration.d.ts, `npm run types`)
+ * from wrangler.toml and the names in .dev.vars.example, and wrangler types each variable and secret as a
+ * string that is always there. None is: the operator sets what they need, the rest has a default or is named
+ * when missing (ConfigError, `/setup`, `/healthz`). So every string is optional here; bindings (TASKS) stay
+ * as generated. The names are a contract with operators (README, "Configuration").
+ */
+export type WorkerEnv = Omit<Env, Setting> & Partial<Pick<Env, Setting>>;
+type Setting = { [Name in keyof Env]: Env[Name] extends string ? Name : never }[keyof Env];
 
 export interface Config {
   appId: string;
@@ -96,9 +78,9 @@ export class ConfigError extends Error {
  * isolate the same `env`, so this is once per isolate. Plain values only; an
  * invalid configuration is not remembered, so it is reported every time.
  */
-const loaded = new WeakMap<Env, Config>();
+const loaded = new WeakMap<WorkerEnv, Config>();
 
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: WorkerEnv): Config {
   const known = loaded.get(env);
   if (known) return known;
   const config = parseConfig(env);
@@ -106,7 +88,7 @@ export function loadConfig(env: Env): Config {
   return config;
 }
 
-function parseConfig(env: Env): Config {
+function parseConfig(env: WorkerEnv): Config {
   const problems: string[] = [];
   for (const name of REQUIRED) {
     if (!env[name]?.trim()) problems.push(`${name} is not set`);
@@ -156,7 +138,7 @@ function parseConfig(env: Env): Config {
   };
 }
 
-function url(env: Env, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: string[]): string {
+function url(env: WorkerEnv, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: string[]): string {
   const raw = env[name]?.trim() || DEFAULTS[name];
   try {
     const parsed = new URL(raw);
@@ -170,7 +152,7 @@ function url(env: Env, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: 
   return raw.replace(/\/+$/, "");
 }
 
-function nonNegativeNumber(env: Env, name: "GITHUB_RETRY_DELAY_MS", problems: string[]): number {
+function nonNegativeNumber(env: WorkerEnv, name: "GITHUB_RETRY_DELAY_MS", problems: string[]): number {
   const raw = env[name]?.trim();
   if (!raw) return DEFAULTS[name];
   const value = Number(raw);
@@ -181,7 +163,7 @@ function nonNegativeNumber(env: Env, name: "GITHUB_RETRY_DELAY_MS", problems: st
   return value;
 }
 
-function positiveNumber(env: Env, name: NumberSetting, problems: string[]): number {
+function positiveNumber(env: WorkerEnv, name: NumberSetting, problems: string[]): number {
   const raw = env[name]?.trim();
   if (!raw) return DEFAULTS[name];
   const value = Number(raw);
@@ -197,9 +179,9 @@ function positiveNumber(env: Env, name: NumberSetting, problems: string[]): numb
  * when the operator did not set them as secrets (a secret set by hand wins).
  * The opened credentials are kept in isolate memory as plain values.
  */
-let opened: { sealedBy: string; credentials: AppCredentials; merged: WeakMap<Env, Env> } | undefined;
+let opened: { sealedBy: string; credentials: AppCredentials; merged: WeakMap<WorkerEnv, WorkerEnv> } | undefined;
 
-export async function resolveEnv(env: Env): Promise<Env> {
+export async function resolveEnv(env: WorkerEnv): Promise<WorkerEnv> {
   if (env.GITHUB_APP_ID?.trim() && env.GITHUB_APP_PRIVATE_KEY?.trim() && env.GITHUB_WEBHOOK_SECRET?.trim()) return env;
   const token = env.SETUP_TOKEN?.trim();
   if (!token || !env.TASKS) return env;

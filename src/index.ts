@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { ConfigError, type Env, loadConfig, resolveEnv } from "./config";
+import { ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "./config";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
 import { healthRoute } from "./ops/health";
@@ -12,7 +12,7 @@ import { setupRoute } from "./setup/route";
 import { webhookRoute } from "./webhook/route";
 import { httpStatus } from "./http-status";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<{ Bindings: WorkerEnv }>();
 
 app.route("/healthz", healthRoute);
 app.route("/status", statusRoute);
@@ -29,7 +29,7 @@ function isSweepTick(scheduledTime: number): boolean {
   return new Date(scheduledTime).getUTCMinutes() < 2;
 }
 
-async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+async function scheduled(controller: ScheduledController, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
   let config;
   try {
     env = await resolveEnv(env);
@@ -62,4 +62,4 @@ async function scheduled(controller: ScheduledController, env: Env, _ctx: Execut
   }
 }
 
-export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<WorkerEnv>;

@@ -9,12 +9,12 @@ import { forgetAppIdentity } from "../src/github/app-identity";
 import { forgetAgentLogin } from "../src/openhands/agent-account";
 import { forgetDenied } from "../src/github/permission";
 import { forgetUnsavedTicks } from "../src/ops/tick-record";
-import type { Env } from "../src/config";
+import type { WorkerEnv } from "../src/config";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
 import { network } from "./setup";
 
-export type TestEnv = Env & { TEST_PRIVATE_KEY_PKCS8: string; TEST_PUBLIC_KEY: string };
+export type TestEnv = WorkerEnv & Pick<Cloudflare.Env, "TEST_PRIVATE_KEY_PKCS8" | "TEST_PUBLIC_KEY">;
 
 /** A GitHub and an OpenHands fake wired to the Worker's outbound fetch through msw. */
 export function startFakes(overrides: Partial<TestEnv> = {}) {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { ConfigError, type Env, loadConfig, resolveEnv } from "../config";
+import { ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "../config";
 import { log } from "../log";
 import { STATUS_TOKEN_MIN_CHARS, statusToken } from "./token";
 
@@ -11,7 +11,7 @@ export const SERVICE = "openhands-github-app";
  * answering a read. 200 when ready, 503 otherwise, so an uptime check needs no
  * parsing. Public: it says nothing a misconfigured webhook would not log.
  */
-export const healthRoute = new Hono<{ Bindings: Env }>();
+export const healthRoute = new Hono<{ Bindings: WorkerEnv }>();
 
 /** A key nothing writes: reading it proves KV answers, and costs one read. */
 const PROBE_KEY = "healthz:probe";
@@ -23,7 +23,7 @@ healthRoute.get("/", async (c) => {
   const problems: string[] = [];
   const warnings: string[] = [];
   let config: Check = "ok";
-  let env: Env = c.env;
+  let env: WorkerEnv = c.env;
   try {
     env = await resolveEnv(c.env);
     loadConfig(env);

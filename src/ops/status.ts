@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { type Env, resolveEnv } from "../config";
+import { type WorkerEnv, resolveEnv } from "../config";
 import { redact } from "../log";
 import { type TaskEntry, TaskStore, pendingEntries } from "../tasks/store";
 import { PENDING_STATUSES, type PendingStatus, type Task } from "../tasks/task";
@@ -16,7 +16,7 @@ import { FREE_PLAN_DAILY_LIMITS, type Usage, USAGE_FIELDS, addUsage, emptyUsage 
  * MAX_ERROR_READS reads of tasks: lists are 1,000 a day on Free, so poll it
  * every few minutes at most.
  */
-export const statusRoute = new Hono<{ Bindings: Env }>();
+export const statusRoute = new Hono<{ Bindings: WorkerEnv }>();
 
 const MAX_ERRORS = 10;
 /** Tasks read to find the last errors: the newest ones that can carry one. */

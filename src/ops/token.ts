@@ -1,10 +1,10 @@
-import type { Env } from "../config";
+import type { WorkerEnv } from "../config";
 
 /** As for the webhook secret: anything shorter can be guessed. */
 export const STATUS_TOKEN_MIN_CHARS = 16;
 
 /** The configured STATUS_TOKEN, or undefined when `GET /status` is off (unset, or too short to be safe). */
-export function statusToken(env: Env): string | undefined {
+export function statusToken(env: WorkerEnv): string | undefined {
   const token = env.STATUS_TOKEN?.trim();
   return token && token.length >= STATUS_TOKEN_MIN_CHARS ? token : undefined;
 }

@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/core";
 import { Hono } from "hono";
-import type { Env } from "../config";
+import type { WorkerEnv } from "../config";
 import { rememberAppIdentity } from "../github/app-identity";
 import { isObject } from "../is-object";
 import { log } from "../log";
@@ -17,7 +17,7 @@ import { httpStatus } from "../http-status";
  * that this Worker turns into the App's credentials and keeps. Closed as soon
  * as the Worker has an App, so nobody else can claim it.
  */
-export const setupRoute = new Hono<{ Bindings: Env }>();
+export const setupRoute = new Hono<{ Bindings: WorkerEnv }>();
 
 // The pages carry the setup token in their URL: never cached, never sent on as a Referer.
 setupRoute.use(async (c, next) => {
@@ -31,11 +31,11 @@ const START_OVER =
   "To start over, delete the App on GitHub, remove the Worker's GITHUB_APP_* secrets or its stored credentials (npx wrangler kv key delete app:credentials --binding TASKS --remote), and open the setup link again.";
 const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 
-async function isSetUp(env: Env): Promise<boolean> {
+async function isSetUp(env: WorkerEnv): Promise<boolean> {
   return Boolean(env.GITHUB_APP_ID?.trim()) || (await hasStoredCredentials(env.TASKS));
 }
 
-function origins(env: Env) {
+function origins(env: WorkerEnv) {
   return {
     web: (env.GITHUB_URL?.trim() || DEFAULT_GITHUB_URL).replace(/\/+$/, ""),
     api: (env.GITHUB_API_URL?.trim() || DEFAULT_GITHUB_API_URL).replace(/\/+$/, ""),

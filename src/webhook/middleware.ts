@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
-import { type Config, ConfigError, type Env, loadConfig, resolveEnv } from "../config";
+import { type Config, ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "../config";
 import { log } from "../log";
 import { hasValidSignature } from "./verify";
 
@@ -9,11 +9,11 @@ export interface WebhookVariables {
   /** The body exactly as GitHub sent and signed it. */
   rawBody: string;
   /** The bindings, with the App's credentials from /setup filled in when they were not set by hand. */
-  env: Env;
+  env: WorkerEnv;
   config: Config;
 }
 
-type WebhookEnv = { Bindings: Env; Variables: WebhookVariables };
+type WebhookEnv = { Bindings: WorkerEnv; Variables: WebhookVariables };
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Env } from "../config";
+import type { WorkerEnv } from "../config";
 import { log } from "../log";
 import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
@@ -25,7 +25,7 @@ function deferred(error: unknown): void {
   log("warn", "webhook.after_answer_failed", { error: error instanceof Error ? error.name : "unknown" });
 }
 
-export const webhookRoute = new Hono<{ Bindings: Env; Variables: WebhookVariables }>();
+export const webhookRoute = new Hono<{ Bindings: WorkerEnv; Variables: WebhookVariables }>();
 
 webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) => {
   const { rawBody, env, config } = c.var;
