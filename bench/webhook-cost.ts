@@ -52,7 +52,7 @@ function commentPayload(body: string, commentId?: number): Payload {
 }
 
 function sign(rawBody: string): string {
-  return "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(rawBody).digest("hex");
+  return `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(rawBody).digest("hex")}`;
 }
 
 let deliveries = 0;
@@ -88,7 +88,7 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
   const rows: Row[] = [];
   const floor = await measure(RUNS, WARMUP, async () =>
     timed(async () => {
-      const digest = "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(rawBody).digest("hex");
+      const digest = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(rawBody).digest("hex")}`;
       if (digest !== signature) throw new Error("floor: signature mismatch");
       JSON.parse(rawBody);
     }),
@@ -100,7 +100,7 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
   const http = new Hono();
   http.post("/api/github/webhooks", async (c) => {
     const body = await c.req.text();
-    const expected = Buffer.from("sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex"));
+    const expected = Buffer.from(`sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`);
     const given = Buffer.from(c.req.header("x-hub-signature-256") ?? "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return c.json({ error: "invalid signature" }, 401);
     JSON.parse(body);
@@ -251,7 +251,7 @@ async function main() {
     },
     { what: "this Worker: a redelivery of an accepted request", runs: RUNS, request: () => webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId) },
     { what: "this Worker: an unsigned body (401)", runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, null) },
-    { what: "this Worker: a badly signed body (401)", runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, sign(rawPlain + " ")) },
+    { what: "this Worker: a badly signed body (401)", runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, sign(`${rawPlain} `)) },
   ];
 
   const upstreams = stubUpstreams();
@@ -283,7 +283,7 @@ async function main() {
     ["request", "answer", "KV reads", "KV writes", "KV deletes", "KV lists", "upstream requests"],
     workerRows.map((r) => [
       r.what.replace(/^this Worker: /, ""),
-      "`" + r.answer!.replace(/`/g, "'") + "`",
+      `\`${r.answer!.replace(/`/g, "'")}\``,
       r.kv!.reads.toFixed(2),
       r.kv!.writes.toFixed(2),
       r.kv!.deletes.toFixed(2),
@@ -291,16 +291,16 @@ async function main() {
       r.outbound!.toFixed(2),
     ]),
   );
-  console.log("\nWebhook cost\n\n" + headline + "\n\nPer request (waitUntil work included, counted by the KV binding and the fake upstreams)\n\n" + perKind);
+  console.log(`\nWebhook cost\n\n${headline}\n\nPer request (waitUntil work included, counted by the KV binding and the fake upstreams)\n\n${perKind}`);
 
   let cron: CronReport | undefined;
   let days: DaysReport | undefined;
   if (process.env.BENCH_SKIP_CRON !== "1") {
     const template = example("issue_comment", (p) => p.action === "created" && p.installation);
     cron = await quietly(() => runCronBench(worker, upstreams, template));
-    console.log("\n" + cron.markdown);
+    console.log(`\n${cron.markdown}`);
     days = await quietly(() => runDays(upstreams, template));
-    console.log("\n" + days.markdown);
+    console.log(`\n${days.markdown}`);
   }
 
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";

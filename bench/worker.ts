@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { FakeGitHub } from "../test/fakes/github";
 import { FakeOpenHands } from "../test/fakes/openhands";
-import { CountingKV } from "./kv";
+import type { CountingKV } from "./kv";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -107,7 +107,7 @@ export function commentDelivery(template: Record<string, any>, options: { instal
       "content-length": String(Buffer.byteLength(raw)),
       "x-github-event": "issue_comment",
       "x-github-delivery": crypto.randomUUID(),
-      "x-hub-signature-256": "sha256=" + createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex"),
+      "x-hub-signature-256": `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex")}`,
     },
     body: raw,
   });

@@ -91,7 +91,9 @@ function toRequest(baseUrl: string, req: IncomingMessage, body: Buffer): Request
 
 async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
   const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => (headers[key] = value));
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
   // The body is sent whole, so framing headers from the fake would be wrong.
   delete headers["content-length"];
   delete headers["transfer-encoding"];

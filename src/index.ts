@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "./config";
+import { type Config, ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "./config";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
 import { healthRoute } from "./ops/health";
@@ -30,7 +30,7 @@ function isSweepTick(scheduledTime: number): boolean {
 }
 
 async function scheduled(controller: ScheduledController, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
-  let config;
+  let config: Config;
   try {
     env = await resolveEnv(env);
     config = loadConfig(env);

@@ -42,8 +42,10 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
   const githubFetch = usage.fetch("githubRequests", budget.fetch);
   const openhandsFetch = usage.fetch("openhandsRequests", budget.fetch);
   const github = (installationId: number) => {
-    let client = clients.get(installationId);
-    if (!client) clients.set(installationId, (client = installationClient(config, installationId, githubFetch)));
+    const known = clients.get(installationId);
+    if (known) return known;
+    const client = installationClient(config, installationId, githubFetch);
+    clients.set(installationId, client);
     return client;
   };
   return {

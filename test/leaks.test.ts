@@ -66,7 +66,7 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
     ...Object.fromEntries([...fakes.github.issuedTokens].map((token, i) => [`installation token ${i}`, token])),
   };
   const jwts = fakes.github.find("POST", /access_tokens$/).map((r) => r.headers.authorization!.replace(/^bearer /i, ""));
-  jwts.forEach((jwt, i) => (secrets[`App JWT ${i}`] = jwt));
+  for (const [i, jwt] of jwts.entries()) secrets[`App JWT ${i}`] = jwt;
 
   const captured: Record<string, string> = {
     "GitHub request bodies and URLs": fakes.github.requests.map((r) => `${r.url}\n${JSON.stringify(r.body ?? "")}`).join("\n"),

@@ -62,7 +62,8 @@ function emptyDay(): DayCounts {
 
 function hold(counts: Record<string, DayCounts>): void {
   for (const [day, more] of Object.entries(counts)) {
-    const held = (unsaved[day] ??= emptyDay());
+    unsaved[day] ??= emptyDay();
+    const held = unsaved[day];
     addUsage(held, more);
     held.ticks += more.ticks;
   }

@@ -73,7 +73,7 @@ export function receivedWork(services: Services, received: readonly ReceivedEntr
 
 /** Reads every status in two batched calls and turns each pending task into the work it needs. */
 export async function planWork(services: Services, tasks: Task[], entries: TaskEntry[]): Promise<Work[]> {
-  const { openhands, store, config } = services;
+  const { openhands, config } = services;
   const now = services.now().getTime();
   const work: Work[] = [];
   // Tasks this tick starts count against the cap at once.
@@ -111,7 +111,7 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
   const justReady = unseen.filter((task) => startTaskOf.get(task.id)?.status === "READY");
   if (justReady.length) {
     const fresh = await openhands.conversations(justReady.map((t) => t.id));
-    justReady.forEach((task, i) => conversationOf.set(task.id, fresh[i] ?? null));
+    for (const [i, task] of justReady.entries()) conversationOf.set(task.id, fresh[i] ?? null);
   }
   for (const task of starting) {
     const conversation = conversationOf.get(task.id) ?? null;

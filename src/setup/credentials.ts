@@ -47,7 +47,7 @@ export async function hasStoredCredentials(kv: KVNamespace): Promise<boolean> {
 /** Undefined when none are stored, or when they cannot be opened with this token (it was changed). */
 export async function readCredentials(kv: KVNamespace, token: string): Promise<AppCredentials | undefined> {
   const sealed = await kv.get<Sealed>(KEY, "json");
-  if (!sealed || sealed.v !== 1) return undefined;
+  if (sealed?.v !== 1) return undefined;
   try {
     const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(sealed.iv) }, await sealingKey(token), fromBase64(sealed.data));
     return JSON.parse(new TextDecoder().decode(plain)) as AppCredentials;

@@ -22,7 +22,7 @@ async function redecide(
   known: ParsedRepoConfig,
   deployment: Deployment,
 ): Promise<Decision | undefined> {
-  let rechecked;
+  let rechecked: Awaited<ReturnType<Services["recheckRepoConfig"]>>;
   try {
     rechecked = await services.recheckRepoConfig(candidate.owner, candidate.repo, candidate.installationId, known);
   } catch (error) {

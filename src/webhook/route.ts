@@ -5,7 +5,7 @@ import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { createServices } from "../services";
-import { takeRequest } from "../start/take-request";
+import { type Taken, takeRequest } from "../start/take-request";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { isServed, servedOwners } from "../github/app-identity";
 import { knownAgentLogin } from "../openhands/agent-account";
@@ -70,7 +70,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   // Not knowing the config, or whether this account is served (the App's owner is
   // learnt from GitHub), is decided after the answer.
   if (!known || !served) {
-    let recorded;
+    let recorded: Awaited<ReturnType<typeof recordReceived>>;
     try {
       recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });
     } catch (error) {
@@ -97,7 +97,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
     if (!known.fresh) c.executionCtx.waitUntil(afterAnswer(() => recheckIgnored(services, delivered, candidate, known.value, deployment)).catch(deferred));
     return ignore(decision.reason);
   }
-  let taken;
+  let taken: Taken;
   try {
     taken = await takeRequest(services, decision.request, delivery);
   } catch (error) {

@@ -16,7 +16,7 @@ let cached: { secret: string; webhooks: Webhooks } | undefined;
  * @octokit/webhooks (HMAC-SHA256, compared in constant time).
  */
 export async function hasValidSignature(secret: string, rawBody: string, signature: string | undefined): Promise<boolean> {
-  if (!signature || !signature.startsWith("sha256=") || rawBody.length === 0) return false;
+  if (!signature?.startsWith("sha256=") || rawBody.length === 0) return false;
   if (cached?.secret !== secret) cached = { secret, webhooks: new Webhooks({ secret }) };
   try {
     return await cached.webhooks.verify(rawBody, signature);

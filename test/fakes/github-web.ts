@@ -170,7 +170,7 @@ export class FakeGitHubWeb extends FakeBase {
     const root = new URL(base);
     if (parsed.origin !== root.origin) return undefined;
     const prefix = root.pathname.replace(/\/$/, "");
-    if (prefix && !parsed.pathname.startsWith(prefix + "/")) return undefined;
+    if (prefix && !parsed.pathname.startsWith(`${prefix}/`)) return undefined;
     return parsed.pathname.slice(prefix.length);
   }
 

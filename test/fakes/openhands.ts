@@ -145,7 +145,7 @@ export class FakeOpenHands extends FakeBase {
   readonly startTasks = new Map<string, StartTaskState>();
   readonly conversations = new Map<string, ConversationState>();
   readonly sandboxes = new Map<string, SandboxState>();
-  readonly sessionKey = "sess_" + "f".repeat(24);
+  readonly sessionKey = `sess_${"f".repeat(24)}`;
   /** The script the next started conversation follows. */
   nextScript: ConversationScript = DEFAULT_SCRIPT;
   sandboxGrouping: boolean | SandboxGroupingStrategy;
@@ -207,8 +207,8 @@ export class FakeOpenHands extends FakeBase {
   }
 
   async handle(request: Request): Promise<Response | undefined> {
-    const isApi = request.url.startsWith(this.baseUrl + "/api/");
-    const isAgent = request.url.startsWith(this.agentServerUrl + "/");
+    const isApi = request.url.startsWith(`${this.baseUrl}/api/`);
+    const isAgent = request.url.startsWith(`${this.agentServerUrl}/`);
     if (!isApi && !isAgent) return undefined;
     const url = new URL(request.url);
     const recorded = await this.record(request);
@@ -314,7 +314,7 @@ export class FakeOpenHands extends FakeBase {
   ): { sandboxId: string | null; duplicate?: boolean; errorDetail?: string } {
     if (typeof req.sandbox_id === "string" && req.sandbox_id) {
       const box = this.sandboxes.get(req.sandbox_id);
-      if (!box || !box.visible) return { sandboxId: null, errorDetail: `Sandbox not found: ${req.sandbox_id}` };
+      if (!box?.visible) return { sandboxId: null, errorDetail: `Sandbox not found: ${req.sandbox_id}` };
       if (box.status === "PAUSED") this.resumeSandbox(box);
       return { sandboxId: box.id };
     }
@@ -704,7 +704,7 @@ export class FakeOpenHands extends FakeBase {
    */
   private pauseOrResume(id: string, action: "pause" | "resume"): Response {
     const box = this.sandboxes.get(id);
-    if (!box || !box.visible) return json(SANDBOX_NOT_FOUND_BODY, 404);
+    if (!box?.visible) return json(SANDBOX_NOT_FOUND_BODY, 404);
     if (this.runtimeErrors[action] > 0) {
       this.runtimeErrors[action]--;
       return json(SANDBOX_NOT_FOUND_BODY, 404);
@@ -742,7 +742,7 @@ export class FakeOpenHands extends FakeBase {
     return json(
       ids.map((id) => {
         const box = this.sandboxes.get(id);
-        if (!box || !box.visible) return null;
+        if (!box?.visible) return null;
         const status = this.sandboxStatus(box);
         const running = status === "RUNNING";
         return {

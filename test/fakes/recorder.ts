@@ -36,8 +36,7 @@ export class FakeBase {
     } catch {
       // kept as text
     }
-    const headers: Record<string, string> = {};
-    request.headers.forEach((value, key) => (headers[key] = value));
+    const headers: Record<string, string> = Object.fromEntries(request.headers);
     const recorded = { method: request.method, url: request.url, path: url.pathname, query: url.searchParams, headers, body, at: Date.now() };
     this.requests.push(recorded);
     return recorded;

@@ -20,7 +20,7 @@ function deployOutput(targets: string[] | undefined): string {
 }
 
 function secretList(names: string[]): string {
-  return JSON.stringify(names.map((name) => ({ name, type: "secret_text" })), null, "  ") + "\n";
+  return `${JSON.stringify(names.map((name) => ({ name, type: "secret_text" })), null, "  ")}\n`;
 }
 
 /** A scripted wrangler that records what it was asked. */
