@@ -35,7 +35,7 @@ export interface Config {
   agentLogin?: string;
 }
 
-export const DEFAULTS = {
+const DEFAULTS = {
   OPENHANDS_BASE_URL: "https://app.all-hands.dev",
   GITHUB_API_URL: "https://api.github.com",
   START_TIMEOUT_MINUTES: 15,
