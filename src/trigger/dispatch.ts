@@ -2,7 +2,7 @@ import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, type RepoConfig, eventNameO
 import { checkIssueComment } from "../trigger/issue-comment";
 import { isKnownDenied } from "../github/permission";
 import { isObject } from "../is-object";
-import type { Decision } from "../trigger/request";
+import type { Decision, RequestSettings } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
 import {
@@ -33,13 +33,17 @@ export interface Deployment {
  */
 export const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
 
+/** A repository without `.github/openhands.yml`. */
+const DEFAULTS: ParsedRepoConfig = { config: DEFAULT_REPO_CONFIG };
+
 /**
  * Which events the App acts on, and the pure check deciding whether this one
  * asks for work. Anything not listed is acknowledged and ignored. Payloads are
  * trusted once signed, but their shape is still checked, so that a malformed
  * one is ignored here instead of throwing later.
  */
-export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAULT_REPO_CONFIG, deployment: Deployment = {}): Decision {
+export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig = DEFAULTS, deployment: Deployment = {}): Decision {
+  const repo = parsed.config;
   const decision = decideTrigger(event, payload, repo, deployment);
   if (!decision.run) return decision;
   const made = Date.parse(decision.request.triggeredAt);
@@ -50,9 +54,19 @@ export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAU
   if (!repo.events.includes(eventNameOf(decision.request.kind, edited))) {
     return { run: false, reason: "this trigger is switched off in .github/openhands.yml" };
   }
-  const settings = { mention: repo.mention, instructions: repo.instructions, branchPrefix: repo.branchPrefix, draftPr: repo.draftPr };
+  // The config's problem goes with the request, to be said in the tracking comment.
+  const settings: RequestSettings = {
+    mention: repo.mention,
+    instructions: repo.instructions,
+    branchPrefix: repo.branchPrefix,
+    draftPr: repo.draftPr,
+    ...(parsed.problem ? { configProblem: parsed.problem } : {}),
+  };
   return { run: true, request: { ...decision.request, settings } };
 }
+
+/** `decide`'s older name, which src/start and the webhook route still call. */
+export const decideWith = decide;
 
 /** Where a candidate event happened: enough to record it and to read its repository's config. */
 export interface CandidateEvent {
@@ -125,13 +139,6 @@ export function repositoryOwnerOf(payload: unknown): string | undefined {
   if (!isObject(payload) || !isObject(payload.repository) || !isObject(payload.repository.owner)) return undefined;
   const login = payload.repository.owner.login;
   return typeof login === "string" ? login : undefined;
-}
-
-/** The decision under a repository's config, with the config's own problem carried to the tracking comment. */
-export function decideWith(event: string, payload: unknown, parsed: ParsedRepoConfig, deployment: Deployment = {}): Decision {
-  const decision = decide(event, payload, parsed.config, deployment);
-  if (decision.run && parsed.problem && decision.request.settings) decision.request.settings.configProblem = parsed.problem;
-  return decision;
 }
 
 function decideTrigger(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): Decision {
