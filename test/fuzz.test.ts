@@ -1,6 +1,15 @@
 import examples from "@octokit/webhooks-examples";
 import { describe, expect, it } from "vitest";
-import { callWorker, effectfulGitHubCalls, issueCommentPayload, kvWithoutConfigCache, signedWebhook, startFakes } from "./harness";
+import { decide } from "../src/trigger/dispatch";
+import {
+  callWorker,
+  effectfulGitHubCalls,
+  examplePayloads,
+  issueCommentPayload,
+  kvWithoutConfigCache,
+  signedWebhook,
+  startFakes,
+} from "./harness";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 
@@ -117,5 +126,35 @@ describe("mutated triggering payloads", () => {
       expect(response.status).toBe(200);
     }
     expect(fakes.github.requests).toEqual([]);
+  });
+});
+
+describe("what a request is dated and placed by, malformed", () => {
+  type Change = (p: Record<string, any>) => void;
+  // An object whose string form throws: what parsing or printing a timestamp or line would meet.
+  const unprintable = { toString: "no" };
+  const ask: Record<string, Change> = {
+    "issue_comment.created": (p) => (p.comment.body = "@openhands fix it"),
+    "issue_comment.edited": (p) => ((p.comment.body = "@openhands fix it"), (p.changes = { body: { from: "fix it" } })),
+    "issues.labeled": (p) => (p.label = { ...p.label, name: "openhands" }),
+    "pull_request.opened": (p) => (p.pull_request.body = "@openhands fix it"),
+    "pull_request_review.submitted": (p) => (p.review.body = "@openhands fix it"),
+    "pull_request_review_comment.created": (p) => (p.comment.body = "@openhands fix it"),
+  };
+  it.each([
+    ["issue_comment.created", "comment.created_at", (p: Record<string, any>) => (p.comment.created_at = unprintable)],
+    ["issue_comment.edited", "comment.updated_at", (p: Record<string, any>) => (p.comment.updated_at = unprintable)],
+    ["issues.labeled", "issue.updated_at", (p: Record<string, any>) => (p.issue.updated_at = unprintable)],
+    ["pull_request.opened", "pull_request.created_at", (p: Record<string, any>) => (p.pull_request.created_at = unprintable)],
+    ["pull_request_review.submitted", "review.submitted_at", (p: Record<string, any>) => (p.review.submitted_at = unprintable)],
+    ["pull_request_review_comment.created", "comment.line", (p: Record<string, any>) => (p.comment.line = unprintable)],
+  ] as const)("%s with an unprintable %s is ignored as malformed, not thrown on", (name, _, mangle) => {
+    const [event, action] = name.split(".") as [string, string];
+    const payload = examplePayloads(event).find((p) => p.action === action)!;
+    payload.installation = { id: 1 };
+    ask[name]!(payload);
+    expect(decide(event, payload).run).toBe(true);
+    mangle(payload);
+    expect(decide(event, payload)).toEqual({ run: false, reason: `payload of ${name} is missing fields` });
   });
 });

@@ -45,11 +45,17 @@ export function isIssueCommentEvent(payload: unknown): payload is IssueCommentEv
 }
 
 export function isIssuesEvent<A extends "opened" | "labeled">(payload: unknown, action: A): payload is Payload<`issues.${A}`> {
-  return isObject(payload) && payload.action === action && hasCommonFields(payload) && isThread(payload.issue);
+  return isObject(payload) && payload.action === action && hasCommonFields(payload) && isThread(payload.issue) && isDated(payload.issue);
 }
 
 export function isPullRequestEvent<A extends "opened" | "labeled">(payload: unknown, action: A): payload is Payload<`pull_request.${A}`> {
-  return isObject(payload) && payload.action === action && hasCommonFields(payload) && isThread(payload.pull_request);
+  return (
+    isObject(payload) &&
+    payload.action === action &&
+    hasCommonFields(payload) &&
+    isThread(payload.pull_request) &&
+    isDated(payload.pull_request)
+  );
 }
 
 export function isReviewCommentCreatedEvent(payload: unknown): payload is ReviewCommentCreatedEvent {
@@ -60,6 +66,9 @@ export function isReviewCommentCreatedEvent(payload: unknown): payload is Review
     isComment(payload.comment) &&
     typeof payload.comment.path === "string" &&
     typeof payload.comment.diff_hunk === "string" &&
+    isOptionalPositiveInteger(payload.comment.line) &&
+    isOptionalPositiveInteger(payload.comment.start_line) &&
+    isOptionalPositiveInteger(payload.comment.in_reply_to_id) &&
     isThread(payload.pull_request)
   );
 }
@@ -73,7 +82,9 @@ export function isReviewSubmittedEvent(payload: unknown): payload is ReviewSubmi
     isId(payload.review.id) &&
     isOptionalString(payload.review.body) &&
     typeof payload.review.html_url === "string" &&
-    isThread(payload.pull_request)
+    isOptionalString(payload.review.submitted_at) &&
+    isThread(payload.pull_request) &&
+    isDated(payload.pull_request)
   );
 }
 
@@ -102,7 +113,8 @@ function isComment(value: unknown): value is Record<string, unknown> {
     isId(value.id) &&
     typeof value.html_url === "string" &&
     isObject(value.user) &&
-    typeof value.user.login === "string"
+    typeof value.user.login === "string" &&
+    isDated(value)
   );
 }
 
@@ -118,8 +130,17 @@ function isThread(value: unknown): boolean {
   );
 }
 
+/** When a request was made is read from these; anything but a string could throw where it is parsed or printed. */
+function isDated(value: unknown): boolean {
+  return isObject(value) && typeof value.created_at === "string" && typeof value.updated_at === "string";
+}
+
 function isOptionalString(value: unknown): boolean {
   return value === null || value === undefined || typeof value === "string";
+}
+
+function isOptionalPositiveInteger(value: unknown): boolean {
+  return value === null || value === undefined || isId(value);
 }
 
 export function isId(value: unknown): value is number {
