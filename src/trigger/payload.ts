@@ -45,7 +45,15 @@ export function isIssueCommentEvent(payload: unknown): payload is IssueCommentEv
 }
 
 export function isIssuesEvent<A extends "opened" | "labeled">(payload: unknown, action: A): payload is Payload<`issues.${A}`> {
-  return isObject(payload) && payload.action === action && hasCommonFields(payload) && isThread(payload.issue) && isDated(payload.issue);
+  return (
+    isObject(payload) &&
+    payload.action === action &&
+    hasCommonFields(payload) &&
+    isThread(payload.issue) &&
+    isDated(payload.issue) &&
+    // A pull request's payload is told from an issue's by this key alone.
+    !("pull_request" in payload)
+  );
 }
 
 export function isPullRequestEvent<A extends "opened" | "labeled">(payload: unknown, action: A): payload is Payload<`pull_request.${A}`> {
