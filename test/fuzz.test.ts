@@ -1,6 +1,15 @@
 import examples from "@octokit/webhooks-examples";
 import { describe, expect, it } from "vitest";
-import { callWorker, effectfulGitHubCalls, issueCommentPayload, kvWithoutConfigCache, signedWebhook, startFakes } from "./harness";
+import { decide } from "../src/trigger/dispatch";
+import {
+  callWorker,
+  effectfulGitHubCalls,
+  examplePayloads,
+  issueCommentPayload,
+  kvWithoutConfigCache,
+  signedWebhook,
+  startFakes,
+} from "./harness";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 
@@ -117,5 +126,38 @@ describe("mutated triggering payloads", () => {
       expect(response.status).toBe(200);
     }
     expect(fakes.github.requests).toEqual([]);
+  });
+});
+
+describe("what a request is read from beyond its text, malformed", () => {
+  type Change = (p: Record<string, any>) => void;
+  // An object whose string form throws: what parsing or printing a timestamp or line would meet.
+  const unprintable = { toString: "no" };
+  const ask: Record<string, Change> = {
+    "issue_comment.created": (p) => (p.comment.body = "@openhands fix it"),
+    "issue_comment.edited": (p) => ((p.comment.body = "@openhands fix it"), (p.changes = { body: { from: "fix it" } })),
+    "issues.opened": (p) => (p.issue.body = "@openhands fix it"),
+    "issues.labeled": (p) => (p.label = { ...p.label, name: "openhands" }),
+    "pull_request.opened": (p) => (p.pull_request.body = "@openhands fix it"),
+    "pull_request_review.submitted": (p) => (p.review.body = "@openhands fix it"),
+    "pull_request_review_comment.created": (p) => (p.comment.body = "@openhands fix it"),
+  };
+  const cases: [string, string, Change][] = [
+    ["issue_comment.created", "an unprintable comment.created_at", (p) => (p.comment.created_at = unprintable)],
+    ["issue_comment.edited", "an unprintable comment.updated_at", (p) => (p.comment.updated_at = unprintable)],
+    ["issues.labeled", "an unprintable issue.updated_at", (p) => (p.issue.updated_at = unprintable)],
+    ["pull_request.opened", "an unprintable pull_request.created_at", (p) => (p.pull_request.created_at = unprintable)],
+    ["pull_request_review.submitted", "an unprintable review.submitted_at", (p) => (p.review.submitted_at = unprintable)],
+    ["pull_request_review_comment.created", "an unprintable comment.line", (p) => (p.comment.line = unprintable)],
+    ["issues.opened", "pull_request beside the issue", (p) => (p.pull_request = null)],
+  ];
+  it.each(cases)("%s with %s is ignored as malformed, not thrown on", (name, _, mangle) => {
+    const [event, action] = name.split(".") as [string, string];
+    const payload = examplePayloads(event).find((p) => p.action === action)!;
+    payload.installation = { id: 1 };
+    ask[name]!(payload);
+    expect(decide(event, payload).run).toBe(true);
+    mangle(payload);
+    expect(decide(event, payload)).toEqual({ run: false, reason: `payload of ${name} is missing fields` });
   });
 });

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FakeComment } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
+import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
+import { decide } from "../src/trigger/dispatch";
 import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
 
 /** Every place a maintainer can ask from, each with GitHub's own example payload adapted. */
@@ -210,5 +212,23 @@ describe("what the agent is told", () => {
     }
     await send(event, payload);
     expect(promptOf(started()[0]!)).toMatchSnapshot();
+  });
+});
+
+describe("a repository config ignored for a problem", () => {
+  it("has its problem in the request settings that decide builds, and only then", () => {
+    const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands please fix the typo"));
+    const parsed = parseRepoConfig("draft_pr: maybe\n");
+    expect(parsed.problem).toContain("`draft_pr` must be true or false");
+    const decision = decide("issue_comment", payload, parsed);
+    expect(decision.run && decision.request.settings).toEqual({
+      mention: "@openhands",
+      instructions: "",
+      branchPrefix: "openhands/",
+      draftPr: true,
+      configProblem: parsed.problem,
+    });
+    const plain = decide("issue_comment", payload, { config: DEFAULT_REPO_CONFIG });
+    expect(plain.run && plain.request.settings).not.toHaveProperty("configProblem");
   });
 });

@@ -1,17 +1,7 @@
+import { isObject } from "../is-object";
 import { isAgentWriting, isDisallowedBot } from "./actor";
+import type { CommonFields } from "./payload";
 import type { Decision, TriggerRequest, TriggerSettings } from "./request";
-
-
-interface Repository {
-  full_name: string;
-  name: string;
-  owner: { login: string };
-}
-
-interface Sender {
-  login: string;
-  type?: string;
-}
 
 /**
  * The checks every trigger shares: an installation to act as, a human sender
@@ -19,7 +9,7 @@ interface Sender {
  * for a label), which would start agent after agent.
  */
 export function commonRejection(
-  payload: { installation?: { id: number } | null; sender: Sender },
+  payload: CommonFields,
   settings: Pick<TriggerSettings, "allowedBots" | "agentLogin">,
   content?: object,
 ): string | undefined {
@@ -30,7 +20,7 @@ export function commonRejection(
 }
 
 export function requestFrom(
-  payload: { repository: Repository; installation?: { id: number } | null; sender: Sender },
+  payload: CommonFields,
   fields: Omit<TriggerRequest, "repository" | "owner" | "repo" | "installationId" | "requester">,
 ): Decision {
   return {
@@ -49,5 +39,5 @@ export function requestFrom(
 /** Label names of an issue or PR payload, ignoring anything malformed. */
 export function labelNames(item: { labels?: unknown }): string[] {
   if (!Array.isArray(item.labels)) return [];
-  return item.labels.map((l) => (l as { name?: unknown })?.name).filter((n): n is string => typeof n === "string");
+  return item.labels.map((l) => (isObject(l) ? l.name : undefined)).filter((n): n is string => typeof n === "string");
 }

@@ -1,18 +1,19 @@
-import type {
-  IssueCommentCreatedEvent,
-  IssuesLabeledEvent,
-  IssuesOpenedEvent,
-  PullRequestLabeledEvent,
-  PullRequestOpenedEvent,
-  PullRequestReviewCommentCreatedEvent,
-  PullRequestReviewSubmittedEvent,
-} from "@octokit/webhooks-types";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, type RepoConfig, eventNameOf } from "../repo-config/parse";
 import { checkIssueComment } from "../trigger/issue-comment";
 import { isKnownDenied } from "../github/permission";
-import type { Decision } from "../trigger/request";
+import { isObject } from "../is-object";
+import type { Decision, RequestSettings } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
+import {
+  hasCommonFields,
+  isId,
+  isIssueCommentEvent,
+  isIssuesEvent,
+  isPullRequestEvent,
+  isReviewCommentCreatedEvent,
+  isReviewSubmittedEvent,
+} from "../trigger/payload";
 
 /** What the deployment, not the repository, adds to the decision. */
 export interface Deployment {
@@ -32,13 +33,17 @@ export interface Deployment {
  */
 export const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
 
+/** A repository without `.github/openhands.yml`. */
+const DEFAULTS: ParsedRepoConfig = { config: DEFAULT_REPO_CONFIG };
+
 /**
  * Which events the App acts on, and the pure check deciding whether this one
  * asks for work. Anything not listed is acknowledged and ignored. Payloads are
  * trusted once signed, but their shape is still checked, so that a malformed
  * one is ignored here instead of throwing later.
  */
-export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAULT_REPO_CONFIG, deployment: Deployment = {}): Decision {
+export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig = DEFAULTS, deployment: Deployment = {}): Decision {
+  const repo = parsed.config;
   const decision = decideTrigger(event, payload, repo, deployment);
   if (!decision.run) return decision;
   const made = Date.parse(decision.request.triggeredAt);
@@ -49,9 +54,19 @@ export function decide(event: string, payload: unknown, repo: RepoConfig = DEFAU
   if (!repo.events.includes(eventNameOf(decision.request.kind, edited))) {
     return { run: false, reason: "this trigger is switched off in .github/openhands.yml" };
   }
-  const settings = { mention: repo.mention, instructions: repo.instructions, branchPrefix: repo.branchPrefix, draftPr: repo.draftPr };
+  // The config's problem goes with the request, to be said in the tracking comment.
+  const settings: RequestSettings = {
+    mention: repo.mention,
+    instructions: repo.instructions,
+    branchPrefix: repo.branchPrefix,
+    draftPr: repo.draftPr,
+    ...(parsed.problem ? { configProblem: parsed.problem } : {}),
+  };
   return { run: true, request: { ...decision.request, settings } };
 }
+
+/** `decide`'s older name, which src/start and the webhook route still call. */
+export const decideWith = decide;
 
 /** Where a candidate event happened: enough to record it and to read its repository's config. */
 export interface CandidateEvent {
@@ -67,23 +82,30 @@ export interface CandidateEvent {
  * reading `.github/openhands.yml` for, or recording before answering.
  */
 export function mayTrigger(event: string, payload: unknown): CandidateEvent | undefined {
-  if (!isObject(payload) || !hasCommon(payload) || !isObject(payload.installation) || !isId(payload.installation.id)) return undefined;
+  if (!isObject(payload) || !hasCommonFields(payload)) return undefined;
+  if (!isObject(payload.installation) || !isId(payload.installation.id)) return undefined;
   const name = `${event}.${String(payload.action)}`;
-  const text =
-    name === "issue_comment.created" || name === "issue_comment.edited" || name === "pull_request_review_comment.created"
-      ? payload.comment?.body
-      : name === "pull_request_review.submitted"
-        ? payload.review?.body
-        : name === "issues.opened"
-          ? payload.issue?.body
-          : name === "pull_request.opened"
-            ? payload.pull_request?.body
-            : undefined;
+  const authored = authoredField(name, payload);
+  const body = isObject(authored) ? authored.body : undefined;
   const labeled = name === "issues.labeled" || name === "pull_request.labeled";
-  if (!labeled && !(typeof text === "string" && MENTION_SHAPED.test(text))) return undefined;
-  const number = (payload.issue ?? payload.pull_request)?.number;
+  if (!labeled && !(typeof body === "string" && MENTION_SHAPED.test(body))) return undefined;
+  const thread = payload.issue ?? payload.pull_request;
+  const number = isObject(thread) ? thread.number : undefined;
   if (!isId(number)) return undefined;
   return { owner: payload.repository.owner.login, repo: payload.repository.name, installationId: payload.installation.id, number };
+}
+
+/** What the sender wrote for the event, by its name: the comment, the review, or the opened issue or PR. */
+function authoredField(name: string, payload: Record<string, unknown>): unknown {
+  return name === "issue_comment.created" || name === "issue_comment.edited" || name === "pull_request_review_comment.created"
+    ? payload.comment
+    : name === "pull_request_review.submitted"
+      ? payload.review
+      : name === "issues.opened"
+        ? payload.issue
+        : name === "pull_request.opened"
+          ? payload.pull_request
+          : undefined;
 }
 
 /** An "@" starting a login, not inside an e-mail address or a URL: only these can be a mention. */
@@ -99,25 +121,16 @@ const NO_ACCESS = ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR
 
 /** Why the signed payload alone already says no, if it does. */
 export function refusedAtOnce(event: string, payload: unknown): string | undefined {
-  if (!isObject(payload) || !hasCommon(payload)) return undefined;
-  const name = `${event}.${String(payload.action)}`;
-  const authored =
-    name === "issue_comment.created" || name === "issue_comment.edited" || name === "pull_request_review_comment.created"
-      ? payload.comment
-      : name === "pull_request_review.submitted"
-        ? payload.review
-        : name === "issues.opened"
-          ? payload.issue
-          : name === "pull_request.opened"
-            ? payload.pull_request
-            : undefined;
+  if (!isObject(payload) || !hasCommonFields(payload)) return undefined;
+  const authored = authoredField(`${event}.${String(payload.action)}`, payload);
   if (!isObject(authored)) return undefined;
   // An edit by someone else (a maintainer fixing a typo) is that person's; their access is checked on GitHub.
   const author = isObject(authored.user) ? authored.user.login : undefined;
-  if (typeof author === "string" && author.toLowerCase() !== String(payload.sender.login).toLowerCase()) return undefined;
+  if (typeof author === "string" && author.toLowerCase() !== payload.sender.login.toLowerCase()) return undefined;
   const association = authored.author_association;
   if (typeof association === "string" && NO_ACCESS.includes(association)) return `sender has no access to the repository (${association})`;
-  if (isKnownDenied(payload.repository.owner.login, payload.repository.name, payload.sender.login)) return "sender was just found not allowed";
+  const { repository, sender } = payload;
+  if (isKnownDenied(repository.owner.login, repository.name, sender.login)) return "sender was just found not allowed";
   return undefined;
 }
 
@@ -128,96 +141,29 @@ export function repositoryOwnerOf(payload: unknown): string | undefined {
   return typeof login === "string" ? login : undefined;
 }
 
-/** The decision under a repository's config, with the config's own problem carried to the tracking comment. */
-export function decideWith(event: string, payload: unknown, parsed: ParsedRepoConfig, deployment: Deployment = {}): Decision {
-  const decision = decide(event, payload, parsed.config, deployment);
-  if (decision.run && parsed.problem && decision.request.settings) decision.request.settings.configProblem = parsed.problem;
-  return decision;
-}
-
 function decideTrigger(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): Decision {
   if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
-  const settings = { mention: repo.mention, label: repo.label, allowedBots: repo.allowedBots, branchPrefix: repo.branchPrefix, agentLogin: deployment.agentLogin };
+  const { mention, label, allowedBots, branchPrefix } = repo;
+  const settings = { mention, label, allowedBots, branchPrefix, agentLogin: deployment.agentLogin };
   const name = `${event}.${typeof payload.action === "string" ? payload.action : ""}`;
   const malformed: Decision = { run: false, reason: `payload of ${name} is missing fields` };
   switch (name) {
     case "issue_comment.created":
     case "issue_comment.edited":
-      return hasCommon(payload) && isComment(payload.comment) && isThread(payload.issue)
-        ? checkIssueComment(payload as unknown as IssueCommentCreatedEvent, settings)
-        : malformed;
+      return isIssueCommentEvent(payload) ? checkIssueComment(payload, settings) : malformed;
     case "issues.opened":
+      return isIssuesEvent(payload, "opened") ? checkOpened(payload, settings) : malformed;
     case "issues.labeled":
-      if (!hasCommon(payload) || !isThread(payload.issue)) return malformed;
-      return name === "issues.opened"
-        ? checkOpened(payload as unknown as IssuesOpenedEvent, settings)
-        : checkLabeled(payload as unknown as IssuesLabeledEvent, settings);
+      return isIssuesEvent(payload, "labeled") ? checkLabeled(payload, settings) : malformed;
     case "pull_request.opened":
+      return isPullRequestEvent(payload, "opened") ? checkOpened(payload, settings) : malformed;
     case "pull_request.labeled":
-      if (!hasCommon(payload) || !isThread(payload.pull_request)) return malformed;
-      return name === "pull_request.opened"
-        ? checkOpened(payload as unknown as PullRequestOpenedEvent, settings)
-        : checkLabeled(payload as unknown as PullRequestLabeledEvent, settings);
+      return isPullRequestEvent(payload, "labeled") ? checkLabeled(payload, settings) : malformed;
     case "pull_request_review_comment.created":
-      return hasCommon(payload) && isComment(payload.comment) && typeof payload.comment.path === "string" && typeof payload.comment.diff_hunk === "string" && isThread(payload.pull_request)
-        ? checkReviewComment(payload as unknown as PullRequestReviewCommentCreatedEvent, settings)
-        : malformed;
+      return isReviewCommentCreatedEvent(payload) ? checkReviewComment(payload, settings) : malformed;
     case "pull_request_review.submitted":
-      return hasCommon(payload) && isObject(payload.review) && isId(payload.review.id) && isOptionalString(payload.review.body) && typeof payload.review.html_url === "string" && isThread(payload.pull_request)
-        ? checkReview(payload as unknown as PullRequestReviewSubmittedEvent, settings)
-        : malformed;
+      return isReviewSubmittedEvent(payload) ? checkReview(payload, settings) : malformed;
     default:
       return { run: false, reason: `event ${name.replace(/\.$/, "")} is not handled` };
   }
-}
-
-function hasCommon(p: Record<string, unknown>): p is Record<string, any> {
-  const repository = p.repository;
-  const sender = p.sender;
-  const installation = p.installation;
-  return (
-    isObject(repository) &&
-    typeof repository.full_name === "string" &&
-    typeof repository.name === "string" &&
-    isObject(repository.owner) &&
-    typeof repository.owner.login === "string" &&
-    isObject(sender) &&
-    typeof sender.login === "string" &&
-    (installation === undefined || installation === null || (isObject(installation) && isId(installation.id)))
-  );
-}
-
-function isComment(value: unknown): value is Record<string, any> {
-  return (
-    isObject(value) &&
-    typeof value.body === "string" &&
-    isId(value.id) &&
-    typeof value.html_url === "string" &&
-    isObject(value.user) &&
-    typeof value.user.login === "string"
-  );
-}
-
-/** An issue or a pull request, as both payloads carry them. */
-function isThread(value: unknown): value is Record<string, any> {
-  return (
-    isObject(value) &&
-    isId(value.number) &&
-    isId(value.id) &&
-    typeof value.title === "string" &&
-    typeof value.html_url === "string" &&
-    isOptionalString(value.body)
-  );
-}
-
-function isObject(value: unknown): value is Record<string, any> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isOptionalString(value: unknown): boolean {
-  return value === null || value === undefined || typeof value === "string";
-}
-
-function isId(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 }

@@ -1,19 +1,16 @@
-import type { IssueCommentCreatedEvent, IssueCommentEditedEvent } from "@octokit/webhooks-types";
 import { isDisallowedBot } from "./actor";
 import { OWN_MARKER } from "../own-marker";
 import { commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import type { IssueCommentEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
 
 /**
  * A comment on an issue or a PR's conversation. An edit counts only when it
  * adds the mention: fixing a typo in an already handled request starts nothing.
  */
-export function checkIssueComment(
-  payload: IssueCommentCreatedEvent | IssueCommentEditedEvent,
-  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
-): Decision {
+export function checkIssueComment(payload: IssueCommentEvent, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
   const { comment, issue } = payload;
   const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };
@@ -23,7 +20,9 @@ export function checkIssueComment(
   let triggerKey = `issue_comment:${comment.id}`;
   if (payload.action === "edited") {
     const before = payload.changes?.body?.from;
-    if (typeof before !== "string" || containsMention(before, settings.mention)) return { run: false, reason: "edit did not add the mention" };
+    if (typeof before !== "string" || containsMention(before, settings.mention)) {
+      return { run: false, reason: "edit did not add the mention" };
+    }
     triggerKey = `issue_comment.edited:${comment.id}:${comment.updated_at}`;
   }
   const author = comment.user.login.toLowerCase() === payload.sender.login.toLowerCase() ? undefined : comment.user.login;

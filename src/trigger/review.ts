@@ -1,24 +1,21 @@
-import type { PullRequestReviewCommentCreatedEvent, PullRequestReviewSubmittedEvent } from "@octokit/webhooks-types";
 import { isDisallowedBot } from "./actor";
 import { OWN_MARKER } from "../own-marker";
 import { commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import type { ReviewCommentCreatedEvent, ReviewSubmittedEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
 
 /** An inline comment on a diff line; the answer goes into that review thread. */
-export function checkReviewComment(
-  payload: PullRequestReviewCommentCreatedEvent,
-  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
-): Decision {
+export function checkReviewComment(payload: ReviewCommentCreatedEvent, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
   const { comment, pull_request: pr } = payload;
   const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };
   if (isDisallowedBot(comment.user, settings.allowedBots)) return { run: false, reason: "sender is a bot" };
   if (comment.body.includes(OWN_MARKER)) return { run: false, reason: "comment written by this App" };
   if (!containsMention(comment.body, settings.mention)) return { run: false, reason: "no mention" };
-  const line = (comment as { line?: number | null }).line ?? undefined;
-  const startLine = (comment as { start_line?: number | null }).start_line ?? undefined;
+  const line = comment.line ?? undefined;
+  const startLine = comment.start_line ?? undefined;
   return requestFrom(payload, {
     kind: "review_comment",
     triggerKey: `pull_request_review_comment:${comment.id}`,
@@ -33,7 +30,7 @@ export function checkReviewComment(
     labels: labelNames(pr),
     reviewComment: {
       // Replies go to the thread's first comment, as GitHub threads them.
-      commentId: (comment as { in_reply_to_id?: number }).in_reply_to_id ?? comment.id,
+      commentId: comment.in_reply_to_id ?? comment.id,
       path: comment.path,
       ...(line !== undefined ? { line } : {}),
       ...(startLine !== undefined && startLine !== line ? { startLine } : {}),
@@ -43,7 +40,7 @@ export function checkReviewComment(
 }
 
 /** A submitted review whose body asks; its inline comments are the context. */
-export function checkReview(payload: PullRequestReviewSubmittedEvent, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
+export function checkReview(payload: ReviewSubmittedEvent, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
   const { review, pull_request: pr } = payload;
   const rejection = commonRejection(payload, settings, review);
   if (rejection) return { run: false, reason: rejection };

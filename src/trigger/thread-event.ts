@@ -1,22 +1,15 @@
-import type {
-  IssuesLabeledEvent,
-  IssuesOpenedEvent,
-  PullRequestLabeledEvent,
-  PullRequestOpenedEvent,
-} from "@octokit/webhooks-types";
 import { OWN_MARKER } from "../own-marker";
 import { commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import type { IssuesLabeledEvent, IssuesOpenedEvent, PullRequestLabeledEvent, PullRequestOpenedEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
 
 type Opened = IssuesOpenedEvent | PullRequestOpenedEvent;
 type Labeled = IssuesLabeledEvent | PullRequestLabeledEvent;
 
 function thread(payload: Opened | Labeled) {
-  const isPullRequest = "pull_request" in payload;
-  const item = isPullRequest ? (payload as PullRequestOpenedEvent).pull_request : (payload as IssuesOpenedEvent).issue;
-  return { isPullRequest, item };
+  return "pull_request" in payload ? { isPullRequest: true, item: payload.pull_request } : { isPullRequest: false, item: payload.issue };
 }
 
 /** An issue or PR opened with the mention in its body: the body is the request. */
@@ -25,7 +18,7 @@ export function checkOpened(payload: Opened, settings: TriggerSettings = DEFAULT
   const rejection = commonRejection(payload, settings, item);
   if (rejection) return { run: false, reason: rejection };
   // The agent's own PRs quote the request they answer; whoever's account opened them.
-  const head = isPullRequest ? (payload as PullRequestOpenedEvent).pull_request.head?.ref : undefined;
+  const head = "pull_request" in payload ? payload.pull_request.head?.ref : undefined;
   if (settings.branchPrefix && typeof head === "string" && head.startsWith(settings.branchPrefix)) {
     return { run: false, reason: "a pull request from the agent's branch prefix" };
   }
