@@ -135,7 +135,10 @@ describe("what a request is read from beyond its text, malformed", () => {
   const unprintable = { toString: "no" };
   const ask: Record<string, Change> = {
     "issue_comment.created": (p) => (p.comment.body = "@openhands fix it"),
-    "issue_comment.edited": (p) => ((p.comment.body = "@openhands fix it"), (p.changes = { body: { from: "fix it" } })),
+    "issue_comment.edited": (p) => {
+      p.comment.body = "@openhands fix it";
+      p.changes = { body: { from: "fix it" } };
+    },
     "issues.opened": (p) => (p.issue.body = "@openhands fix it"),
     "issues.labeled": (p) => (p.label = { ...p.label, name: "openhands" }),
     "pull_request.opened": (p) => (p.pull_request.body = "@openhands fix it"),

@@ -5,7 +5,7 @@ import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
 import { conversationIdFor } from "../tasks/ids";
-import { type CandidateEvent, decideWith } from "../trigger/dispatch";
+import { type CandidateEvent, decide } from "../trigger/dispatch";
 import type { Services } from "../services";
 import { takeRequest } from "./take-request";
 import { httpStatus } from "../http-status";
@@ -75,7 +75,7 @@ export async function confirmReceived(services: Services, received: ReceivedEven
     parsed = { config: DEFAULT_REPO_CONFIG };
   }
   const agentLogin = await knownAgentLogin(services.config, services.kv);
-  const decision = decideWith(received.event, received.payload, parsed, { agentLogin, receivedAt: Date.parse(received.receivedAt) });
+  const decision = decide(received.event, received.payload, parsed, { agentLogin, receivedAt: Date.parse(received.receivedAt) });
   if (!decision.run) {
     await services.store.delete(received.id);
     log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: decision.reason });

@@ -2,7 +2,7 @@ import { redecideTask } from "../lifecycle/queue";
 import { log } from "../log";
 import type { ParsedRepoConfig } from "../repo-config/parse";
 import type { Decision } from "../trigger/request";
-import { type CandidateEvent, type Deployment, decideWith } from "../trigger/dispatch";
+import { type CandidateEvent, type Deployment, decide } from "../trigger/dispatch";
 import type { Services } from "../services";
 import { type Taken, takeRequest } from "./take-request";
 import { httpStatus } from "../http-status";
@@ -32,7 +32,7 @@ async function redecide(
   }
   if (!rechecked.changed) return undefined;
   log("info", "repo_config.changed", { repository: `${candidate.owner}/${candidate.repo}` });
-  return decideWith(event, payload, rechecked.value, deployment);
+  return decide(event, payload, rechecked.value, deployment);
 }
 
 /** After an event ignored with an unchecked config: under the new config it may be a request. */

@@ -31,7 +31,7 @@ export interface Deployment {
  * nothing twice. An operator's manual redelivery of a recent failed delivery
  * still works.
  */
-export const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
+const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
 
 /** A repository without `.github/openhands.yml`. */
 const DEFAULTS: ParsedRepoConfig = { config: DEFAULT_REPO_CONFIG };
@@ -64,9 +64,6 @@ export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig
   };
   return { run: true, request: { ...decision.request, settings } };
 }
-
-/** `decide`'s older name, which src/start and the webhook route still call. */
-export const decideWith = decide;
 
 /** Where a candidate event happened: enough to record it and to read its repository's config. */
 export interface CandidateEvent {

@@ -10,7 +10,7 @@ import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
  */
 export const DEFAULT_MENTION = DEFAULT_REPO_CONFIG.mention;
 
-export function stripNonRequestText(body: string): string {
+function stripNonRequestText(body: string): string {
   return removeHiddenMarkdown(body.replace(/\r\n?/g, "\n"))
     .replace(/^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(^ {0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm, "")
     .replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, "")

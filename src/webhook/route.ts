@@ -9,7 +9,7 @@ import { type Taken, takeRequest } from "../start/take-request";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { isServed, servedOwners } from "../github/app-identity";
 import { knownAgentLogin } from "../openhands/agent-account";
-import { decideWith, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
+import { decide, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
 import { type WebhookVariables, limitBody, requireSettings, requireSignature } from "./middleware";
 
 /**
@@ -47,7 +47,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   // Most deliveries ask for nothing: the payload alone says so, before any KV read.
   const candidate = mayTrigger(event, payload);
   if (!candidate) {
-    const decision = decideWith(event, payload, { config: DEFAULT_REPO_CONFIG });
+    const decision = decide(event, payload, { config: DEFAULT_REPO_CONFIG });
     return ignore(decision.run ? "no mention" : decision.reason);
   }
   // Only the accounts this deployment serves: a stranger who installs the App on their own
@@ -91,7 +91,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
 
   const agentLogin = await knownAgentLogin(config, env.TASKS);
   const deployment = { agentLogin, receivedAt: services.now().getTime() };
-  const decision = decideWith(event, payload, known.value, deployment);
+  const decision = decide(event, payload, known.value, deployment);
   const delivered = { name: event, payload, delivery };
   if (!decision.run) {
     if (!known.fresh) c.executionCtx.waitUntil(afterAnswer(() => recheckIgnored(services, delivered, candidate, known.value, deployment)).catch(deferred));
