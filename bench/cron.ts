@@ -7,7 +7,15 @@ import { FakeOpenHands } from "../test/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { fmt, table } from "./stats";
-import { FREE, type Upstreams, type WorkerModule, commentDelivery, cronSchedule, executionContext, workerEnv } from "./worker";
+import {
+  commentDelivery,
+  cronSchedule,
+  executionContext,
+  FREE,
+  type Upstreams,
+  type WorkerModule,
+  workerEnv,
+} from "./worker";
 
 export interface CronReport {
   markdown: string;
@@ -43,7 +51,12 @@ async function counted(kv: CountingKV, upstreams: Upstreams, run: () => Promise<
 
 function add(a: Usage, b: Usage): Usage {
   return {
-    kv: { reads: a.kv.reads + b.kv.reads, writes: a.kv.writes + b.kv.writes, deletes: a.kv.deletes + b.kv.deletes, lists: a.kv.lists + b.kv.lists },
+    kv: {
+      reads: a.kv.reads + b.kv.reads,
+      writes: a.kv.writes + b.kv.writes,
+      deletes: a.kv.deletes + b.kv.deletes,
+      lists: a.kv.lists + b.kv.lists,
+    },
     github: a.github + b.github,
     openhands: a.openhands + b.openhands,
     workerUs: a.workerUs + b.workerUs,
@@ -139,7 +152,10 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
       task = add(task, await counted(kv, upstreams, () => tick(worker, env, t)));
       ticksToEnd = k;
       const s = statuses(kv);
-      if (!Object.keys(s).some((status) => ["queued", "starting", "running", "needs_input", "received"].includes(status))) break;
+      if (
+        !Object.keys(s).some((status) => ["queued", "starting", "running", "needs_input", "received"].includes(status))
+      )
+        break;
     }
     // Read now: a day later its record has expired.
     const ended = Object.keys(statuses(kv)).join(", ");
@@ -153,16 +169,30 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     return { task, ticksToEnd, ended, idle };
   });
 
-
   const tickTable = table(
-    ["pending tasks", "tick", "ms (Worker only)", "upstream requests", "KV reads", "KV writes", "KV lists", "tasks after the third tick"],
+    [
+      "pending tasks",
+      "tick",
+      "ms (Worker only)",
+      "upstream requests",
+      "KV reads",
+      "KV writes",
+      "KV lists",
+      "tasks after the third tick",
+    ],
     tickRows,
   );
   const costTable = table(
     ["", "KV writes", "KV reads", "KV lists", "KV deletes", "GitHub requests", "OpenHands requests"],
     [
-      [`one task, webhook to result (${ticksToEnd} ticks; ended ${ended})`, ...[task.kv.writes, task.kv.reads, task.kv.lists, task.kv.deletes, task.github, task.openhands].map(String)],
-      [`an idle day (${TICKS_PER_DAY} ticks, 24 of them hourly sweeps)`, ...[idle.kv.writes, idle.kv.reads, idle.kv.lists, idle.kv.deletes, idle.github, idle.openhands].map(String)],
+      [
+        `one task, webhook to result (${ticksToEnd} ticks; ended ${ended})`,
+        ...[task.kv.writes, task.kv.reads, task.kv.lists, task.kv.deletes, task.github, task.openhands].map(String),
+      ],
+      [
+        `an idle day (${TICKS_PER_DAY} ticks, 24 of them hourly sweeps)`,
+        ...[idle.kv.writes, idle.kv.reads, idle.kv.lists, idle.kv.deletes, idle.github, idle.openhands].map(String),
+      ],
       ["Free plan, per day", String(FREE.writes), String(FREE.reads), String(FREE.lists), String(FREE.deletes), "", ""],
     ],
   );

@@ -11,14 +11,21 @@ import { FakeOpenHands } from "../test/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { table } from "./stats";
-import { FREE, type Upstreams, commentDelivery, cronSchedule, executionContext, loadWorkerBundle, workerEnv } from "./worker";
+import {
+  commentDelivery,
+  cronSchedule,
+  executionContext,
+  FREE,
+  loadWorkerBundle,
+  type Upstreams,
+  workerEnv,
+} from "./worker";
 
 type Payload = Record<string, any>;
 
 const { cron: CRON, intervalMs: TICK_MS, ticksPerDay: TICKS_PER_DAY } = cronSchedule();
 const DAY_MS = 86_400_000;
 const REPOSITORIES = 10;
-
 
 export interface DayResult {
   tasks: number;
@@ -42,7 +49,11 @@ async function simulateDay(upstreams: Upstreams, template: Payload, tasks: numbe
   const kv = new CountingKV();
   const env = workerEnv(kv);
   // About ten minutes: the start, then four reads of a working agent, then finished.
-  upstreams.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "running", "running", "running", "finished"] };
+  upstreams.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "running", "running", "running", "finished"],
+  };
   const github = upstreams.github.requests.length;
   const openhands = upstreams.openhands.requests.length;
   await onSimulatedClock(midnight, async (at) => {
@@ -54,7 +65,11 @@ async function simulateDay(upstreams: Upstreams, template: Payload, tasks: numbe
       while (sent < tasks && midnight + Math.floor((sent * DAY_MS) / tasks) <= tickAt) {
         at(midnight + Math.floor((sent * DAY_MS) / tasks) + 1_000);
         const { ctx, settled } = executionContext();
-        const response = await worker.fetch(commentDelivery(template, { repository: `Hello-World-${sent % REPOSITORIES}` }), env, ctx);
+        const response = await worker.fetch(
+          commentDelivery(template, { repository: `Hello-World-${sent % REPOSITORIES}` }),
+          env,
+          ctx,
+        );
         await response.text();
         await settled();
         if (response.status !== 202) throw new Error(`day: webhook answered ${response.status}`);
@@ -101,7 +116,17 @@ export async function runDays(upstreams: Upstreams, template: Payload): Promise<
   }
   const pct = (n: number, limit: number) => `${n} (${Math.round((100 * n) / limit)} %)`;
   const dayTable = table(
-    ["requests in the day", "KV writes", "KV lists", "KV deletes", "KV reads", "GitHub requests", "OpenHands requests", "fits the Free plan", "tasks at the end"],
+    [
+      "requests in the day",
+      "KV writes",
+      "KV lists",
+      "KV deletes",
+      "KV reads",
+      "GitHub requests",
+      "OpenHands requests",
+      "fits the Free plan",
+      "tasks at the end",
+    ],
     rows.map((r) => [
       String(r.tasks),
       pct(r.kv.writes, FREE.writes),

@@ -61,10 +61,17 @@ export class CountingKV {
     return entry ? this.decode(entry.value, type) : null;
   }
 
-  async getWithMetadata(key: string, type?: unknown): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
+  async getWithMetadata(
+    key: string,
+    type?: unknown,
+  ): Promise<{ value: unknown; metadata: unknown; cacheStatus: null }> {
     this.counts.reads++;
     const entry = this.live(key);
-    return { value: entry ? this.decode(entry.value, type) : null, metadata: entry?.metadata ?? null, cacheStatus: null };
+    return {
+      value: entry ? this.decode(entry.value, type) : null,
+      metadata: entry?.metadata ?? null,
+      cacheStatus: null,
+    };
   }
 
   async put(
@@ -80,7 +87,11 @@ export class CountingKV {
         : options.expirationTtl !== undefined
           ? Date.now() + options.expirationTtl * 1000
           : undefined;
-    this.data.set(key, { value: text, metadata: options.metadata === undefined ? undefined : structuredClone(options.metadata), expiresMs });
+    this.data.set(key, {
+      value: text,
+      metadata: options.metadata === undefined ? undefined : structuredClone(options.metadata),
+      expiresMs,
+    });
   }
 
   async delete(key: string): Promise<void> {

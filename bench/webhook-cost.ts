@@ -12,11 +12,21 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
-import { runCronBench, type CronReport } from "./cron";
-import { runDays, type DaysReport } from "./day";
+import { type CronReport, runCronBench } from "./cron";
+import { type DaysReport, runDays } from "./day";
 import { CountingKV, type KvCounts } from "./kv";
-import { fmt, measure, table, timed, type Timing } from "./stats";
-import { APP_ID, type Upstreams, type WorkerModule, WEBHOOK_SECRET, executionContext, loadWorkerBundle, quietly, stubUpstreams, workerEnv } from "./worker";
+import { fmt, measure, type Timing, table, timed } from "./stats";
+import {
+  APP_ID,
+  executionContext,
+  loadWorkerBundle,
+  quietly,
+  stubUpstreams,
+  type Upstreams,
+  WEBHOOK_SECRET,
+  type WorkerModule,
+  workerEnv,
+} from "./worker";
 
 const require = createRequire(import.meta.url);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1500);
@@ -38,7 +48,8 @@ function happenedNow(payload: Payload): Payload {
   for (const key of ["comment", "issue", "pull_request", "review"]) {
     const item = payload[key];
     if (typeof item !== "object" || item === null) continue;
-    for (const field of ["created_at", "updated_at", "submitted_at"]) if (typeof item[field] === "string") item[field] = now;
+    for (const field of ["created_at", "updated_at", "submitted_at"])
+      if (typeof item[field] === "string") item[field] = now;
   }
   return payload;
 }
@@ -81,7 +92,12 @@ interface Row {
 }
 
 function perRequest(total: KvCounts, runs: number): KvCounts {
-  return { reads: total.reads / runs, writes: total.writes / runs, deletes: total.deletes / runs, lists: total.lists / runs };
+  return {
+    reads: total.reads / runs,
+    writes: total.writes / runs,
+    deletes: total.deletes / runs,
+    lists: total.lists / runs,
+  };
 }
 
 async function compareBaselines(rawBody: string, signature: string): Promise<{ rows: Row[]; probotNote: string }> {
@@ -102,7 +118,8 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
     const body = await c.req.text();
     const expected = Buffer.from(`sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`);
     const given = Buffer.from(c.req.header("x-hub-signature-256") ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return c.json({ error: "invalid signature" }, 401);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return c.json({ error: "invalid signature" }, 401);
     JSON.parse(body);
     return c.json({ ok: true, ignored: "no mention" }, 200);
   });
@@ -113,7 +130,10 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
       if (response.status !== 200) throw new Error("HTTP floor: not 200");
     });
   });
-  rows.push({ what: "HTTP floor: a bare Hono app that reads the body, checks the HMAC (node:crypto), parses and answers", timing: httpFloor });
+  rows.push({
+    what: "HTTP floor: a bare Hono app that reads the body, checks the HMAC (node:crypto), parses and answers",
+    timing: httpFloor,
+  });
 
   const webhooks = new Webhooks({ secret: WEBHOOK_SECRET });
   webhooks.on("issue_comment.created", () => {});
@@ -125,7 +145,9 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
   let probotNote: string;
   try {
     const { Probot } = (await import("probot")) as typeof import("probot");
-    const manifest = JSON.parse(readFileSync(new URL("../node_modules/probot/package.json", import.meta.url), "utf8")) as { version: string; engines: { node: string } };
+    const manifest = JSON.parse(
+      readFileSync(new URL("../node_modules/probot/package.json", import.meta.url), "utf8"),
+    ) as { version: string; engines: { node: string } };
     const version = manifest.version;
     const { privateKey } = (await import("node:crypto")).generateKeyPairSync("rsa", { modulusLength: 2048 });
     const probot = new Probot({
@@ -138,9 +160,12 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
     await probot.ready();
     const timing = await measure(RUNS, WARMUP, async () =>
       timed(() =>
-        probot.webhooks.verifyAndReceive({ id: "bench", name: "issue_comment", payload: rawBody, signature } as Parameters<
-          typeof probot.webhooks.verifyAndReceive
-        >[0]),
+        probot.webhooks.verifyAndReceive({
+          id: "bench",
+          name: "issue_comment",
+          payload: rawBody,
+          signature,
+        } as Parameters<typeof probot.webhooks.verifyAndReceive>[0]),
       ),
     );
     rows.push({ what: `Probot ${version} (\`webhooks.verifyAndReceive\`, no-op \`app.on\` handler)`, timing });
@@ -162,7 +187,13 @@ interface Kind {
   silentUpstreams?: boolean;
 }
 
-async function measureWorker(worker: WorkerModule, kv: CountingKV, env: Record<string, unknown>, upstreams: Upstreams, kind: Kind): Promise<Row> {
+async function measureWorker(
+  worker: WorkerModule,
+  kv: CountingKV,
+  env: Record<string, unknown>,
+  upstreams: Upstreams,
+  kind: Kind,
+): Promise<Row> {
   const saved = kv.snapshot();
   let answer = "";
   let counts: KvCounts = { reads: 0, writes: 0, deletes: 0, lists: 0 };
@@ -182,7 +213,12 @@ async function measureWorker(worker: WorkerModule, kv: CountingKV, env: Record<s
     upstreams.silent = false;
     if (i >= 0) {
       const c = kv.resetCounts();
-      counts = { reads: counts.reads + c.reads, writes: counts.writes + c.writes, deletes: counts.deletes + c.deletes, lists: counts.lists + c.lists };
+      counts = {
+        reads: counts.reads + c.reads,
+        writes: counts.writes + c.writes,
+        deletes: counts.deletes + c.deletes,
+        lists: counts.lists + c.lists,
+      };
       outbound += upstreams.outbound - outboundBefore;
       if (i === 0) answer = `${response!.status} ${text.slice(0, 70)}`;
     }
@@ -198,7 +234,9 @@ async function main() {
   const rawPlain = JSON.stringify(plain);
   const signaturePlain = sign(rawPlain);
   const kib = (rawPlain.length / 1024).toFixed(1);
-  console.log(`payload: issue_comment.created example, ${rawPlain.length} bytes (${kib} KiB); ${RUNS} runs per kind after ${WARMUP} warm-up runs`);
+  console.log(
+    `payload: issue_comment.created example, ${rawPlain.length} bytes (${kib} KiB); ${RUNS} runs per kind after ${WARMUP} warm-up runs`,
+  );
 
   const { rows: baselines, probotNote } = await compareBaselines(rawPlain, signaturePlain);
   console.log(probotNote);
@@ -215,9 +253,21 @@ async function main() {
   const redeliveryId = "72d3162e-cc78-11e3-81ab-redelivered0";
 
   const kinds: Kind[] = [
-    { what: 'this Worker: a comment without any "@" (ignored)', runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, signaturePlain) },
-    { what: 'this Worker: "@alice looks good" (ignored; config cached after the first run)', runs: RUNS, request: () => webhookRequest("issue_comment", alice, sign(alice)) },
-    { what: "this Worker: another event, `star.created` (ignored)", runs: RUNS, request: () => webhookRequest("star", rawStar, sign(rawStar)) },
+    {
+      what: 'this Worker: a comment without any "@" (ignored)',
+      runs: RUNS,
+      request: () => webhookRequest("issue_comment", rawPlain, signaturePlain),
+    },
+    {
+      what: 'this Worker: "@alice looks good" (ignored; config cached after the first run)',
+      runs: RUNS,
+      request: () => webhookRequest("issue_comment", alice, sign(alice)),
+    },
+    {
+      what: "this Worker: another event, `star.created` (ignored)",
+      runs: RUNS,
+      request: () => webhookRequest("star", rawStar, sign(rawStar)),
+    },
     {
       what: 'this Worker: "@alice looks good" on a repository the App has no config for (new to it, or quiet for a week)',
       runs: ACCEPTED_RUNS,
@@ -249,9 +299,21 @@ async function main() {
         return webhookRequest("issue_comment", raw, sign(raw));
       },
     },
-    { what: "this Worker: a redelivery of an accepted request", runs: RUNS, request: () => webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId) },
-    { what: "this Worker: an unsigned body (401)", runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, null) },
-    { what: "this Worker: a badly signed body (401)", runs: RUNS, request: () => webhookRequest("issue_comment", rawPlain, sign(`${rawPlain} `)) },
+    {
+      what: "this Worker: a redelivery of an accepted request",
+      runs: RUNS,
+      request: () => webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId),
+    },
+    {
+      what: "this Worker: an unsigned body (401)",
+      runs: RUNS,
+      request: () => webhookRequest("issue_comment", rawPlain, null),
+    },
+    {
+      what: "this Worker: a badly signed body (401)",
+      runs: RUNS,
+      request: () => webhookRequest("issue_comment", rawPlain, sign(`${rawPlain} `)),
+    },
   ];
 
   const upstreams = stubUpstreams();
@@ -260,7 +322,9 @@ async function main() {
   await quietly(async () => {
     // The redelivered request is accepted once before its kind is measured.
     const first = executionContext();
-    await (await worker.fetch(webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId), env, first.ctx)).text();
+    await (
+      await worker.fetch(webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId), env, first.ctx)
+    ).text();
     await first.settled();
     for (const kind of kinds) workerRows.push(await measureWorker(worker, kv, env, upstreams, kind));
   });
@@ -291,7 +355,9 @@ async function main() {
       r.outbound!.toFixed(2),
     ]),
   );
-  console.log(`\nWebhook cost\n\n${headline}\n\nPer request (waitUntil work included, counted by the KV binding and the fake upstreams)\n\n${perKind}`);
+  console.log(
+    `\nWebhook cost\n\n${headline}\n\nPer request (waitUntil work included, counted by the KV binding and the fake upstreams)\n\n${perKind}`,
+  );
 
   let cron: CronReport | undefined;
   let days: DaysReport | undefined;

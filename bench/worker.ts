@@ -19,7 +19,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 export interface WorkerModule {
   fetch(request: Request, env: Record<string, unknown>, ctx: Ctx): Promise<Response>;
-  scheduled(controller: { scheduledTime: number; cron: string; noRetry(): void }, env: Record<string, unknown>, ctx: Ctx): Promise<void>;
+  scheduled(
+    controller: { scheduledTime: number; cron: string; noRetry(): void },
+    env: Record<string, unknown>,
+    ctx: Ctx,
+  ): Promise<void>;
 }
 
 export interface Ctx {
@@ -72,7 +76,8 @@ export function cronSchedule(): { cron: string; intervalMs: number; ticksPerDay:
   const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
   const cron = /crons\s*=\s*\[\s*"([^"]+)"/.exec(toml)?.[1];
   const minutes = Number(/^\*\/(\d+) \* \* \* \*$/.exec(cron ?? "")?.[1]);
-  if (!cron || !Number.isInteger(minutes) || minutes < 1) throw new Error(`bench: cannot read a "*/N * * * *" cron from wrangler.toml (${cron})`);
+  if (!cron || !Number.isInteger(minutes) || minutes < 1)
+    throw new Error(`bench: cannot read a "*/N * * * *" cron from wrangler.toml (${cron})`);
   return { cron, intervalMs: minutes * 60_000, ticksPerDay: 1440 / minutes };
 }
 
@@ -86,7 +91,10 @@ let nextIssue = 50_000;
  * A signed `issue_comment.created` delivery of GitHub's example, on a new issue and comment each
  * time, made now (by the clock in force), by the repository's owner.
  */
-export function commentDelivery(template: Record<string, any>, options: { installationId?: number; repository?: string } = {}): Request {
+export function commentDelivery(
+  template: Record<string, any>,
+  options: { installationId?: number; repository?: string } = {},
+): Request {
   const payload = structuredClone(template);
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   payload.comment.body = "@openhands please fix this";
@@ -94,7 +102,8 @@ export function commentDelivery(template: Record<string, any>, options: { instal
   payload.comment.created_at = payload.comment.updated_at = payload.issue.created_at = payload.issue.updated_at = now;
   payload.comment.author_association = "OWNER";
   payload.issue.number = nextIssue++;
-  if (options.installationId !== undefined) payload.installation = { id: options.installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
+  if (options.installationId !== undefined)
+    payload.installation = { id: options.installationId, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
   if (options.repository !== undefined) {
     payload.repository.name = options.repository;
     payload.repository.full_name = `${payload.repository.owner.login}/${options.repository}`;
@@ -158,7 +167,10 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Pr
     return (
       (await fakes.github.handle(request.clone())) ??
       (await fakes.openhands.handle(request)) ??
-      new Response(JSON.stringify({ message: "Not Found" }), { status: 404, headers: { "content-type": "application/json" } })
+      new Response(JSON.stringify({ message: "Not Found" }), {
+        status: 404,
+        headers: { "content-type": "application/json" },
+      })
     );
   } finally {
     fakes.fakeUs += (performance.now() - start) * 1000;

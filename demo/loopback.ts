@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /**
@@ -52,7 +52,11 @@ export class LoopbackServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private async answer(req: IncomingMessage, res: ServerResponse, onExchange: (exchange: Exchange) => void): Promise<void> {
+  private async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    onExchange: (exchange: Exchange) => void,
+  ): Promise<void> {
     try {
       const body = await readBody(req);
       const request = toRequest(this.url, req, body);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { FakeGitHub } from "../test/fakes/github";
 import { FakeOpenHands } from "../test/fakes/openhands";
 import { LoopbackServer } from "./loopback";
-import { OpenHandsNarrator, Timeline, narrateGitHub } from "./timeline";
+import { narrateGitHub, OpenHandsNarrator, Timeline } from "./timeline";
 import { COMMENT, issueCommentPayload, signedWebhook } from "./webhook";
 import { DemoError, DevWorker, freePort, sleep } from "./worker";
 
@@ -47,7 +47,9 @@ async function main(): Promise<number> {
     console.error(`\n✖ Demo failed: ${error instanceof Error ? error.message : String(error)}`);
     if (error instanceof DemoError && error.details) console.error(`\n${error.details}\n`);
     if (!(error instanceof DemoError)) console.error(error);
-    console.error(`wrangler's log: ${join(workDir, "wrangler.log")} (kept, with the Worker's local state, in ${workDir})`);
+    console.error(
+      `wrangler's log: ${join(workDir, "wrangler.log")} (kept, with the Worker's local state, in ${workDir})`,
+    );
     return 1;
   }
 }
@@ -75,7 +77,10 @@ async function demo(timeline: Timeline, workDir: string): Promise<void> {
   await sendWebhook(timeline, worker, secrets.webhookSecret);
   await waitForAcceptance(timeline, worker);
   const body = await tickUntilDone(timeline, worker, fakes.github);
-  timeline.block(`Tracking comment on ${THREAD.owner}/${THREAD.repo}#${THREAD.number}, as posted to GitHub (markdown):`, body);
+  timeline.block(
+    `Tracking comment on ${THREAD.owner}/${THREAD.repo}#${THREAD.number}, as posted to GitHub (markdown):`,
+    body,
+  );
   summarize(timeline, fakes);
 }
 
@@ -108,9 +113,16 @@ async function startFakes(timeline: Timeline, secrets: ReturnType<typeof makeSec
   const agentServer = await LoopbackServer.start((exchange) => narrator?.observe(exchange));
   running.servers.push(apiServer, agentServer);
   narrator = new OpenHandsNarrator(timeline, apiServer.url);
-  const openhands = new FakeOpenHands({ baseUrl: apiServer.url, agentServerUrl: agentServer.url, apiKey: secrets.openHandsApiKey });
+  const openhands = new FakeOpenHands({
+    baseUrl: apiServer.url,
+    agentServerUrl: agentServer.url,
+    apiKey: secrets.openHandsApiKey,
+  });
   // A short start, so the demo shows a few status changes without many ticks.
-  openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX", "PREPARING_REPOSITORY"] };
+  openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING", "WAITING_FOR_SANDBOX", "PREPARING_REPOSITORY"],
+  };
   apiServer.serve((request) => openhands.handle(request));
   agentServer.serve((request) => openhands.handle(request));
 
@@ -129,7 +141,10 @@ async function sendWebhook(timeline: Timeline, worker: DevWorker, secret: string
   });
   const text = await response.text();
   if (response.status !== 202) {
-    throw new DemoError(`the Worker answered the webhook with HTTP ${response.status} ${text}, expected 202`, worker.logTail());
+    throw new DemoError(
+      `the Worker answered the webhook with HTTP ${response.status} ${text}, expected 202`,
+      worker.logTail(),
+    );
   }
   timeline.step("✅", `webhook accepted: HTTP ${response.status} ${text}`);
 }
@@ -141,9 +156,15 @@ async function sendWebhook(timeline: Timeline, worker: DevWorker, secret: string
  */
 async function waitForAcceptance(timeline: Timeline, worker: DevWorker): Promise<void> {
   const event = await worker.waitForLogEvent(["webhook.handled", "webhook.failed"], ACCEPT_TIMEOUT_MS);
-  if (!event) throw new DemoError(`the Worker did not finish handling the webhook within ${ACCEPT_TIMEOUT_MS / 1000} s`, worker.logTail());
-  if (event.event === "webhook.failed") throw new DemoError(`the Worker failed to handle the webhook: ${JSON.stringify(event)}`, worker.logTail());
-  if (event.outcome !== "started") throw new DemoError(`the Worker did not start a task (outcome "${event.outcome}")`, worker.logTail());
+  if (!event)
+    throw new DemoError(
+      `the Worker did not finish handling the webhook within ${ACCEPT_TIMEOUT_MS / 1000} s`,
+      worker.logTail(),
+    );
+  if (event.event === "webhook.failed")
+    throw new DemoError(`the Worker failed to handle the webhook: ${JSON.stringify(event)}`, worker.logTail());
+  if (event.outcome !== "started")
+    throw new DemoError(`the Worker did not start a task (outcome "${event.outcome}")`, worker.logTail());
   timeline.step("📋", "task saved as started; from here on the cron follows it");
 }
 
@@ -167,7 +188,10 @@ async function tickUntilDone(timeline: Timeline, worker: DevWorker, github: Fake
 
 /** The App's newest comment on the thread, as the fake GitHub stores it. */
 function trackingComment(github: FakeGitHub): string | undefined {
-  return github.commentsOn(THREAD.owner, THREAD.repo, THREAD.number).filter((c) => c.user.type === "Bot").at(-1)?.body;
+  return github
+    .commentsOn(THREAD.owner, THREAD.repo, THREAD.number)
+    .filter((c) => c.user.type === "Bot")
+    .at(-1)?.body;
 }
 
 function outcomeOf(body: string | undefined): "succeeded" | "failed" | "pending" {
@@ -204,7 +228,10 @@ async function shutdown(): Promise<void> {
 }
 
 // Ctrl-C does not reach wrangler (it runs in its own process group), so stop it here.
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
   process.once(signal, () => {
     running.interrupted = signal;
     console.error(`\n${signal}: stopping wrangler and the fake servers…`);

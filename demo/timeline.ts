@@ -40,10 +40,14 @@ export function narrateGitHub(timeline: Timeline, exchange: Exchange): void {
   const sent = (exchange.requestBody ?? {}) as Json;
   let match: RegExpMatchArray | null;
   if (method === "POST" && (match = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
-    if (status === 201) timeline.step("🔑", `GitHub issued an installation token (installation ${match[1]}), the App's JWT checked out`);
+    if (status === 201)
+      timeline.step("🔑", `GitHub issued an installation token (installation ${match[1]}), the App's JWT checked out`);
     else timeline.step("⛔", `GitHub refused the App's JWT: HTTP ${status} ${body.message ?? ""}`);
   } else if (method === "GET" && (match = path.match(/\/collaborators\/([^/]+)\/permission$/))) {
-    timeline.step("🔐", `permission check: ${decodeURIComponent(match[1]!)} has role "${body.role_name}" (needs write or more)`);
+    timeline.step(
+      "🔐",
+      `permission check: ${decodeURIComponent(match[1]!)} has role "${body.role_name}" (needs write or more)`,
+    );
   } else if (method === "POST" && /\/issues\/comments\/\d+\/reactions$/.test(path)) {
     timeline.step("👀", `reaction "${sent.content}" added to the @openhands comment (HTTP ${status})`);
   } else if (method === "POST" && (match = path.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
@@ -76,14 +80,18 @@ export class OpenHandsNarrator {
       this.timeline.note(`start task ${(body as Json).id}: ${(body as Json).status}`);
       this.seen.set(`start:${(body as Json).id}`, String((body as Json).status));
     } else if (method === "GET" && path === "/api/v1/app-conversations/start-tasks") {
-      for (const task of (body as Json[]).filter(Boolean)) this.change(`start:${task.id}`, task.status, "⏳", `start task: ${task.status}`);
+      for (const task of (body as Json[]).filter(Boolean))
+        this.change(`start:${task.id}`, task.status, "⏳", `start task: ${task.status}`);
     } else if (method === "GET" && path === "/api/v1/app-conversations") {
       for (const c of (body as Json[]).filter(Boolean)) {
         const state = `sandbox ${c.sandbox_status}, agent ${c.execution_status ?? "(none yet)"}`;
         this.change(`conversation:${c.id}`, state, "🤖", `conversation: ${state}`);
       }
     } else if (method === "GET" && path.endsWith("/agent_final_response")) {
-      this.timeline.step("📝", `agent's final answer read from the agent server: "${clip(String((body as Json).response ?? ""))}"`);
+      this.timeline.step(
+        "📝",
+        `agent's final answer read from the agent server: "${clip(String((body as Json).response ?? ""))}"`,
+      );
     } else if (method === "GET" && path.endsWith("/events/search")) {
       this.timeline.step("📜", `conversation events searched (${((body as Json).items ?? []).length} found)`);
     } else {

@@ -70,12 +70,16 @@ export class DevWorker {
       "wrangler",
       "dev",
       "--local",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
       "--test-scheduled",
-      "--persist-to", join(workDir, "state"),
+      "--persist-to",
+      join(workDir, "state"),
       "--show-interactive-dev-session=false",
-      "--env-file", envFile,
+      "--env-file",
+      envFile,
     ];
     const log = openSync(logPath, "a");
     const child = spawn("npx", args, {

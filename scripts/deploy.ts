@@ -98,7 +98,12 @@ export function setupLink(workerUrl: string | undefined, token: string): string 
 }
 
 /** The whole deploy; resolves with the process exit code. */
-export async function deploy({ wrangler, env, log, newToken = () => randomBytes(32).toString("hex") }: DeployOptions): Promise<number> {
+export async function deploy({
+  wrangler,
+  env,
+  log,
+  newToken = () => randomBytes(32).toString("hex"),
+}: DeployOptions): Promise<number> {
   const deployed = await wrangler.deploy();
   if (deployed.code !== 0) {
     log(`\n✖ wrangler deploy failed (exit ${deployed.code}); no secret was set.`);
@@ -112,7 +117,9 @@ export async function deploy({ wrangler, env, log, newToken = () => randomBytes(
     if (listed.code !== 0) throw new Error(`wrangler secret list failed (exit ${listed.code})`);
     existing = parseSecretList(listed.stdout);
   } catch (error) {
-    log(`\n✖ The Worker is deployed, but its secrets could not be listed, so none was set: ${(error as Error).message}`);
+    log(
+      `\n✖ The Worker is deployed, but its secrets could not be listed, so none was set: ${(error as Error).message}`,
+    );
     log("  Run `npm run deploy` again once `npx wrangler secret list` works.");
     return 1;
   }
@@ -126,7 +133,9 @@ export async function deploy({ wrangler, env, log, newToken = () => randomBytes(
     }
     log(`✔ ${OPENHANDS_API_KEY} set from this shell's environment.`);
   } else if (plan.apiKeyMissing) {
-    log(`⚠ The Worker has no ${OPENHANDS_API_KEY}: run \`${OPENHANDS_API_KEY}=… npm run deploy\` (a key from https://app.all-hands.dev → Settings → API Keys).`);
+    log(
+      `⚠ The Worker has no ${OPENHANDS_API_KEY}: run \`${OPENHANDS_API_KEY}=… npm run deploy\` (a key from https://app.all-hands.dev → Settings → API Keys).`,
+    );
   } else {
     log(`✔ ${OPENHANDS_API_KEY} already set (kept).`);
   }
@@ -145,10 +154,14 @@ export async function deploy({ wrangler, env, log, newToken = () => randomBytes(
   if (url) {
     log(`Worker: ${url}`);
   } else {
-    log(`wrangler reported no workers.dev URL (targets: ${targets.join(", ") || "none"}); use the Worker's own host below.`);
+    log(
+      `wrangler reported no workers.dev URL (targets: ${targets.join(", ") || "none"}); use the Worker's own host below.`,
+    );
   }
   if (token) {
-    log(`\nCreate the GitHub App here (the token is shown this once; keep the link private):\n\n  ${setupLink(url, token)}\n`);
+    log(
+      `\nCreate the GitHub App here (the token is shown this once; keep the link private):\n\n  ${setupLink(url, token)}\n`,
+    );
   } else {
     log(
       [
@@ -157,7 +170,7 @@ export async function deploy({ wrangler, env, log, newToken = () => randomBytes(
         "Lost it before creating the App? This prints a new link:",
         `  npx wrangler secret delete ${SETUP_TOKEN} && npm run deploy`,
         `Once the App exists, /setup is closed and ${SETUP_TOKEN} seals the App credentials it stored: keep it,`,
-        "or they can no longer be opened (then set the GITHUB_APP_* secrets by hand, README \"Deploy\").",
+        'or they can no longer be opened (then set the GITHUB_APP_* secrets by hand, README "Deploy").',
       ].join("\n"),
     );
   }
@@ -167,7 +180,10 @@ export async function deploy({ wrangler, env, log, newToken = () => randomBytes(
 /** The real wrangler, this repository's own copy, run with the Node running this script. */
 export function wranglerCli(options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Wrangler {
   const require = createRequire(import.meta.url);
-  const command = options.command ?? [process.execPath, join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js")];
+  const command = options.command ?? [
+    process.execPath,
+    join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js"),
+  ];
   const cwd = options.cwd ?? fileURLToPath(new URL("..", import.meta.url));
   // wrangler needs none of our secrets in its environment; and it must not write request bodies
   // (the secrets we send it) into its debug log file, whatever the operator's shell says.
@@ -195,7 +211,9 @@ export function wranglerCli(options: { command?: string[]; cwd?: string; env?: N
       const dir = mkdtempSync(join(tmpdir(), "openhands-deploy-"));
       const outputFile = join(dir, "wrangler-output.ndjson");
       try {
-        const { code } = await run(["deploy"], ["inherit", "inherit", "inherit"], { WRANGLER_OUTPUT_FILE_PATH: outputFile });
+        const { code } = await run(["deploy"], ["inherit", "inherit", "inherit"], {
+          WRANGLER_OUTPUT_FILE_PATH: outputFile,
+        });
         let output = "";
         try {
           output = readFileSync(outputFile, "utf8");

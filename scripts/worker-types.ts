@@ -77,7 +77,10 @@ export function staleLines(root = projectRoot): string[] {
   }
   if (current === fresh) return [];
   const [was, now] = [current.split("\n"), fresh.split("\n")];
-  const differing = [...was.filter((line) => !now.includes(line)).map((line) => `- ${line}`), ...now.filter((line) => !was.includes(line)).map((line) => `+ ${line}`)];
+  const differing = [
+    ...was.filter((line) => !now.includes(line)).map((line) => `- ${line}`),
+    ...now.filter((line) => !was.includes(line)).map((line) => `+ ${line}`),
+  ];
   // Same lines in another order (or only blank lines changed): still stale.
   return differing.length ? differing : ["(the same lines in another order)"];
 }
@@ -86,7 +89,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   if (process.argv.includes("--check")) {
     const lines = staleLines();
     if (lines.length) {
-      console.error(`${TYPES_FILE} is out of date with wrangler.toml and .dev.vars.example: run \`npm run types\` and commit it.`);
+      console.error(
+        `${TYPES_FILE} is out of date with wrangler.toml and .dev.vars.example: run \`npm run types\` and commit it.`,
+      );
       for (const line of lines) console.error(`  ${line}`);
       process.exitCode = 1;
     } else {

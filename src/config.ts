@@ -1,4 +1,4 @@
-import { PrivateKeyError, normalizePrivateKey } from "./github/private-key";
+import { normalizePrivateKey, PrivateKeyError } from "./github/private-key";
 import { type AppCredentials, readCredentials } from "./setup/credentials";
 
 /**
@@ -96,7 +96,9 @@ function parseConfig(env: WorkerEnv): Config {
   if (!env.TASKS) problems.push("KV namespace binding TASKS is missing");
   const webhookSecret = env.GITHUB_WEBHOOK_SECRET?.trim() ?? "";
   if (webhookSecret && webhookSecret.length < MIN_SECRET_CHARS) {
-    problems.push(`GITHUB_WEBHOOK_SECRET must be at least ${MIN_SECRET_CHARS} characters (a random one: openssl rand -hex 32)`);
+    problems.push(
+      `GITHUB_WEBHOOK_SECRET must be at least ${MIN_SECRET_CHARS} characters (a random one: openssl rand -hex 32)`,
+    );
   }
   const openHandsBaseUrl = url(env, "OPENHANDS_BASE_URL", problems);
   const githubApiUrl = url(env, "GITHUB_API_URL", problems);
@@ -121,7 +123,9 @@ function parseConfig(env: WorkerEnv): Config {
       problems.push(error.message);
     }
   }
-  const allowedOwners = env.ALLOWED_OWNERS?.split(",").map((login) => login.trim().toLowerCase()).filter(Boolean);
+  const allowedOwners = env.ALLOWED_OWNERS?.split(",")
+    .map((login) => login.trim().toLowerCase())
+    .filter(Boolean);
   if (problems.length) throw new ConfigError(problems);
   return {
     appId: env.GITHUB_APP_ID!.trim(),

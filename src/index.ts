@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { type Config, ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "./config";
+import { type Config, ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "./config";
+import { httpStatus } from "./http-status";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
 import { healthRoute } from "./ops/health";
@@ -10,7 +11,6 @@ import { pollTasks } from "./poller/poll";
 import { createServices } from "./services";
 import { setupRoute } from "./setup/route";
 import { webhookRoute } from "./webhook/route";
-import { httpStatus } from "./http-status";
 
 const app = new Hono<{ Bindings: WorkerEnv }>();
 
@@ -46,9 +46,9 @@ async function scheduled(controller: ScheduledController, env: WorkerEnv, _ctx: 
   const services = createServices(config, env.TASKS, now);
   // Learn (once a day) which account the App serves and which one the agent writes as,
   // so that webhooks can tell at once.
-  await services.appIdentity().catch((error: unknown) =>
-    log("warn", "app.owner_unavailable", { status: httpStatus(error) }),
-  );
+  await services
+    .appIdentity()
+    .catch((error: unknown) => log("warn", "app.owner_unavailable", { status: httpStatus(error) }));
   await learnAgentLogin(config, services.kv, services.openhands).catch((error: unknown) =>
     log("warn", "agent.login_unavailable", { status: httpStatus(error) }),
   );

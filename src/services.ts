@@ -2,12 +2,12 @@ import { SubrequestBudget } from "./budget";
 import type { Config } from "./config";
 import { type AppIdentity, learnAppIdentity, learnServedOwners } from "./github/app-identity";
 import { type GitHub, installationClient } from "./github/client";
-import { OpenHandsClient } from "./openhands/client";
 import { redact } from "./log";
-import { UsageCounter } from "./usage";
+import { OpenHandsClient } from "./openhands/client";
 import { loadRepoConfig, recheckRepoConfig } from "./repo-config/load";
 import type { ParsedRepoConfig } from "./repo-config/parse";
 import { TaskStore } from "./tasks/store";
+import { UsageCounter } from "./usage";
 
 /** The outside world as every step sees it (webhook, start, poll, commands), built once per invocation; below them all. */
 export interface Services {
@@ -24,7 +24,12 @@ export interface Services {
   /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
   repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
   /** Reads the config from GitHub again; `changed` when it is not `known`. */
-  recheckRepoConfig: (owner: string, repo: string, installationId: number, known: ParsedRepoConfig) => Promise<{ value: ParsedRepoConfig; changed: boolean }>;
+  recheckRepoConfig: (
+    owner: string,
+    repo: string,
+    installationId: number,
+    known: ParsedRepoConfig,
+  ) => Promise<{ value: ParsedRepoConfig; changed: boolean }>;
   budget: SubrequestBudget;
   /** KV operations and upstream requests made through these services, counted as they happen. */
   usage: UsageCounter;
@@ -62,11 +67,17 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
     servedOwners: () => learnServedOwners(config, kv, githubFetch),
     appIdentity: () => learnAppIdentity(config, kv, githubFetch),
     repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
-    recheckRepoConfig: (owner, repo, installationId, known) => recheckRepoConfig(() => github(installationId), kv, owner, repo, known),
+    recheckRepoConfig: (owner, repo, installationId, known) =>
+      recheckRepoConfig(() => github(installationId), kv, owner, repo, known),
     budget,
     usage,
     now,
     redact: (text, extra = []) =>
-      redact(text, [config.openHandsApiKey, config.webhookSecret, config.privateKey, ...extra.filter((s): s is string => Boolean(s))]),
+      redact(text, [
+        config.openHandsApiKey,
+        config.webhookSecret,
+        config.privateKey,
+        ...extra.filter((s): s is string => Boolean(s)),
+      ]),
   };
 }

@@ -16,7 +16,14 @@ export interface Usage {
   openhandsRequests: number;
 }
 
-export const USAGE_FIELDS = ["kvReads", "kvWrites", "kvDeletes", "kvLists", "githubRequests", "openhandsRequests"] as const;
+export const USAGE_FIELDS = [
+  "kvReads",
+  "kvWrites",
+  "kvDeletes",
+  "kvLists",
+  "githubRequests",
+  "openhandsRequests",
+] as const;
 
 /** Workers KV on the Free plan, per UTC day (deletes have their own 1,000, apart from writes). */
 export const FREE_PLAN_DAILY_LIMITS = { kvReads: 100_000, kvWrites: 1_000, kvDeletes: 1_000, kvLists: 1_000 } as const;

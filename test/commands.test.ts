@@ -9,7 +9,11 @@ beforeEach(() => {
   installationId++;
   fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "running", "running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "running", "running", "finished"],
+  };
 });
 
 async function say(body: string) {
@@ -50,7 +54,9 @@ describe("@openhands help", () => {
   it("obeys the permission gate", async () => {
     fakes.github.permissions.set("codertocat", "read");
     await say("@openhands help");
-    expect(thread().map((c) => c.body)).toEqual([expect.stringContaining("only people with write, maintain or admin access")]);
+    expect(thread().map((c) => c.body)).toEqual([
+      expect.stringContaining("only people with write, maintain or admin access"),
+    ]);
   });
 });
 
@@ -97,7 +103,9 @@ describe("@openhands stop", () => {
     expect((await tasks())[0].status).toBe("stopped");
     // nothing to pause until the conversation existed; then its own sandbox
     const [conversation] = fakes.openhands.conversations.values();
-    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([`/api/v1/sandboxes/${conversation!.sandboxId}/pause`]);
+    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([
+      `/api/v1/sandboxes/${conversation!.sandboxId}/pause`,
+    ]);
   });
 
   it("from someone without write access stops nothing", async () => {

@@ -28,7 +28,11 @@ describe("an @openhands comment, from webhook to result", () => {
     const start = starts[0]!;
     expect(start.headers.authorization).toBe(`Bearer ${env.OPENHANDS_API_KEY}`);
     const body = start.body as Record<string, any>;
-    expect(body).toMatchObject({ selected_repository: "Codertocat/Hello-World", git_provider: "github", trigger: "openhands_api" });
+    expect(body).toMatchObject({
+      selected_repository: "Codertocat/Hello-World",
+      git_provider: "github",
+      trigger: "openhands_api",
+    });
     expect(body.selected_branch).toBeUndefined();
     expect(body.conversation_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(body.initial_message.content).toHaveLength(1);
@@ -50,7 +54,13 @@ describe("an @openhands comment, from webhook to result", () => {
     const startTaskId = Array.from(openhands.startTasks.keys())[0]!;
     let kv = await kvSnapshot(env);
     const taskEntry = kv.find((e) => e.name === `task:${conversationId}`)!;
-    expect(taskEntry.metadata).toEqual({ s: "starting", c: expect.any(Number), t: "codertocat/hello-world#1", i: payload.installation.id, st: expect.any(Number) });
+    expect(taskEntry.metadata).toEqual({
+      s: "starting",
+      c: expect.any(Number),
+      t: "codertocat/hello-world#1",
+      i: payload.installation.id,
+      st: expect.any(Number),
+    });
     expect(JSON.parse(taskEntry.value!)).toMatchObject({
       id: conversationId,
       request: {
@@ -70,7 +80,12 @@ describe("an @openhands comment, from webhook to result", () => {
       status: "starting",
       attempts: 1,
     });
-    expect(kv.map((e) => e.name).sort()).toEqual(["app:identity", "poll:active", "repo-config:codertocat/hello-world", `task:${conversationId}`]);
+    expect(kv.map((e) => e.name).sort()).toEqual([
+      "app:identity",
+      "poll:active",
+      "repo-config:codertocat/hello-world",
+      `task:${conversationId}`,
+    ]);
 
     // cron ticks until the agent is done
     await runCron(env); // WAITING_FOR_SANDBOX
@@ -88,7 +103,14 @@ describe("an @openhands comment, from webhook to result", () => {
     // start task is read only while no conversation shows; the tick it turns READY reads the
     // conversation again, so the run is followed at once.
     // (the first: before the start, whether this is a replay of an ended request)
-    expect(convReads.map((r) => r.query.getAll("ids"))).toEqual([[conversationId], [conversationId], [conversationId], [conversationId], [conversationId], [conversationId]]);
+    expect(convReads.map((r) => r.query.getAll("ids"))).toEqual([
+      [conversationId],
+      [conversationId],
+      [conversationId],
+      [conversationId],
+      [conversationId],
+      [conversationId],
+    ]);
     expect(openhands.find("GET", /agent_final_response$/)[0]!.headers["x-session-api-key"]).toBe(openhands.sessionKey);
 
     const after = github.commentsOn("Codertocat", "Hello-World", 1);

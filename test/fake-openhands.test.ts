@@ -1,11 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands, SANDBOX_NOT_FOUND_BODY, type ConversationScript, type FakeOpenHandsOptions } from "./fakes/openhands";
+import {
+  type ConversationScript,
+  FakeOpenHands,
+  type FakeOpenHandsOptions,
+  SANDBOX_NOT_FOUND_BODY,
+} from "./fakes/openhands";
 
 // Self-checks of the OpenHands fake alone: requests go straight to its handle().
 
 const BASE = "https://app.all-hands.dev";
 const KEY = "oh_test_api_key_0123456789";
-const QUICK: ConversationScript = { start: "READY", startSteps: ["WORKING"], execution: ["running", "running", "finished"], finalMessage: "done" };
+const QUICK: ConversationScript = {
+  start: "READY",
+  startSteps: ["WORKING"],
+  execution: ["running", "running", "finished"],
+  finalMessage: "done",
+};
 
 function fake(options: FakeOpenHandsOptions = {}, script: ConversationScript = QUICK) {
   const oh = new FakeOpenHands(options);
@@ -28,8 +38,13 @@ function fake(options: FakeOpenHandsOptions = {}, script: ConversationScript = Q
     return { status: response.status, body: data };
   };
   const start = (body: Record<string, unknown> = {}) =>
-    call("POST", "/api/v1/app-conversations", { initial_message: { content: [{ type: "text", text: "fix it" }] }, selected_repository: "acme/widgets", ...body });
-  const tasks = async (...ids: string[]) => (await call("GET", `/api/v1/app-conversations/start-tasks?${ids.map((i) => `ids=${i}`).join("&")}`)).body;
+    call("POST", "/api/v1/app-conversations", {
+      initial_message: { content: [{ type: "text", text: "fix it" }] },
+      selected_repository: "acme/widgets",
+      ...body,
+    });
+  const tasks = async (...ids: string[]) =>
+    (await call("GET", `/api/v1/app-conversations/start-tasks?${ids.map((i) => `ids=${i}`).join("&")}`)).body;
   const conversation = async (id: string) => (await call("GET", `/api/v1/app-conversations?ids=${id}`)).body[0];
   /** Reads the task until it is READY or ERROR (or `max` reads). */
   const settle = async (taskId: string, max = 10) => {
@@ -49,16 +64,37 @@ const CHEX = CID.replace(/-/g, "");
 describe("start and ids", () => {
   it("answers WORKING with hex ids and echoes the request with every field, conversation_id dashed", async () => {
     const { start } = fake();
-    const { status, body } = await start({ conversation_id: CHEX, trigger: "openhands_api", unknown_field: 1, secrets: { A: "x" } });
+    const { status, body } = await start({
+      conversation_id: CHEX,
+      trigger: "openhands_api",
+      unknown_field: 1,
+      secrets: { A: "x" },
+    });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status: "WORKING", app_conversation_id: null, sandbox_id: null, agent_server_url: null, detail: null });
+    expect(body).toMatchObject({
+      status: "WORKING",
+      app_conversation_id: null,
+      sandbox_id: null,
+      agent_server_url: null,
+      detail: null,
+    });
     expect(body.id).toMatch(/^[0-9a-f]{32}$/);
     expect(body.request.conversation_id).toBe(CID);
     expect(body.request.trigger).toBe("openhands_api");
     expect(body.request.secrets).toEqual({ A: "**********" });
     expect(body.request).not.toHaveProperty("unknown_field");
-    expect(body.request.initial_message).toEqual({ role: "user", content: [{ cache_prompt: false, type: "text", text: "fix it" }], run: false });
-    expect(body.request).toMatchObject({ sandbox_id: null, title: null, pr_number: [], agent_type: "default", parent_conversation_id: null });
+    expect(body.request.initial_message).toEqual({
+      role: "user",
+      content: [{ cache_prompt: false, type: "text", text: "fix it" }],
+      run: false,
+    });
+    expect(body.request).toMatchObject({
+      sandbox_id: null,
+      title: null,
+      pr_number: [],
+      agent_type: "default",
+      parent_conversation_id: null,
+    });
   });
 
   it("records the trigger on the conversation", async () => {
@@ -85,7 +121,9 @@ describe("start and ids", () => {
     expect((await call("POST", "/api/v1/app-conversations")).status).toBe(422);
     expect((await call("POST", "/api/v1/app-conversations", [])).status).toBe(422);
     // images and a content-less message are valid
-    expect((await start({ initial_message: { content: [{ type: "image", image_urls: ["https://x/y.png"] }] } })).status).toBe(200);
+    expect(
+      (await start({ initial_message: { content: [{ type: "image", image_urls: ["https://x/y.png"] }] } })).status,
+    ).toBe(200);
     expect((await start({ initial_message: {} })).status).toBe(200);
   });
 
@@ -94,18 +132,40 @@ describe("start and ids", () => {
     const ids = (n: number) => Array.from({ length: n }, () => `ids=${crypto.randomUUID()}`).join("&");
     expect((await call("GET", `/api/v1/app-conversations/start-tasks?${ids(100)}`)).status).toBe(200);
     const tooMany = await call("GET", `/api/v1/app-conversations/start-tasks?${ids(101)}`);
-    expect(tooMany).toEqual({ status: 400, body: { detail: "Cannot request more than 100 start tasks at once, got 101" } });
+    expect(tooMany).toEqual({
+      status: 400,
+      body: { detail: "Cannot request more than 100 start tasks at once, got 101" },
+    });
     expect((await call("GET", "/api/v1/app-conversations/start-tasks?ids=nope")).status).toBe(422);
     expect((await call("GET", `/api/v1/app-conversations?${ids(99)}`)).status).toBe(200);
-    expect(await call("GET", `/api/v1/app-conversations?${ids(100)}`)).toEqual({ status: 400, body: { detail: "Too many ids requested. Maximum is 99." } });
-    expect(await call("GET", "/api/v1/app-conversations?ids=nope")).toEqual({ status: 400, body: { detail: "Invalid UUID format for ids: ['nope']" } });
+    expect(await call("GET", `/api/v1/app-conversations?${ids(100)}`)).toEqual({
+      status: 400,
+      body: { detail: "Too many ids requested. Maximum is 99." },
+    });
+    expect(await call("GET", "/api/v1/app-conversations?ids=nope")).toEqual({
+      status: 400,
+      body: { detail: "Invalid UUID format for ids: ['nope']" },
+    });
   });
 
   it("shows execution_status only while the sandbox is RUNNING", async () => {
-    const { start, settle, conversation } = fake({}, { ...QUICK, execution: ["running", "running"], sandbox: ["STARTING", "RUNNING"] });
+    const { start, settle, conversation } = fake(
+      {},
+      { ...QUICK, execution: ["running", "running"], sandbox: ["STARTING", "RUNNING"] },
+    );
     await settle((await start({ conversation_id: CID })).body.id);
-    expect(await conversation(CID)).toMatchObject({ sandbox_status: "STARTING", execution_status: null, conversation_url: null, session_api_key: null });
-    expect(await conversation(CID)).toMatchObject({ sandbox_status: "RUNNING", execution_status: "running", id: CHEX, sandbox_id: CHEX });
+    expect(await conversation(CID)).toMatchObject({
+      sandbox_status: "STARTING",
+      execution_status: null,
+      conversation_url: null,
+      session_api_key: null,
+    });
+    expect(await conversation(CID)).toMatchObject({
+      sandbox_status: "RUNNING",
+      execution_status: "running",
+      id: CHEX,
+      sandbox_id: CHEX,
+    });
   });
 });
 
@@ -113,10 +173,15 @@ describe("start-tasks/search", () => {
   it("finds by conversation_id__eq only at READY; never an in-progress or ERROR task", async () => {
     const { call, start, tasks, oh } = fake({}, { ...QUICK, startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] });
     const other = "11111111-2222-4333-8444-555555555555";
-    oh.script(other, { start: "ERROR", startSteps: ["WORKING"], startErrorDetail: "Failed to clone repository acme/widgets" });
+    oh.script(other, {
+      start: "ERROR",
+      startSteps: ["WORKING"],
+      startErrorDetail: "Failed to clone repository acme/widgets",
+    });
     const ok = (await start({ conversation_id: CID })).body.id;
     const failed = (await start({ conversation_id: other })).body.id;
-    const search = async (id: string) => (await call("GET", `/api/v1/app-conversations/start-tasks/search?conversation_id__eq=${id}`)).body;
+    const search = async (id: string) =>
+      (await call("GET", `/api/v1/app-conversations/start-tasks/search?conversation_id__eq=${id}`)).body;
     expect((await search(CID)).items).toEqual([]);
     await tasks(ok, failed); // WAITING_FOR_SANDBOX, ERROR
     expect((await tasks(failed))[0].status).toBe("ERROR");
@@ -128,14 +193,17 @@ describe("start-tasks/search", () => {
     expect(found.items.map((t: any) => t.id)).toEqual([ok]);
     expect(found.items[0].request.conversation_id).toBe(CID);
     expect((await call("GET", `/api/v1/app-conversations/start-tasks/count?conversation_id__eq=${CHEX}`)).body).toBe(1);
-    expect((await call("GET", "/api/v1/app-conversations/start-tasks/search?conversation_id__eq=zzz")).status).toBe(422);
+    expect((await call("GET", "/api/v1/app-conversations/start-tasks/search?conversation_id__eq=zzz")).status).toBe(
+      422,
+    );
   });
 
   it("filters created_at__gte, sorts (CREATED_AT_DESC by default) and pages by offset", async () => {
     const { call, start } = fake();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await start()).body.id);
-    const get = async (query: string) => (await call("GET", `/api/v1/app-conversations/start-tasks/search?${query}`)).body;
+    const get = async (query: string) =>
+      (await call("GET", `/api/v1/app-conversations/start-tasks/search?${query}`)).body;
     expect((await get("")).items.map((t: any) => t.id)).toEqual([...ids].reverse());
     expect((await get("sort_order=CREATED_AT")).items.map((t: any) => t.id)).toEqual(ids);
     const first = await get("sort_order=CREATED_AT&limit=2");
@@ -159,7 +227,8 @@ describe("start-tasks/search", () => {
     const b = (await start()).body.id;
     await new Promise((r) => setTimeout(r, 5));
     await tasks(a); // a changes status, b does not
-    const items = (await call("GET", "/api/v1/app-conversations/start-tasks/search?sort_order=UPDATED_AT_DESC")).body.items;
+    const items = (await call("GET", "/api/v1/app-conversations/start-tasks/search?sort_order=UPDATED_AT_DESC")).body
+      .items;
     expect(items.map((t: any) => t.id)).toEqual([a, b]);
   });
 });
@@ -173,7 +242,11 @@ describe("a second start with the same conversation_id", () => {
     expect(again.status).toBe(200);
     expect(again.body.id).not.toBe(first.id);
     for (let i = 0; i < 20; i++) await tasks(again.body.id);
-    expect((await tasks(again.body.id))[0]).toMatchObject({ status: "WORKING", sandbox_id: null, app_conversation_id: null });
+    expect((await tasks(again.body.id))[0]).toMatchObject({
+      status: "WORKING",
+      sandbox_id: null,
+      app_conversation_id: null,
+    });
     expect(oh.conversations.size).toBe(1);
     expect(oh.conversations.get(CHEX)!.agentStarts).toBe(1);
   });
@@ -218,7 +291,10 @@ describe("sandbox ids that differ from conversation ids", () => {
     const task = await settle((await start({ conversation_id: CID })).body.id);
     expect(task.sandbox_id).toBe("7Hq2mZ0bXkP4sR9tVw1yA3");
     expect((await conversation(CID)).sandbox_id).toBe("7Hq2mZ0bXkP4sR9tVw1yA3");
-    expect(await call("POST", `/api/v1/sandboxes/${CHEX}/pause`)).toEqual({ status: 404, body: SANDBOX_NOT_FOUND_BODY });
+    expect(await call("POST", `/api/v1/sandboxes/${CHEX}/pause`)).toEqual({
+      status: 404,
+      body: SANDBOX_NOT_FOUND_BODY,
+    });
     expect((await call("POST", "/api/v1/sandboxes/7Hq2mZ0bXkP4sR9tVw1yA3/pause")).status).toBe(200);
     expect((await conversation(CID)).sandbox_status).toBe("PAUSED");
   });
@@ -264,7 +340,10 @@ describe("pause/resume", () => {
     const { oh, start, settle, call, conversation } = fake();
     await settle((await start({ conversation_id: CID })).body.id);
     oh.failSandboxRuntime("pause");
-    expect(await call("POST", `/api/v1/sandboxes/${CHEX}/pause`)).toEqual({ status: 404, body: { detail: "Not Found" } });
+    expect(await call("POST", `/api/v1/sandboxes/${CHEX}/pause`)).toEqual({
+      status: 404,
+      body: { detail: "Not Found" },
+    });
     expect((await conversation(CID)).sandbox_status).toBe("RUNNING");
     expect((await call("POST", `/api/v1/sandboxes/${CHEX}/pause`)).status).toBe(200);
     oh.failSandboxRuntime("resume", 2);
@@ -283,16 +362,26 @@ describe("pause/resume", () => {
     expect(await conversation(CID)).toMatchObject({ sandbox_status: "PAUSED", execution_status: null });
     const send = (body: unknown) => call("POST", `/api/v1/app-conversations/${CID}/send-message`, body);
     const paused = await send({ content: [{ type: "text", text: "continue" }] });
-    expect(paused).toEqual({ status: 409, body: { detail: `Sandbox is PAUSED. Use POST /api/v1/sandboxes/${CHEX}/resume to resume it first.` } });
+    expect(paused).toEqual({
+      status: 409,
+      body: { detail: `Sandbox is PAUSED. Use POST /api/v1/sandboxes/${CHEX}/resume to resume it first.` },
+    });
 
     expect((await call("POST", `/api/v1/sandboxes/${CHEX}/resume`)).status).toBe(200);
-    for (let i = 0; i < 3; i++) expect(await conversation(CID)).toMatchObject({ sandbox_status: "RUNNING", execution_status: "error" });
-    const events = oh.conversations.get(CHEX)!.events.filter((e) => e.kind === "ConversationStateUpdateEvent").map((e) => e.value);
+    for (let i = 0; i < 3; i++)
+      expect(await conversation(CID)).toMatchObject({ sandbox_status: "RUNNING", execution_status: "error" });
+    const events = oh.conversations
+      .get(CHEX)!
+      .events.filter((e) => e.kind === "ConversationStateUpdateEvent")
+      .map((e) => e.value);
     expect(events).toEqual(["running", "error"]);
 
     expect((await send({ content: [{ type: "text", text: "continue" }], run: false })).status).toBe(200);
     expect((await conversation(CID)).execution_status).toBe("error");
-    expect(await send({ content: [{ type: "text", text: "continue" }] })).toEqual({ status: 200, body: { success: true, sandbox_status: "RUNNING", message: null } });
+    expect(await send({ content: [{ type: "text", text: "continue" }] })).toEqual({
+      status: 200,
+      body: { success: true, sandbox_status: "RUNNING", message: null },
+    });
     expect((await conversation(CID)).execution_status).toBe("running");
     expect((await conversation(CID)).execution_status).toBe("finished");
     expect(oh.conversations.get(CHEX)!.messages).toEqual(["continue", "continue"]);
@@ -313,7 +402,9 @@ describe("pause/resume", () => {
     await conversation(CID);
     await call("POST", `/api/v1/sandboxes/${CHEX}/pause`);
     await call("POST", `/api/v1/sandboxes/${CHEX}/resume`);
-    expect((await call("POST", `/api/v1/app-conversations/${CID}/send-message`, { content: [{ text: "go" }] })).status).toBe(409);
+    expect(
+      (await call("POST", `/api/v1/app-conversations/${CID}/send-message`, { content: [{ text: "go" }] })).status,
+    ).toBe(409);
     expect(await conversation(CID)).toMatchObject({ sandbox_status: "STARTING", execution_status: null });
     expect(await conversation(CID)).toMatchObject({ sandbox_status: "STARTING", execution_status: null });
     expect(await conversation(CID)).toMatchObject({ sandbox_status: "RUNNING", execution_status: "error" });
@@ -323,12 +414,24 @@ describe("pause/resume", () => {
 describe("send-message", () => {
   it("404s an unknown conversation and 422s bad bodies", async () => {
     const { call, start, settle } = fake();
-    const unknown = await call("POST", `/api/v1/app-conversations/${CID}/send-message`, { content: [{ type: "text", text: "x" }] });
+    const unknown = await call("POST", `/api/v1/app-conversations/${CID}/send-message`, {
+      content: [{ type: "text", text: "x" }],
+    });
     expect(unknown).toEqual({ status: 404, body: { detail: `Conversation ${CID} not found` } });
     await settle((await start({ conversation_id: CID })).body.id);
-    for (const bad of [{ content: [] }, {}, { content: [{ type: "text", text: "x", extra: 1 }] }, { role: "assistant", content: [{ text: "x" }] }]) {
-      expect((await call("POST", `/api/v1/app-conversations/${CID}/send-message`, bad)).status, JSON.stringify(bad)).toBe(422);
+    for (const bad of [
+      { content: [] },
+      {},
+      { content: [{ type: "text", text: "x", extra: 1 }] },
+      { role: "assistant", content: [{ text: "x" }] },
+    ]) {
+      expect(
+        (await call("POST", `/api/v1/app-conversations/${CID}/send-message`, bad)).status,
+        JSON.stringify(bad),
+      ).toBe(422);
     }
-    expect((await call("POST", "/api/v1/app-conversations/not-a-uuid/send-message", { content: [{ text: "x" }] })).status).toBe(422);
+    expect(
+      (await call("POST", "/api/v1/app-conversations/not-a-uuid/send-message", { content: [{ text: "x" }] })).status,
+    ).toBe(422);
   });
 });

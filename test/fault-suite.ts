@@ -21,11 +21,21 @@ export const CALLS: UpstreamCall[] = [
   { upstream: "github", method: "GET", path: /\/contents\/\.github(%2F|\/)openhands\.yml$/, name: "config file read" },
   { upstream: "github", method: "GET", path: /\/collaborators\/[^/]+\/permission$/, name: "permission check" },
   { upstream: "github", method: "POST", path: /\/reactions$/, name: "👀 reaction" },
-  { upstream: "github", method: "GET", path: /\/issues\/\d+\/comments$/, name: "discussion and tracking comment lookup" },
+  {
+    upstream: "github",
+    method: "GET",
+    path: /\/issues\/\d+\/comments$/,
+    name: "discussion and tracking comment lookup",
+  },
   { upstream: "github", method: "POST", path: /\/issues\/\d+\/comments$/, name: "tracking comment" },
   { upstream: "github", method: "PATCH", path: /\/issues\/comments\/\d+$/, name: "result edit" },
   { upstream: "openhands", method: "POST", path: /^\/api\/v1\/app-conversations$/, name: "start" },
-  { upstream: "openhands", method: "GET", path: /^\/api\/v1\/app-conversations\/start-tasks$/, name: "start-task read" },
+  {
+    upstream: "openhands",
+    method: "GET",
+    path: /^\/api\/v1\/app-conversations\/start-tasks$/,
+    name: "start-task read",
+  },
   { upstream: "openhands", method: "GET", path: /^\/api\/v1\/app-conversations$/, name: "conversation read" },
   { upstream: "openhands", method: "GET", path: /\/agent_final_response$/, name: "final answer" },
 ];
@@ -33,35 +43,45 @@ export const CALLS: UpstreamCall[] = [
 const FINAL_MESSAGE = FakeOpenHands.defaultScript().finalMessage!;
 
 export function faultSuite(calls: UpstreamCall[]): void {
-describe.each(calls)("when the $name ($upstream $method) fails", (call) => {
-  it.each(Object.keys(FAULTS) as FaultName[])("with %s, the task survives and ends with one correct comment", async (fault) => {
-    const fakes = startFakes({ UPSTREAM_TIMEOUT_SECONDS: "0.3" });
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
-    const fake = call.upstream === "github" ? fakes.github : fakes.openhands;
-    fake.failNext(call.method, call.path, FAULTS[fault], 3);
+  describe.each(calls)("when the $name ($upstream $method) fails", (call) => {
+    it.each(Object.keys(FAULTS) as FaultName[])(
+      "with %s, the task survives and ends with one correct comment",
+      async (fault) => {
+        const fakes = startFakes({ UPSTREAM_TIMEOUT_SECONDS: "0.3" });
+        fakes.github.permissions.set("codertocat", "write");
+        fakes.openhands.nextScript = {
+          ...FakeOpenHands.defaultScript(),
+          startSteps: ["WORKING"],
+          execution: ["running", "finished"],
+        };
+        const fake = call.upstream === "github" ? fakes.github : fakes.openhands;
+        fake.failNext(call.method, call.path, FAULTS[fault], 3);
 
-    const response = await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the bug")), fakes.env);
-    expect(response.status).toBe(202);
+        const response = await callWorker(
+          await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the bug")),
+          fakes.env,
+        );
+        expect(response.status).toBe(202);
 
-    // Cron ticks, each a few minutes later than the last, so that backoffs elapse.
-    let status = "";
-    for (let tick = 1; tick <= 12 && !["succeeded", "failed", "timed_out"].includes(status); tick++) {
-      await runCron(fakes.env, new Date(Date.now() + tick * 4 * 60_000));
-      const task = (await kvSnapshot(fakes.env)).find((e) => e.name.startsWith("task:"));
-      status = task ? JSON.parse(task.value!).status : "missing";
-    }
+        // Cron ticks, each a few minutes later than the last, so that backoffs elapse.
+        let status = "";
+        for (let tick = 1; tick <= 12 && !["succeeded", "failed", "timed_out"].includes(status); tick++) {
+          await runCron(fakes.env, new Date(Date.now() + tick * 4 * 60_000));
+          const task = (await kvSnapshot(fakes.env)).find((e) => e.name.startsWith("task:"));
+          status = task ? JSON.parse(task.value!).status : "missing";
+        }
 
-    expect(status).toBe("succeeded");
-    const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
-    expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toContain("OpenHands finished");
-    expect(comments[0]!.body).toContain(FINAL_MESSAGE);
-    // the acknowledgement too, even when GitHub refused it at first
-    expect(fakes.github.reactions.map((r) => r.content)).toEqual(["eyes"]);
-    // one agent, whatever was retried
-    expect(fakes.openhands.startTasks.size).toBe(1);
-    expect(fakes.openhands.conversations.size).toBe(1);
+        expect(status).toBe("succeeded");
+        const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+        expect(comments).toHaveLength(1);
+        expect(comments[0]!.body).toContain("OpenHands finished");
+        expect(comments[0]!.body).toContain(FINAL_MESSAGE);
+        // the acknowledgement too, even when GitHub refused it at first
+        expect(fakes.github.reactions.map((r) => r.content)).toEqual(["eyes"]);
+        // one agent, whatever was retried
+        expect(fakes.openhands.startTasks.size).toBe(1);
+        expect(fakes.openhands.conversations.size).toBe(1);
+      },
+    );
   });
-});
 }

@@ -18,7 +18,8 @@ async function say(body: string) {
   return payload;
 }
 
-const starts = () => fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => r.body as Record<string, any>);
+const starts = () =>
+  fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => r.body as Record<string, any>);
 async function tasks() {
   return (await kvSnapshot(fakes.env))
     .filter((e) => e.name.startsWith("task:"))
@@ -28,7 +29,11 @@ async function tasks() {
 
 describe("a new request on a thread whose task is still going", () => {
   it("is sent to the running conversation, and the thread is told so", async () => {
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "running", "running", "finished"] };
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "running", "running", "finished"],
+    };
     await say("@openhands fix the date parser");
     await runCron(fakes.env); // READY, running
     const followUp = await say("@openhands also handle the year 2100");
@@ -69,7 +74,9 @@ describe("a new request on a thread whose task is still going", () => {
     expect(starts()).toHaveLength(2);
     const [first] = await tasks();
     const prompt: string = starts()[1]!.initial_message.content[0].text;
-    expect(prompt).toContain(`This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first.id}`);
+    expect(prompt).toContain(
+      `This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first.id}`,
+    );
     expect(prompt).toMatch(/<previous_result-[0-9a-f]{16}>\nI fixed the leap-year bug/);
     expect(prompt).toMatch(/<request-([0-9a-f]{16})>\nand update the changelog\n<\/request-\1>/);
     // it tried the running conversation first, and was told to wait

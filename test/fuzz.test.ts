@@ -26,7 +26,9 @@ async function capturingErrors<T>(run: () => Promise<T>): Promise<{ result: T; e
 }
 
 describe("every GitHub example payload, signed", () => {
-  const all = (examples as unknown as Example[]).flatMap((entry) => entry.examples.map((payload) => ({ event: entry.name, payload })));
+  const all = (examples as unknown as Example[]).flatMap((entry) =>
+    entry.examples.map((payload) => ({ event: entry.name, payload })),
+  );
 
   it(`answers all ${all.length} without a 5xx and without side effects`, async () => {
     const fakes = startFakes();
@@ -99,7 +101,9 @@ function mutate(payload: Record<string, any>, random: () => number): string {
 
 describe("mutated triggering payloads", () => {
   const CASES = 300;
-  it(`${CASES} random mutations get a clear 4xx or a safe answer, never an exception`, { timeout: 600_000 }, async () => {
+  it(`${CASES} random mutations get a clear 4xx or a safe answer, never an exception`, {
+    timeout: 600_000,
+  }, async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "read"); // stop after the permission check: the point is parsing
     const random = mulberry32(20261125);
@@ -115,7 +119,9 @@ describe("mutated triggering payloads", () => {
       }
     });
     // An exception escaping a handler shows as an error-level log line.
-    expect(errors.filter((line) => /webhook\.failed|http\.unhandled/.test(line) && !/"status":\d/.test(line))).toEqual([]);
+    expect(errors.filter((line) => /webhook\.failed|http\.unhandled/.test(line) && !/"status":\d/.test(line))).toEqual(
+      [],
+    );
     console.log(`[figures] fuzz: ${CASES} mutated payloads → ${JSON.stringify(Object.fromEntries(outcomes))}`);
   });
 
@@ -150,7 +156,11 @@ describe("what a request is read from beyond its text, malformed", () => {
     ["issue_comment.edited", "an unprintable comment.updated_at", (p) => (p.comment.updated_at = unprintable)],
     ["issues.labeled", "an unprintable issue.updated_at", (p) => (p.issue.updated_at = unprintable)],
     ["pull_request.opened", "an unprintable pull_request.created_at", (p) => (p.pull_request.created_at = unprintable)],
-    ["pull_request_review.submitted", "an unprintable review.submitted_at", (p) => (p.review.submitted_at = unprintable)],
+    [
+      "pull_request_review.submitted",
+      "an unprintable review.submitted_at",
+      (p) => (p.review.submitted_at = unprintable),
+    ],
     ["pull_request_review_comment.created", "an unprintable comment.line", (p) => (p.comment.line = unprintable)],
     ["issues.opened", "pull_request beside the issue", (p) => (p.pull_request = null)],
   ];

@@ -11,7 +11,11 @@ import { callWorker, issueCommentPayload, kvSnapshot, signedWebhook, startFakes 
 function setup(overrides = {}) {
   const fakes = startFakes(overrides);
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "finished"],
+  };
   return fakes;
 }
 
@@ -26,7 +30,10 @@ describe("GitHub's answers that say 'later'", () => {
   it("a 502 is retried once, a second later, within the same request", async () => {
     const fakes = setup({ GITHUB_RETRY_DELAY_MS: undefined });
     fakes.github.failNext("GET", PERMISSION, () => json({ message: "Server Error" }, 502));
-    const response = await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix it")), fakes.env);
+    const response = await callWorker(
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands fix it")),
+      fakes.env,
+    );
     expect(response.status).toBe(202);
     const [first, second] = fakes.github.find("GET", PERMISSION);
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(1000);
@@ -51,7 +58,10 @@ describe("GitHub's answers that say 'later'", () => {
     const fakes = setup();
     const reset = Math.floor(Date.now() / 1000) + 45 * 60;
     fakes.github.failNext("GET", PERMISSION, () =>
-      json({ message: "API rate limit exceeded for installation." }, 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) }),
+      json({ message: "API rate limit exceeded for installation." }, 403, {
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": String(reset),
+      }),
     );
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix it")), fakes.env);
     const task = await onlyTask(fakes.env);

@@ -1,15 +1,15 @@
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { Webhooks } from "@octokit/webhooks";
 import examples from "@octokit/webhooks-examples";
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { http, passthrough } from "msw";
-import worker from "../src/index";
-import { clearInstallationTokenCache } from "../src/github/client";
-import { clearRepoConfigMemory } from "../src/repo-config/load";
-import { forgetAppIdentity } from "../src/github/app-identity";
-import { forgetAgentLogin } from "../src/openhands/agent-account";
-import { forgetDenied } from "../src/github/permission";
-import { forgetUnsavedTicks } from "../src/ops/tick-record";
 import type { WorkerEnv } from "../src/config";
+import { forgetAppIdentity } from "../src/github/app-identity";
+import { clearInstallationTokenCache } from "../src/github/client";
+import { forgetDenied } from "../src/github/permission";
+import worker from "../src/index";
+import { forgetAgentLogin } from "../src/openhands/agent-account";
+import { forgetUnsavedTicks } from "../src/ops/tick-record";
+import { clearRepoConfigMemory } from "../src/repo-config/load";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
 import { network } from "./setup";
@@ -24,7 +24,11 @@ export function startFakes(overrides: Partial<TestEnv> = {}) {
   forgetAgentLogin();
   forgetDenied();
   forgetUnsavedTicks();
-  const github = new FakeGitHub({ appId: env.GITHUB_APP_ID, publicKeyPem: env.TEST_PUBLIC_KEY, baseUrl: overrides.GITHUB_API_URL });
+  const github = new FakeGitHub({
+    appId: env.GITHUB_APP_ID,
+    publicKeyPem: env.TEST_PUBLIC_KEY,
+    baseUrl: overrides.GITHUB_API_URL,
+  });
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
   network.use(
     http.all("*", async ({ request }) => {
@@ -83,7 +87,10 @@ export function issueCommentPayload(
   payload.comment.body = body;
   // A fresh installation per test by default: Octokit spaces writes per installation,
   // and a test need not wait for the previous test's writes.
-  payload.installation = { id: options.installationId ?? nextInstallationId++, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMjMxMTIxMw==" };
+  payload.installation = {
+    id: options.installationId ?? nextInstallationId++,
+    node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMjMxMTIxMw==",
+  };
   if (options.sender) {
     payload.sender = { ...payload.sender, ...options.sender };
     payload.comment.user = { ...payload.comment.user, ...options.sender };
@@ -115,7 +122,8 @@ function happenedNow(payload: unknown): unknown {
   for (const key of ["comment", "issue", "pull_request", "review"]) {
     const item = copy[key] as Record<string, unknown> | undefined;
     if (typeof item !== "object" || item === null) continue;
-    for (const field of ["created_at", "updated_at", "submitted_at"]) if (typeof item[field] === "string") item[field] = now;
+    for (const field of ["created_at", "updated_at", "submitted_at"])
+      if (typeof item[field] === "string") item[field] = now;
   }
   return copy;
 }
@@ -124,7 +132,13 @@ function happenedNow(payload: unknown): unknown {
 export async function signedWebhook(
   event: string,
   payload: unknown,
-  options: { secret?: string; signature?: string | null; rawBody?: string; delivery?: string; keepTimes?: boolean } = {},
+  options: {
+    secret?: string;
+    signature?: string | null;
+    rawBody?: string;
+    delivery?: string;
+    keepTimes?: boolean;
+  } = {},
 ): Promise<Request> {
   const rawBody = options.rawBody ?? JSON.stringify(options.keepTimes ? payload : happenedNow(payload));
   const signature =
@@ -147,7 +161,11 @@ export async function signedWebhook(
 export async function kvSnapshot(testEnv: TestEnv) {
   const list = await testEnv.TASKS.list();
   return Promise.all(
-    list.keys.map(async (key) => ({ name: key.name, metadata: key.metadata, value: await testEnv.TASKS.get(key.name) })),
+    list.keys.map(async (key) => ({
+      name: key.name,
+      metadata: key.metadata,
+      value: await testEnv.TASKS.get(key.name),
+    })),
   );
 }
 
@@ -158,7 +176,10 @@ export async function kvSnapshot(testEnv: TestEnv) {
  */
 export function effectfulGitHubCalls(github: FakeGitHub) {
   return github.requests.filter(
-    (r) => !/\/access_tokens$/.test(r.path) && !/\/contents\/\.github(%2F|\/)openhands\.yml$/.test(r.path) && r.path !== "/app",
+    (r) =>
+      !/\/access_tokens$/.test(r.path) &&
+      !/\/contents\/\.github(%2F|\/)openhands\.yml$/.test(r.path) &&
+      r.path !== "/app",
   );
 }
 
@@ -169,7 +190,9 @@ export function openHandsWork(openhands: FakeOpenHands) {
 
 /** KV entries other than the caches: the repository config, the App's owner, the agent's account. */
 export async function kvWithoutConfigCache(testEnv: TestEnv) {
-  return (await kvSnapshot(testEnv)).filter((e) => !e.name.startsWith("repo-config:") && e.name !== "app:identity" && e.name !== "agent:login");
+  return (await kvSnapshot(testEnv)).filter(
+    (e) => !e.name.startsWith("repo-config:") && e.name !== "app:identity" && e.name !== "agent:login",
+  );
 }
 
 /**

@@ -13,7 +13,8 @@ import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, st
 it("no secret appears in requests, comments, KV values, logs or answers", async () => {
   const lines: string[] = [];
   const originals = { log: console.log, warn: console.warn, error: console.error };
-  for (const level of ["log", "warn", "error"] as const) console[level] = (...args: unknown[]) => lines.push(args.map(String).join(" "));
+  for (const level of ["log", "warn", "error"] as const)
+    console[level] = (...args: unknown[]) => lines.push(args.map(String).join(" "));
   const answers: string[] = [];
   const fakes = startFakes();
   try {
@@ -39,19 +40,47 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
 
     // 2. OpenHands refuses a start with a message that echoes the Authorization header.
     fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
-      json({ detail: [{ type: "value_error", loc: ["header", "authorization"], msg: `Invalid key Bearer ${apiKey}`, input: `Bearer ${apiKey}` }] }, 422),
+      json(
+        {
+          detail: [
+            {
+              type: "value_error",
+              loc: ["header", "authorization"],
+              msg: `Invalid key Bearer ${apiKey}`,
+              input: `Bearer ${apiKey}`,
+            },
+          ],
+        },
+        422,
+      ),
     );
     await send("@openhands second request", (p) => (p.comment.id += 1));
 
     // 3. A start deferred by a 503 whose body quotes the key, then a success.
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
-    fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () => json({ detail: `upstream said: token=${apiKey}` }, 503));
+    fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
+      json({ detail: `upstream said: token=${apiKey}` }, 503),
+    );
     await send("@openhands third request", (p) => (p.comment.id += 2));
     for (let i = 1; i <= 4; i++) await runCron(fakes.env, new Date(Date.now() + i * 3 * 60_000));
 
     // 4. A forged webhook and a misconfigured one.
-    answers.push(await (await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands x"), { secret: "wrong" }), fakes.env)).text());
-    answers.push(await (await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands y")), { ...fakes.env, OPENHANDS_API_KEY: "" })).text());
+    answers.push(
+      await (
+        await callWorker(
+          await signedWebhook("issue_comment", issueCommentPayload("@openhands x"), { secret: "wrong" }),
+          fakes.env,
+        )
+      ).text(),
+    );
+    answers.push(
+      await (
+        await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands y")), {
+          ...fakes.env,
+          OPENHANDS_API_KEY: "",
+        })
+      ).text(),
+    );
   } finally {
     Object.assign(console, originals);
   }
@@ -65,14 +94,22 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
     "private key (PKCS#8)": env.TEST_PRIVATE_KEY_PKCS8.split("\n")[5]!,
     ...Object.fromEntries([...fakes.github.issuedTokens].map((token, i) => [`installation token ${i}`, token])),
   };
-  const jwts = fakes.github.find("POST", /access_tokens$/).map((r) => r.headers.authorization!.replace(/^bearer /i, ""));
+  const jwts = fakes.github
+    .find("POST", /access_tokens$/)
+    .map((r) => r.headers.authorization!.replace(/^bearer /i, ""));
   for (const [i, jwt] of jwts.entries()) secrets[`App JWT ${i}`] = jwt;
 
   const captured: Record<string, string> = {
-    "GitHub request bodies and URLs": fakes.github.requests.map((r) => `${r.url}\n${JSON.stringify(r.body ?? "")}`).join("\n"),
-    "OpenHands request bodies and URLs": fakes.openhands.requests.map((r) => `${r.url}\n${JSON.stringify(r.body ?? "")}`).join("\n"),
+    "GitHub request bodies and URLs": fakes.github.requests
+      .map((r) => `${r.url}\n${JSON.stringify(r.body ?? "")}`)
+      .join("\n"),
+    "OpenHands request bodies and URLs": fakes.openhands.requests
+      .map((r) => `${r.url}\n${JSON.stringify(r.body ?? "")}`)
+      .join("\n"),
     comments: [...fakes.github.comments.values()].map((c) => c.body).join("\n"),
-    "KV values and metadata": (await kvSnapshot(fakes.env)).map((e) => `${e.name} ${JSON.stringify(e.metadata)} ${e.value}`).join("\n"),
+    "KV values and metadata": (await kvSnapshot(fakes.env))
+      .map((e) => `${e.name} ${JSON.stringify(e.metadata)} ${e.value}`)
+      .join("\n"),
     logs: lines.join("\n"),
     "HTTP answers": answers.join("\n"),
   };
@@ -87,5 +124,7 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
   }
   expect(leaks).toEqual([]);
   // The credentials did go where they belong, so the scan above had something to miss.
-  expect(fakes.openhands.requests.some((r) => r.headers.authorization === `Bearer ${env.OPENHANDS_API_KEY}`)).toBe(true);
+  expect(fakes.openhands.requests.some((r) => r.headers.authorization === `Bearer ${env.OPENHANDS_API_KEY}`)).toBe(
+    true,
+  );
 });

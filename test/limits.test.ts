@@ -3,10 +3,16 @@ import { FakeOpenHands } from "./fakes/openhands";
 import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
 
 describe("a maintainer labels 40 issues at once, with default settings", () => {
-  it("every issue gets exactly one result; never more than MAX_RUNNING_CONVERSATIONS run at a time", { timeout: 120_000 }, async () => {
+  it("every issue gets exactly one result; never more than MAX_RUNNING_CONVERSATIONS run at a time", {
+    timeout: 120_000,
+  }, async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "finished"],
+    };
     const installationId = 8_100_000;
     const label = async (i: number) => {
       const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;
@@ -23,7 +29,9 @@ describe("a maintainer labels 40 issues at once, with default settings", () => {
     let ended = 0;
     for (let tick = 1; tick <= 80 && ended < 40; tick++) {
       await runCron(fakes.env, new Date(Date.now() + tick * 2 * 60_000));
-      const states = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => (e.metadata as { s: string }).s);
+      const states = (await kvSnapshot(fakes.env))
+        .filter((e) => e.name.startsWith("task:"))
+        .map((e) => (e.metadata as { s: string }).s);
       maxActive = Math.max(maxActive, states.filter((s) => ["starting", "running", "needs_input"].includes(s)).length);
       ended = states.filter((s) => s === "succeeded").length;
     }

@@ -11,13 +11,21 @@ import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, st
 const TASKS = 200;
 const INSTALLATIONS = 40;
 
-it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within the subrequest budget`, { timeout: 600_000 }, async () => {
+it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within the subrequest budget`, {
+  timeout: 600_000,
+}, async () => {
   const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1000", MAX_STARTS_PER_INSTALLATION_PER_HOUR: "1000" });
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "finished"],
+  };
   fakes.github.permissions.set("octocat", "write");
   const firstInstallation = 9_000_000;
   const request = async (i: number) => {
-    const payload = issueCommentPayload(`@openhands fix bug ${i}`, { installationId: firstInstallation + (i % INSTALLATIONS) });
+    const payload = issueCommentPayload(`@openhands fix bug ${i}`, {
+      installationId: firstInstallation + (i % INSTALLATIONS),
+    });
     payload.issue.number = 1000 + i;
     payload.comment.id = 5_000_000 + i;
     payload.sender.login = "octocat";
@@ -37,7 +45,9 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     const before = fakes.github.requests.length + fakes.openhands.requests.length;
     await runCron(fakes.env);
     perTick.push(fakes.github.requests.length + fakes.openhands.requests.length - before);
-    ended = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:") && (e.metadata as { s: string }).s === "succeeded").length;
+    ended = (await kvSnapshot(fakes.env)).filter(
+      (e) => e.name.startsWith("task:") && (e.metadata as { s: string }).s === "succeeded",
+    ).length;
   }
 
   expect(ended).toBe(TASKS);

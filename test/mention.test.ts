@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { containsMention, requestText } from "../src/trigger/mention";
 import { isBot } from "../src/github/bot";
+import { containsMention, requestText } from "../src/trigger/mention";
 
 describe("containsMention", () => {
   const cases: [string, boolean][] = [
@@ -101,7 +101,9 @@ describe("what the App writes never asks it for work", async () => {
     stopped: messages.stoppedComment({ ...view, by: "codertocat" }),
     current: messages.currentComment(view),
     stopDidNotTake: messages.currentComment(view) + messages.stopDidNotTakeNote({ by: "codertocat", link: view.link }),
-    followUp: messages.currentComment(view) + messages.followUpNote({ ...view, from: "codertocat", url: "https://github.com/x" }),
+    followUp:
+      messages.currentComment(view) +
+      messages.followUpNote({ ...view, from: "codertocat", url: "https://github.com/x" }),
     status: messages.statusReply([view], new Date()),
     help: messages.helpReply({ maxStartsPerThreadPerHour: 5 }),
     notAllowed: messages.notAllowedReply("mallory"),

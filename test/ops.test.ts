@@ -4,7 +4,15 @@ import { WEBHOOK_COST_PER_TASK } from "../src/ops/status";
 import { UsageCounter } from "../src/usage";
 import { FakeOpenHands } from "./fakes/openhands";
 import { json } from "./fakes/recorder";
-import { callWorker, issueCommentPayload, recordingKv, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import {
+  callWorker,
+  issueCommentPayload,
+  recordingKv,
+  runCron,
+  signedWebhook,
+  startFakes,
+  type TestEnv,
+} from "./harness";
 
 const STATUS_TOKEN = "status-token-for-tests-5d1c0e7b9a";
 const START = /^\/api\/v1\/app-conversations$/;
@@ -66,7 +74,9 @@ describe("GET /healthz", () => {
       const body = JSON.parse(text);
       expect(body.ok).toBe(false);
       expect(body.problems).toHaveLength(1);
-      expect(body.problems[0]).toMatch(/^GITHUB_APP_PRIVATE_KEY (is not a PEM private key|has a PEM header but its body is not valid base64)/);
+      expect(body.problems[0]).toMatch(
+        /^GITHUB_APP_PRIVATE_KEY (is not a PEM private key|has a PEM header but its body is not valid base64)/,
+      );
       expectNoSecret(text, ["AAAAB3NzaC1yc2E", "operator@laptop", "MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4"]);
       answers.push(body.problems[0]);
     }
@@ -77,7 +87,9 @@ describe("GET /healthz", () => {
   it("answers 503 when KV fails a read, and when it does not answer within two seconds", async () => {
     const failing = new Proxy(env.TASKS, {
       get: (target, property) =>
-        property === "get" ? () => Promise.reject(new Error(`KV GET failed: 503 for token ${env.OPENHANDS_API_KEY}`)) : Reflect.get(target, property),
+        property === "get"
+          ? () => Promise.reject(new Error(`KV GET failed: 503 for token ${env.OPENHANDS_API_KEY}`))
+          : Reflect.get(target, property),
     });
     const { env: failingEnv } = startFakes({ TASKS: failing });
     const response = await get("/healthz", failingEnv);
@@ -97,7 +109,9 @@ describe("GET /healthz", () => {
     const { env: silentEnv } = startFakes({ TASKS: silent });
     const slow = await get("/healthz", silentEnv);
     expect(slow.status).toBe(503);
-    expect((await slow.json<{ problems: string[] }>()).problems).toEqual(["KV namespace TASKS did not answer a read within 2 s"]);
+    expect((await slow.json<{ problems: string[] }>()).problems).toEqual([
+      "KV namespace TASKS did not answer a read within 2 s",
+    ]);
   });
 
   it("stays ready with a STATUS_TOKEN too short to be safe, and says /status is off", async () => {
@@ -153,7 +167,12 @@ describe("GET /status", () => {
     const first = issueCommentPayload("@openhands fix the leap years");
     expect((await callWorker(await signedWebhook("issue_comment", first), fakes.env)).status).toBe(202);
     // The second, on another issue, meets an OpenHands outage whose answer quotes our key.
-    fakes.openhands.failNext("POST", START, () => json({ detail: `internal error for Bearer ${env.OPENHANDS_API_KEY}` }, 500), 10);
+    fakes.openhands.failNext(
+      "POST",
+      START,
+      () => json({ detail: `internal error for Bearer ${env.OPENHANDS_API_KEY}` }, 500),
+      10,
+    );
     const second = issueCommentPayload("@openhands and the time zones", { installationId: first.installation.id });
     second.issue.number = 2;
     second.comment.id += 1;
@@ -172,18 +191,35 @@ describe("GET /status", () => {
       // the running agent's record still says "starting": that step is not written to KV
       pendingByState: { queued: 1, starting: 1, running: 0, needs_input: 0 },
       received: 0,
-      oldestPending: { task: expect.stringMatching(/^[0-9a-f]{32}$/), state: "starting", createdAt: expect.any(String), ageSeconds: expect.any(Number) },
+      oldestPending: {
+        task: expect.stringMatching(/^[0-9a-f]{32}$/),
+        state: "starting",
+        createdAt: expect.any(String),
+        ageSeconds: expect.any(Number),
+      },
     });
     expect(status.tasks.oldestPending.ageSeconds).toBeGreaterThanOrEqual(0);
 
     expect(status.lastErrors).toHaveLength(1);
-    expect(status.lastErrors[0]).toEqual({ task: expect.stringMatching(/^[0-9a-f]{32}$/), state: "queued", at: expect.any(String), error: expect.any(String) });
+    expect(status.lastErrors[0]).toEqual({
+      task: expect.stringMatching(/^[0-9a-f]{32}$/),
+      state: "queued",
+      at: expect.any(String),
+      error: expect.any(String),
+    });
     expect(status.lastErrors[0].error).toMatch(/500/);
     expect(status.lastErrors[0].task).not.toBe(status.tasks.oldestPending.task);
 
     expect(status.cron.lastRecordedTick).toEqual({
       at: expect.any(String),
-      report: { listed: true, pending: 2, advanced: expect.any(Number), ended: 0, deferred: expect.any(Number), subrequests: expect.any(Number) },
+      report: {
+        listed: true,
+        pending: 2,
+        advanced: expect.any(Number),
+        ended: 0,
+        deferred: expect.any(Number),
+        subrequests: expect.any(Number),
+      },
     });
     expect(Date.parse(status.cron.lastRecordedTick.at)).toBeLessThanOrEqual(Date.parse(status.at));
 
@@ -204,7 +240,10 @@ describe("GET /status", () => {
     expect(usage.cronCounted.kvReads).toBeGreaterThanOrEqual(3);
     expect(usage.cronCounted.kvWrites).toBeGreaterThan(0);
     expect(usage.cronCounted.openhandsRequests).toBeGreaterThan(0);
-    expect(usage.webhookEstimated).toEqual({ tasks: 2, ...Object.fromEntries(Object.entries(WEBHOOK_COST_PER_TASK).map(([k, v]) => [k, 2 * v])) });
+    expect(usage.webhookEstimated).toEqual({
+      tasks: 2,
+      ...Object.fromEntries(Object.entries(WEBHOOK_COST_PER_TASK).map(([k, v]) => [k, 2 * v])),
+    });
     expect(usage.total.kvLists).toBe(usage.cronCounted.kvLists + usage.webhookEstimated.kvLists);
     expect(usage.percentOfLimit.kvLists).toBeCloseTo((usage.total.kvLists / 1000) * 100, 1);
     expect(usage.previousDay).toMatchObject({ day: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) });
@@ -220,7 +259,11 @@ describe("GET /status", () => {
 
     // The first tick learns the App's owner and the agent's account: work, so it saves.
     await runCron(testEnv, at(0));
-    expect(calls.filter((c) => c.startsWith("put"))).toEqual(["put app:identity", "put agent:login", "put status:cron"]);
+    expect(calls.filter((c) => c.startsWith("put"))).toEqual([
+      "put app:identity",
+      "put agent:login",
+      "put status:cron",
+    ]);
 
     // Idle (and not the hourly sweep): the activity marker alone, as without STATUS_TOKEN (test/poll-cost.test.ts).
     let idle = 2;
@@ -260,9 +303,13 @@ describe("GET /status", () => {
     // The same counting proxy the Worker puts around its own binding.
     const counter = new UsageCounter();
     const counted = { ...fakes.env, TASKS: counter.kv(fakes.env.TASKS) };
-    expect((await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), counted)).status).toBe(202);
-    expect({ ...counter.take(), githubRequests: fakes.github.requests.length, openhandsRequests: fakes.openhands.requests.length }).toEqual(
-      WEBHOOK_COST_PER_TASK,
-    );
+    expect(
+      (await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), counted)).status,
+    ).toBe(202);
+    expect({
+      ...counter.take(),
+      githubRequests: fakes.github.requests.length,
+      openhandsRequests: fakes.openhands.requests.length,
+    }).toEqual(WEBHOOK_COST_PER_TASK);
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, recordingKv, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import {
+  callWorker,
+  issueCommentPayload,
+  recordingKv,
+  runCron,
+  signedWebhook,
+  startFakes,
+  type TestEnv,
+} from "./harness";
 
 /** Counts what the Worker asks of KV: the Free plan's scarce resources are lists and writes. */
 function countingKv(env: TestEnv) {
@@ -52,7 +60,11 @@ describe("what the cron costs", () => {
   it("a task costs four KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker runs out by itself", async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "admin");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "finished"],
+    };
     const { counts, env } = countingKv(fakes.env);
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), env);
     for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AppConversation, StartTask } from "../src/openhands/types";
-import { AGENT_FAILURE_REASON, UNKNOWN_START_TASK_GRACE_MS, decideRun, decideStart } from "../src/poller/decide";
+import { AGENT_FAILURE_REASON, decideRun, decideStart, UNKNOWN_START_TASK_GRACE_MS } from "../src/poller/decide";
 import { newTask, transition } from "../src/tasks/task";
 import type { TriggerRequest } from "../src/trigger/request";
 
@@ -28,8 +28,18 @@ const request = {
 } satisfies TriggerRequest;
 
 const queued = newTask("a".repeat(32), request, new Date(T0), new Date(T0));
-const starting = transition(queued, "starting", { startTaskId: "s1", startedAt: new Date(T0 + 2 * MIN).toISOString() }, new Date(T0 + 2 * MIN));
-const running = transition(starting, "running", { readyAt: new Date(T0 + 5 * MIN).toISOString() }, new Date(T0 + 5 * MIN));
+const starting = transition(
+  queued,
+  "starting",
+  { startTaskId: "s1", startedAt: new Date(T0 + 2 * MIN).toISOString() },
+  new Date(T0 + 2 * MIN),
+);
+const running = transition(
+  starting,
+  "running",
+  { readyAt: new Date(T0 + 5 * MIN).toISOString() },
+  new Date(T0 + 5 * MIN),
+);
 const waitingForHuman = transition(running, "needs_input", {}, new Date(T0 + 6 * MIN));
 
 const startTask = (status: string, detail?: string): StartTask => ({ id: "s1", status, detail });
@@ -41,7 +51,9 @@ const conversation = (sandbox_status: string, execution_status?: string | null):
 
 describe("decideStart", () => {
   it("follows the conversation once it exists, whatever the start task says", () => {
-    expect(decideStart(starting, startTask("ERROR", "boom"), conversation("RUNNING", "running"), T0, config)).toEqual({ kind: "ready" });
+    expect(decideStart(starting, startTask("ERROR", "boom"), conversation("RUNNING", "running"), T0, config)).toEqual({
+      kind: "ready",
+    });
     expect(decideStart(starting, null, conversation("STARTING"), T0, config)).toEqual({ kind: "ready" });
   });
 
@@ -69,14 +81,20 @@ describe("decideStart", () => {
   it("waits on any other status, known or newer than this code, until the start deadline", () => {
     const since = Date.parse(starting.startedAt!);
     for (const status of ["WORKING", "WAITING_FOR_SANDBOX", "SETTING_UP_SKILLS", "SOMETHING_NEW"]) {
-      expect(decideStart(starting, startTask(status), null, since + config.startTimeoutMs, config)).toEqual({ kind: "wait" });
-      expect(decideStart(starting, startTask(status), null, since + config.startTimeoutMs + 1, config)).toEqual({ kind: "timeout" });
+      expect(decideStart(starting, startTask(status), null, since + config.startTimeoutMs, config)).toEqual({
+        kind: "wait",
+      });
+      expect(decideStart(starting, startTask(status), null, since + config.startTimeoutMs + 1, config)).toEqual({
+        kind: "timeout",
+      });
     }
   });
 
   it("counts from the record's creation when the start time is missing", () => {
     const noStart = { ...starting, startedAt: undefined };
-    expect(decideStart(noStart, startTask("WORKING"), null, T0 + config.startTimeoutMs + 1, config)).toEqual({ kind: "timeout" });
+    expect(decideStart(noStart, startTask("WORKING"), null, T0 + config.startTimeoutMs + 1, config)).toEqual({
+      kind: "timeout",
+    });
   });
 });
 
@@ -84,14 +102,25 @@ describe("decideRun", () => {
   const now = T0 + 10 * MIN;
 
   it("fails a task whose conversation is gone", () => {
-    expect(decideRun(running, null, now, config)).toEqual({ kind: "fail", reason: "the conversation no longer exists on OpenHands" });
+    expect(decideRun(running, null, now, config)).toEqual({
+      kind: "fail",
+      reason: "the conversation no longer exists on OpenHands",
+    });
   });
 
   it("reads the agent's end from a running sandbox", () => {
     expect(decideRun(running, conversation("RUNNING", "finished"), now, config)).toEqual({ kind: "finished" });
-    expect(decideRun(running, conversation("RUNNING", "error"), now, config)).toEqual({ kind: "agent_failed", reason: AGENT_FAILURE_REASON.error });
-    expect(decideRun(running, conversation("RUNNING", "stuck"), now, config)).toEqual({ kind: "agent_failed", reason: AGENT_FAILURE_REASON.stuck });
-    expect(decideRun(running, conversation("RUNNING", "waiting_for_confirmation"), now, config)).toEqual({ kind: "needs_input" });
+    expect(decideRun(running, conversation("RUNNING", "error"), now, config)).toEqual({
+      kind: "agent_failed",
+      reason: AGENT_FAILURE_REASON.error,
+    });
+    expect(decideRun(running, conversation("RUNNING", "stuck"), now, config)).toEqual({
+      kind: "agent_failed",
+      reason: AGENT_FAILURE_REASON.stuck,
+    });
+    expect(decideRun(running, conversation("RUNNING", "waiting_for_confirmation"), now, config)).toEqual({
+      kind: "needs_input",
+    });
   });
 
   it("keeps waiting on a working agent, or on a status newer than this code", () => {
@@ -102,28 +131,52 @@ describe("decideRun", () => {
   });
 
   it("sees a human's answer to the confirmation prompt as back to work", () => {
-    expect(decideRun(waitingForHuman, conversation("RUNNING", "running"), now, config)).toEqual({ kind: "back_to_work" });
-    expect(decideRun(waitingForHuman, conversation("RUNNING", "waiting_for_confirmation"), now, config)).toEqual({ kind: "needs_input" });
+    expect(decideRun(waitingForHuman, conversation("RUNNING", "running"), now, config)).toEqual({
+      kind: "back_to_work",
+    });
+    expect(decideRun(waitingForHuman, conversation("RUNNING", "waiting_for_confirmation"), now, config)).toEqual({
+      kind: "needs_input",
+    });
   });
 
   it("asks the events how a run ended when the sandbox no longer says, and may resume only a paused one", () => {
-    expect(decideRun(running, conversation("PAUSED", null), now, config)).toEqual({ kind: "from_events", mayResume: true });
-    expect(decideRun(running, conversation("MISSING", null), now, config)).toEqual({ kind: "from_events", mayResume: false });
-    expect(decideRun(running, conversation("RUNNING", "deleting"), now, config)).toEqual({ kind: "from_events", mayResume: false });
-    expect(decideRun(running, conversation("ERROR", null), now, config)).toEqual({ kind: "fail", reason: "the OpenHands sandbox failed" });
+    expect(decideRun(running, conversation("PAUSED", null), now, config)).toEqual({
+      kind: "from_events",
+      mayResume: true,
+    });
+    expect(decideRun(running, conversation("MISSING", null), now, config)).toEqual({
+      kind: "from_events",
+      mayResume: false,
+    });
+    expect(decideRun(running, conversation("RUNNING", "deleting"), now, config)).toEqual({
+      kind: "from_events",
+      mayResume: false,
+    });
+    expect(decideRun(running, conversation("ERROR", null), now, config)).toEqual({
+      kind: "fail",
+      reason: "the OpenHands sandbox failed",
+    });
   });
 
   it("tells a resumed agent to go on once, since a resumed run reads error until it gets a message", () => {
     const resumed = { ...running, resumed: true };
     expect(decideRun(resumed, conversation("RUNNING", "error"), now, config)).toEqual({ kind: "continue" });
-    expect(decideRun({ ...resumed, continued: true }, conversation("RUNNING", "error"), now, config)).toMatchObject({ kind: "agent_failed" });
+    expect(decideRun({ ...resumed, continued: true }, conversation("RUNNING", "error"), now, config)).toMatchObject({
+      kind: "agent_failed",
+    });
     expect(decideRun(resumed, conversation("RUNNING", "finished"), now, config)).toEqual({ kind: "finished" });
   });
 
   it("times a run out from the moment its conversation was ready, but never hides an end", () => {
     const ready = Date.parse(running.readyAt!);
-    expect(decideRun(running, conversation("RUNNING", "running"), ready + config.runTimeoutMs, config)).toEqual({ kind: "wait" });
-    expect(decideRun(running, conversation("RUNNING", "running"), ready + config.runTimeoutMs + 1, config)).toEqual({ kind: "timeout" });
-    expect(decideRun(running, conversation("RUNNING", "finished"), ready + 10 * config.runTimeoutMs, config)).toEqual({ kind: "finished" });
+    expect(decideRun(running, conversation("RUNNING", "running"), ready + config.runTimeoutMs, config)).toEqual({
+      kind: "wait",
+    });
+    expect(decideRun(running, conversation("RUNNING", "running"), ready + config.runTimeoutMs + 1, config)).toEqual({
+      kind: "timeout",
+    });
+    expect(decideRun(running, conversation("RUNNING", "finished"), ready + 10 * config.runTimeoutMs, config)).toEqual({
+      kind: "finished",
+    });
   });
 });

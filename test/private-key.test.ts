@@ -40,7 +40,9 @@ describe("the App's private key", () => {
     const pkcs8 = normalizePrivateKey(env.GITHUB_APP_PRIVATE_KEY!);
     expect(pkcs8).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     const der = Uint8Array.from(atob(pkcs8.replace(/-----[^-]+-----|\s/g, "")), (c) => c.charCodeAt(0));
-    const key = await crypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
+    const key = await crypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
     expect(key.type).toBe("private");
     // same key as the PKCS#8 export of the same pair
     expect(pkcs8.replace(/\s/g, "")).toBe(normalizePrivateKey(env.TEST_PRIVATE_KEY_PKCS8).replace(/\s/g, ""));
@@ -62,7 +64,10 @@ describe("the App's private key", () => {
     console.error = (line: string) => logged.push(line);
     const fakes = startFakes({ GITHUB_APP_PRIVATE_KEY: "ghp_not_a_key_at_all_0123456789abcdef" });
     try {
-      const response = await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix")), fakes.env);
+      const response = await callWorker(
+        await signedWebhook("issue_comment", issueCommentPayload("@openhands fix")),
+        fakes.env,
+      );
       expect(response.status).toBe(500);
     } finally {
       console.error = original;

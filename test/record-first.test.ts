@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
 import { json } from "./fakes/recorder";
-import { callWorker, effectfulGitHubCalls, openHandsWork, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import {
+  callWorker,
+  effectfulGitHubCalls,
+  issueCommentPayload,
+  kvSnapshot,
+  openHandsWork,
+  runCron,
+  signedWebhook,
+  startFakes,
+} from "./harness";
 
 /**
  * The webhook records before it answers and reads the repository's config after:
@@ -14,7 +23,11 @@ function setup() {
   const fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
   fakes.github.files.set("Codertocat/Hello-World:.github/openhands.yml", "mention: '@helper'\n");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "finished"],
+  };
   return fakes;
 }
 
@@ -30,7 +43,10 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
   it("the request waits as received, and the cron decides it by the config once GitHub answers", async () => {
     const fakes = setup();
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 2);
-    const response = await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@helper fix the crash")), fakes.env);
+    const response = await callWorker(
+      await signedWebhook("issue_comment", issueCommentPayload("@helper fix the crash")),
+      fakes.env,
+    );
     expect(response.status).toBe(202);
     expect((await records(fakes.env)).map((r) => r.kind)).toEqual(["received"]);
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
@@ -51,7 +67,10 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
   it("an event that turns out to ask for nothing is dropped quietly", async () => {
     const fakes = setup();
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 2);
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands looks good, thanks")), fakes.env);
+    await callWorker(
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands looks good, thanks")),
+      fakes.env,
+    );
     expect((await records(fakes.env)).map((r) => r.kind)).toEqual(["received"]);
     await runCron(fakes.env, minutes(2));
     expect(await records(fakes.env)).toEqual([]);

@@ -14,7 +14,11 @@ type Fakes = ReturnType<typeof startFakes>;
 function setup(): Fakes {
   const fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"], execution: ["running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING", "WAITING_FOR_SANDBOX"],
+    execution: ["running", "finished"],
+  };
   return fakes;
 }
 
@@ -73,7 +77,11 @@ describe("a start whose answer was lost", () => {
 
   it("that ended in ERROR is reported with the service's detail, not started again", async () => {
     const fakes = setup();
-    fakes.openhands.nextScript = { start: "ERROR", startSteps: ["WORKING"], startErrorDetail: "Repository not found: Codertocat/Hello-World" };
+    fakes.openhands.nextScript = {
+      start: "ERROR",
+      startSteps: ["WORKING"],
+      startErrorDetail: "Repository not found: Codertocat/Hello-World",
+    };
     loseStartAnswer(fakes);
     await comment(fakes, "@openhands fix it");
     // the service moves on without us reading it
@@ -143,7 +151,9 @@ describe("@openhands stop", () => {
     expect(conversation.sandboxId).toBe(shared);
 
     await comment(fakes, "@openhands stop");
-    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([`/api/v1/sandboxes/${conversation.sandboxId}/pause`]);
+    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([
+      `/api/v1/sandboxes/${conversation.sandboxId}/pause`,
+    ]);
     expect((await tasks(fakes))[0].status).toBe("stopped");
   });
 
@@ -159,12 +169,18 @@ describe("@openhands stop", () => {
     await comment(fakes, "@openhands stop");
     const [task] = await tasks(fakes);
     expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
-    const tracking = fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task.trackingCommentId)!;
-    expect(tracking.body).toContain("asked to stop, but OpenHands did not pause the sandbox and the agent is still working");
+    const tracking = fakes.github
+      .commentsOn("Codertocat", "Hello-World", 1)
+      .find((c) => c.id === task.trackingCommentId)!;
+    expect(tracking.body).toContain(
+      "asked to stop, but OpenHands did not pause the sandbox and the agent is still working",
+    );
 
     const [ended] = await tickUntilEnded(fakes);
     expect(ended.status).toBe("succeeded");
-    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task.trackingCommentId)!.body).toContain("OpenHands finished");
+    expect(
+      fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task.trackingCommentId)!.body,
+    ).toContain("OpenHands finished");
   });
 });
 

@@ -1,14 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
 import { json } from "./fakes/recorder";
-import { callWorker, effectfulGitHubCalls, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv, openHandsWork } from "./harness";
+import {
+  callWorker,
+  effectfulGitHubCalls,
+  issueCommentPayload,
+  kvSnapshot,
+  openHandsWork,
+  runCron,
+  signedWebhook,
+  startFakes,
+  type TestEnv,
+} from "./harness";
 
 type Fakes = ReturnType<typeof startFakes>;
 
 function setup(overrides: Partial<TestEnv> = {}): Fakes {
   const fakes = startFakes(overrides);
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "finished"],
+  };
   return fakes;
 }
 
@@ -88,7 +102,13 @@ describe("no duplicate conversation", () => {
 describe("no lost task", () => {
   it("if KV cannot record the request, GitHub gets a 503 so the delivery can be redelivered", async () => {
     const fakes = setup();
-    const failingKv = { ...fakes.env.TASKS, get: fakes.env.TASKS.get.bind(fakes.env.TASKS), put: async () => { throw new Error("KV PUT failed: 503"); } } as unknown as KVNamespace;
+    const failingKv = {
+      ...fakes.env.TASKS,
+      get: fakes.env.TASKS.get.bind(fakes.env.TASKS),
+      put: async () => {
+        throw new Error("KV PUT failed: 503");
+      },
+    } as unknown as KVNamespace;
     const response = await deliver(fakes, issueCommentPayload("@openhands fix it"), { ...fakes.env, TASKS: failingKv });
     expect(response.status).toBe(503);
     expect(fakes.openhands.requests).toEqual([]);
@@ -126,7 +146,12 @@ describe("no lost task", () => {
 
   it("a start that keeps failing ends, after START_MAX_ATTEMPTS, with a comment saying so", async () => {
     const fakes = setup({ START_MAX_ATTEMPTS: "3" });
-    fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () => json({ detail: "Service Unavailable" }, 503), 10);
+    fakes.openhands.failNext(
+      "POST",
+      /^\/api\/v1\/app-conversations$/,
+      () => json({ detail: "Service Unavailable" }, 503),
+      10,
+    );
     await deliver(fakes, issueCommentPayload("@openhands fix it"));
     for (let tick = 1; tick <= 6; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 10 * 60_000));
     const [task] = await tasks(fakes.env);
@@ -141,18 +166,36 @@ describe("no lost task", () => {
     const fakes = setup();
     const resetAt = new Date(Date.now() + 5 * 3600_000).toISOString();
     fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
-      json({ detail: { code: "daily_conversation_limit_reached", message: "Daily conversation limit of 50 reached.", limit: 50, used: 50, reset_at: resetAt } }, 429),
+      json(
+        {
+          detail: {
+            code: "daily_conversation_limit_reached",
+            message: "Daily conversation limit of 50 reached.",
+            limit: 50,
+            used: 50,
+            reset_at: resetAt,
+          },
+        },
+        429,
+      ),
     );
     await deliver(fakes, issueCommentPayload("@openhands fix it"));
     const [task] = await tasks(fakes.env);
     expect(task.status).toBe("queued");
     expect(task.nextAttemptAt).toBe(resetAt);
-    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain("Daily conversation limit of 50 reached.");
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain(
+      "Daily conversation limit of 50 reached.",
+    );
   });
 
   it("a thread that was deleted drops its task cleanly", async () => {
     const fakes = setup();
-    fakes.github.failNext("POST", /\/issues\/1\/comments$/, () => json({ message: "Not Found", status: "404" }, 404), 5);
+    fakes.github.failNext(
+      "POST",
+      /\/issues\/1\/comments$/,
+      () => json({ message: "Not Found", status: "404" }, 404),
+      5,
+    );
     await deliver(fakes, issueCommentPayload("@openhands fix it"));
     const [task] = await tasks(fakes.env);
     expect(task.status).toBe("failed");
@@ -204,10 +247,17 @@ describe("no loops", () => {
     // two started and ended; the third is over the limit and waits in the queue, saying until when
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
     const third = (await tasks(fakes.env)).find((t) => t.request.request === "attempt 2")!;
-    expect(third).toMatchObject({ status: "queued", lastError: "2 conversations were started on this thread in the last hour, which is the limit" });
-    const firstStart = Math.min(...(await tasks(fakes.env)).filter((t) => t.startedAt).map((t) => Date.parse(t.startedAt)));
+    expect(third).toMatchObject({
+      status: "queued",
+      lastError: "2 conversations were started on this thread in the last hour, which is the limit",
+    });
+    const firstStart = Math.min(
+      ...(await tasks(fakes.env)).filter((t) => t.startedAt).map((t) => Date.parse(t.startedAt)),
+    );
     expect(Date.parse(third.nextAttemptAt)).toBe(firstStart + 3600_000);
-    const notice = fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === third.trackingCommentId)!;
+    const notice = fakes.github
+      .commentsOn("Codertocat", "Hello-World", 1)
+      .find((c) => c.id === third.trackingCommentId)!;
     expect(notice.body).toContain("which is the limit). The request is queued and will be retried automatically after");
 
     // an hour after the first start, it starts, and its requester gets the result
@@ -215,12 +265,17 @@ describe("no loops", () => {
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(3);
     const all = await tasks(fakes.env);
     expect(all.map((t) => t.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
-    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1).filter((c) => c.body.includes("OpenHands finished"))).toHaveLength(3);
+    expect(
+      fakes.github.commentsOn("Codertocat", "Hello-World", 1).filter((c) => c.body.includes("OpenHands finished")),
+    ).toHaveLength(3);
   });
 
   it("a comment carrying the App's own marker is ignored even from a human account", async () => {
     const fakes = setup();
-    const response = await deliver(fakes, issueCommentPayload("@openhands quoted\n<!-- openhands-github-app task:abc -->"));
+    const response = await deliver(
+      fakes,
+      issueCommentPayload("@openhands quoted\n<!-- openhands-github-app task:abc -->"),
+    );
     expect(response.status).toBe(202);
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
     expect(await tasks(fakes.env)).toEqual([]);

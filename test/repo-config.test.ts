@@ -10,7 +10,7 @@ describe("parseRepoConfig", () => {
         "events: [comment, label]",
         "instructions: |",
         "  Run `make test` before pushing.",
-        "allowed_bots: [\"Renovate[bot]\"]",
+        'allowed_bots: ["Renovate[bot]"]',
         "branch_prefix: bot/",
         "draft_pr: false",
       ].join("\n"),
@@ -60,18 +60,24 @@ describe(".github/openhands.yml, end to end", () => {
       return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
     };
     const prompts = () =>
-      fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => (r.body as any).initial_message.content[0].text as string);
+      fakes.openhands
+        .find("POST", /^\/api\/v1\/app-conversations$/)
+        .map((r) => (r.body as any).initial_message.content[0].text as string);
     const tasks = async () => (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
     return { fakes, send, prompts, tasks };
   }
 
   it("a custom mention, instructions, branch prefix and draft setting shape the request", async () => {
     const { fakes, send, prompts, tasks } = await setup({
-      "Codertocat/Hello-World:.github/openhands.yml": "mention: '@helper'\ninstructions: Always run `npm test`.\nbranch_prefix: bot/\ndraft_pr: false\n",
+      "Codertocat/Hello-World:.github/openhands.yml":
+        "mention: '@helper'\ninstructions: Always run `npm test`.\nbranch_prefix: bot/\ndraft_pr: false\n",
     });
     // The repository is new to the App: the answer comes before its config is read,
     // and the event, judged by that config afterwards, asks for nothing.
-    expect(await (await send("@openhands fix it")).json()).toEqual({ ok: true, received: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(await (await send("@openhands fix it")).json()).toEqual({
+      ok: true,
+      received: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     expect(prompts()).toEqual([]);
     expect(await tasks()).toEqual([]);
     // Now the config is known, and the answer says so at once.
@@ -79,7 +85,9 @@ describe(".github/openhands.yml, end to end", () => {
     expect(prompts()).toHaveLength(1);
     const prompt = prompts()[0]!;
     expect(prompt).toMatch(/<request-([0-9a-f]{16})>\nfix it\n<\/request-\1>/);
-    expect(prompt).toContain("Work on a new branch whose name starts with `bot/`, then open a pull request whose description");
+    expect(prompt).toContain(
+      "Work on a new branch whose name starts with `bot/`, then open a pull request whose description",
+    );
     expect(prompt).toMatch(/<instructions-([0-9a-f]{16})>\nAlways run `npm test`\.\n<\/instructions-\1>/);
     expect(prompt).toContain("Never write this App's @-mention (an `@` directly followed by `helper`)");
     // read once, then served from the cache
@@ -122,7 +130,9 @@ describe(".github/openhands.yml, end to end", () => {
 
   it("an unchanged file is read again every ten minutes per isolate, but never written to KV again", async () => {
     const { clearRepoConfigMemory } = await import("../src/repo-config/load");
-    const { fakes, send } = await setup({ "Codertocat/Hello-World:.github/openhands.yml": "instructions: Be brief.\n" });
+    const { fakes, send } = await setup({
+      "Codertocat/Hello-World:.github/openhands.yml": "instructions: Be brief.\n",
+    });
     const { recordingKv } = await import("./harness");
     const recorded = recordingKv(fakes.env);
     fakes.env = recorded.env;
@@ -140,23 +150,35 @@ describe(".github/openhands.yml, end to end", () => {
     expect(prompts()).toEqual([]);
     expect(await tasks()).toEqual([]);
     // known now: the answer itself says why
-    expect(await (await send("@openhands fix it again")).json()).toEqual({ ok: true, ignored: "this trigger is switched off in .github/openhands.yml" });
+    expect(await (await send("@openhands fix it again")).json()).toEqual({
+      ok: true,
+      ignored: "this trigger is switched off in .github/openhands.yml",
+    });
   });
 
   it("an invalid file: defaults apply, and the tracking comment says why, with the line", async () => {
-    const { fakes, send, prompts } = await setup({ "Codertocat/Hello-World:.github/openhands.yml": "label: agent\ndraft_pr: maybe\n" });
+    const { fakes, send, prompts } = await setup({
+      "Codertocat/Hello-World:.github/openhands.yml": "label: agent\ndraft_pr: maybe\n",
+    });
     expect((await send("@openhands fix it")).status).toBe(202);
     expect(prompts()).toHaveLength(1);
     const [comment] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
-    expect(comment!.body).toContain("⚠️ `.github/openhands.yml` was ignored (line 2: `draft_pr` must be true or false); the defaults apply.");
+    expect(comment!.body).toContain(
+      "⚠️ `.github/openhands.yml` was ignored (line 2: `draft_pr` must be true or false); the defaults apply.",
+    );
   });
 
   it("allowed_bots lets a named bot trigger; other bots still cannot", async () => {
-    const { fakes } = await setup({ "Codertocat/Hello-World:.github/openhands.yml": "allowed_bots: ['renovate[bot]']\n" });
+    const { fakes } = await setup({
+      "Codertocat/Hello-World:.github/openhands.yml": "allowed_bots: ['renovate[bot]']\n",
+    });
     const { callWorker, issueCommentPayload, signedWebhook } = await import("./harness");
     fakes.github.permissions.set("renovate[bot]", "write");
     for (const login of ["renovate[bot]", "dependabot[bot]"]) {
-      const payload = issueCommentPayload("@openhands rebase this", { sender: { login, type: "Bot" }, installationId: installationId++ });
+      const payload = issueCommentPayload("@openhands rebase this", {
+        sender: { login, type: "Bot" },
+        installationId: installationId++,
+      });
       payload.comment.id = installationId;
       await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
     }

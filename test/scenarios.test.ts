@@ -1,6 +1,15 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, effectfulGitHubCalls, issueCommentPayload, kvSnapshot, kvWithoutConfigCache, runCron, signedWebhook, startFakes } from "./harness";
+import {
+  callWorker,
+  effectfulGitHubCalls,
+  issueCommentPayload,
+  kvSnapshot,
+  kvWithoutConfigCache,
+  runCron,
+  signedWebhook,
+  startFakes,
+} from "./harness";
 
 let fakes: ReturnType<typeof startFakes>;
 beforeEach(() => {
@@ -19,9 +28,7 @@ function thread() {
 }
 
 async function tasks() {
-  return (await kvSnapshot(fakes.env))
-    .filter((e) => e.name.startsWith("task:"))
-    .map((e) => JSON.parse(e.value!));
+  return (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
 }
 
 async function tickUntilEnded(max = 10) {
@@ -67,7 +74,11 @@ describe("who may trigger", () => {
   });
 
   it("a mention only inside code or a quote starts nothing", async () => {
-    for (const body of ["Use `@openhands fix` to ask", "```\n@openhands fix\n```", "> @openhands fix it\n\nThat worked"]) {
+    for (const body of [
+      "Use `@openhands fix` to ask",
+      "```\n@openhands fix\n```",
+      "> @openhands fix it\n\nThat worked",
+    ]) {
       await comment(body);
     }
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
@@ -99,7 +110,11 @@ describe("pull requests", () => {
 
 describe("outcomes", () => {
   it("a start that ends in ERROR reports the service's detail", async () => {
-    fakes.openhands.nextScript = { start: "ERROR", startSteps: ["WORKING"], startErrorDetail: "Failed to clone repository Codertocat/Hello-World" };
+    fakes.openhands.nextScript = {
+      start: "ERROR",
+      startSteps: ["WORKING"],
+      startErrorDetail: "Failed to clone repository Codertocat/Hello-World",
+    };
     await comment("@openhands fix it");
     const [ended] = await tickUntilEnded();
     expect(ended.status).toBe("failed");
@@ -220,11 +235,14 @@ describe("exactly once", () => {
 
 describe("a failing OpenHands start loses no task", () => {
   it("429 on start queues the task, says so, and the cron starts it later", async () => {
-    fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
-      new Response(JSON.stringify({ error: "Rate limit exceeded: 100 per 1 minute" }), {
-        status: 429,
-        headers: { "content-type": "application/json", "retry-after": "30", "x-ratelimit-remaining": "0" },
-      }),
+    fakes.openhands.failNext(
+      "POST",
+      /^\/api\/v1\/app-conversations$/,
+      () =>
+        new Response(JSON.stringify({ error: "Rate limit exceeded: 100 per 1 minute" }), {
+          status: 429,
+          headers: { "content-type": "application/json", "retry-after": "30", "x-ratelimit-remaining": "0" },
+        }),
     );
     await comment("@openhands fix it");
     let [task] = await tasks();
@@ -252,8 +270,23 @@ describe("a failing OpenHands start loses no task", () => {
   });
 
   it("a 422 from the service fails the task at once with its message", async () => {
-    fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
-      new Response(JSON.stringify({ detail: [{ type: "uuid_parsing", loc: ["body", "conversation_id"], msg: "Input should be a valid UUID", input: "x" }] }), { status: 422 }),
+    fakes.openhands.failNext(
+      "POST",
+      /^\/api\/v1\/app-conversations$/,
+      () =>
+        new Response(
+          JSON.stringify({
+            detail: [
+              {
+                type: "uuid_parsing",
+                loc: ["body", "conversation_id"],
+                msg: "Input should be a valid UUID",
+                input: "x",
+              },
+            ],
+          }),
+          { status: 422 },
+        ),
     );
     await comment("@openhands fix it");
     expect((await tasks())[0].status).toBe("failed");

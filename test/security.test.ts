@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { taskMarker } from "../src/own-marker";
 import { conversationIdFor } from "../src/tasks/ids";
 import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, examplePayloads, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import {
+  callWorker,
+  examplePayloads,
+  issueCommentPayload,
+  kvSnapshot,
+  runCron,
+  signedWebhook,
+  startFakes,
+  type TestEnv,
+} from "./harness";
 
 /**
  * Who is served, and what an outsider can cause. The agent these requests start
@@ -13,14 +22,23 @@ type Fakes = ReturnType<typeof startFakes>;
 
 function setup(overrides: Partial<TestEnv> = {}): Fakes {
   const fakes = startFakes(overrides);
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "finished"],
+  };
   return fakes;
 }
 
 /** A comment by `sender` on `owner/repo`, where the sender is the repository's admin. */
 function commentOn(owner: string, repo: string, sender: string, body = "@openhands fix the crash") {
   const payload = issueCommentPayload(body);
-  payload.repository = { ...payload.repository, name: repo, full_name: `${owner}/${repo}`, owner: { ...payload.repository.owner, login: owner } };
+  payload.repository = {
+    ...payload.repository,
+    name: repo,
+    full_name: `${owner}/${repo}`,
+    owner: { ...payload.repository.owner, login: owner },
+  };
   payload.sender = { ...payload.sender, login: sender };
   payload.comment.user = { ...payload.comment.user, login: sender };
   payload.comment.author_association = "OWNER";
@@ -69,7 +87,9 @@ describe("which accounts are served", () => {
     const fakes = setup({ ALLOWED_OWNERS: " acme , Codertocat " });
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "admin");
-    expect(await (await deliver(fakes, commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({ ignored: "account not served by this App" });
+    expect(await (await deliver(fakes, commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({
+      ignored: "account not served by this App",
+    });
     expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
     expect(fakes.github.find("GET", /^\/app$/)).toEqual([]);
@@ -180,7 +200,8 @@ describe("an outsider cannot spend the budget", () => {
   it("a collaborator without write access hears it once a day, is asked about once, and leaves nothing in KV", async () => {
     const fakes = setup();
     fakes.github.permissions.set("mallory", "read");
-    for (let i = 0; i < 6; i++) await deliver(fakes, fromOutsider(i % 3 === 2 ? "@openhands help" : `@openhands try ${i}`, i, "COLLABORATOR"));
+    for (let i = 0; i < 6; i++)
+      await deliver(fakes, fromOutsider(i % 3 === 2 ? "@openhands help" : `@openhands try ${i}`, i, "COLLABORATOR"));
     const replies = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(replies).toHaveLength(1);
     expect(replies[0]!.body).toContain("Sorry @mallory, only people with write");
@@ -211,7 +232,11 @@ describe("the tracking comment is always the App's own", () => {
     const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
     // Task ids follow from the trigger, so the marker can be predicted and posted ahead of time.
     const id = conversationIdFor(`issue_comment:${payload.comment.id}`);
-    const bait = fakes.github.addComment("Codertocat", "Hello-World", 1, `Looks good ${taskMarker(id)}`, { login: "mallory", id: 666, type: "User" });
+    const bait = fakes.github.addComment("Codertocat", "Hello-World", 1, `Looks good ${taskMarker(id)}`, {
+      login: "mallory",
+      id: 666,
+      type: "User",
+    });
     await deliver(fakes, payload);
     for (let tick = 0; tick < 3; tick++) await runCron(fakes.env);
     expect(fakes.github.comments.get(bait.id)!.body).toBe(`Looks good ${taskMarker(id)}`);
@@ -225,7 +250,12 @@ describe("the tracking comment is always the App's own", () => {
     const fakes = setup();
     fakes.github.permissions.set("codertocat", "write");
     await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"));
-    fakes.github.failNext("PATCH", /\/issues\/comments\/\d+$/, () => new Response(JSON.stringify({ message: "Resource not accessible by integration" }), { status: 403 }), 100);
+    fakes.github.failNext(
+      "PATCH",
+      /\/issues\/comments\/\d+$/,
+      () => new Response(JSON.stringify({ message: "Resource not accessible by integration" }), { status: 403 }),
+      100,
+    );
     for (let tick = 0; tick < 3; tick++) await runCron(fakes.env);
     const [task] = (await taskKeys(fakes.env)).map((e) => JSON.parse(e.value!));
     expect(task.status).toBe("succeeded");
@@ -246,7 +276,9 @@ describe("operator pitfalls", () => {
   it("a webhook secret too short to resist guessing is refused as a configuration error", async () => {
     const fakes = setup();
     const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: "short" };
-    const request = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), { secret: "short" });
+    const request = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), {
+      secret: "short",
+    });
     const logged: string[] = [];
     const original = console.error;
     console.error = (line: string) => logged.push(line);
@@ -271,7 +303,9 @@ describe("operator pitfalls", () => {
   it("an unsigned caller learns nothing about a broken configuration", async () => {
     const fakes = setup();
     const broken = { ...fakes.env, OPENHANDS_API_KEY: "" };
-    const unsigned = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), { signature: null });
+    const unsigned = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), {
+      signature: null,
+    });
     const response = await callWorker(unsigned, broken);
     expect(response.status).toBe(401);
     expect(await response.text()).not.toContain("configured");
@@ -311,12 +345,16 @@ describe("replays of a captured signed delivery", () => {
     expect(starts(fakes)).toEqual([]);
     expect(await taskKeys(fakes.env)).toEqual([]);
     // once the repository's config is known, the answer says why at once
-    expect(await (await callWorker(request, fakes.env)).json()).toMatchObject({ ignored: "the request was made more than seven days before it arrived" });
+    expect(await (await callWorker(request, fakes.env)).json()).toMatchObject({
+      ignored: "the request was made more than seven days before it arrived",
+    });
 
     const recent = commentOn("Codertocat", "Hello-World", "Codertocat");
     recent.comment.id += 1;
     recent.comment.created_at = new Date(Date.now() - 6 * 24 * 3600_000).toISOString();
-    expect((await callWorker(await signedWebhook("issue_comment", recent, { keepTimes: true }), fakes.env)).status).toBe(202);
+    expect(
+      (await callWorker(await signedWebhook("issue_comment", recent, { keepTimes: true }), fakes.env)).status,
+    ).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
   });
 });

@@ -1,9 +1,17 @@
 import { env } from "cloudflare:test";
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { forgetOpenedCredentials } from "../src/config";
 import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import {
+  callWorker,
+  issueCommentPayload,
+  kvSnapshot,
+  runCron,
+  signedWebhook,
+  startFakes,
+  type TestEnv,
+} from "./harness";
 import { network } from "./setup";
 
 /**
@@ -19,8 +27,18 @@ function freshWorker(): { fakes: ReturnType<typeof startFakes>; env: TestEnv; co
   forgetOpenedCredentials();
   const fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
-  const testEnv = { ...fakes.env, GITHUB_APP_ID: undefined, GITHUB_APP_PRIVATE_KEY: undefined, GITHUB_WEBHOOK_SECRET: undefined, SETUP_TOKEN: TOKEN } as TestEnv;
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "finished"],
+  };
+  const testEnv = {
+    ...fakes.env,
+    GITHUB_APP_ID: undefined,
+    GITHUB_APP_PRIVATE_KEY: undefined,
+    GITHUB_WEBHOOK_SECRET: undefined,
+    SETUP_TOKEN: TOKEN,
+  } as TestEnv;
   // GitHub's conversion: each code once, as docs.github.com describes it (201, the App with its secrets).
   const codes = new Set(["code-1", "code-2"]);
   const conversions: string[] = [];
@@ -29,7 +47,14 @@ function freshWorker(): { fakes: ReturnType<typeof startFakes>; env: TestEnv; co
       const code = String(params.code);
       conversions.push(code);
       if (code === "code-broken") return HttpResponse.json({ message: "Server Error" }, { status: 500 });
-      if (!codes.delete(code)) return HttpResponse.json({ message: "Not Found", documentation_url: "https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest" }, { status: 404 });
+      if (!codes.delete(code))
+        return HttpResponse.json(
+          {
+            message: "Not Found",
+            documentation_url: "https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest",
+          },
+          { status: 404 },
+        );
       return HttpResponse.json(
         {
           id: Number(env.GITHUB_APP_ID),
@@ -80,8 +105,15 @@ describe("/setup", () => {
     const response = await get(`/setup?token=${TOKEN}`, testEnv);
     expect(response.status).toBe(200);
     const html = await response.text();
-    expect(html).toMatch(/<form id="manifest-form" method="post" action="https:\/\/github\.com\/settings\/apps\/new\?state=\d{13}\.[0-9a-f]{64}">/);
-    const manifest = JSON.parse(/name="manifest" value="([^"]*)"/.exec(html)![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
+    expect(html).toMatch(
+      /<form id="manifest-form" method="post" action="https:\/\/github\.com\/settings\/apps\/new\?state=\d{13}\.[0-9a-f]{64}">/,
+    );
+    const manifest = JSON.parse(
+      /name="manifest" value="([^"]*)"/
+        .exec(html)![1]!
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, "&"),
+    );
     expect(manifest).toEqual({
       name: "OpenHands openhands",
       url: ORIGIN,
@@ -118,11 +150,17 @@ describe("/setup", () => {
     // Live: a request signed with the App's new webhook secret starts a conversation.
     forgetOpenedCredentials(); // a cold isolate opens them from KV
     const payload = issueCommentPayload("@openhands fix the crash");
-    const response = await callWorker(await signedWebhook("issue_comment", payload, { secret: WEBHOOK_SECRET }), testEnv);
+    const response = await callWorker(
+      await signedWebhook("issue_comment", payload, { secret: WEBHOOK_SECRET }),
+      testEnv,
+    );
     expect(response.status).toBe(202);
     await runCron(testEnv);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
-    const forged = await callWorker(await signedWebhook("issue_comment", payload, { secret: "not-the-new-secret-at-all" }), testEnv);
+    const forged = await callWorker(
+      await signedWebhook("issue_comment", payload, { secret: "not-the-new-secret-at-all" }),
+      testEnv,
+    );
     expect(forged.status).toBe(401);
   });
 

@@ -3,12 +3,12 @@ import {
   ACTIVE_STATUSES,
   FINAL_STATUSES,
   InvalidTransition,
-  PENDING_STATUSES,
-  type Task,
-  type TaskStatus,
   isFinal,
   isPending,
   newTask,
+  PENDING_STATUSES,
+  type Task,
+  type TaskStatus,
   transition,
 } from "../src/tasks/task";
 import type { TriggerRequest } from "../src/trigger/request";
@@ -66,7 +66,8 @@ describe("task transitions", () => {
   });
 
   it("never ends a task twice: a final status is final", () => {
-    for (const from of FINAL_STATUSES) for (const to of ALL) expect(() => transition(at(from), to)).toThrow(`task cannot go from ${from} to ${to}`);
+    for (const from of FINAL_STATUSES)
+      for (const to of ALL) expect(() => transition(at(from), to)).toThrow(`task cannot go from ${from} to ${to}`);
   });
 
   it("a conversation is reported only after it ran: no success straight from the queue or the start", () => {
@@ -78,7 +79,12 @@ describe("task transitions", () => {
     const before = at("queued");
     const later = new Date(T0.getTime() + 60_000);
     const after = transition(before, "starting", { startTaskId: "s1" }, later);
-    expect(after).toMatchObject({ status: "starting", startTaskId: "s1", updatedAt: later.toISOString(), createdAt: T0.toISOString() });
+    expect(after).toMatchObject({
+      status: "starting",
+      startTaskId: "s1",
+      updatedAt: later.toISOString(),
+      createdAt: T0.toISOString(),
+    });
     expect(before).toMatchObject({ status: "queued", updatedAt: T0.toISOString() });
     expect(before.startTaskId).toBeUndefined();
   });

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { FakeComment } from "./fakes/github";
-import { FakeOpenHands } from "./fakes/openhands";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
 import { decide } from "../src/trigger/dispatch";
+import type { FakeComment } from "./fakes/github";
+import { FakeOpenHands } from "./fakes/openhands";
 import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
 
 /** Every place a maintainer can ask from, each with GitHub's own example payload adapted. */
@@ -12,7 +12,11 @@ beforeEach(() => {
   fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
   fakes.github.pulls.set(2, { ref: "changes", repository: "Codertocat/Hello-World", baseRef: "master" });
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"] };
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "finished"],
+  };
 });
 
 function example(event: string, action: string, change: (p: Record<string, any>) => void = () => {}) {
@@ -45,7 +49,9 @@ function promptOf(start: Record<string, any>): string {
 
 async function finish() {
   for (let i = 0; i < 3; i++) await runCron(fakes.env);
-  const tasks = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
+  const tasks = (await kvSnapshot(fakes.env))
+    .filter((e) => e.name.startsWith("task:"))
+    .map((e) => JSON.parse(e.value!));
   expect(tasks.map((t) => t.status)).toEqual(["succeeded"]);
 }
 
@@ -55,10 +61,20 @@ describe("inline review comment (pull_request_review_comment.created)", () => {
       p.comment.body = "@openhands rename this heading to match the project name";
       p.comment.line = 1;
     });
-    fakes.github.addReviewComment("Codertocat", "Hello-World", 2, payload.comment.body, { login: "Codertocat", id: 21031067, type: "User" }, undefined, payload.comment.id);
+    fakes.github.addReviewComment(
+      "Codertocat",
+      "Hello-World",
+      2,
+      payload.comment.body,
+      { login: "Codertocat", id: 21031067, type: "User" },
+      undefined,
+      payload.comment.id,
+    );
 
     expect((await send("pull_request_review_comment", payload)).status).toBe(202);
-    expect(fakes.github.reactions).toEqual([{ owner: "Codertocat", repo: "Hello-World", subject: "review_comment", id: payload.comment.id, content: "eyes" }]);
+    expect(fakes.github.reactions).toEqual([
+      { owner: "Codertocat", repo: "Hello-World", subject: "review_comment", id: payload.comment.id, content: "eyes" },
+    ]);
     const [start] = started();
     expect(start!.selected_branch).toBe("changes");
     const prompt = promptOf(start!);
@@ -81,7 +97,11 @@ describe("inline review comment (pull_request_review_comment.created)", () => {
 
 describe("review body (pull_request_review.submitted)", () => {
   it("starts on the PR branch and reacts on the PR", async () => {
-    const payload = example("pull_request_review", "submitted", (p) => (p.review.body = "Looks close. @openhands please address the nits above."));
+    const payload = example(
+      "pull_request_review",
+      "submitted",
+      (p) => (p.review.body = "Looks close. @openhands please address the nits above."),
+    );
     expect((await send("pull_request_review", payload)).status).toBe(202);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 2]]);
     const [start] = started();
@@ -100,7 +120,11 @@ describe("review body (pull_request_review.submitted)", () => {
 
 describe("opened with the mention in the body (issues.opened, pull_request.opened)", () => {
   it("an issue: the body is the request", async () => {
-    const payload = example("issues", "opened", (p) => (p.issue.body = "The README is misspelled.\n\n@openhands please fix the spelling of 'commit'."));
+    const payload = example(
+      "issues",
+      "opened",
+      (p) => (p.issue.body = "The README is misspelled.\n\n@openhands please fix the spelling of 'commit'."),
+    );
     expect((await send("issues", payload)).status).toBe(202);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
     const prompt = promptOf(started()[0]!);
@@ -111,7 +135,11 @@ describe("opened with the mention in the body (issues.opened, pull_request.opene
   });
 
   it("a pull request: works on its branch", async () => {
-    const payload = example("pull_request", "opened", (p) => (p.pull_request.body = "WIP. @openhands add tests for this change"));
+    const payload = example(
+      "pull_request",
+      "opened",
+      (p) => (p.pull_request.body = "WIP. @openhands add tests for this change"),
+    );
     expect((await send("pull_request", payload)).status).toBe(202);
     expect(started()[0]!.selected_branch).toBe("changes");
     await finish();
@@ -147,14 +175,21 @@ describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
     expect((await send("issues", example("issues", "labeled"))).status).toBe(202);
     expect(started()).toEqual([]);
     fakes.github.permissions.set("codertocat", "triage");
-    await send("issues", example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" })));
+    await send(
+      "issues",
+      example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" })),
+    );
     expect(started()).toEqual([]);
   });
 });
 
 describe("an edited comment (issue_comment.edited)", () => {
   it("that newly adds the mention is a new request", async () => {
-    const payload = example("issue_comment", "edited", (p) => (p.comment.body = "You are totally right! @openhands can you fix it?"));
+    const payload = example(
+      "issue_comment",
+      "edited",
+      (p) => (p.comment.body = "You are totally right! @openhands can you fix it?"),
+    );
     expect((await send("issue_comment", payload)).status).toBe(202);
     expect(started()).toHaveLength(1);
   });
@@ -167,7 +202,10 @@ describe("an edited comment (issue_comment.edited)", () => {
     expect((await send("issue_comment", payload)).status).toBe(202);
     expect(started()).toEqual([]);
     // known config: the answer says why at once
-    expect(await (await send("issue_comment", payload)).json()).toEqual({ ok: true, ignored: "edit did not add the mention" });
+    expect(await (await send("issue_comment", payload)).json()).toEqual({
+      ok: true,
+      ignored: "edit did not add the mention",
+    });
   });
 });
 
@@ -189,7 +227,9 @@ describe("what the agent is told", () => {
     const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands please fix it"));
     await send("issue_comment", payload);
     const prompt = promptOf(started()[0]!);
-    expect(prompt).toContain('<comment-NONCE author="alice" at="2019-05-15T15:00:00Z">\nIt also fails for 2024-02-29.\n</comment-NONCE>');
+    expect(prompt).toContain(
+      '<comment-NONCE author="alice" at="2019-05-15T15:00:00Z">\nIt also fails for 2024-02-29.\n</comment-NONCE>',
+    );
     expect(prompt).not.toContain("Dependabot says hi");
     expect(prompt).not.toContain("old tracking comment");
     expect(prompt).not.toContain("I think it is the parser.");
@@ -198,17 +238,46 @@ describe("what the agent is told", () => {
 
   // Golden prompts: GitHub's example payloads in, the exact prompt out. Review the snapshot when it changes.
   it.each([
-    ["issue_comment", "created", (p: Record<string, any>): void => void (p.comment.body = "@openhands please fix the typo")],
-    ["pull_request_review_comment", "created", (p: Record<string, any>): void => void (p.comment.body = "@openhands use more emoji here")],
-    ["pull_request_review", "submitted", (p: Record<string, any>): void => void (p.review.body = "@openhands address the comments")],
-    ["issues", "opened", (p: Record<string, any>): void => void (p.issue.body = "@openhands fix the spelling in the README")],
+    [
+      "issue_comment",
+      "created",
+      (p: Record<string, any>): void => void (p.comment.body = "@openhands please fix the typo"),
+    ],
+    [
+      "pull_request_review_comment",
+      "created",
+      (p: Record<string, any>): void => void (p.comment.body = "@openhands use more emoji here"),
+    ],
+    [
+      "pull_request_review",
+      "submitted",
+      (p: Record<string, any>): void => void (p.review.body = "@openhands address the comments"),
+    ],
+    [
+      "issues",
+      "opened",
+      (p: Record<string, any>): void => void (p.issue.body = "@openhands fix the spelling in the README"),
+    ],
     ["issues", "labeled", (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands" })],
     ["pull_request", "labeled", (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands" })],
   ] as const)("golden prompt for %s.%s", async (event, action, change) => {
-    fakes.github.pulls.set(2, { ref: "changes", repository: "Codertocat/Hello-World", baseRef: "master", files: ["README.md"] });
+    fakes.github.pulls.set(2, {
+      ref: "changes",
+      repository: "Codertocat/Hello-World",
+      baseRef: "master",
+      files: ["README.md"],
+    });
     const payload = example(event, action, change);
     if (event === "pull_request_review_comment") {
-      fakes.github.addReviewComment("Codertocat", "Hello-World", 2, payload.comment.body, { login: "Codertocat", id: 21031067, type: "User" }, undefined, payload.comment.id);
+      fakes.github.addReviewComment(
+        "Codertocat",
+        "Hello-World",
+        2,
+        payload.comment.body,
+        { login: "Codertocat", id: 21031067, type: "User" },
+        undefined,
+        payload.comment.id,
+      );
     }
     await send(event, payload);
     expect(promptOf(started()[0]!)).toMatchSnapshot();

@@ -1,5 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { callWorker, callWorkerWithoutWaiting, examplePayloads, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./harness";
+import {
+  callWorker,
+  callWorkerWithoutWaiting,
+  examplePayloads,
+  issueCommentPayload,
+  kvSnapshot,
+  signedWebhook,
+  startFakes,
+} from "./harness";
 
 describe("POST /api/github/webhooks", () => {
   let fakes: ReturnType<typeof startFakes>;
@@ -79,7 +87,10 @@ describe("POST /api/github/webhooks", () => {
   });
 
   it("answers a valid trigger with 202 before any upstream call is made, and has recorded it by then", async () => {
-    const { response, settled } = await callWorkerWithoutWaiting(await signedWebhook("issue_comment", trigger()), fakes.env);
+    const { response, settled } = await callWorkerWithoutWaiting(
+      await signedWebhook("issue_comment", trigger()),
+      fakes.env,
+    );
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ ok: true, received: expect.stringMatching(/^[0-9a-f]{32}$/) });
     // Whatever GitHub and OpenHands do, nobody was asked anything before the answer...
@@ -96,7 +107,10 @@ describe("POST /api/github/webhooks", () => {
     const before = fakes.github.requests.length;
     const second = trigger();
     second.comment.id += 1;
-    const { response, settled } = await callWorkerWithoutWaiting(await signedWebhook("issue_comment", second), fakes.env);
+    const { response, settled } = await callWorkerWithoutWaiting(
+      await signedWebhook("issue_comment", second),
+      fakes.env,
+    );
     expect(await response.json()).toMatchObject({ ok: true, accepted: `issue_comment:${second.comment.id}` });
     expect(fakes.github.requests.length).toBe(before);
     await settled();
@@ -112,7 +126,12 @@ describe("POST /api/github/webhooks", () => {
     await expectNothingHappened();
   });
 
-  for (const missing of ["GITHUB_WEBHOOK_SECRET", "GITHUB_APP_PRIVATE_KEY", "OPENHANDS_API_KEY", "GITHUB_APP_ID"] as const) {
+  for (const missing of [
+    "GITHUB_WEBHOOK_SECRET",
+    "GITHUB_APP_PRIVATE_KEY",
+    "OPENHANDS_API_KEY",
+    "GITHUB_APP_ID",
+  ] as const) {
     it(`answers 500 and names ${missing} in the log when it is not set`, async () => {
       const logged: string[] = [];
       const original = console.error;
@@ -133,7 +152,11 @@ describe("POST /api/github/webhooks", () => {
   it("serves GET /healthz", async () => {
     const response = await callWorker(new Request("https://worker.example/healthz"), fakes.env);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, service: "openhands-github-app", checks: { config: "ok", kv: "ok" } });
+    expect(await response.json()).toEqual({
+      ok: true,
+      service: "openhands-github-app",
+      checks: { config: "ok", kv: "ok" },
+    });
   });
 
   it("answers 404 with JSON on unknown routes", async () => {

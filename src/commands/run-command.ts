@@ -1,10 +1,10 @@
+import { hasWriteAccess } from "../github/permission";
 import { createComment } from "../github/thread";
 import { helpReply, statusReply } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
 import type { Services } from "../services";
-import { type Task, isPending } from "../tasks/task";
+import { isPending, type Task } from "../tasks/task";
 import type { Command } from "../trigger/command";
-import { hasWriteAccess } from "../github/permission";
 import { type TriggerRequest, threadKey } from "../trigger/request";
 import { stopTask } from "./stop-task";
 
@@ -28,7 +28,10 @@ export async function runCommand(services: Services, request: TriggerRequest, co
       await createComment(
         github,
         thread,
-        statusReply(tasks.map((task) => ({ task, link: services.openhands.conversationLink(task.id) })), services.now()),
+        statusReply(
+          tasks.map((task) => ({ task, link: services.openhands.conversationLink(task.id) })),
+          services.now(),
+        ),
       );
       return "status";
     case "stop": {
@@ -43,8 +46,12 @@ export async function runCommand(services: Services, request: TriggerRequest, co
 /** The tasks of this thread, newest first, found through the task index (one list). */
 async function tasksOnThread(services: Services, request: TriggerRequest): Promise<Task[]> {
   const key = threadKey(request);
-  const entries = (await services.store.entries()).filter((e) => e.thread === key && e.status !== "rejected" && e.status !== "answered");
-  const tasks = (await Promise.all(entries.reverse().map((e) => services.store.get(e.id)))).filter((task): task is Task => task !== null);
+  const entries = (await services.store.entries()).filter(
+    (e) => e.thread === key && e.status !== "rejected" && e.status !== "answered",
+  );
+  const tasks = (await Promise.all(entries.reverse().map((e) => services.store.get(e.id)))).filter(
+    (task): task is Task => task !== null,
+  );
   return shownAsRunning(services, tasks);
 }
 

@@ -1,8 +1,8 @@
 import type { Config } from "../config";
+import { isObject } from "../is-object";
 import { LearntFact } from "../learnt-fact";
 import { type AppAuthConfig, appClient } from "./client";
 import { GitHubGarbageError } from "./errors";
-import { isObject } from "../is-object";
 
 /**
  * Which GitHub accounts this deployment serves: `ALLOWED_OWNERS` when set;
@@ -25,7 +25,10 @@ export function forgetAppIdentity(): void {
 }
 
 /** Lower-case logins served, or undefined while the App's owner is not known yet (no GitHub call here). */
-export async function servedOwners(config: Pick<Config, "allowedOwners">, kv: KVNamespace): Promise<string[] | undefined> {
+export async function servedOwners(
+  config: Pick<Config, "allowedOwners">,
+  kv: KVNamespace,
+): Promise<string[] | undefined> {
   if (config.allowedOwners) return config.allowedOwners;
   const known = await identity.known(kv);
   return known ? [parse(known).owner.toLowerCase()] : undefined;
@@ -36,18 +39,27 @@ export function isServed(served: readonly string[], login: string): boolean {
 }
 
 /** The served accounts, asking GitHub for the App's owner when it is not known or is a day old. */
-export async function learnServedOwners(config: AppAuthConfig & Pick<Config, "allowedOwners">, kv: KVNamespace, fetch: typeof globalThis.fetch): Promise<string[]> {
+export async function learnServedOwners(
+  config: AppAuthConfig & Pick<Config, "allowedOwners">,
+  kv: KVNamespace,
+  fetch: typeof globalThis.fetch,
+): Promise<string[]> {
   return config.allowedOwners ?? [(await learnAppIdentity(config, kv, fetch)).owner.toLowerCase()];
 }
 
-export async function learnAppIdentity(config: AppAuthConfig, kv: KVNamespace, fetch: typeof globalThis.fetch): Promise<AppIdentity> {
+export async function learnAppIdentity(
+  config: AppAuthConfig,
+  kv: KVNamespace,
+  fetch: typeof globalThis.fetch,
+): Promise<AppIdentity> {
   const value = await identity.learn(kv, async () => {
     const { data } = await appClient(config, fetch).request("GET /app");
     // The owner is a user or an organisation; an enterprise-owned App has no login to serve.
     const owner: unknown = isObject(data) ? data.owner : undefined;
     const login = isObject(owner) ? owner.login : undefined;
     const slug = isObject(data) ? data.slug : undefined;
-    if (typeof login !== "string" || !login || typeof slug !== "string" || !slug) throw new GitHubGarbageError("read the App");
+    if (typeof login !== "string" || !login || typeof slug !== "string" || !slug)
+      throw new GitHubGarbageError("read the App");
     return JSON.stringify({ owner: login, slug } satisfies AppIdentity);
   });
   return parse(value);

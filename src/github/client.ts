@@ -73,7 +73,9 @@ export type AppAuthConfig = Pick<Config, "appId" | "privateKey" | "githubApiUrl"
 /** A hung GitHub must not hold a cron tick (Octokit has no timeout of its own), nor an unreadable answer pass as data. */
 function guardedFetch(config: AppAuthConfig, fetch: typeof globalThis.fetch): typeof globalThis.fetch {
   return async (input, init) =>
-    rejectUnreadable(await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) }));
+    rejectUnreadable(
+      await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) }),
+    );
 }
 
 /** Authenticated as the App itself (its JWT), for the App's own routes such as `GET /app`. */

@@ -9,5 +9,3 @@ export class GitHubGarbageError extends Error {
     this.name = "GitHubGarbageError";
   }
 }
-
-

@@ -1,7 +1,7 @@
+import { httpStatus } from "../http-status";
+import { isObject } from "../is-object";
 import type { GitHub } from "./client";
 import { GitHubGarbageError } from "./errors";
-import { isObject } from "../is-object";
-import { httpStatus } from "../http-status";
 
 const WRITE_ROLES = ["admin", "maintain", "write"] as const;
 
@@ -49,7 +49,9 @@ async function askWriteAccess(github: GitHub, owner: string, repo: string, usern
     });
     if (!isObject(data) || typeof data.permission !== "string") throw new GitHubGarbageError("permission check");
     const role = (data as { role_name?: string }).role_name ?? data.permission;
-    return (WRITE_ROLES as readonly string[]).includes(role) || data.permission === "admin" || data.permission === "write";
+    return (
+      (WRITE_ROLES as readonly string[]).includes(role) || data.permission === "admin" || data.permission === "write"
+    );
   } catch (error) {
     // GitHub answers 404 for someone who is not a collaborator at all.
     if (httpStatus(error) === 404) return false;

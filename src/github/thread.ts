@@ -1,9 +1,9 @@
-import type { GitHub } from "./client";
-import type { ReactionTarget } from "../trigger/request";
-import { GitHubGarbageError } from "./errors";
-import { isObject } from "../is-object";
 import { httpStatus } from "../http-status";
+import { isObject } from "../is-object";
+import type { ReactionTarget } from "../trigger/request";
 import { isBot } from "./bot";
+import type { GitHub } from "./client";
+import { GitHubGarbageError } from "./errors";
 
 /** An issue or pull request conversation: where the App answers. */
 export interface Thread {
@@ -17,10 +17,19 @@ export async function addEyes(github: GitHub, thread: Thread, target: ReactionTa
   const base = { owner: thread.owner, repo: thread.repo, content: "eyes" as const };
   const { data } =
     target.type === "issue_comment"
-      ? await github.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", { ...base, comment_id: target.id })
+      ? await github.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", {
+          ...base,
+          comment_id: target.id,
+        })
       : target.type === "review_comment"
-        ? await github.request("POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions", { ...base, comment_id: target.id })
-        : await github.request("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions", { ...base, issue_number: target.id });
+        ? await github.request("POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions", {
+            ...base,
+            comment_id: target.id,
+          })
+        : await github.request("POST /repos/{owner}/{repo}/issues/{issue_number}/reactions", {
+            ...base,
+            issue_number: target.id,
+          });
   if (!isObject(data) || data.content !== "eyes") throw new GitHubGarbageError("add reaction");
 }
 
@@ -59,7 +68,12 @@ export function writtenByApp(app: { id: number; botLogin?: string }): IsOwnComme
     const via = comment.performed_via_github_app;
     if (isObject(via) && via.id === app.id) return true;
     const user = comment.user;
-    return Boolean(app.botLogin) && isObject(user) && user.type === "Bot" && String(user.login).toLowerCase() === app.botLogin!.toLowerCase();
+    return (
+      Boolean(app.botLogin) &&
+      isObject(user) &&
+      user.type === "Bot" &&
+      String(user.login).toLowerCase() === app.botLogin!.toLowerCase()
+    );
   };
 }
 
@@ -75,12 +89,14 @@ export async function findCommentWithMarker(
   /** Only comments created at or after this time (ms). */
   sinceMs = 0,
 ): Promise<number | undefined> {
-  const comments = await paginateSafely("list comments", () => github.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-    owner: thread.owner,
-    repo: thread.repo,
-    issue_number: thread.number,
-    per_page: 100,
-  }));
+  const comments = await paginateSafely("list comments", () =>
+    github.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      owner: thread.owner,
+      repo: thread.repo,
+      issue_number: thread.number,
+      per_page: 100,
+    }),
+  );
   const found = comments.find(
     (comment) =>
       typeof comment.body === "string" &&
@@ -105,7 +121,8 @@ export async function pullRequestHead(github: GitHub, thread: Thread): Promise<P
     repo: thread.repo,
     pull_number: thread.number,
   });
-  if (!isObject(data) || !isObject(data.head) || typeof data.head.ref !== "string") throw new GitHubGarbageError("get pull request");
+  if (!isObject(data) || !isObject(data.head) || typeof data.head.ref !== "string")
+    throw new GitHubGarbageError("get pull request");
   return {
     ref: data.head.ref,
     repository: data.head.repo?.full_name,
@@ -115,19 +132,32 @@ export async function pullRequestHead(github: GitHub, thread: Thread): Promise<P
 }
 
 /** A reply in an inline review thread; `topCommentId` is the thread's first comment. */
-export async function createReviewReply(github: GitHub, thread: Thread, topCommentId: number, body: string): Promise<number> {
-  const { data } = await github.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies", {
-    owner: thread.owner,
-    repo: thread.repo,
-    pull_number: thread.number,
-    comment_id: topCommentId,
-    body,
-  });
+export async function createReviewReply(
+  github: GitHub,
+  thread: Thread,
+  topCommentId: number,
+  body: string,
+): Promise<number> {
+  const { data } = await github.request(
+    "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+    {
+      owner: thread.owner,
+      repo: thread.repo,
+      pull_number: thread.number,
+      comment_id: topCommentId,
+      body,
+    },
+  );
   if (!isObject(data) || typeof data.id !== "number") throw new GitHubGarbageError("reply in review thread");
   return data.id;
 }
 
-export async function updateReviewComment(github: GitHub, thread: Thread, commentId: number, body: string): Promise<void> {
+export async function updateReviewComment(
+  github: GitHub,
+  thread: Thread,
+  commentId: number,
+  body: string,
+): Promise<void> {
   const { data } = await github.request("PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}", {
     owner: thread.owner,
     repo: thread.repo,
@@ -137,14 +167,23 @@ export async function updateReviewComment(github: GitHub, thread: Thread, commen
   if (!isObject(data) || data.id !== commentId) throw new GitHubGarbageError("edit review comment");
 }
 
-export async function findReviewCommentWithMarker(github: GitHub, thread: Thread, marker: string, isOwn: IsOwnComment): Promise<number | undefined> {
-  const comments = await paginateSafely("list review comments", () => github.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
-    owner: thread.owner,
-    repo: thread.repo,
-    pull_number: thread.number,
-    per_page: 100,
-  }));
-  const found = comments.find((comment) => typeof comment.body === "string" && comment.body.includes(marker) && isOwn(comment));
+export async function findReviewCommentWithMarker(
+  github: GitHub,
+  thread: Thread,
+  marker: string,
+  isOwn: IsOwnComment,
+): Promise<number | undefined> {
+  const comments = await paginateSafely("list review comments", () =>
+    github.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
+      owner: thread.owner,
+      repo: thread.repo,
+      pull_number: thread.number,
+      per_page: 100,
+    }),
+  );
+  const found = comments.find(
+    (comment) => typeof comment.body === "string" && comment.body.includes(marker) && isOwn(comment),
+  );
   return found ? Number(found.id) : undefined;
 }
 
@@ -192,7 +231,9 @@ function toThreadComment(c: Record<string, unknown>): ThreadComment | undefined 
  */
 async function firstAndLastPage(
   github: GitHub,
-  route: "GET /repos/{owner}/{repo}/issues/{issue_number}/comments" | "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  route:
+    | "GET /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    | "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
   params: Record<string, string | number>,
 ): Promise<{ comments: ThreadComment[]; skipped: number }> {
   const first = await github.request(route, { ...params, per_page: 100 } as never);
@@ -208,7 +249,10 @@ async function firstAndLastPage(
     // The pages in between are full: exactly this many comments are not read.
     skipped = (Number(last[1]) - 2) * 100;
   }
-  const comments = rows.filter(isObject).map(toThreadComment).filter((c): c is ThreadComment => c !== undefined);
+  const comments = rows
+    .filter(isObject)
+    .map(toThreadComment)
+    .filter((c): c is ThreadComment => c !== undefined);
   return { comments, skipped };
 }
 
@@ -237,5 +281,8 @@ export async function pullRequestFiles(github: GitHub, thread: Thread): Promise<
     per_page: 100,
   });
   if (!Array.isArray(data)) throw new GitHubGarbageError("list pull request files");
-  return data.filter(isObject).map((f) => f.filename).filter((f): f is string => typeof f === "string");
+  return data
+    .filter(isObject)
+    .map((f) => f.filename)
+    .filter((f): f is string => typeof f === "string");
 }

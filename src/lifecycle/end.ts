@@ -40,7 +40,12 @@ export async function endTask(services: Services, task: Task, ending: Ending): P
 /** The thread, its comment or the repository is gone: there is nobody left to tell. */
 export async function dropTask(services: Services, task: Task, status: number | undefined): Promise<Task> {
   const now = services.now();
-  const next = transition(task, "failed", { outcome: { summary: "thread is gone", finishedAt: now.toISOString() } }, now);
+  const next = transition(
+    task,
+    "failed",
+    { outcome: { summary: "thread is gone", finishedAt: now.toISOString() } },
+    now,
+  );
   await services.store.save(next, task);
   log("info", "task.dropped", { task: task.id, status });
   return next;

@@ -7,7 +7,7 @@ import { replyNotAllowed } from "../report/not-allowed";
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
-import { type Task, newTask, transition } from "../tasks/task";
+import { newTask, type Task, transition } from "../tasks/task";
 import type { Decision, TriggerRequest } from "../trigger/request";
 
 /**
@@ -42,7 +42,12 @@ export async function recordTask(
   const queued = newTask(id, request, now, new Date(now.getTime() + WEBHOOK_OWNS_TASK_MS));
   const task: Task = as === "answered" ? { ...queued, status: "answered", nextAttemptAt: undefined } : queued;
   await store.save(task);
-  log("info", "task.created", { task: id, trigger: request.triggerKey, repository: request.repository, number: request.number });
+  log("info", "task.created", {
+    task: id,
+    trigger: request.triggerKey,
+    repository: request.repository,
+    number: request.number,
+  });
   return { task, duplicate: false };
 }
 
@@ -76,9 +81,18 @@ export function acceptTask(task: Task, accepted: { reacted: boolean; context: Th
  * nothing of it is kept, so their mentions cannot fill KV; a replayed delivery
  * is forgotten without a word; a fork's request is told why and kept a day.
  */
-export async function rejectTask(services: Services, task: Task, rejection: "not_allowed" | "fork" | "replayed"): Promise<Task> {
+export async function rejectTask(
+  services: Services,
+  task: Task,
+  rejection: "not_allowed" | "fork" | "replayed",
+): Promise<Task> {
   const { request } = task;
-  const next = transition(task, "rejected", { rejection, ...(rejection === "fork" ? { verified: false } : {}) }, services.now());
+  const next = transition(
+    task,
+    "rejected",
+    { rejection, ...(rejection === "fork" ? { verified: false } : {}) },
+    services.now(),
+  );
   if (rejection === "fork") {
     const thread = { owner: request.owner, repo: request.repo, number: request.number };
     await createComment(services.github(request.installationId), thread, forkNotSupportedReply(request.requester));
@@ -87,7 +101,12 @@ export async function rejectTask(services: Services, task: Task, rejection: "not
     if (rejection === "not_allowed") await replyNotAllowed(services, request);
     await services.store.delete(task.id);
   }
-  log("info", `request.${rejection}`, { task: task.id, sender: request.requester, author: request.author, trigger: request.triggerKey });
+  log("info", `request.${rejection}`, {
+    task: task.id,
+    sender: request.requester,
+    author: request.author,
+    trigger: request.triggerKey,
+  });
   return next;
 }
 
@@ -121,7 +140,8 @@ export async function keepQueued(
       log("warn", "github.queued_notice_failed", { task: next.id, status: httpStatus(error) });
     }
   }
-  if (!wait.isError && reason === stored.lastError && next.trackingCommentId === stored.trackingCommentId) return stored;
+  if (!wait.isError && reason === stored.lastError && next.trackingCommentId === stored.trackingCommentId)
+    return stored;
   await services.store.save(next, stored);
   return next;
 }
@@ -134,8 +154,8 @@ export async function forwardTask(services: Services, task: Task, active: Task):
   const now = services.now();
   const link = services.openhands.conversationLink(active.id);
   const note = followUpNote({ task: active, link, from: task.request.requester, url: task.request.commentUrl });
-  await publishTrackingComment(services, active, currentComment({ task: active, link }) + note).catch((error: unknown) =>
-    log("warn", "github.follow_up_note_failed", { task: active.id, status: httpStatus(error) }),
+  await publishTrackingComment(services, active, currentComment({ task: active, link }) + note).catch(
+    (error: unknown) => log("warn", "github.follow_up_note_failed", { task: active.id, status: httpStatus(error) }),
   );
   const outcome = { summary: `sent to conversation ${active.id}`, finishedAt: now.toISOString() };
   const next = transition(task, "forwarded", { forwardedTo: active.id, outcome }, now);

@@ -25,7 +25,12 @@ export async function attachTrackingComment(services: Services, task: Task): Pro
 }
 
 /** OpenHands accepted the start (or it was found on a retry, `recovered`): its start task is followed. */
-export async function markStarted(services: Services, task: Task, startTaskId: string, recovered: boolean): Promise<Task> {
+export async function markStarted(
+  services: Services,
+  task: Task,
+  startTaskId: string,
+  recovered: boolean,
+): Promise<Task> {
   const now = services.now();
   const next = transition(
     task,
@@ -51,7 +56,12 @@ export async function markStarted(services: Services, task: Task, startTaskId: s
 export async function adoptConversation(services: Services, task: Task): Promise<Task> {
   const now = services.now();
   const base = task.status === "queued" ? transition(task, "starting", { startedAt: now.toISOString() }, now) : task;
-  const next = transition(base, "running", { nextAttemptAt: undefined, lastError: undefined, readyAt: now.toISOString() }, now);
+  const next = transition(
+    base,
+    "running",
+    { nextAttemptAt: undefined, lastError: undefined, readyAt: now.toISOString() },
+    now,
+  );
   await services.store.save(next, task);
   log("info", "task.adopted_conversation", { task: task.id });
   return next;

@@ -15,10 +15,17 @@ export function forgetAgentLogin(): void {
 }
 
 /** Known without asking OpenHands (setting, memory, KV); undefined until learnt. */
-export async function knownAgentLogin(config: Pick<Config, "agentLogin">, kv: KVNamespace): Promise<string | undefined> {
+export async function knownAgentLogin(
+  config: Pick<Config, "agentLogin">,
+  kv: KVNamespace,
+): Promise<string | undefined> {
   return config.agentLogin ?? (await agentLogin.known(kv));
 }
 
-export async function learnAgentLogin(config: Pick<Config, "agentLogin">, kv: KVNamespace, openhands: OpenHandsClient): Promise<string> {
+export async function learnAgentLogin(
+  config: Pick<Config, "agentLogin">,
+  kv: KVNamespace,
+  openhands: OpenHandsClient,
+): Promise<string> {
   return config.agentLogin ?? agentLogin.learn(kv, () => openhands.gitLogin());
 }

@@ -1,13 +1,7 @@
-import { redact } from "../log";
-import { OpenHandsError, errorMessage, retryAtFrom } from "./errors";
-import type {
-  AppConversation,
-  OpenHandsEvent,
-  Page,
-  StartConversationRequest,
-  StartTask,
-} from "./types";
 import { isObject } from "../is-object";
+import { redact } from "../log";
+import { errorMessage, OpenHandsError, retryAtFrom } from "./errors";
+import type { AppConversation, OpenHandsEvent, Page, StartConversationRequest, StartTask } from "./types";
 
 /** `start-tasks?ids=` takes up to 100 ids; `app-conversations?ids=` answers 400 from 100 on. */
 const START_TASK_BATCH = 100;
@@ -72,7 +66,12 @@ export class OpenHandsClient {
       const body = await this.call("GET", "/api/v1/app-conversations/start-tasks/search", { query });
       if (!isPage(body)) throw garbage("start task search");
       const items = body.items.filter(isStartTask);
-      found.push(...items.filter((item) => typeof item.request?.conversation_id === "string" && normalizeId(item.request.conversation_id) === own));
+      found.push(
+        ...items.filter(
+          (item) =>
+            typeof item.request?.conversation_id === "string" && normalizeId(item.request.conversation_id) === own,
+        ),
+      );
       pageId = typeof body.next_page_id === "string" ? body.next_page_id : null;
       if (!pageId) break;
     }
@@ -129,9 +128,13 @@ export class OpenHandsClient {
 
   /** A follow-up for a conversation whose sandbox runs; 409 when it is not running. */
   async sendMessage(conversationId: string, text: string): Promise<void> {
-    const body = await this.call("POST", `/api/v1/app-conversations/${encodeURIComponent(conversationId)}/send-message`, {
-      body: { role: "user", content: [{ type: "text", text }], run: true },
-    });
+    const body = await this.call(
+      "POST",
+      `/api/v1/app-conversations/${encodeURIComponent(conversationId)}/send-message`,
+      {
+        body: { role: "user", content: [{ type: "text", text }], run: true },
+      },
+    );
     if ((body as { success?: unknown } | null)?.success !== true) {
       throw new OpenHandsError("OpenHands did not accept the follow-up", undefined, false);
     }
@@ -220,8 +223,6 @@ export class OpenHandsClient {
 function garbage(what: string): OpenHandsError {
   return new OpenHandsError(`OpenHands sent an unreadable answer to ${what}`, undefined, true);
 }
-
-
 
 function isStartTask(value: unknown): value is StartTask {
   return isObject(value) && typeof value.id === "string" && typeof value.status === "string";

@@ -25,7 +25,8 @@ export function errorMessage(body: unknown, status: number): string {
         .map((d) => (d && typeof d === "object" && "msg" in d ? String((d as { msg: unknown }).msg) : String(d)))
         .join("; ");
     }
-    if (detail && typeof detail === "object" && "message" in detail) return String((detail as { message: unknown }).message);
+    if (detail && typeof detail === "object" && "message" in detail)
+      return String((detail as { message: unknown }).message);
     if (typeof error === "string") return error;
   }
   return `HTTP ${status}`;

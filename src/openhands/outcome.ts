@@ -19,7 +19,9 @@ function finalResponseFromEvents(newestFirst: readonly OpenHandsEvent[]): string
       if (!Array.isArray(content)) return "";
       return content
         .map((c: { type?: string; text?: unknown; image_urls?: unknown[] }) =>
-          c?.type === "text" ? String(c.text ?? "") : `[Image: ${Array.isArray(c?.image_urls) ? c.image_urls.length : 0} URLs]`,
+          c?.type === "text"
+            ? String(c.text ?? "")
+            : `[Image: ${Array.isArray(c?.image_urls) ? c.image_urls.length : 0} URLs]`,
         )
         .join("");
     }
@@ -60,7 +62,11 @@ export async function readFinalResponse(client: OpenHandsClient, conversation: A
 }
 
 export async function readLastError(client: OpenHandsClient, conversationId: string): Promise<string | undefined> {
-  const events = await client.searchEvents(conversationId, { kind: "ConversationErrorEvent", newestFirst: true, limit: 1 });
+  const events = await client.searchEvents(conversationId, {
+    kind: "ConversationErrorEvent",
+    newestFirst: true,
+    limit: 1,
+  });
   const error = events.items[0];
   if (!error) return undefined;
   const detail = typeof error.detail === "string" ? error.detail : undefined;
@@ -68,7 +74,10 @@ export async function readLastError(client: OpenHandsClient, conversationId: str
   return [code, detail].filter(Boolean).join(": ") || undefined;
 }
 
-export async function readLastExecutionStatus(client: OpenHandsClient, conversationId: string): Promise<string | undefined> {
+export async function readLastExecutionStatus(
+  client: OpenHandsClient,
+  conversationId: string,
+): Promise<string | undefined> {
   const events = await client.searchEvents(conversationId, { kind: "ConversationStateUpdateEvent", newestFirst: true });
   return lastExecutionStatusFromEvents(events.items);
 }

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "../config";
+import { ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "../config";
 import { log } from "../log";
 import { STATUS_TOKEN_MIN_CHARS, statusToken } from "./token";
 
@@ -39,7 +39,13 @@ healthRoute.get("/", async (c) => {
   }
   const ok = problems.length === 0;
   return c.json(
-    { ok, service: SERVICE, checks: { config, kv }, ...(ok ? {} : { problems }), ...(warnings.length ? { warnings } : {}) },
+    {
+      ok,
+      service: SERVICE,
+      checks: { config, kv },
+      ...(ok ? {} : { problems }),
+      ...(warnings.length ? { warnings } : {}),
+    },
     ok ? 200 : 503,
   );
 });

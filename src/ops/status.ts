@@ -1,12 +1,12 @@
 import { Hono } from "hono";
-import { type WorkerEnv, resolveEnv } from "../config";
+import { resolveEnv, type WorkerEnv } from "../config";
 import { redact } from "../log";
-import { type TaskEntry, TaskStore, pendingEntries } from "../tasks/store";
+import { pendingEntries, type TaskEntry, TaskStore } from "../tasks/store";
 import { PENDING_STATUSES, type PendingStatus, type Task } from "../tasks/task";
+import { addUsage, emptyUsage, FREE_PLAN_DAILY_LIMITS, USAGE_FIELDS, type Usage } from "../usage";
 import { SERVICE } from "./health";
 import { type DayCounts, STATUS_KEY, type StatusRecord, utcDay } from "./tick-record";
 import { hasBearerToken, statusToken } from "./token";
-import { FREE_PLAN_DAILY_LIMITS, type Usage, USAGE_FIELDS, addUsage, emptyUsage } from "../usage";
 
 /**
  * `GET /status`, for the operator: what is pending, what went wrong lately, when
@@ -54,7 +54,9 @@ statusRoute.get("/", async (c) => {
   const now = Date.now();
   const store = new TaskStore(env.TASKS);
   const [index, record] = await Promise.all([store.index(), env.TASKS.get<StatusRecord>(STATUS_KEY, "json")]);
-  const secrets = [env.OPENHANDS_API_KEY, env.GITHUB_WEBHOOK_SECRET, env.GITHUB_APP_PRIVATE_KEY, token].map((s) => s?.trim());
+  const secrets = [env.OPENHANDS_API_KEY, env.GITHUB_WEBHOOK_SECRET, env.GITHUB_APP_PRIVATE_KEY, token].map((s) =>
+    s?.trim(),
+  );
   const errors = await lastErrors(store, index.tasks, (text) => redact(text, secrets));
   return c.json({
     ok: true,
@@ -125,7 +127,10 @@ function dailyUsage(record: StatusRecord | null, tasks: readonly TaskEntry[], no
     for (const field of USAGE_FIELDS) webhookEstimated[field] = created * WEBHOOK_COST_PER_TASK[field];
     const total = addUsage(addUsage(emptyUsage(), cronCounted), webhookEstimated);
     const percentOfLimit = Object.fromEntries(
-      Object.entries(FREE_PLAN_DAILY_LIMITS).map(([field, limit]) => [field, Math.round((total[field as keyof Usage] / limit) * 1000) / 10]),
+      Object.entries(FREE_PLAN_DAILY_LIMITS).map(([field, limit]) => [
+        field,
+        Math.round((total[field as keyof Usage] / limit) * 1000) / 10,
+      ]),
     ) as Record<keyof typeof FREE_PLAN_DAILY_LIMITS, number>;
     return { day, cronCounted, webhookEstimated, total, percentOfLimit };
   };

@@ -1,6 +1,6 @@
 import type { PollReport } from "../poller/poll";
 import type { Services } from "../services";
-import { type Usage, addUsage, emptyUsage } from "../usage";
+import { addUsage, emptyUsage, type Usage } from "../usage";
 
 /**
  * The cron's own account of itself, for `GET /status`: one KV key, `status:cron`,
@@ -103,7 +103,11 @@ export async function recordTick(services: Services, report: PollReport): Promis
     }
     const kept = Object.keys(days).sort().slice(-DAYS_KEPT);
     const at = new Date(now).toISOString();
-    const record: StatusRecord = { savedAt: at, lastTick: { at, report }, days: Object.fromEntries(kept.map((d) => [d, days[d]!])) };
+    const record: StatusRecord = {
+      savedAt: at,
+      lastTick: { at, report },
+      days: Object.fromEntries(kept.map((d) => [d, days[d]!])),
+    };
     await services.kv.put(STATUS_KEY, JSON.stringify(record));
     return "saved";
   } catch (error) {

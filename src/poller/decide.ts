@@ -58,10 +58,20 @@ export type RunDecision =
   | { kind: "fail"; reason: string }
   | { kind: "timeout" };
 
-export function decideRun(task: Task, conversation: AppConversation | null, now: number, config: Pick<Config, "runTimeoutMs">): RunDecision {
+export function decideRun(
+  task: Task,
+  conversation: AppConversation | null,
+  now: number,
+  config: Pick<Config, "runTimeoutMs">,
+): RunDecision {
   if (conversation === null) return { kind: "fail", reason: "the conversation no longer exists on OpenHands" };
   // A resumed run reads `error` (the agent-server reloads it so) until it gets a message.
-  if (task.resumed && !task.continued && conversation.sandbox_status === "RUNNING" && conversation.execution_status !== "finished") {
+  if (
+    task.resumed &&
+    !task.continued &&
+    conversation.sandbox_status === "RUNNING" &&
+    conversation.execution_status !== "finished"
+  ) {
     return { kind: "continue" };
   }
   const decision = readConversation(conversation);

@@ -57,9 +57,19 @@ async function endSucceeded(services: Services, task: Task, conversation: AppCon
   return endTask(services, task, { status: "succeeded", summary, conversation });
 }
 
-async function endAgentFailure(services: Services, task: Task, conversation: AppConversation, reason: string): Promise<Task> {
+async function endAgentFailure(
+  services: Services,
+  task: Task,
+  conversation: AppConversation,
+  reason: string,
+): Promise<Task> {
   const detail = await readLastError(services.openhands, conversation.id).catch(() => undefined);
   const why = task.resumed ? `${reason}, after OpenHands paused its sandbox and this App resumed it` : reason;
   const summary = await readFinalResponse(services.openhands, conversation);
-  return endTask(services, task, { status: "failed", reason: detail ? `${why} (${detail})` : why, summary, conversation });
+  return endTask(services, task, {
+    status: "failed",
+    reason: detail ? `${why} (${detail})` : why,
+    summary,
+    conversation,
+  });
 }

@@ -85,7 +85,11 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
         taskWork(task, ADVANCE_COST, async () => {
           const next = await advanceQueued(services, task, liveEntries);
           const entry = liveEntries.find((e) => e.id === task.id);
-          if (entry) Object.assign(entry, { status: next.status, startedMs: next.startedAt ? Date.parse(next.startedAt) : undefined });
+          if (entry)
+            Object.assign(entry, {
+              status: next.status,
+              startedMs: next.startedAt ? Date.parse(next.startedAt) : undefined,
+            });
           return next;
         }),
       );
@@ -101,11 +105,16 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
   // The conversation is the truth, whatever its start task says: a lost answer or a
   // duplicate start (never refused, stuck behind the first) must not hide a running agent.
   // Read in the same batch as the running ones, so it costs no extra request.
-  const conversations = following.length + starting.length ? await openhands.conversations([...following, ...starting].map((t) => t.id)) : [];
+  const conversations =
+    following.length + starting.length
+      ? await openhands.conversations([...following, ...starting].map((t) => t.id))
+      : [];
   const conversationOf = new Map([...following, ...starting].map((task, i) => [task.id, conversations[i] ?? null]));
   // Only a start whose conversation is not there yet needs its start task read.
   const unseen = starting.filter((task) => !conversationOf.get(task.id));
-  const startTasks: (StartTask | null)[] = unseen.length ? await openhands.startTasks(unseen.map((t) => t.startTaskId!)) : [];
+  const startTasks: (StartTask | null)[] = unseen.length
+    ? await openhands.startTasks(unseen.map((t) => t.startTaskId!))
+    : [];
   const startTaskOf = new Map(unseen.map((task, i) => [task.id, startTasks[i] ?? null]));
   // A start that became READY since: its conversation is there now, and is followed this tick.
   const justReady = unseen.filter((task) => startTaskOf.get(task.id)?.status === "READY");
@@ -124,16 +133,23 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
       const next = seenRunning(task, conversation?.created_at ?? task.startedAt ?? task.createdAt, services.now());
       // READY with no conversation: it was read before the start task this tick, and shows
       // up next tick. Still missing when the run would have timed out, it is gone.
-      if (conversation || now - Date.parse(task.startedAt ?? task.createdAt) > config.runTimeoutMs) following.push(next);
+      if (conversation || now - Date.parse(task.startedAt ?? task.createdAt) > config.runTimeoutMs)
+        following.push(next);
     } else if (decision.kind === "start_failed") {
       // Another start of ours may still be on its way (an earlier attempt whose answer was lost).
       work.push(
-        taskWork(task, REPORT_COST + START_TASK_SEARCH_PAGES, async () =>
-          (await followOtherStart(services, task)) ?? endTask(services, task, { status: "failed", reason: decision.reason }),
+        taskWork(
+          task,
+          REPORT_COST + START_TASK_SEARCH_PAGES,
+          async () =>
+            (await followOtherStart(services, task)) ??
+            endTask(services, task, { status: "failed", reason: decision.reason }),
         ),
       );
     } else if (decision.kind === "fail") {
-      work.push(taskWork(task, REPORT_COST, () => endTask(services, task, { status: "failed", reason: decision.reason })));
+      work.push(
+        taskWork(task, REPORT_COST, () => endTask(services, task, { status: "failed", reason: decision.reason })),
+      );
     } else if (decision.kind === "timeout") {
       work.push(taskWork(task, REPORT_COST, () => endTask(services, task, { status: "timed_out", phase: "start" })));
     }
@@ -148,5 +164,3 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
   }
   return work;
 }
-
-

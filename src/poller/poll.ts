@@ -4,8 +4,8 @@ import { log } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import type { Services } from "../services";
 import { pendingEntries } from "../tasks/store";
-import { type Task, type TaskStatus, isPending } from "../tasks/task";
-import { type Work, planWork, receivedWork } from "./plan";
+import { isPending, type Task, type TaskStatus } from "../tasks/task";
+import { planWork, receivedWork, type Work } from "./plan";
 
 /** Kept free for Octokit's one quick retry of a failed GitHub call. */
 const RETRY_RESERVE = 4;
@@ -72,7 +72,11 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
   return report;
 }
 
-async function runWork(services: Services, item: Work, report: PollReport): Promise<"done" | "deferred" | "github_rate_limited"> {
+async function runWork(
+  services: Services,
+  item: Work,
+  report: PollReport,
+): Promise<"done" | "deferred" | "github_rate_limited"> {
   try {
     const status = await item.run();
     if (status !== item.status) {

@@ -56,7 +56,10 @@ export function contextSections(context: ThreadContext | undefined, nonce: strin
     lines.push("");
   }
   if (context.reviewThread?.length) {
-    const body = context.reviewThread.flatMap((c) => [...fenced("comment", nonce, [clean(c.body, COMMENT_CHARS)], { author: c.author }), ""]);
+    const body = context.reviewThread.flatMap((c) => [
+      ...fenced("comment", nonce, [clean(c.body, COMMENT_CHARS)], { author: c.author }),
+      "",
+    ]);
     lines.push(...fenced("review_thread", nonce, body), "");
   }
   if (context.discussion?.length || context.omitted) {

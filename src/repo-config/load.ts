@@ -1,8 +1,8 @@
 import type { GitHub } from "../github/client";
 import { GitHubGarbageError } from "../github/errors";
+import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, parseRepoConfig } from "./parse";
-import { httpStatus } from "../http-status";
 
 const CONFIG_PATH = ".github/openhands.yml";
 /**
@@ -35,7 +35,11 @@ export interface CachedRepoConfig {
  * The repository's config when this isolate or KV already knows it: no GitHub
  * call, so the webhook can use it before answering. Undefined on a miss.
  */
-export async function cachedRepoConfig(kv: KVNamespace, owner: string, repo: string): Promise<CachedRepoConfig | undefined> {
+export async function cachedRepoConfig(
+  kv: KVNamespace,
+  owner: string,
+  repo: string,
+): Promise<CachedRepoConfig | undefined> {
   const key = cacheKey(owner, repo);
   const remembered = memory.get(key);
   if (remembered) return { value: remembered.value, fresh: Date.now() - remembered.checkedAt < RECHECK_AFTER_MS };
@@ -53,7 +57,12 @@ export async function cachedRepoConfig(kv: KVNamespace, owner: string, repo: str
  * written to KV only when it differs from what KV holds. GitHub trouble is
  * thrown: the caller decides whether to wait or fall back.
  */
-export async function loadRepoConfig(github: () => GitHub, kv: KVNamespace, owner: string, repo: string): Promise<ParsedRepoConfig> {
+export async function loadRepoConfig(
+  github: () => GitHub,
+  kv: KVNamespace,
+  owner: string,
+  repo: string,
+): Promise<ParsedRepoConfig> {
   const cached = await cachedRepoConfig(kv, owner, repo);
   if (cached?.fresh) return cached.value;
   return (await recheckRepoConfig(github, kv, owner, repo, cached?.value)).value;
@@ -67,18 +76,28 @@ export async function recheckRepoConfig(
   repo: string,
   known: ParsedRepoConfig | undefined,
 ): Promise<{ value: ParsedRepoConfig; changed: boolean }> {
-  const text = (await readFile(github(), owner, repo)) ?? (repo === ".github" ? undefined : await readFile(github(), owner, ".github"));
+  const text =
+    (await readFile(github(), owner, repo)) ??
+    (repo === ".github" ? undefined : await readFile(github(), owner, ".github"));
   const value = text === undefined ? { config: DEFAULT_REPO_CONFIG } : parseRepoConfig(text);
   const changed = known === undefined || JSON.stringify(known) !== JSON.stringify(value);
-  if (changed) await kv.put(cacheKey(owner, repo), JSON.stringify(value), { expirationTtl: CACHE_TTL_SECONDS }).catch(() => undefined);
+  if (changed)
+    await kv
+      .put(cacheKey(owner, repo), JSON.stringify(value), { expirationTtl: CACHE_TTL_SECONDS })
+      .catch(() => undefined);
   memory.set(cacheKey(owner, repo), { checkedAt: Date.now(), value });
   return { value, changed };
 }
 
 async function readFile(github: GitHub, owner: string, repo: string): Promise<string | undefined> {
   try {
-    const { data } = await github.request("GET /repos/{owner}/{repo}/contents/{path}", { owner, repo, path: CONFIG_PATH });
-    if (!isObject(data) || data.type !== "file" || typeof data.content !== "string") throw new GitHubGarbageError("read config file");
+    const { data } = await github.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      owner,
+      repo,
+      path: CONFIG_PATH,
+    });
+    if (!isObject(data) || data.type !== "file" || typeof data.content !== "string")
+      throw new GitHubGarbageError("read config file");
     const bytes = Uint8Array.from(atob(data.content.replace(/\s/g, "")), (c) => c.charCodeAt(0));
     return new TextDecoder().decode(bytes);
   } catch (error) {

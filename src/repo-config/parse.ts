@@ -1,4 +1,4 @@
-import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { TriggerKind } from "../trigger/request";
 
 /** Which triggers a repository may switch off, by the names its config file uses. */
@@ -52,8 +52,10 @@ export function parseRepoConfig(text: string): ParsedRepoConfig {
   const config = { ...DEFAULT_REPO_CONFIG };
   for (const pair of doc.contents.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    const at = (isScalar(pair.key) && pair.key.range ? `line ${lines.linePos(pair.key.range[0]).line}: ` : "");
-    const value = (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? (isScalar(pair.value) ? pair.value.value : pair.value);
+    const at = isScalar(pair.key) && pair.key.range ? `line ${lines.linePos(pair.key.range[0]).line}: ` : "";
+    const value =
+      (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ??
+      (isScalar(pair.value) ? pair.value.value : pair.value);
     const problem = apply(config, key, value);
     if (problem) return invalid(at + problem);
   }
@@ -63,7 +65,8 @@ export function parseRepoConfig(text: string): ParsedRepoConfig {
 function apply(config: RepoConfig, key: string, value: unknown): string | undefined {
   switch (key) {
     case "mention":
-      if (typeof value !== "string" || !/^@[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(value)) return "`mention` must look like @name";
+      if (typeof value !== "string" || !/^@[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(value))
+        return "`mention` must look like @name";
       config.mention = value;
       return;
     case "label":
@@ -81,11 +84,13 @@ function apply(config: RepoConfig, key: string, value: unknown): string | undefi
       config.instructions = value.slice(0, MAX_INSTRUCTIONS);
       return;
     case "allowed_bots":
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) return "`allowed_bots` must be a list of logins";
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string"))
+        return "`allowed_bots` must be a list of logins";
       config.allowedBots = value.map((v: string) => v.toLowerCase());
       return;
     case "branch_prefix":
-      if (typeof value !== "string" || !/^[A-Za-z0-9._/-]{0,40}$/.test(value)) return "`branch_prefix` must be a valid branch name prefix";
+      if (typeof value !== "string" || !/^[A-Za-z0-9._/-]{0,40}$/.test(value))
+        return "`branch_prefix` must be a valid branch name prefix";
       config.branchPrefix = value;
       return;
     case "draft_pr":

@@ -9,7 +9,6 @@ import type { Task } from "../tasks/task";
  */
 const MAX_COMMENT_CHARS = 60_000; // GitHub rejects bodies over 65,536
 
-
 interface View {
   task: Task;
   link: string;

@@ -1,8 +1,8 @@
 import { createComment, findCommentWithMarker, writtenByApp } from "../github/thread";
 import { log } from "../log";
+import { notAllowedMarker } from "../own-marker";
 import type { Services } from "../services";
 import type { TriggerRequest } from "../trigger/request";
-import { notAllowedMarker } from "../own-marker";
 import { notAllowedReply } from "./messages";
 
 const DAY_MS = 24 * 3600_000;
@@ -12,7 +12,10 @@ const DAY_MS = 24 * 3600_000;
  * thread a day. Someone mentioning the App again and again must not make it
  * post again and again (the App's comments, GitHub's secondary limits).
  */
-export async function replyNotAllowed(services: Pick<Services, "github" | "config" | "now">, request: TriggerRequest): Promise<boolean> {
+export async function replyNotAllowed(
+  services: Pick<Services, "github" | "config" | "now">,
+  request: TriggerRequest,
+): Promise<boolean> {
   const github = services.github(request.installationId);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
   const since = services.now().getTime() - DAY_MS;

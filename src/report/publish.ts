@@ -1,4 +1,3 @@
-import type { Services } from "../services";
 import {
   createComment,
   createReviewReply,
@@ -8,9 +7,10 @@ import {
   updateReviewComment,
   writtenByApp,
 } from "../github/thread";
-import type { Task } from "../tasks/task";
-import { taskMarker } from "../own-marker";
 import { httpStatus } from "../http-status";
+import { taskMarker } from "../own-marker";
+import type { Services } from "../services";
+import type { Task } from "../tasks/task";
 
 /**
  * Puts `body` in the task's one tracking comment: edits it in place when we know
@@ -36,7 +36,12 @@ export async function publishTrackingComment(
         // Review comments do not say which App wrote them: the bot's login does.
         find: async () => {
           const { slug } = await services.appIdentity();
-          return findReviewCommentWithMarker(github, thread, taskMarker(task.id), writtenByApp({ id: appId, botLogin: `${slug}[bot]` }));
+          return findReviewCommentWithMarker(
+            github,
+            thread,
+            taskMarker(task.id),
+            writtenByApp({ id: appId, botLogin: `${slug}[bot]` }),
+          );
         },
         update: (id: number) => updateReviewComment(github, thread, id, body),
         create: () => createReviewReply(github, thread, review.commentId, body),

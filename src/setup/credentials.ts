@@ -24,7 +24,12 @@ interface Sealed {
 async function sealingKey(token: string): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(token), "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("openhands-github-app"), info: new TextEncoder().encode("app-credentials v1") },
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: new TextEncoder().encode("openhands-github-app"),
+      info: new TextEncoder().encode("app-credentials v1"),
+    },
     material,
     { name: "AES-GCM", length: 256 },
     false,
@@ -34,7 +39,11 @@ async function sealingKey(token: string): Promise<CryptoKey> {
 
 export async function storeCredentials(kv: KVNamespace, token: string, credentials: AppCredentials): Promise<void> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await sealingKey(token), new TextEncoder().encode(JSON.stringify(credentials)));
+  const data = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv },
+    await sealingKey(token),
+    new TextEncoder().encode(JSON.stringify(credentials)),
+  );
   const sealed: Sealed = { v: 1, iv: toBase64(iv), data: toBase64(new Uint8Array(data)) };
   await kv.put(KEY, JSON.stringify(sealed));
 }
@@ -49,7 +58,11 @@ export async function readCredentials(kv: KVNamespace, token: string): Promise<A
   const sealed = await kv.get<Sealed>(KEY, "json");
   if (sealed?.v !== 1) return undefined;
   try {
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(sealed.iv) }, await sealingKey(token), fromBase64(sealed.data));
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: fromBase64(sealed.iv) },
+      await sealingKey(token),
+      fromBase64(sealed.data),
+    );
     return JSON.parse(new TextDecoder().decode(plain)) as AppCredentials;
   } catch {
     return undefined;

@@ -5,7 +5,13 @@
  * run agents on the operator's credits (see "Who may ask" in the README).
  */
 export const APP_PERMISSIONS = { issues: "write", pull_requests: "write", contents: "read", metadata: "read" } as const;
-const APP_EVENTS = ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"] as const;
+const APP_EVENTS = [
+  "issues",
+  "issue_comment",
+  "pull_request",
+  "pull_request_review",
+  "pull_request_review_comment",
+] as const;
 /** GitHub refuses longer App names. */
 const MAX_NAME_CHARS = 34;
 

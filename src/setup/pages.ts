@@ -70,5 +70,8 @@ credentials (<code>npx wrangler kv key delete app:credentials --binding TASKS --
 }
 
 export function errorPage(title: string, message: string): string {
-  return page(title, `<div id="error" class="box error"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></div>`);
+  return page(
+    title,
+    `<div id="error" class="box error"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></div>`,
+  );
 }

@@ -2,13 +2,13 @@ import { Octokit } from "@octokit/core";
 import { Hono } from "hono";
 import type { WorkerEnv } from "../config";
 import { rememberAppIdentity } from "../github/app-identity";
+import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
 import { log } from "../log";
 import { type AppCredentials, hasStoredCredentials, storeCredentials } from "./credentials";
 import { appManifest, newAppUrl } from "./manifest";
 import { closedPage, donePage, errorPage, startPage } from "./pages";
 import { isValidState, makeState, sameText } from "./state";
-import { httpStatus } from "../http-status";
 
 /**
  * `/setup`: GitHub's App manifest flow (as Probot apps do it). The operator opens
@@ -46,14 +46,26 @@ setupRoute.get("/", async (c) => {
   const token = c.env.SETUP_TOKEN?.trim();
   if (await isSetUp(c.env)) return c.html(closedPage(), 410);
   if (!token) {
-    return c.html(errorPage("Setup is not enabled", "Set the SETUP_TOKEN secret (npm run deploy does it and prints the setup link)."), 403);
+    return c.html(
+      errorPage(
+        "Setup is not enabled",
+        "Set the SETUP_TOKEN secret (npm run deploy does it and prints the setup link).",
+      ),
+      403,
+    );
   }
   if (!sameText(c.req.query("token") ?? "", token)) {
-    return c.html(errorPage("Not allowed", "Open the setup link printed by npm run deploy: it carries the setup token."), 403);
+    return c.html(
+      errorPage("Not allowed", "Open the setup link printed by npm run deploy: it carries the setup token."),
+      403,
+    );
   }
   const org = c.req.query("org")?.trim() || undefined;
   if (org !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(org)) {
-    return c.html(errorPage("Not an organisation login", "An organisation login has letters, digits and dashes only."), 400);
+    return c.html(
+      errorPage("Not an organisation login", "An organisation login has letters, digits and dashes only."),
+      400,
+    );
   }
   const origin = new URL(c.req.url).origin;
   const action = newAppUrl(origins(c.env).web, org, await makeState(token));
@@ -63,15 +75,30 @@ setupRoute.get("/", async (c) => {
 setupRoute.get("/callback", async (c) => {
   const token = c.env.SETUP_TOKEN?.trim();
   if (await isSetUp(c.env)) {
-    return c.html(errorPage("Setup is closed", `This Worker already has its GitHub App; this code was not used. ${START_OVER}`), 410);
+    return c.html(
+      errorPage("Setup is closed", `This Worker already has its GitHub App; this code was not used. ${START_OVER}`),
+      410,
+    );
   }
   if (!token) return c.html(errorPage("Setup is not enabled", "Set the SETUP_TOKEN secret first."), 403);
   const code = c.req.query("code");
   if (!code) {
-    return c.html(errorPage("No App was created", "GitHub sent no code: the App was not created (the flow was cancelled?). Start again from the setup link."), 400);
+    return c.html(
+      errorPage(
+        "No App was created",
+        "GitHub sent no code: the App was not created (the flow was cancelled?). Start again from the setup link.",
+      ),
+      400,
+    );
   }
   if (!(await isValidState(token, c.req.query("state")))) {
-    return c.html(errorPage("This link did not come from this Worker", "Its state is missing, forged, or more than an hour old. Start again from the setup link."), 400);
+    return c.html(
+      errorPage(
+        "This link did not come from this Worker",
+        "Its state is missing, forged, or more than an hour old. Start again from the setup link.",
+      ),
+      400,
+    );
   }
   let credentials: AppCredentials & { name: string };
   try {
@@ -80,9 +107,21 @@ setupRoute.get("/callback", async (c) => {
     const status = httpStatus(error);
     log("warn", "setup.conversion_failed", { status });
     if (status === 404 || status === 422) {
-      return c.html(errorPage("This code cannot be used", "GitHub says it was already used or has expired (codes are single-use and last an hour). Start again from the setup link."), 400);
+      return c.html(
+        errorPage(
+          "This code cannot be used",
+          "GitHub says it was already used or has expired (codes are single-use and last an hour). Start again from the setup link.",
+        ),
+        400,
+      );
     }
-    return c.html(errorPage("GitHub did not answer", "GitHub could not hand over the new App's credentials. Try again from the setup link; if GitHub created an App, delete it first."), 502);
+    return c.html(
+      errorPage(
+        "GitHub did not answer",
+        "GitHub could not hand over the new App's credentials. Try again from the setup link; if GitHub created an App, delete it first.",
+      ),
+      502,
+    );
   }
   // A second callback may have won meanwhile: the first App stored stays the Worker's.
   if (await isSetUp(c.env)) return c.html(closedPage(), 410);
@@ -90,7 +129,9 @@ setupRoute.get("/callback", async (c) => {
   await storeCredentials(c.env.TASKS, token, stored);
   await rememberAppIdentity(c.env.TASKS, { owner: stored.owner, slug: stored.slug }).catch(() => undefined);
   log("info", "setup.done", { app: stored.appId, slug: stored.slug, owner: stored.owner });
-  return c.html(donePage({ name, installUrl: `${origins(c.env).web}/apps/${encodeURIComponent(stored.slug)}/installations/new` }));
+  return c.html(
+    donePage({ name, installUrl: `${origins(c.env).web}/apps/${encodeURIComponent(stored.slug)}/installations/new` }),
+  );
 });
 
 /** `POST /app-manifests/{code}/conversions`: unauthenticated, the code is the credential. */
@@ -109,5 +150,12 @@ async function convert(apiUrl: string, code: string): Promise<AppCredentials & {
   ) {
     throw Object.assign(new Error("GitHub sent an unreadable conversion"), { status: 502 });
   }
-  return { appId: String(data.id), privateKey: data.pem, webhookSecret: data.webhook_secret, slug: data.slug, owner: login, name: String(data.name ?? data.slug) };
+  return {
+    appId: String(data.id),
+    privateKey: data.pem,
+    webhookSecret: data.webhook_secret,
+    slug: data.slug,
+    owner: login,
+    name: String(data.name ?? data.slug),
+  };
 }

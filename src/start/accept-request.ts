@@ -10,7 +10,11 @@ export type AcceptOutcome = "rejected" | "started" | "queued" | "failed";
  * crash, an outage or a lost answer costs at most a delay: the cron replays the
  * remaining steps of any queued task.
  */
-export async function acceptRequest(services: Services, task: Task, entries?: readonly TaskEntry[]): Promise<AcceptOutcome> {
+export async function acceptRequest(
+  services: Services,
+  task: Task,
+  entries?: readonly TaskEntry[],
+): Promise<AcceptOutcome> {
   const next = await advanceQueued(services, task, entries ?? (await services.store.entries()));
   switch (next.status) {
     case "rejected":

@@ -47,7 +47,12 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
     const followUp = await checkFollowUp(services, current, entries);
     if (followUp.kind === "forwarded") return followUp.task;
     if (followUp.kind === "wait") {
-      return await keepQueued(services, current, task, { reason: followUp.reason, retryAt: soon(), isError: false, showRetryAt: false });
+      return await keepQueued(services, current, task, {
+        reason: followUp.reason,
+        retryAt: soon(),
+        isError: false,
+        showRetryAt: false,
+      });
     }
     if (followUp.previous) current = { ...current, previous: followUp.previous };
     const verdict = checkLimits(entries, selfOf(current), services.now().getTime(), services.config);
@@ -58,8 +63,17 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
     if (verdict.kind === "over_limit") {
       const where = verdict.scope === "thread" ? "on this thread" : "for this installation";
       const reason = `${verdict.limit} conversations were started ${where} in the last hour, which is the limit`;
-      log("warn", "request.over_limit", { task: task.id, scope: verdict.scope, retryAt: verdict.retryAt.toISOString() });
-      return await keepQueued(services, current, task, { reason, retryAt: verdict.retryAt, isError: false, showRetryAt: true });
+      log("warn", "request.over_limit", {
+        task: task.id,
+        scope: verdict.scope,
+        retryAt: verdict.retryAt.toISOString(),
+      });
+      return await keepQueued(services, current, task, {
+        reason,
+        retryAt: verdict.retryAt,
+        isError: false,
+        showRetryAt: true,
+      });
     }
     if (current.trackingCommentId === undefined) current = await withTrackingComment(services, current);
     return await startConversation(services, current);
@@ -130,7 +144,12 @@ async function handleFailure(services: Services, current: Task, original: Task, 
     const told = error instanceof OpenHandsError ? error.retryAt : gitHubRetryAt(error, now);
     const retryAt = new Date(Math.max(now + backoff, told ?? 0));
     log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason });
-    return keepQueued(services, { ...current, attempts }, original, { reason, retryAt, isError: true, showRetryAt: true });
+    return keepQueued(services, { ...current, attempts }, original, {
+      reason,
+      retryAt,
+      isError: true,
+      showRetryAt: true,
+    });
   }
   log("error", "task.start_failed", { task: current.id, attempts, reason });
   const message =
@@ -152,6 +171,10 @@ function describe(services: Services, error: unknown): string {
 }
 
 function selfOf(task: Task) {
-  return { id: task.id, thread: threadKey(task.request), installationId: task.request.installationId, createdMs: Date.parse(task.createdAt) };
+  return {
+    id: task.id,
+    thread: threadKey(task.request),
+    installationId: task.request.installationId,
+    createdMs: Date.parse(task.createdAt),
+  };
 }
-

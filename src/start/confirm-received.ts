@@ -1,14 +1,14 @@
 import { isServed } from "../github/app-identity";
+import { httpStatus } from "../http-status";
 import { log } from "../log";
 import { knownAgentLogin } from "../openhands/agent-account";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse";
+import type { Services } from "../services";
+import { conversationIdFor } from "../tasks/ids";
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
-import { conversationIdFor } from "../tasks/ids";
 import { type CandidateEvent, decide } from "../trigger/dispatch";
-import type { Services } from "../services";
 import { takeRequest } from "./take-request";
-import { httpStatus } from "../http-status";
 
 /**
  * After this long without the repository's config (GitHub failing), the event is
@@ -45,7 +45,11 @@ export type ConfirmOutcome = "ignored" | "command" | "recorded" | "duplicate" | 
  * is written before the record is deleted, so a crash in between only makes
  * the cron find the task already recorded next time.
  */
-export async function confirmReceived(services: Services, received: ReceivedEvent, entries?: readonly TaskEntry[]): Promise<ConfirmOutcome> {
+export async function confirmReceived(
+  services: Services,
+  received: ReceivedEvent,
+  entries?: readonly TaskEntry[],
+): Promise<ConfirmOutcome> {
   let served: string[];
   try {
     served = await services.servedOwners();
@@ -57,7 +61,11 @@ export async function confirmReceived(services: Services, received: ReceivedEven
   }
   if (!isServed(served, received.owner)) {
     await services.store.delete(received.id);
-    log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: "account not served" });
+    log("info", "webhook.ignored", {
+      delivery: received.delivery,
+      githubEvent: received.event,
+      reason: "account not served",
+    });
     return "ignored";
   }
   let parsed: ParsedRepoConfig;
@@ -75,10 +83,17 @@ export async function confirmReceived(services: Services, received: ReceivedEven
     parsed = { config: DEFAULT_REPO_CONFIG };
   }
   const agentLogin = await knownAgentLogin(services.config, services.kv);
-  const decision = decide(received.event, received.payload, parsed, { agentLogin, receivedAt: Date.parse(received.receivedAt) });
+  const decision = decide(received.event, received.payload, parsed, {
+    agentLogin,
+    receivedAt: Date.parse(received.receivedAt),
+  });
   if (!decision.run) {
     await services.store.delete(received.id);
-    log("info", "webhook.ignored", { delivery: received.delivery, githubEvent: received.event, reason: decision.reason });
+    log("info", "webhook.ignored", {
+      delivery: received.delivery,
+      githubEvent: received.event,
+      reason: decision.reason,
+    });
     return "ignored";
   }
   const taken = await takeRequest(services, decision.request, received.delivery, entries);

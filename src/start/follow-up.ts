@@ -3,7 +3,7 @@ import { OpenHandsError } from "../openhands/errors";
 import { followUpPrompt } from "../prompt/build";
 import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
-import { type Task, isPending } from "../tasks/task";
+import { isPending, type Task } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 
 export type FollowUp =
@@ -21,7 +21,9 @@ const ENDED = ["succeeded", "failed", "timed_out", "stopped"];
  */
 export async function checkFollowUp(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<FollowUp> {
   const key = threadKey(task.request);
-  const others = entries.filter((e) => e.thread === key && e.id !== task.id && e.createdMs <= Date.parse(task.createdAt));
+  const others = entries.filter(
+    (e) => e.thread === key && e.id !== task.id && e.createdMs <= Date.parse(task.createdAt),
+  );
   const activeEntry = others.find((e) => isPending(e.status));
   const active = activeEntry ? await services.store.get(activeEntry.id) : null;
   if (active && isPending(active.status)) {
@@ -33,14 +35,19 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
         return { kind: "forwarded", task: await forwardTask(services, task, active) };
       } catch (error) {
         // 409: the sandbox is paused or still starting; the follow-up waits its turn instead.
-        if (!(error instanceof OpenHandsError) || (error.status !== 409 && error.status !== 410 && error.status !== 404)) throw error;
+        if (
+          !(error instanceof OpenHandsError) ||
+          (error.status !== 409 && error.status !== 410 && error.status !== 404)
+        )
+          throw error;
       }
     }
     return { kind: "wait", reason: "waiting for the request already running on this thread to finish" };
   }
   // The index may lag behind: a task it lists as pending may have ended since.
   const endedEntry = [...others].reverse().find((e) => ENDED.includes(e.status));
-  const ended = active && ENDED.includes(active.status) ? active : endedEntry ? await services.store.get(endedEntry.id) : null;
+  const ended =
+    active && ENDED.includes(active.status) ? active : endedEntry ? await services.store.get(endedEntry.id) : null;
   return ended?.outcome
     ? { kind: "new", previous: { conversationId: ended.id, summary: ended.outcome.summary } }
     : { kind: "new" };

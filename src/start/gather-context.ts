@@ -1,7 +1,13 @@
 import type { GitHub } from "../github/client";
-import { type PullRequestHead, type ThreadComment, listIssueComments, listReviewComments, pullRequestFiles } from "../github/thread";
-import { type ThreadContext, boundDiscussion } from "../prompt/context";
+import {
+  listIssueComments,
+  listReviewComments,
+  type PullRequestHead,
+  pullRequestFiles,
+  type ThreadComment,
+} from "../github/thread";
 import { OWN_MARKER } from "../own-marker";
+import { boundDiscussion, type ThreadContext } from "../prompt/context";
 import type { TriggerRequest } from "../trigger/request";
 
 /** Outbound requests gathering may make: two pages of comments, the PR's files, two pages of review comments. */
@@ -13,7 +19,11 @@ export const GATHER_COST = 5;
  * Only what was there when the request was made counts: a comment written or
  * edited afterwards must not change the task.
  */
-export async function gatherContext(github: GitHub, request: TriggerRequest, head?: PullRequestHead): Promise<ThreadContext> {
+export async function gatherContext(
+  github: GitHub,
+  request: TriggerRequest,
+  head?: PullRequestHead,
+): Promise<ThreadContext> {
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
   const asked = Date.parse(request.triggeredAt);
   const before = (c: ThreadComment) => !(Date.parse(c.createdAt) > asked) && !(Date.parse(c.updatedAt) > asked);
@@ -31,13 +41,24 @@ export async function gatherContext(github: GitHub, request: TriggerRequest, hea
 
   if (request.isPullRequest && head) {
     const files = await pullRequestFiles(github, thread);
-    context.pullRequest = { base: head.baseRef, head: head.ref, files, moreFiles: Math.max(0, head.changedFiles - files.length) };
+    context.pullRequest = {
+      base: head.baseRef,
+      head: head.ref,
+      files,
+      moreFiles: Math.max(0, head.changedFiles - files.length),
+    };
   }
   const review = request.reviewComment;
   if (review) {
     const { comments: reviewComments } = await listReviewComments(github, thread);
     context.reviewThread = reviewComments
-      .filter((c) => (c.id === review.commentId || c.inReplyTo === review.commentId) && c.id !== request.reactTo.id && human(c) && before(c))
+      .filter(
+        (c) =>
+          (c.id === review.commentId || c.inReplyTo === review.commentId) &&
+          c.id !== request.reactTo.id &&
+          human(c) &&
+          before(c),
+      )
       .map((c) => ({ author: c.author, body: c.body }));
   }
   return context;

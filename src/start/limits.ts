@@ -1,6 +1,6 @@
 import type { Config } from "../config";
-import { ACTIVE_STATUSES } from "../tasks/task";
 import type { TaskEntry } from "../tasks/store";
+import { ACTIVE_STATUSES } from "../tasks/task";
 
 const HOUR_MS = 3600_000;
 /** A queued task this young is most likely being started by its own webhook right now. */
@@ -29,11 +29,22 @@ export function checkLimits(
   const others = entries.filter((e) => e.id !== self.id);
   const started = others.filter((e) => e.startedMs !== undefined && now - e.startedMs < HOUR_MS);
   const scopes = [
-    { scope: "thread" as const, limit: config.maxStartsPerThreadPerHour, match: (e: TaskEntry) => e.thread === self.thread },
-    { scope: "installation" as const, limit: config.maxStartsPerInstallationPerHour, match: (e: TaskEntry) => e.installationId === self.installationId },
+    {
+      scope: "thread" as const,
+      limit: config.maxStartsPerThreadPerHour,
+      match: (e: TaskEntry) => e.thread === self.thread,
+    },
+    {
+      scope: "installation" as const,
+      limit: config.maxStartsPerInstallationPerHour,
+      match: (e: TaskEntry) => e.installationId === self.installationId,
+    },
   ];
   for (const { scope, limit, match } of scopes) {
-    const counted = started.filter(match).map((e) => e.startedMs!).sort((a, b) => a - b);
+    const counted = started
+      .filter(match)
+      .map((e) => e.startedMs!)
+      .sort((a, b) => a - b);
     if (counted.length >= limit) {
       // The moment enough of those starts leave the window for one more to fit.
       return { kind: "over_limit", scope, limit, retryAt: new Date(counted[counted.length - limit]! + HOUR_MS) };
@@ -42,7 +53,10 @@ export function checkLimits(
   // Webhooks arriving together each see the others as queued, not yet running: the
   // fresh ones recorded before this one take their slots first, or a burst would all start.
   const ahead = others.filter(
-    (e) => e.status === "queued" && now - e.createdMs < FRESH_MS && (e.createdMs < self.createdMs || (e.createdMs === self.createdMs && e.id < self.id)),
+    (e) =>
+      e.status === "queued" &&
+      now - e.createdMs < FRESH_MS &&
+      (e.createdMs < self.createdMs || (e.createdMs === self.createdMs && e.id < self.id)),
   ).length;
   const running = others.filter((e) => ACTIVE_STATUSES.includes(e.status)).length;
   if (running + ahead >= config.maxRunning) return { kind: "wait_for_slot", running };

@@ -1,11 +1,11 @@
+import { httpStatus } from "../http-status";
 import { redecideTask } from "../lifecycle/queue";
 import { log } from "../log";
 import type { ParsedRepoConfig } from "../repo-config/parse";
-import type { Decision } from "../trigger/request";
-import { type CandidateEvent, type Deployment, decide } from "../trigger/dispatch";
 import type { Services } from "../services";
+import { type CandidateEvent, type Deployment, decide } from "../trigger/dispatch";
+import type { Decision } from "../trigger/request";
 import { type Taken, takeRequest } from "./take-request";
-import { httpStatus } from "../http-status";
 
 /**
  * The webhook decides with the repository config it already has, so as to
@@ -27,7 +27,10 @@ async function redecide(
     rechecked = await services.recheckRepoConfig(candidate.owner, candidate.repo, candidate.installationId, known);
   } catch (error) {
     // GitHub trouble: the decision made with the cached config stands.
-    log("warn", "repo_config.recheck_failed", { repository: `${candidate.owner}/${candidate.repo}`, status: httpStatus(error) });
+    log("warn", "repo_config.recheck_failed", {
+      repository: `${candidate.owner}/${candidate.repo}`,
+      status: httpStatus(error),
+    });
     return undefined;
   }
   if (!rechecked.changed) return undefined;

@@ -3,9 +3,9 @@ import { normalizeId } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import type { StartConversationRequest, StartTask } from "../openhands/types";
 import { buildPrompt } from "../prompt/build";
+import type { Services } from "../services";
 import { dashed } from "../tasks/ids";
 import type { Task } from "../tasks/task";
-import type { Services } from "../services";
 
 /** Start tasks made before the task was recorded are not ours; the margin covers clock skew between Cloudflare and OpenHands. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -81,7 +81,9 @@ function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
  * some other conversation id. Null when there is none.
  */
 export async function followOtherStart(services: Services, task: Task): Promise<Task | null> {
-  const other = liveStartTask((await ownStartTasks(services, task)).filter((t) => normalizeId(t.id) !== task.startTaskId));
+  const other = liveStartTask(
+    (await ownStartTasks(services, task)).filter((t) => normalizeId(t.id) !== task.startTaskId),
+  );
   if (!other) return null;
   return followStartTask(services, task, normalizeId(other.id));
 }

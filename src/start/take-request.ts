@@ -1,13 +1,13 @@
 import { runCommand } from "../commands/run-command";
+import { httpStatus } from "../http-status";
+import { recordTask } from "../lifecycle/queue";
 import { log, redact } from "../log";
+import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
 import type { Task } from "../tasks/task";
 import { type Command, parseCommand } from "../trigger/command";
 import type { TriggerRequest } from "../trigger/request";
 import { acceptRequest } from "./accept-request";
-import { recordTask } from "../lifecycle/queue";
-import type { Services } from "../services";
-import { httpStatus } from "../http-status";
 
 /**
  * A request, once known to be one: a command, a request already recorded (a
@@ -49,7 +49,9 @@ export async function takeRequest(
     run: (task = recorded.task) =>
       acceptRequest(services, task, entries)
         .then((outcome) => log("info", "webhook.handled", { delivery, task: recorded.task.id, outcome }))
-        .catch((error: unknown) => log("error", "webhook.failed", { delivery, task: recorded.task.id, ...errorFields(error) })),
+        .catch((error: unknown) =>
+          log("error", "webhook.failed", { delivery, task: recorded.task.id, ...errorFields(error) }),
+        ),
   };
 }
 

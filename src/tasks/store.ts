@@ -1,6 +1,6 @@
 import { threadKey } from "../trigger/request";
-import { type ReceivedEvent, isReceivedEvent } from "./received";
-import { type Task, type TaskStatus, isFinal, isPending } from "./task";
+import { isReceivedEvent, type ReceivedEvent } from "./received";
+import { isFinal, isPending, type Task, type TaskStatus } from "./task";
 
 /**
  * Workers KV layout, shaped by the Free plan's daily 1,000 lists and 1,000 writes:
@@ -93,7 +93,10 @@ export class TaskStore {
     // Kept as long as GitHub may redeliver; the cron decides it long before. The activity
     // marker is left alone: the webhook decides nearly every event itself, and one it
     // could not finish is marked by `confirmReceived`, or found by the hourly sweep.
-    await this.kv.put(TASK_PREFIX + received.id, JSON.stringify(received), { metadata, expirationTtl: RECEIVED_RETENTION_SECONDS });
+    await this.kv.put(TASK_PREFIX + received.id, JSON.stringify(received), {
+      metadata,
+      expirationTtl: RECEIVED_RETENTION_SECONDS,
+    });
     return true;
   }
 

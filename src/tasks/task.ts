@@ -23,7 +23,15 @@ import type { TriggerRequest } from "../trigger/request";
  * unless the agent went to `needs_input` and back.
  */
 export const PENDING_STATUSES = ["queued", "starting", "running", "needs_input"] as const;
-export const FINAL_STATUSES = ["succeeded", "failed", "timed_out", "rejected", "stopped", "forwarded", "answered"] as const;
+export const FINAL_STATUSES = [
+  "succeeded",
+  "failed",
+  "timed_out",
+  "rejected",
+  "stopped",
+  "forwarded",
+  "answered",
+] as const;
 export type PendingStatus = (typeof PENDING_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type TaskStatus = PendingStatus | FinalStatus;

@@ -23,5 +23,8 @@ export function isDisallowedBot(sender: Sender, allowedBots: readonly string[]):
  */
 export function isAgentWriting(sender: Sender, agentLogin: string | undefined, content?: object): boolean {
   if (!agentLogin || sender.login.toLowerCase() !== agentLogin.toLowerCase()) return false;
-  return content === undefined || ((content as { performed_via_github_app?: unknown }).performed_via_github_app ?? null) !== null;
+  return (
+    content === undefined ||
+    ((content as { performed_via_github_app?: unknown }).performed_via_github_app ?? null) !== null
+  );
 }

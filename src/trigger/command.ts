@@ -7,6 +7,9 @@ export type Command = (typeof COMMANDS)[number];
  * request that happens to begin with the same word.
  */
 export function parseCommand(request: string): Command | undefined {
-  const word = request.trim().toLowerCase().replace(/[.!?]+$/, "");
+  const word = request
+    .trim()
+    .toLowerCase()
+    .replace(/[.!?]+$/, "");
   return (COMMANDS as readonly string[]).includes(word) ? (word as Command) : undefined;
 }

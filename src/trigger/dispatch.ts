@@ -1,10 +1,7 @@
-import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig, type RepoConfig, eventNameOf } from "../repo-config/parse";
-import { checkIssueComment } from "../trigger/issue-comment";
 import { isKnownDenied } from "../github/permission";
 import { isObject } from "../is-object";
-import type { Decision, RequestSettings } from "../trigger/request";
-import { checkReview, checkReviewComment } from "../trigger/review";
-import { checkLabeled, checkOpened } from "../trigger/thread-event";
+import { DEFAULT_REPO_CONFIG, eventNameOf, type ParsedRepoConfig, type RepoConfig } from "../repo-config/parse";
+import { checkIssueComment } from "../trigger/issue-comment";
 import {
   hasCommonFields,
   isId,
@@ -14,6 +11,9 @@ import {
   isReviewCommentCreatedEvent,
   isReviewSubmittedEvent,
 } from "../trigger/payload";
+import type { Decision, RequestSettings } from "../trigger/request";
+import { checkReview, checkReviewComment } from "../trigger/review";
+import { checkLabeled, checkOpened } from "../trigger/thread-event";
 
 /** What the deployment, not the repository, adds to the decision. */
 export interface Deployment {
@@ -42,7 +42,12 @@ const DEFAULTS: ParsedRepoConfig = { config: DEFAULT_REPO_CONFIG };
  * trusted once signed, but their shape is still checked, so that a malformed
  * one is ignored here instead of throwing later.
  */
-export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig = DEFAULTS, deployment: Deployment = {}): Decision {
+export function decide(
+  event: string,
+  payload: unknown,
+  parsed: ParsedRepoConfig = DEFAULTS,
+  deployment: Deployment = {},
+): Decision {
   const repo = parsed.config;
   const decision = decideTrigger(event, payload, repo, deployment);
   if (!decision.run) return decision;
@@ -89,12 +94,19 @@ export function mayTrigger(event: string, payload: unknown): CandidateEvent | un
   const thread = payload.issue ?? payload.pull_request;
   const number = isObject(thread) ? thread.number : undefined;
   if (!isId(number)) return undefined;
-  return { owner: payload.repository.owner.login, repo: payload.repository.name, installationId: payload.installation.id, number };
+  return {
+    owner: payload.repository.owner.login,
+    repo: payload.repository.name,
+    installationId: payload.installation.id,
+    number,
+  };
 }
 
 /** What the sender wrote for the event, by its name: the comment, the review, or the opened issue or PR. */
 function authoredField(name: string, payload: Record<string, unknown>): unknown {
-  return name === "issue_comment.created" || name === "issue_comment.edited" || name === "pull_request_review_comment.created"
+  return name === "issue_comment.created" ||
+    name === "issue_comment.edited" ||
+    name === "pull_request_review_comment.created"
     ? payload.comment
     : name === "pull_request_review.submitted"
       ? payload.review
@@ -125,7 +137,8 @@ export function refusedAtOnce(event: string, payload: unknown): string | undefin
   const author = isObject(authored.user) ? authored.user.login : undefined;
   if (typeof author === "string" && author.toLowerCase() !== payload.sender.login.toLowerCase()) return undefined;
   const association = authored.author_association;
-  if (typeof association === "string" && NO_ACCESS.includes(association)) return `sender has no access to the repository (${association})`;
+  if (typeof association === "string" && NO_ACCESS.includes(association))
+    return `sender has no access to the repository (${association})`;
   const { repository, sender } = payload;
   if (isKnownDenied(repository.owner.login, repository.name, sender.login)) return "sender was just found not allowed";
   return undefined;

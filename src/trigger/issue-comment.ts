@@ -1,8 +1,8 @@
-import { isDisallowedBot } from "./actor";
 import { OWN_MARKER } from "../own-marker";
+import { isDisallowedBot } from "./actor";
 import { commonRejection, labelNames, requestFrom } from "./common";
-import { containsMention, requestText } from "./mention";
 import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import { containsMention, requestText } from "./mention";
 import type { IssueCommentEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
 
@@ -10,7 +10,10 @@ import type { Decision, TriggerSettings } from "./request";
  * A comment on an issue or a PR's conversation. An edit counts only when it
  * adds the mention: fixing a typo in an already handled request starts nothing.
  */
-export function checkIssueComment(payload: IssueCommentEvent, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
+export function checkIssueComment(
+  payload: IssueCommentEvent,
+  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
+): Decision {
   const { comment, issue } = payload;
   const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };
@@ -25,7 +28,8 @@ export function checkIssueComment(payload: IssueCommentEvent, settings: TriggerS
     }
     triggerKey = `issue_comment.edited:${comment.id}:${comment.updated_at}`;
   }
-  const author = comment.user.login.toLowerCase() === payload.sender.login.toLowerCase() ? undefined : comment.user.login;
+  const author =
+    comment.user.login.toLowerCase() === payload.sender.login.toLowerCase() ? undefined : comment.user.login;
   return requestFrom(payload, {
     kind: "comment",
     triggerKey,

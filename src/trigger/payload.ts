@@ -27,7 +27,9 @@ type TriggerEvent =
  * Where an event happened and who did it, as every event the App acts on carries them.
  * The installation may also be null in what GitHub sends: the trigger refuses both.
  */
-export type CommonFields = Pick<TriggerEvent, "repository" | "sender"> & { installation?: TriggerEvent["installation"] | null };
+export type CommonFields = Pick<TriggerEvent, "repository" | "sender"> & {
+  installation?: TriggerEvent["installation"] | null;
+};
 
 /*
  * A signed payload is GitHub's, yet a guard still checks every field the trigger
@@ -44,7 +46,10 @@ export function isIssueCommentEvent(payload: unknown): payload is IssueCommentEv
   );
 }
 
-export function isIssuesEvent<A extends "opened" | "labeled">(payload: unknown, action: A): payload is Payload<`issues.${A}`> {
+export function isIssuesEvent<A extends "opened" | "labeled">(
+  payload: unknown,
+  action: A,
+): payload is Payload<`issues.${A}`> {
   return (
     isObject(payload) &&
     payload.action === action &&
@@ -56,7 +61,10 @@ export function isIssuesEvent<A extends "opened" | "labeled">(payload: unknown, 
   );
 }
 
-export function isPullRequestEvent<A extends "opened" | "labeled">(payload: unknown, action: A): payload is Payload<`pull_request.${A}`> {
+export function isPullRequestEvent<A extends "opened" | "labeled">(
+  payload: unknown,
+  action: A,
+): payload is Payload<`pull_request.${A}`> {
   return (
     isObject(payload) &&
     payload.action === action &&

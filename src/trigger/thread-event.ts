@@ -1,7 +1,7 @@
 import { OWN_MARKER } from "../own-marker";
 import { commonRejection, labelNames, requestFrom } from "./common";
-import { containsMention, requestText } from "./mention";
 import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
+import { containsMention, requestText } from "./mention";
 import type { IssuesLabeledEvent, IssuesOpenedEvent, PullRequestLabeledEvent, PullRequestOpenedEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
 
@@ -9,7 +9,9 @@ type Opened = IssuesOpenedEvent | PullRequestOpenedEvent;
 type Labeled = IssuesLabeledEvent | PullRequestLabeledEvent;
 
 function thread(payload: Opened | Labeled) {
-  return "pull_request" in payload ? { isPullRequest: true, item: payload.pull_request } : { isPullRequest: false, item: payload.issue };
+  return "pull_request" in payload
+    ? { isPullRequest: true, item: payload.pull_request }
+    : { isPullRequest: false, item: payload.issue };
 }
 
 /** An issue or PR opened with the mention in its body: the body is the request. */
@@ -46,7 +48,8 @@ export function checkLabeled(payload: Labeled, settings: TriggerSettings = DEFAU
   const rejection = commonRejection(payload, settings);
   if (rejection) return { run: false, reason: rejection };
   const name = payload.label?.name;
-  if (typeof name !== "string" || name.toLowerCase() !== label.toLowerCase()) return { run: false, reason: "not the trigger label" };
+  if (typeof name !== "string" || name.toLowerCase() !== label.toLowerCase())
+    return { run: false, reason: "not the trigger label" };
   const { isPullRequest, item } = thread(payload);
   return requestFrom(payload, {
     kind: "label",

@@ -1,6 +1,6 @@
-import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
-import { type Config, ConfigError, type WorkerEnv, loadConfig, resolveEnv } from "../config";
+import { createMiddleware } from "hono/factory";
+import { type Config, ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "../config";
 import { log } from "../log";
 import { hasValidSignature } from "./verify";
 
@@ -19,7 +19,10 @@ type WebhookEnv = { Bindings: WorkerEnv; Variables: WebhookVariables };
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
 /** Counted as the body streams in, with or without a Content-Length. */
-export const limitBody = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: "payload too large" }, 413) });
+export const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => c.json({ error: "payload too large" }, 413),
+});
 
 /**
  * `X-Hub-Signature-256` over the exact bytes, before anything else: until it

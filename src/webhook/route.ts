@@ -1,16 +1,16 @@
 import { Hono } from "hono";
 import type { WorkerEnv } from "../config";
+import { isServed, servedOwners } from "../github/app-identity";
 import { log } from "../log";
+import { knownAgentLogin } from "../openhands/agent-account";
 import { cachedRepoConfig } from "../repo-config/load";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
-import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { createServices } from "../services";
-import { type Taken, takeRequest } from "../start/take-request";
+import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
-import { isServed, servedOwners } from "../github/app-identity";
-import { knownAgentLogin } from "../openhands/agent-account";
+import { type Taken, takeRequest } from "../start/take-request";
 import { decide, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
-import { type WebhookVariables, limitBody, requireSettings, requireSignature } from "./middleware";
+import { limitBody, requireSettings, requireSignature, type WebhookVariables } from "./middleware";
 
 /**
  * Work left for `waitUntil`, started on a later turn of the event loop: its
@@ -54,7 +54,8 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   // repository (where they are admin) must not run agents on the operator's credits.
   const served = await servedOwners(config, env.TASKS);
   const owner = repositoryOwnerOf(payload);
-  if (served && owner !== undefined && !isServed(served, owner)) return ignore("account not served by this App", "account not served");
+  if (served && owner !== undefined && !isServed(served, owner))
+    return ignore("account not served by this App", "account not served");
   const refusal = refusedAtOnce(event, payload);
   if (refusal) return ignore(refusal);
   const services = createServices(config, env.TASKS);
@@ -64,7 +65,11 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   const known = await cachedRepoConfig(env.TASKS, candidate.owner, candidate.repo);
   // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
   const notRecorded = (error: unknown) => {
-    log("error", "webhook.record_failed", { delivery, githubEvent: event, error: error instanceof Error ? error.name : "unknown" });
+    log("error", "webhook.record_failed", {
+      delivery,
+      githubEvent: event,
+      error: error instanceof Error ? error.name : "unknown",
+    });
     return c.json({ error: "could not record the request; please redeliver" }, 503);
   };
   // Not knowing the config, or whether this account is served (the App's owner is
@@ -83,7 +88,11 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
       afterAnswer(() => confirmReceived(services, received))
         .then((outcome) => log("info", "received.confirmed", { delivery, received: received.id, outcome }))
         .catch((error: unknown) =>
-          log("warn", "received.deferred", { delivery, received: received.id, error: error instanceof Error ? error.name : "unknown" }),
+          log("warn", "received.deferred", {
+            delivery,
+            received: received.id,
+            error: error instanceof Error ? error.name : "unknown",
+          }),
         ),
     );
     return c.json({ ok: true, received: received.id }, 202);
@@ -94,7 +103,10 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   const decision = decide(event, payload, known.value, deployment);
   const delivered = { name: event, payload, delivery };
   if (!decision.run) {
-    if (!known.fresh) c.executionCtx.waitUntil(afterAnswer(() => recheckIgnored(services, delivered, candidate, known.value, deployment)).catch(deferred));
+    if (!known.fresh)
+      c.executionCtx.waitUntil(
+        afterAnswer(() => recheckIgnored(services, delivered, candidate, known.value, deployment)).catch(deferred),
+      );
     return ignore(decision.reason);
   }
   let taken: Taken;
@@ -108,7 +120,9 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   }
   // GitHub wants an answer within 10 s; the permission check and the start run after it.
   c.executionCtx.waitUntil(
-    afterAnswer(() => (known.fresh ? taken.run() : recheckTaken(services, delivered, candidate, known.value, deployment, taken))).catch(deferred),
+    afterAnswer(() =>
+      known.fresh ? taken.run() : recheckTaken(services, delivered, candidate, known.value, deployment, taken),
+    ).catch(deferred),
   );
   return taken.kind === "command"
     ? c.json({ ok: true, command: taken.command }, 202)

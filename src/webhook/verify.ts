@@ -15,7 +15,11 @@ let cached: { secret: string; webhooks: Webhooks } | undefined;
  * Checks `X-Hub-Signature-256` over the exact bytes GitHub sent, with
  * @octokit/webhooks (HMAC-SHA256, compared in constant time).
  */
-export async function hasValidSignature(secret: string, rawBody: string, signature: string | undefined): Promise<boolean> {
+export async function hasValidSignature(
+  secret: string,
+  rawBody: string,
+  signature: string | undefined,
+): Promise<boolean> {
   if (!signature?.startsWith("sha256=") || rawBody.length === 0) return false;
   if (cached?.secret !== secret) cached = { secret, webhooks: new Webhooks({ secret }) };
   try {

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -25,14 +25,27 @@ const LAYERS: readonly (readonly string[])[] = [
   // clients and pure domain logic
   ["github/", "openhands/", "repo-config/", "tasks/", "trigger/", "prompt/", "config.ts", "usage.ts", "budget.ts"],
   // leaves
-  ["log.ts", "http-status.ts", "is-object.ts", "own-marker.ts", "learnt-fact.ts", "markdown/", "setup/credentials.ts", "github/private-key.ts"],
+  [
+    "log.ts",
+    "http-status.ts",
+    "is-object.ts",
+    "own-marker.ts",
+    "learnt-fact.ts",
+    "markdown/",
+    "setup/credentials.ts",
+    "github/private-key.ts",
+  ],
 ];
 
 const SRC = join(import.meta.dirname, "../../src");
 
 function sourceFiles(dir = SRC): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [relative(SRC, join(dir, entry.name))] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith(".ts")
+        ? [relative(SRC, join(dir, entry.name))]
+        : [],
   );
 }
 
@@ -83,7 +96,9 @@ describe("src/ layers", () => {
   });
 
   it("moves a task only in lifecycle/: no other module saves, transitions or edits a tracking comment", () => {
-    const movers = files.filter((file) => /\bstore\.save\(|\btransition\(|\bpublishTrackingComment\(/.test(readFileSync(join(SRC, file), "utf8")));
+    const movers = files.filter((file) =>
+      /\bstore\.save\(|\btransition\(|\bpublishTrackingComment\(/.test(readFileSync(join(SRC, file), "utf8")),
+    );
     // tasks/task.ts defines transition; report/publish.ts defines publishTrackingComment.
     expect(movers.filter((file) => !file.startsWith("lifecycle/"))).toEqual(["report/publish.ts", "tasks/task.ts"]);
   });

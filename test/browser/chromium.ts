@@ -26,8 +26,10 @@ const ARGS = [
 /** Undefined when chromium is there (installed now if need be), else why it is not. */
 export function ensureChromium(): string | undefined {
   if (existsSync(CHROMIUM)) return undefined;
-  if (process.getuid?.() !== 0) return `${CHROMIUM} is absent and installing it needs root (apt-get install -y chromium)`;
-  if (spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0) return `${CHROMIUM} is absent and there is no apt-get to install it`;
+  if (process.getuid?.() !== 0)
+    return `${CHROMIUM} is absent and installing it needs root (apt-get install -y chromium)`;
+  if (spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0)
+    return `${CHROMIUM} is absent and there is no apt-get to install it`;
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const run = (args: string[]) => spawnSync("apt-get", args, { env, encoding: "utf8", timeout: 600_000 });
   const install = () => run(["install", "-y", "chromium"]);

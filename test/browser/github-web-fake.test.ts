@@ -21,7 +21,11 @@ const MANIFEST = {
 
 function setup(now?: () => number) {
   const old = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const api = new FakeGitHub({ baseUrl: API, appId: "123456", publicKeyPem: old.publicKey.export({ type: "spki", format: "pem" }).toString() });
+  const api = new FakeGitHub({
+    baseUrl: API,
+    appId: "123456",
+    publicKeyPem: old.publicKey.export({ type: "spki", format: "pem" }).toString(),
+  });
   const web = new FakeGitHubWeb({ webUrl: WEB, apiUrl: API, api, now });
   /** One loopback server would serve both: the web fake first, the API behind it. */
   const send = async (request: Request) => (await web.handle(request)) ?? (await api.handle(request))!;
@@ -43,12 +47,18 @@ function pendingId(html: string): string {
 }
 
 /** POST the manifest, confirm with the name shown (or `name`), and return the redirect. */
-async function register(send: (r: Request) => Promise<Response>, path = "/settings/apps/new", state = "st4te", manifest: object = MANIFEST, name?: string) {
+async function register(
+  send: (r: Request) => Promise<Response>,
+  path = "/settings/apps/new",
+  state = "st4te",
+  manifest: object = MANIFEST,
+  name?: string,
+) {
   const shown = await send(postForm(`${WEB}${path}?state=${state}`, { manifest: JSON.stringify(manifest) }));
   expect(shown.status).toBe(200);
   const html = await shown.text();
   const fields: Record<string, string> = { pending: pendingId(html) };
-  fields.name = name ?? (html.match(/id="app-name" name="name" type="text" value="([^"]*)"/)?.[1] ?? "");
+  fields.name = name ?? html.match(/id="app-name" name="name" type="text" value="([^"]*)"/)?.[1] ?? "";
   const confirmed = await send(postForm(`${WEB}/settings/apps/confirm`, fields));
   return { html, confirmed };
 }
@@ -85,8 +95,22 @@ describe("FakeGitHubWeb: registering an App from a manifest", () => {
     const app = (await converted.json()) as Record<string, any>;
     expect(Object.keys(app).sort()).toEqual(
       [
-        "id", "slug", "node_id", "owner", "name", "description", "external_url", "html_url", "created_at", "updated_at",
-        "permissions", "events", "client_id", "client_secret", "webhook_secret", "pem",
+        "id",
+        "slug",
+        "node_id",
+        "owner",
+        "name",
+        "description",
+        "external_url",
+        "html_url",
+        "created_at",
+        "updated_at",
+        "permissions",
+        "events",
+        "client_id",
+        "client_secret",
+        "webhook_secret",
+        "pem",
       ].sort(),
     );
     expect(app).toMatchObject({
@@ -100,12 +124,17 @@ describe("FakeGitHubWeb: registering an App from a manifest", () => {
     });
     expect(typeof app.id).toBe("number");
     expect(app.pem).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
-    expect(createPublicKey(createPrivateKey(app.pem)).export({ type: "spki", format: "pem" })).toBe(web.apps[0]!.publicKeyPem);
+    expect(createPublicKey(createPrivateKey(app.pem)).export({ type: "spki", format: "pem" })).toBe(
+      web.apps[0]!.publicKeyPem,
+    );
     expect(app.webhook_secret.length).toBeGreaterThanOrEqual(16);
 
     const again = await send(new Request(`${API}/app-manifests/${code}/conversions`, { method: "POST" }));
     expect(again.status).toBe(404);
-    expect(await again.json()).toMatchObject({ message: "Not Found", documentation_url: expect.stringContaining("docs.github.com") });
+    expect(await again.json()).toMatchObject({
+      message: "Not Found",
+      documentation_url: expect.stringContaining("docs.github.com"),
+    });
     const unknown = await send(new Request(`${API}/app-manifests/${"0".repeat(40)}/conversions`, { method: "POST" }));
     expect(unknown.status).toBe(404);
     expect(web.conversions).toHaveLength(1);
@@ -118,7 +147,9 @@ describe("FakeGitHubWeb: registering an App from a manifest", () => {
     expect(html).toContain(`href="${WEB}/organizations/acme/settings/apps"`);
     const { code, state } = codeOf(confirmed);
     expect(state).toBe("org-state");
-    const app = (await (await send(new Request(`${API}/app-manifests/${code}/conversions`, { method: "POST" }))).json()) as Record<string, any>;
+    const app = (await (
+      await send(new Request(`${API}/app-manifests/${code}/conversions`, { method: "POST" }))
+    ).json()) as Record<string, any>;
     expect(app.owner).toMatchObject({ login: "acme", type: "Organization" });
   });
 
@@ -177,7 +208,11 @@ describe("FakeGitHubWeb: registering an App from a manifest", () => {
 
   it("keeps a query the redirect_url already has", async () => {
     const { send } = setup();
-    const { confirmed } = await register(send, undefined, "s1", { ...MANIFEST, name: "Q", redirect_url: `${WORKER}/setup/callback?from=manifest` });
+    const { confirmed } = await register(send, undefined, "s1", {
+      ...MANIFEST,
+      name: "Q",
+      redirect_url: `${WORKER}/setup/callback?from=manifest`,
+    });
     const { location } = codeOf(confirmed);
     expect(location.searchParams.get("from")).toBe("manifest");
     expect(location.searchParams.get("state")).toBe("s1");
@@ -189,7 +224,9 @@ describe("FakeGitHubWeb: registering an App from a manifest", () => {
     expect((await send(new Request(`${API}/app`, auth(jwt("123456", oldPrivateKey))))).status).toBe(200);
 
     const { code } = codeOf((await register(send, "/organizations/acme/settings/apps/new")).confirmed);
-    const app = (await (await send(new Request(`${API}/app-manifests/${code}/conversions`, { method: "POST" }))).json()) as RegisteredApp;
+    const app = (await (
+      await send(new Request(`${API}/app-manifests/${code}/conversions`, { method: "POST" }))
+    ).json()) as RegisteredApp;
     expect(api.appId).toBe(String(app.id));
 
     expect((await send(new Request(`${API}/app`, auth(jwt("123456", oldPrivateKey))))).status).toBe(401);
@@ -197,12 +234,24 @@ describe("FakeGitHubWeb: registering an App from a manifest", () => {
     for (const iss of [app.id, app.client_id]) {
       const me = await send(new Request(`${API}/app`, auth(jwt(iss, app.pem))));
       expect(me.status).toBe(200);
-      expect(await me.json()).toMatchObject({ id: app.id, slug: app.slug, name: app.name, client_id: app.client_id, owner: { login: "acme", type: "Organization" } });
+      expect(await me.json()).toMatchObject({
+        id: app.id,
+        slug: app.slug,
+        name: app.name,
+        client_id: app.client_id,
+        owner: { login: "acme", type: "Organization" },
+      });
     }
-    const token = await send(new Request(`${API}/app/installations/42/access_tokens`, { method: "POST", ...auth(jwt(app.id, app.pem)) }));
+    const token = await send(
+      new Request(`${API}/app/installations/42/access_tokens`, { method: "POST", ...auth(jwt(app.id, app.pem)) }),
+    );
     expect(token.status).toBe(201);
     const { token: installationToken } = (await token.json()) as { token: string };
-    const permission = await send(new Request(`${API}/repos/acme/x/collaborators/someone/permission`, { headers: { authorization: `token ${installationToken}` } }));
+    const permission = await send(
+      new Request(`${API}/repos/acme/x/collaborators/someone/permission`, {
+        headers: { authorization: `token ${installationToken}` },
+      }),
+    );
     expect(permission.status).toBe(200);
   });
 });

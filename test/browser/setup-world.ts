@@ -48,17 +48,28 @@ export async function startSetupWorld(): Promise<SetupWorld> {
     servers.push(webServer, apiServer, openhandsServer, agentServer);
 
     // Until an App is registered, the API knows only one whose key nobody here has.
-    const nobody = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    const nobody = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
     const github = new FakeGitHub({ baseUrl: apiServer.url, appId: "1", appSlug: "nobody", publicKeyPem: nobody });
     // The example webhook's commenter, so that a request from them is served.
     github.permissions.set("codertocat", "admin");
     // Codertocat is signed in to GitHub, and owns the repository of the example webhook.
-    const web = new FakeGitHubWeb({ webUrl: webServer.url, apiUrl: apiServer.url, api: github, user: { login: "Codertocat", id: 21031067 } });
+    const web = new FakeGitHubWeb({
+      webUrl: webServer.url,
+      apiUrl: apiServer.url,
+      api: github,
+      user: { login: "Codertocat", id: 21031067 },
+    });
     webServer.serve((request) => web.handle(request));
     apiServer.serve(async (request) => (await web.handle(request)) ?? github.handle(request));
 
     const openHandsApiKey = `oh_setup_${randomBytes(12).toString("hex")}`;
-    const openhands = new FakeOpenHands({ baseUrl: openhandsServer.url, agentServerUrl: agentServer.url, apiKey: openHandsApiKey });
+    const openhands = new FakeOpenHands({
+      baseUrl: openhandsServer.url,
+      agentServerUrl: agentServer.url,
+      apiKey: openHandsApiKey,
+    });
     openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"] };
     openhandsServer.serve((request) => openhands.handle(request));
     agentServer.serve((request) => openhands.handle(request));

@@ -70,7 +70,8 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (failed && world) console.error(`[browser] wrangler's log and state are kept in ${world.workDir}:\n${world.worker.logTail(30)}`);
+    if (failed && world)
+      console.error(`[browser] wrangler's log and state are kept in ${world.workDir}:\n${world.worker.logTail(30)}`);
     await world?.stop(failed);
   });
 
@@ -119,7 +120,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
       return {
         action: f.action,
         method: f.method,
-        hidden: [...f.querySelectorAll("input")].filter((i) => i.type !== "submit").map((i) => ({ type: i.type, name: i.name, value: i.value })),
+        hidden: [...f.querySelectorAll("input")]
+          .filter((i) => i.type !== "submit")
+          .map((i) => ({ type: i.type, name: i.name, value: i.value })),
         submit: f.querySelector("#create-app")?.type,
       };
     });
@@ -157,7 +160,11 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     const hold = async (route: Route) => {
       const answer = await route.fetch({ maxRedirects: 0 });
       held = answer.headers().location;
-      await route.fulfill({ status: 200, contentType: "text/html", body: "<p id='held'>The test holds GitHub's redirect to the Worker.</p>" });
+      await route.fulfill({
+        status: 200,
+        contentType: "text/html",
+        body: "<p id='held'>The test holds GitHub's redirect to the Worker.</p>",
+      });
     };
     await page.route(isConfirm, hold);
     try {
@@ -206,7 +213,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     });
     expect(org.method).toBe("get");
     expect(new URL(org.action).pathname).toBe("/setup");
-    expect(org.fields).toContainEqual(expect.objectContaining({ type: "hidden", name: "token", value: world.setupToken }));
+    expect(org.fields).toContainEqual(
+      expect.objectContaining({ type: "hidden", name: "token", value: world.setupToken }),
+    );
     expect(org.fields).toContainEqual(expect.objectContaining({ type: "text", name: "org", id: "org" }));
     await expect(page.locator("#org-continue").isVisible()).resolves.toBe(true);
     await shot("02-setup");
@@ -214,7 +223,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
 
   step("organisation: the manifest goes to /organizations/acme/…; Cancel on GitHub creates nothing", async () => {
     await page.fill("#org", "acme");
-    expect(await clickThrough("#org-continue", (url) => url.pathname === "/setup" && url.searchParams.get("org") === "acme")).toBe(200);
+    expect(
+      await clickThrough("#org-continue", (url) => url.pathname === "/setup" && url.searchParams.get("org") === "acme"),
+    ).toBe(200);
     const { action, state, manifest } = await manifestForm();
     expect(`${action.origin}${action.pathname}`).toBe(`${world.webUrl}/organizations/acme/settings/apps/new`);
     expectManifest(manifest);
@@ -228,7 +239,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await shot("04-github-confirm-organisation");
 
     const callbacksBefore = workerRequests.filter((u) => u.includes("/setup/callback")).length;
-    expect(await clickThrough("#cancel", (url) => url.href === `${world.webUrl}/organizations/acme/settings/apps`)).toBe(200);
+    expect(
+      await clickThrough("#cancel", (url) => url.href === `${world.webUrl}/organizations/acme/settings/apps`),
+    ).toBe(200);
     await expect(page.locator("#no-apps").isVisible()).resolves.toBe(true);
     expect(world.web.apps).toHaveLength(0);
     expect(workerRequests.filter((u) => u.includes("/setup/callback")).length).toBe(callbacksBefore);
@@ -248,7 +261,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
   step("a callback with a forged state → 400 #error, and the code is not spent", async () => {
     expect(await open(setupUrl(`?token=${encodeURIComponent(world.setupToken)}`))).toBe(200);
     const { state } = await manifestForm();
-    expect(await clickThrough("#create-app", (url) => url.href.startsWith(`${world.webUrl}/settings/apps/new`))).toBe(200);
+    expect(await clickThrough("#create-app", (url) => url.href.startsWith(`${world.webUrl}/settings/apps/new`))).toBe(
+      200,
+    );
     // Registered under the manifest's name, this App stays unused on GitHub and takes the name.
     held = await confirmHoldingCallback();
     expect(held.searchParams.get("state")).toBe(state);
@@ -283,7 +298,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     expectManifest(manifest);
     await shot("09-setup");
 
-    expect(await clickThrough("#create-app", (url) => url.href.startsWith(`${world.webUrl}/settings/apps/new`))).toBe(200);
+    expect(await clickThrough("#create-app", (url) => url.href.startsWith(`${world.webUrl}/settings/apps/new`))).toBe(
+      200,
+    );
     expect(new URL(page.url()).searchParams.get("state")).toBe(state);
     await expect(page.locator("#owner").innerText()).resolves.toBe("Codertocat");
     await expect(page.locator("#app-name").inputValue()).resolves.toBe(manifest.name);
@@ -335,7 +352,10 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     const conversions = world.web.requests.filter((r) => r.path.startsWith("/app-manifests/")).length;
     const status = await open(created!.callback);
     await shot("14-callback-reused-code");
-    expect(world.web.requests.filter((r) => r.path.startsWith("/app-manifests/")).length, "a conversion after setup").toBe(conversions);
+    expect(
+      world.web.requests.filter((r) => r.path.startsWith("/app-manifests/")).length,
+      "a conversion after setup",
+    ).toBe(conversions);
     expect(world.github.appId, "the App in use did not change").toBe(String(created!.app.id));
     await expectErrorPage(status, [400, 409, 410]);
   });
@@ -351,11 +371,19 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
 
       const payload = issueCommentPayload("@openhands the date parser fails on leap years, please fix it");
       const wrong = await signedWebhook("issue_comment", payload, "not-the-webhook-secret-0123456789");
-      const refused = await fetch(`${world.worker.url}/api/github/webhooks`, { method: "POST", headers: wrong.headers, body: wrong.body });
+      const refused = await fetch(`${world.worker.url}/api/github/webhooks`, {
+        method: "POST",
+        headers: wrong.headers,
+        body: wrong.body,
+      });
       expect(refused.status).toBe(401);
 
       const webhook = await signedWebhook("issue_comment", payload, app.webhook_secret);
-      const accepted = await fetch(`${world.worker.url}/api/github/webhooks`, { method: "POST", headers: webhook.headers, body: webhook.body });
+      const accepted = await fetch(`${world.worker.url}/api/github/webhooks`, {
+        method: "POST",
+        headers: webhook.headers,
+        body: webhook.body,
+      });
       expect(accepted.status, await accepted.text()).toBe(202);
       const handled = await world.worker.waitForLogEvent(["webhook.handled", "webhook.failed"], 20_000);
       expect(handled, world.worker.logTail()).toMatchObject({ event: "webhook.handled", outcome: "started" });

@@ -146,7 +146,11 @@ export class FakeGitHubWeb extends FakeBase {
 
     if (method === "POST" && (match = web.match(/^(?:\/organizations\/([^/]+))?\/settings\/apps\/new$/))) {
       const recorded = await this.record(request);
-      return this.newAppPage(match[1] === undefined ? undefined : decodeURIComponent(match[1]), recorded.body, url.searchParams.get("state"));
+      return this.newAppPage(
+        match[1] === undefined ? undefined : decodeURIComponent(match[1]),
+        recorded.body,
+        url.searchParams.get("state"),
+      );
     }
     if (method === "POST" && web === "/settings/apps/confirm") {
       const recorded = await this.record(request);
@@ -176,7 +180,8 @@ export class FakeGitHubWeb extends FakeBase {
 
   /** Step 1: the manifest arrives; GitHub shows what it will register, for the person to confirm. */
   private newAppPage(org: string | undefined, body: unknown, state: string | null): Response {
-    if (org !== undefined && !LOGIN.test(org)) return page(404, "Page not found", `<p id="error">There is no organisation called ${esc(org)}.</p>`);
+    if (org !== undefined && !LOGIN.test(org))
+      return page(404, "Page not found", `<p id="error">There is no organisation called ${esc(org)}.</p>`);
     const form = new URLSearchParams(typeof body === "string" ? body : "");
     const parsed = parseManifest(form.get("manifest"));
     if ("problems" in parsed) {
@@ -204,7 +209,10 @@ export class FakeGitHubWeb extends FakeBase {
       ["Permissions", permissions.length ? permissions.map(([k, v]) => `${k}: ${v}`).join(", ") : "(none)"],
       ["Events", (manifest.default_events ?? []).join(", ") || "(none)"],
     ];
-    const cancel = owner.type === "Organization" ? `/organizations/${encodeURIComponent(owner.login)}/settings/apps` : "/settings/apps";
+    const cancel =
+      owner.type === "Organization"
+        ? `/organizations/${encodeURIComponent(owner.login)}/settings/apps`
+        : "/settings/apps";
     return page(
       problem ? 422 : 200,
       `Create GitHub App for ${owner.login}`,
@@ -227,14 +235,20 @@ export class FakeGitHubWeb extends FakeBase {
     const form = new URLSearchParams(typeof body === "string" ? body : "");
     const id = form.get("pending") ?? "";
     const pending = this.pending.get(id);
-    if (!pending) return page(404, "Page not found", `<p id="error">This App registration has expired or was already submitted.</p>`);
+    if (!pending)
+      return page(
+        404,
+        "Page not found",
+        `<p id="error">This App registration has expired or was already submitted.</p>`,
+      );
     const name = (form.get("name") ?? "").trim();
     if (!name) return this.confirmPage(id, pending, name, "Name can't be blank");
     if (name.length > 34) return this.confirmPage(id, pending, name, "Name is too long (maximum is 34 characters)");
     const slug = slugOf(name);
     if (!slug) return this.confirmPage(id, pending, name, "Name must contain letters or digits");
     // App names are unique across GitHub, compared by slug.
-    if (this.apps.some((app) => app.slug === slug)) return this.confirmPage(id, pending, name, "Name is already in use");
+    if (this.apps.some((app) => app.slug === slug))
+      return this.confirmPage(id, pending, name, "Name is already in use");
     this.pending.delete(id);
 
     const app = this.register(pending, name, slug);
@@ -286,8 +300,23 @@ export class FakeGitHubWeb extends FakeBase {
     }
     app.codeUsed = true;
     this.conversions.push(app);
-    this.api?.useApp({ id: app.id, slug: app.slug, name: app.name, clientId: app.client_id, owner: app.owner, publicKeyPem: app.publicKeyPem });
-    const { publicKeyPem: _k, manifest: _m, code: _c, codeExpiresAt: _e, codeUsed: _u, redirectedTo: _r, ...view } = app;
+    this.api?.useApp({
+      id: app.id,
+      slug: app.slug,
+      name: app.name,
+      clientId: app.client_id,
+      owner: app.owner,
+      publicKeyPem: app.publicKeyPem,
+    });
+    const {
+      publicKeyPem: _k,
+      manifest: _m,
+      code: _c,
+      codeExpiresAt: _e,
+      codeUsed: _u,
+      redirectedTo: _r,
+      ...view
+    } = app;
     return json(
       {
         ...view,
@@ -321,7 +350,11 @@ export class FakeGitHubWeb extends FakeBase {
   private installPage(slug: string): Response {
     const app = this.apps.find((a) => a.slug === slug);
     if (!app) return page(404, "Page not found", `<p id="error">No GitHub App called ${esc(slug)}.</p>`);
-    return page(200, `Install ${app.name}`, `<p id="install-page">Install <strong>${esc(app.name)}</strong> on ${esc(this.user.login)} or an organisation.</p>`);
+    return page(
+      200,
+      `Install ${app.name}`,
+      `<p id="install-page">Install <strong>${esc(app.name)}</strong> on ${esc(this.user.login)} or an organisation.</p>`,
+    );
   }
 
   private organization(login: string): ManifestAccount {
@@ -348,7 +381,8 @@ function parseManifest(text: string | null): { manifest: Manifest } | { problems
   } catch {
     return { problems: ["manifest is not valid JSON"] };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { problems: ["manifest must be a JSON object"] };
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return { problems: ["manifest must be a JSON object"] };
   const m = value as Record<string, unknown>;
   const problems: string[] = [];
   const isUrl = (v: unknown) => {
@@ -366,7 +400,8 @@ function parseManifest(text: string | null): { manifest: Manifest } | { problems
     if (typeof hook !== "object" || hook === null) problems.push("hook_attributes must be an object");
     else {
       if (!isUrl(hook.url)) problems.push("hook_attributes.url is required and must be an http(s) URL");
-      if (hook.active !== undefined && typeof hook.active !== "boolean") problems.push("hook_attributes.active must be a boolean");
+      if (hook.active !== undefined && typeof hook.active !== "boolean")
+        problems.push("hook_attributes.active must be a boolean");
     }
   }
   for (const key of ["redirect_url", "setup_url"] as const) {
@@ -381,14 +416,19 @@ function parseManifest(text: string | null): { manifest: Manifest } | { problems
   if (m.description !== undefined && typeof m.description !== "string") problems.push("description must be a string");
   if (m.default_permissions !== undefined) {
     const perms = m.default_permissions;
-    if (typeof perms !== "object" || perms === null || Array.isArray(perms)) problems.push("default_permissions must be an object");
+    if (typeof perms !== "object" || perms === null || Array.isArray(perms))
+      problems.push("default_permissions must be an object");
     else {
       for (const [name, level] of Object.entries(perms)) {
-        if (typeof level !== "string" || !ACCESS_LEVELS.has(level)) problems.push(`default_permissions.${name} must be read, write or admin`);
+        if (typeof level !== "string" || !ACCESS_LEVELS.has(level))
+          problems.push(`default_permissions.${name} must be read, write or admin`);
       }
     }
   }
-  if (m.default_events !== undefined && !(Array.isArray(m.default_events) && m.default_events.every((e) => typeof e === "string" && e))) {
+  if (
+    m.default_events !== undefined &&
+    !(Array.isArray(m.default_events) && m.default_events.every((e) => typeof e === "string" && e))
+  ) {
     problems.push("default_events must be a list of event names");
   }
   // GitHub subscribes an App to events only if it holds a permission that covers them.

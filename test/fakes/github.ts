@@ -55,7 +55,13 @@ export class FakeGitHub extends FakeBase {
   private appOwnerId = 583231;
   private appOwnerType: "User" | "Organization" = "User";
   readonly comments = new Map<number, FakeComment>();
-  readonly reactions: { owner: string; repo: string; subject: "issue_comment" | "review_comment" | "issue"; id: number; content: string }[] = [];
+  readonly reactions: {
+    owner: string;
+    repo: string;
+    subject: "issue_comment" | "review_comment" | "issue";
+    id: number;
+    content: string;
+  }[] = [];
   /** Inline review comments, keyed by id; `pull_number` and `in_reply_to_id` place them in a thread. */
   readonly reviewComments = new Map<number, FakeComment & { in_reply_to_id?: number }>();
   readonly permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | "none">();
@@ -93,7 +99,9 @@ export class FakeGitHub extends FakeBase {
 
   /** Comments on one thread, oldest first, as GitHub lists them. */
   commentsOn(owner: string, repo: string, issueNumber: number): FakeComment[] {
-    return [...this.comments.values()].filter((c) => c.owner === owner && c.repo === repo && c.issue_number === issueNumber);
+    return [...this.comments.values()].filter(
+      (c) => c.owner === owner && c.repo === repo && c.issue_number === issueNumber,
+    );
   }
 
   async handle(request: Request): Promise<Response | undefined> {
@@ -110,18 +118,36 @@ export class FakeGitHub extends FakeBase {
     }
     if (request.method === "GET" && path === "/app") return this.app(recorded.headers.authorization);
     if (!this.issuedTokens.has((recorded.headers.authorization ?? "").replace(/^(token|bearer)\s+/i, ""))) {
-      return json({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" }, 401);
+      return json(
+        { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" },
+        401,
+      );
     }
     const body = (recorded.body ?? {}) as Record<string, unknown>;
 
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/))) {
+    if (
+      request.method === "GET" &&
+      (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/))
+    ) {
       const login = decodeURIComponent(match[3]!);
       const role = this.permissions.get(login.toLowerCase()) ?? "read";
       const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
       return json({
         permission,
         role_name: role,
-        user: { login, id: 1000 + login.length, type: "User", permissions: { admin: role === "admin", maintain: role === "maintain", push: permission === "write" || permission === "admin", triage: role !== "read" && role !== "none", pull: role !== "none" }, role_name: role },
+        user: {
+          login,
+          id: 1000 + login.length,
+          type: "User",
+          permissions: {
+            admin: role === "admin",
+            maintain: role === "maintain",
+            push: permission === "write" || permission === "admin",
+            triage: role !== "read" && role !== "none",
+            pull: role !== "none",
+          },
+          role_name: role,
+        },
       });
     }
     if (
@@ -130,23 +156,64 @@ export class FakeGitHub extends FakeBase {
     ) {
       const content = String(body.content);
       if (!["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"].includes(content)) {
-        return json({ message: "Validation Failed", errors: [{ resource: "Reaction", code: "invalid", field: "content" }] }, 422);
+        return json(
+          { message: "Validation Failed", errors: [{ resource: "Reaction", code: "invalid", field: "content" }] },
+          422,
+        );
       }
-      const subject = match[3] === "issues/comments" ? "issue_comment" : match[3] === "pulls/comments" ? "review_comment" : "issue";
+      const subject =
+        match[3] === "issues/comments" ? "issue_comment" : match[3] === "pulls/comments" ? "review_comment" : "issue";
       this.reactions.push({ owner: match[1]!, repo: match[2]!, subject, id: Number(match[4]), content });
-      return json({ id: this.reactions.length, node_id: "REA_x", user: this.botUser(), content, created_at: new Date().toISOString() }, 201);
+      return json(
+        {
+          id: this.reactions.length,
+          node_id: "REA_x",
+          user: this.botUser(),
+          content,
+          created_at: new Date().toISOString(),
+        },
+        201,
+      );
     }
     if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/))) {
       if (typeof body.body !== "string" || !body.body) {
-        return json({ message: "Invalid request.\n\n\"body\" wasn't supplied.", documentation_url: "https://docs.github.com/rest" }, 422);
+        return json(
+          {
+            message: 'Invalid request.\n\n"body" wasn\'t supplied.',
+            documentation_url: "https://docs.github.com/rest",
+          },
+          422,
+        );
       }
-      if (body.body.length > 65536) return json({ message: "Validation Failed", errors: [{ resource: "IssueComment", code: "custom", field: "body", message: "body is too long (maximum is 65536 characters)" }] }, 422);
-      const comment = this.addComment(match[1]!, match[2]!, Number(match[3]), body.body, this.botUser(), this.appInfo());
+      if (body.body.length > 65536)
+        return json(
+          {
+            message: "Validation Failed",
+            errors: [
+              {
+                resource: "IssueComment",
+                code: "custom",
+                field: "body",
+                message: "body is too long (maximum is 65536 characters)",
+              },
+            ],
+          },
+          422,
+        );
+      const comment = this.addComment(
+        match[1]!,
+        match[2]!,
+        Number(match[3]),
+        body.body,
+        this.botUser(),
+        this.appInfo(),
+      );
       return json(this.view(comment), 201);
     }
     if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/))) {
       const comment = this.comments.get(Number(match[3]));
-      if (!comment) return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+      if (!comment)
+        return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
       if (typeof body.body !== "string") return json({ message: "Validation Failed" }, 422);
       comment.body = body.body;
       comment.updated_at = new Date().toISOString();
@@ -166,9 +233,16 @@ export class FakeGitHub extends FakeBase {
         };
         headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(all.length / perPage))}>; rel="last"`;
       }
-      return json(items.map((c) => this.view(c)), 200, headers);
+      return json(
+        items.map((c) => this.view(c)),
+        200,
+        headers,
+      );
     }
-    if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments\/(\d+)\/replies$/))) {
+    if (
+      request.method === "POST" &&
+      (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments\/(\d+)\/replies$/))
+    ) {
       const top = this.reviewComments.get(Number(match[4]));
       if (!top || top.issue_number !== Number(match[3])) return json({ message: "Not Found", status: "404" }, 404);
       if (typeof body.body !== "string" || !body.body) return json({ message: "Validation Failed" }, 422);
@@ -184,13 +258,23 @@ export class FakeGitHub extends FakeBase {
       return json(this.view(comment));
     }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments$/))) {
-      const all = [...this.reviewComments.values()].filter((c) => c.owner === match![1] && c.repo === match![2] && c.issue_number === Number(match![3]));
+      const all = [...this.reviewComments.values()].filter(
+        (c) => c.owner === match![1] && c.repo === match![2] && c.issue_number === Number(match![3]),
+      );
       return json(all.map((c) => this.view(c)));
     }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/))) {
       const filePath = decodeURIComponent(match[3]!);
       const text = this.files.get(`${match[1]}/${match[2]}:${filePath}`);
-      if (text === undefined) return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content", status: "404" }, 404);
+      if (text === undefined)
+        return json(
+          {
+            message: "Not Found",
+            documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content",
+            status: "404",
+          },
+          404,
+        );
       const bytes = new TextEncoder().encode(text);
       const b64 = btoa(String.fromCharCode(...bytes)).replace(/.{60}/g, "$&\n");
       return json({
@@ -226,7 +310,12 @@ export class FakeGitHub extends FakeBase {
       return json({
         number: Number(match[3]),
         state: "open",
-        head: { ref: pull.ref, sha: "a".repeat(40), label: `x:${pull.ref}`, repo: { full_name: pull.repository, fork: pull.repository !== repoFull } },
+        head: {
+          ref: pull.ref,
+          sha: "a".repeat(40),
+          label: `x:${pull.ref}`,
+          repo: { full_name: pull.repository, fork: pull.repository !== repoFull },
+        },
         base: { ref: pull.baseRef, sha: "b".repeat(40), label: `x:${pull.baseRef}`, repo: { full_name: repoFull } },
         changed_files: (pull.files ?? []).length,
       });
@@ -297,7 +386,13 @@ export class FakeGitHub extends FakeBase {
 
   /** What GitHub puts in `performed_via_github_app` for this App (a shorter form of GET /app). */
   appInfo(): Record<string, unknown> {
-    return { id: Number(this.appId), slug: this.appSlug, node_id: "A_kwHOAAjw_84AAQ", name: this.appName, owner: { login: this.appOwner } };
+    return {
+      id: Number(this.appId),
+      slug: this.appSlug,
+      node_id: "A_kwHOAAjw_84AAQ",
+      name: this.appName,
+      owner: { login: this.appOwner },
+    };
   }
 
   private botUser() {
@@ -312,8 +407,18 @@ export class FakeGitHub extends FakeBase {
   /** GET /app: the authenticated App, for its JWT only (an installation token gets 401 here too). */
   private async app(authorization: string | undefined): Promise<Response> {
     const problem = await this.checkJwt((authorization ?? "").replace(/^bearer\s+/i, ""));
-    if (problem) return json({ message: problem, documentation_url: "https://docs.github.com/rest/apps/apps#get-the-authenticated-app" }, 401);
-    const owner = { login: this.appOwner, id: this.appOwnerId, node_id: "MDQ6VXNlcjU4MzIzMQ==", type: this.appOwnerType, site_admin: false };
+    if (problem)
+      return json(
+        { message: problem, documentation_url: "https://docs.github.com/rest/apps/apps#get-the-authenticated-app" },
+        401,
+      );
+    const owner = {
+      login: this.appOwner,
+      id: this.appOwnerId,
+      node_id: "MDQ6VXNlcjU4MzIzMQ==",
+      type: this.appOwnerType,
+      site_admin: false,
+    };
     return json({
       id: Number(this.appId),
       slug: this.appSlug,
@@ -336,7 +441,13 @@ export class FakeGitHub extends FakeBase {
     const jwt = (authorization ?? "").replace(/^bearer\s+/i, "");
     const problem = await this.checkJwt(jwt);
     if (problem) {
-      return json({ message: problem, documentation_url: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app" }, 401);
+      return json(
+        {
+          message: problem,
+          documentation_url: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app",
+        },
+        401,
+      );
     }
     const token = `ghs_${crypto.randomUUID().replace(/-/g, "")}${installationId}`;
     this.issuedTokens.add(token);
@@ -363,7 +474,8 @@ export class FakeGitHub extends FakeBase {
       return "A JSON web token could not be decoded";
     }
     if (header.alg !== "RS256") return "'alg' must be RS256";
-    if (String(claims.iss) !== this.appId && claims.iss !== this.clientId) return "'Issuer' claim ('iss') must be an Integer";
+    if (String(claims.iss) !== this.appId && claims.iss !== this.clientId)
+      return "'Issuer' claim ('iss') must be an Integer";
     const now = Math.floor(Date.now() / 1000);
     if (!claims.exp || claims.exp <= now || claims.exp - (claims.iat ?? now) > 600 + 60) {
       return "'Expiration time' claim ('exp') is too far in the future";
@@ -389,7 +501,10 @@ export class FakeGitHub extends FakeBase {
 }
 
 function base64UrlBytes(text: string): Uint8Array {
-  const b64 = text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
+  const b64 = text
+    .replace(/-/g, "+")
+    .replace(/_/g, "/")
+    .padEnd(Math.ceil(text.length / 4) * 4, "=");
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }
 

@@ -44,13 +44,19 @@ export interface ConversationScript {
   sandboxId?: string;
 }
 
-export type SandboxGroupingStrategy = "NO_GROUPING" | "GROUP_BY_NEWEST" | "LEAST_RECENTLY_USED" | "FEWEST_CONVERSATIONS" | "ADD_TO_ANY";
+export type SandboxGroupingStrategy =
+  | "NO_GROUPING"
+  | "GROUP_BY_NEWEST"
+  | "LEAST_RECENTLY_USED"
+  | "FEWEST_CONVERSATIONS"
+  | "ADD_TO_ANY";
 
 const DEFAULT_SCRIPT: ConversationScript = {
   start: "READY",
   startSteps: ["WORKING", "WAITING_FOR_SANDBOX", "PREPARING_REPOSITORY", "STARTING_CONVERSATION"],
   execution: ["idle", "running", "finished"],
-  finalMessage: "I fixed the leap-year bug in parseDate and added a test. Opened PR #42: https://github.com/Codertocat/Hello-World/pull/42",
+  finalMessage:
+    "I fixed the leap-year bug in parseDate and added a test. Opened PR #42: https://github.com/Codertocat/Hello-World/pull/42",
 };
 
 interface StartTaskState {
@@ -128,14 +134,49 @@ export const SANDBOX_NOT_FOUND_BODY = { detail: "Not Found" };
 
 const USER_ID = "5d0e6f7a-8b9c-4d1e-a2f3-b4c5d6e7f809";
 const SANDBOX_SPEC_ID = "ghcr.io/openhands/agent-server:1.4.0-python";
-const GIT_PROVIDERS = ["github", "gitlab", "bitbucket", "bitbucket_data_center", "forgejo", "azure_devops", "enterprise_sso"];
+const GIT_PROVIDERS = [
+  "github",
+  "gitlab",
+  "bitbucket",
+  "bitbucket_data_center",
+  "forgejo",
+  "azure_devops",
+  "enterprise_sso",
+];
 // app_server/app_conversation/app_conversation_models.py: ConversationTrigger (REMOTE_API_KEY = 'openhands_api').
-const TRIGGERS = ["resolver", "gui", "suggested_task", "openhands_api", "slack", "microagent_management", "jira", "jira_dc", "linear", "bitbucket", "automation"];
+const TRIGGERS = [
+  "resolver",
+  "gui",
+  "suggested_task",
+  "openhands_api",
+  "slack",
+  "microagent_management",
+  "jira",
+  "jira_dc",
+  "linear",
+  "bitbucket",
+  "automation",
+];
 const START_TASK_SORT_ORDERS = ["CREATED_AT", "CREATED_AT_DESC", "UPDATED_AT", "UPDATED_AT_DESC"];
 const START_REQUEST_FIELDS = [
-  "sandbox_id", "conversation_id", "initial_message", "system_message_suffix", "processors", "llm_model", "selected_repository",
-  "selected_branch", "git_provider", "suggested_task", "title", "trigger", "pr_number", "parent_conversation_id", "agent_type",
-  "public", "plugins", "secrets",
+  "sandbox_id",
+  "conversation_id",
+  "initial_message",
+  "system_message_suffix",
+  "processors",
+  "llm_model",
+  "selected_repository",
+  "selected_branch",
+  "git_provider",
+  "suggested_task",
+  "title",
+  "trigger",
+  "pr_number",
+  "parent_conversation_id",
+  "agent_type",
+  "public",
+  "plugins",
+  "secrets",
 ];
 
 export class FakeOpenHands extends FakeBase {
@@ -166,13 +207,23 @@ export class FakeOpenHands extends FakeBase {
 
   private gitInfo(): Response {
     if (this.gitLogin === null) return json({ detail: "Git provider not connected" }, 403);
-    return json({ id: "91823117", login: this.gitLogin, avatar_url: "https://avatars.githubusercontent.com/u/91823117?v=4", company: null, name: null, email: null });
+    return json({
+      id: "91823117",
+      login: this.gitLogin,
+      avatar_url: "https://avatars.githubusercontent.com/u/91823117?v=4",
+      company: null,
+      name: null,
+      email: null,
+    });
   }
 
   constructor(options: FakeOpenHandsOptions = {}) {
     super();
     this.baseUrl = (options.baseUrl ?? "https://app.all-hands.dev").replace(/\/+$/, "");
-    this.agentServerUrl = (options.agentServerUrl ?? "https://runtime-4b7e2d9c.prod-runtime.all-hands.dev").replace(/\/+$/, "");
+    this.agentServerUrl = (options.agentServerUrl ?? "https://runtime-4b7e2d9c.prod-runtime.all-hands.dev").replace(
+      /\/+$/,
+      "",
+    );
     this.apiKey = options.apiKey ?? "oh_test_api_key_0123456789";
     this.sandboxGrouping = options.sandboxGrouping ?? false;
     this.duplicateStart = options.duplicateStart ?? "stuck";
@@ -225,8 +276,10 @@ export class FakeOpenHands extends FakeBase {
     let match: RegExpMatchArray | null;
     if (request.method === "POST" && path === "/api/v1/app-conversations") return this.start(recorded.body);
     if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks") return this.readStartTasks(q);
-    if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks/search") return this.searchStartTasks(q, false);
-    if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks/count") return this.searchStartTasks(q, true);
+    if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks/search")
+      return this.searchStartTasks(q, false);
+    if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks/count")
+      return this.searchStartTasks(q, true);
     if (request.method === "GET" && path === "/api/v1/app-conversations") return this.readConversations(q);
     if (request.method === "GET" && (match = path.match(/^\/api\/v1\/conversation\/([^/]+)\/events\/search$/))) {
       return this.searchEvents(hex(decodeURIComponent(match[1]!)), q);
@@ -250,16 +303,30 @@ export class FakeOpenHands extends FakeBase {
    * the rest in the background; the body is validated first (FastAPI: 422).
    */
   private start(body: unknown): Response {
-    if (body === undefined) return json({ detail: [{ type: "missing", loc: ["body"], msg: "Field required", input: null }] }, 422);
+    if (body === undefined)
+      return json({ detail: [{ type: "missing", loc: ["body"], msg: "Field required", input: null }] }, 422);
     if (!isObject(body)) {
-      return json({ detail: [{ type: "model_attributes_type", loc: ["body"], msg: "Input should be a valid dictionary or object to extract fields from", input: body }] }, 422);
+      return json(
+        {
+          detail: [
+            {
+              type: "model_attributes_type",
+              loc: ["body"],
+              msg: "Input should be a valid dictionary or object to extract fields from",
+              input: body,
+            },
+          ],
+        },
+        422,
+      );
     }
     const req = body;
     const errors = validateStartRequest(req);
     if (errors.length) return json({ detail: errors }, 422);
     // live_status_app_conversation_service.py: _start_app_conversation raises ValueError
     // before the first task for these, which the router does not catch: a plain 500.
-    if (req.suggested_task != null && req.initial_message != null) return new Response("Internal Server Error", { status: 500 });
+    if (req.suggested_task != null && req.initial_message != null)
+      return new Response("Internal Server Error", { status: 500 });
     if (req.parent_conversation_id != null && !this.conversations.has(parseUuid(String(req.parent_conversation_id))!)) {
       return new Response("Internal Server Error", { status: 500 });
     }
@@ -348,7 +415,8 @@ export class FakeOpenHands extends FakeBase {
 
   /** live_status_app_conversation_service.py: _select_sandbox_by_strategy. */
   private pickRunningSandbox(strategy: SandboxGroupingStrategy): SandboxState | undefined {
-    const count = (box: SandboxState) => [...this.conversations.values()].filter((c) => c.sandboxId === box.id && !c.deleted).length;
+    const count = (box: SandboxState) =>
+      [...this.conversations.values()].filter((c) => c.sandboxId === box.id && !c.deleted).length;
     // remote_sandbox_service.py: search_sandboxes orders by created_at desc.
     const running = [...this.sandboxes.values()]
       .filter((b) => b.visible && this.sandboxStatus(b) === "RUNNING")
@@ -361,7 +429,13 @@ export class FakeOpenHands extends FakeBase {
   }
 
   private newSandbox(id: string): SandboxState {
-    const box: SandboxState = { id, seq: this.seq++, createdAt: isoMicros(Date.now()), visible: false, startingReads: 0 };
+    const box: SandboxState = {
+      id,
+      seq: this.seq++,
+      createdAt: isoMicros(Date.now()),
+      visible: false,
+      startingReads: 0,
+    };
     this.sandboxes.set(id, box);
     return box;
   }
@@ -407,10 +481,12 @@ export class FakeOpenHands extends FakeBase {
    */
   private readStartTasks(q: URLSearchParams): Response {
     const ids = q.getAll("ids");
-    if (!ids.length) return json({ detail: [{ type: "missing", loc: ["query", "ids"], msg: "Field required", input: null }] }, 422);
+    if (!ids.length)
+      return json({ detail: [{ type: "missing", loc: ["query", "ids"], msg: "Field required", input: null }] }, 422);
     const bad = ids.flatMap((raw, i) => (parseUuid(raw, true) ? [] : [uuidError(["query", "ids", i], raw)]));
     if (bad.length) return json({ detail: bad }, 422);
-    if (ids.length > 100) return json({ detail: `Cannot request more than 100 start tasks at once, got ${ids.length}` }, 400);
+    if (ids.length > 100)
+      return json({ detail: `Cannot request more than 100 start tasks at once, got ${ids.length}` }, 400);
     const out = ids.map((raw) => {
       const task = this.startTasks.get(parseUuid(raw, true)!);
       return task ? this.step(task) : null;
@@ -468,24 +544,56 @@ export class FakeOpenHands extends FakeBase {
     const sinceRaw = q.get("created_at__gte");
     const since = sinceRaw === null ? null : parseDateTime(sinceRaw);
     if (sinceRaw !== null && since === null) {
-      errors.push({ type: "datetime_from_date_parsing", loc: ["query", "created_at__gte"], msg: "Input should be a valid datetime or date", input: sinceRaw });
+      errors.push({
+        type: "datetime_from_date_parsing",
+        loc: ["query", "created_at__gte"],
+        msg: "Input should be a valid datetime or date",
+        input: sinceRaw,
+      });
     }
     const order = count ? "CREATED_AT_DESC" : (q.get("sort_order") ?? "CREATED_AT_DESC");
     if (!START_TASK_SORT_ORDERS.includes(order)) {
-      errors.push({ type: "enum", loc: ["query", "sort_order"], msg: "Input should be 'CREATED_AT', 'CREATED_AT_DESC', 'UPDATED_AT' or 'UPDATED_AT_DESC'", input: order });
+      errors.push({
+        type: "enum",
+        loc: ["query", "sort_order"],
+        msg: "Input should be 'CREATED_AT', 'CREATED_AT_DESC', 'UPDATED_AT' or 'UPDATED_AT_DESC'",
+        input: order,
+      });
     }
     const limitRaw = count ? "100" : (q.get("limit") ?? "100");
     const limit = /^\s*[+-]?\d+\s*$/.test(limitRaw) ? Number(limitRaw) : NaN;
-    if (Number.isNaN(limit)) errors.push({ type: "int_parsing", loc: ["query", "limit"], msg: "Input should be a valid integer, unable to parse string as an integer", input: limitRaw });
-    else if (limit <= 0) errors.push({ type: "greater_than", loc: ["query", "limit"], msg: "Input should be greater than 0", input: limitRaw, ctx: { gt: 0 } });
-    else if (limit > 100) errors.push({ type: "less_than_equal", loc: ["query", "limit"], msg: "Input should be less than or equal to 100", input: limitRaw, ctx: { le: 100 } });
+    if (Number.isNaN(limit))
+      errors.push({
+        type: "int_parsing",
+        loc: ["query", "limit"],
+        msg: "Input should be a valid integer, unable to parse string as an integer",
+        input: limitRaw,
+      });
+    else if (limit <= 0)
+      errors.push({
+        type: "greater_than",
+        loc: ["query", "limit"],
+        msg: "Input should be greater than 0",
+        input: limitRaw,
+        ctx: { gt: 0 },
+      });
+    else if (limit > 100)
+      errors.push({
+        type: "less_than_equal",
+        loc: ["query", "limit"],
+        msg: "Input should be less than or equal to 100",
+        input: limitRaw,
+        ctx: { le: 100 },
+      });
     if (errors.length) return json({ detail: errors }, 422);
 
     let tasks = [...this.startTasks.values()].map((task) => ({ task, view: this.startTaskView(task) }));
     if (wanted) tasks = tasks.filter(({ view }) => view.app_conversation_id === wanted);
     if (since !== null) tasks = tasks.filter(({ task }) => task.createdMs >= since);
     if (count) return json(tasks.length);
-    const key = order.startsWith("UPDATED_AT") ? (t: StartTaskState) => t.updatedMs : (t: StartTaskState) => t.createdMs;
+    const key = order.startsWith("UPDATED_AT")
+      ? (t: StartTaskState) => t.updatedMs
+      : (t: StartTaskState) => t.createdMs;
     const sign = order.endsWith("_DESC") ? -1 : 1;
     tasks.sort((a, b) => sign * (key(a.task) - key(b.task) || a.task.seq - b.task.seq));
     const pageId = q.get("page_id");
@@ -545,10 +653,12 @@ export class FakeOpenHands extends FakeBase {
    */
   private readConversations(q: URLSearchParams): Response {
     const ids = q.getAll("ids");
-    if (!ids.length) return json({ detail: [{ type: "missing", loc: ["query", "ids"], msg: "Field required", input: null }] }, 422);
+    if (!ids.length)
+      return json({ detail: [{ type: "missing", loc: ["query", "ids"], msg: "Field required", input: null }] }, 422);
     if (ids.length >= 100) return json({ detail: "Too many ids requested. Maximum is 99." }, 400);
     const invalid = ids.filter((id) => !parseUuid(id));
-    if (invalid.length) return json({ detail: `Invalid UUID format for ids: [${invalid.map(pyRepr).join(", ")}]` }, 400);
+    if (invalid.length)
+      return json({ detail: `Invalid UUID format for ids: [${invalid.map(pyRepr).join(", ")}]` }, 400);
     return json(
       ids.map((raw) => {
         const conversation = this.conversations.get(parseUuid(raw)!);
@@ -596,13 +706,29 @@ export class FakeOpenHands extends FakeBase {
   }
 
   /** Persists events the way the agent-server does as the run goes on. */
-  private recordStatus(conversation: ConversationState, status: string | null, options: { reload?: boolean } = {}): void {
+  private recordStatus(
+    conversation: ConversationState,
+    status: string | null,
+    options: { reload?: boolean } = {},
+  ): void {
     const last = this.lastExecution(conversation);
     if (!status || last === status) return;
     const add = (event: Record<string, unknown>) =>
-      conversation.events.push({ id: crypto.randomUUID(), timestamp: new Date(Date.now() + conversation.events.length).toISOString().replace("Z", ""), ...event });
+      conversation.events.push({
+        id: crypto.randomUUID(),
+        timestamp: new Date(Date.now() + conversation.events.length).toISOString().replace("Z", ""),
+        ...event,
+      });
     if (status === "finished" && conversation.script.finalMessage !== undefined) {
-      add({ kind: "MessageEvent", source: "agent", llm_message: { role: "assistant", content: [{ type: "text", text: "Working on it." }] }, llm_response_id: "chatcmpl-1", activated_skills: [], extended_content: [], sender: null });
+      add({
+        kind: "MessageEvent",
+        source: "agent",
+        llm_message: { role: "assistant", content: [{ type: "text", text: "Working on it." }] },
+        llm_response_id: "chatcmpl-1",
+        activated_skills: [],
+        extended_content: [],
+        sender: null,
+      });
       add({
         kind: "ActionEvent",
         source: "agent",
@@ -617,10 +743,24 @@ export class FakeOpenHands extends FakeBase {
       });
     }
     if (!options.reload && (status === "error" || status === "stuck") && conversation.script.error) {
-      add({ kind: "ConversationErrorEvent", source: "environment", code: conversation.script.error.code, detail: conversation.script.error.detail, classification: null });
+      add({
+        kind: "ConversationErrorEvent",
+        source: "environment",
+        code: conversation.script.error.code,
+        detail: conversation.script.error.detail,
+        classification: null,
+      });
     }
     if (!options.reload && status === "error" && conversation.script.finalMessage) {
-      add({ kind: "MessageEvent", source: "agent", llm_message: { role: "assistant", content: [{ type: "text", text: conversation.script.finalMessage }] }, llm_response_id: "chatcmpl-3", activated_skills: [], extended_content: [], sender: null });
+      add({
+        kind: "MessageEvent",
+        source: "agent",
+        llm_message: { role: "assistant", content: [{ type: "text", text: conversation.script.finalMessage }] },
+        llm_response_id: "chatcmpl-3",
+        activated_skills: [],
+        extended_content: [],
+        sender: null,
+      });
     }
     add({ kind: "ConversationStateUpdateEvent", source: "environment", key: "execution_status", value: status });
   }
@@ -682,7 +822,10 @@ export class FakeOpenHands extends FakeBase {
     if (sandbox === "MISSING") return json({ detail: "Conversation is archived. The sandbox no longer exists." }, 410);
     if (sandbox === "ERROR") return json({ detail: "Sandbox is in an error state and cannot accept messages." }, 503);
     if (sandbox !== "RUNNING") {
-      return json({ detail: `Sandbox is ${sandbox}. Use POST /api/v1/sandboxes/${box.id}/resume to resume it first.` }, 409);
+      return json(
+        { detail: `Sandbox is ${sandbox}. Use POST /api/v1/sandboxes/${box.id}/resume to resume it first.` },
+        409,
+      );
     }
     const content = req.content as Record<string, unknown>[];
     conversation.messages.push(String(content.find((c) => typeof c.text === "string")?.text ?? ""));
@@ -737,8 +880,10 @@ export class FakeOpenHands extends FakeBase {
 
   /** GET /api/v1/sandboxes?id=. sandbox_router.py: batch_get_sandboxes (400 above 100). */
   private readSandboxes(ids: string[]): Response {
-    if (!ids.length) return json({ detail: [{ type: "missing", loc: ["query", "id"], msg: "Field required", input: null }] }, 422);
-    if (ids.length > 100) return json({ detail: `Cannot request more than 100 sandboxes at once, got ${ids.length}` }, 400);
+    if (!ids.length)
+      return json({ detail: [{ type: "missing", loc: ["query", "id"], msg: "Field required", input: null }] }, 422);
+    if (ids.length > 100)
+      return json({ detail: `Cannot request more than 100 sandboxes at once, got ${ids.length}` }, 400);
     return json(
       ids.map((id) => {
         const box = this.sandboxes.get(id);
@@ -779,7 +924,9 @@ export class FakeOpenHands extends FakeBase {
     if (sessionKey !== this.sessionKey) return json({ detail: "Unauthorized" }, 401);
     const conversation = this.conversations.get(match[1]!);
     if (!conversation) return json({ detail: "Not Found" }, 404);
-    const finished = conversation.events.some((e) => e.kind === "ConversationStateUpdateEvent" && e.value === "finished");
+    const finished = conversation.events.some(
+      (e) => e.kind === "ConversationStateUpdateEvent" && e.value === "finished",
+    );
     return json({ response: finished ? (conversation.script.finalMessage ?? "") : "" });
   }
 }
@@ -795,42 +942,87 @@ function validateStartRequest(req: Record<string, unknown>): unknown[] {
   const errors: unknown[] = [];
   const str = (key: string) => {
     const value = req[key];
-    if (value != null && typeof value !== "string") errors.push({ type: "string_type", loc: ["body", key], msg: "Input should be a valid string", input: value });
+    if (value != null && typeof value !== "string")
+      errors.push({ type: "string_type", loc: ["body", key], msg: "Input should be a valid string", input: value });
   };
   ["sandbox_id", "system_message_suffix", "llm_model", "selected_repository", "selected_branch", "title"].forEach(str);
   for (const key of ["conversation_id", "parent_conversation_id"]) {
     const value = req[key];
-    if (value != null && (typeof value !== "string" || !parseUuid(value, true))) errors.push(uuidError(["body", key], value));
+    if (value != null && (typeof value !== "string" || !parseUuid(value, true)))
+      errors.push(uuidError(["body", key], value));
   }
   const message = req.initial_message;
   if (message != null) {
     if (!isObject(message)) {
-      errors.push({ type: "model_attributes_type", loc: ["body", "initial_message"], msg: "Input should be a valid dictionary or object to extract fields from", input: message });
+      errors.push({
+        type: "model_attributes_type",
+        loc: ["body", "initial_message"],
+        msg: "Input should be a valid dictionary or object to extract fields from",
+        input: message,
+      });
     } else {
       if (message.role !== undefined && !["user", "system", "assistant", "tool"].includes(String(message.role))) {
-        errors.push({ type: "literal_error", loc: ["body", "initial_message", "role"], msg: "Input should be 'user', 'system', 'assistant' or 'tool'", input: message.role });
+        errors.push({
+          type: "literal_error",
+          loc: ["body", "initial_message", "role"],
+          msg: "Input should be 'user', 'system', 'assistant' or 'tool'",
+          input: message.role,
+        });
       }
-      if (message.content !== undefined) errors.push(...contentErrors(message.content, ["body", "initial_message", "content"], 0));
+      if (message.content !== undefined)
+        errors.push(...contentErrors(message.content, ["body", "initial_message", "content"], 0));
       if (message.run !== undefined && typeof message.run !== "boolean") {
-        errors.push({ type: "bool_type", loc: ["body", "initial_message", "run"], msg: "Input should be a valid boolean", input: message.run });
+        errors.push({
+          type: "bool_type",
+          loc: ["body", "initial_message", "run"],
+          msg: "Input should be a valid boolean",
+          input: message.run,
+        });
       }
     }
   }
   const enumCheck = (key: string, values: string[], nullable = true) => {
     const value = req[key];
     if ((value != null || (!nullable && value === null)) && !values.includes(String(value))) {
-      errors.push({ type: "enum", loc: ["body", key], msg: `Input should be ${values.map((v) => `'${v}'`).join(", ")}`, input: value });
+      errors.push({
+        type: "enum",
+        loc: ["body", key],
+        msg: `Input should be ${values.map((v) => `'${v}'`).join(", ")}`,
+        input: value,
+      });
     }
   };
   enumCheck("git_provider", GIT_PROVIDERS);
   enumCheck("trigger", TRIGGERS);
   enumCheck("agent_type", ["default", "plan"], false);
-  if (req.pr_number !== undefined && (!Array.isArray(req.pr_number) || req.pr_number.some((n) => !Number.isInteger(n)))) {
-    errors.push({ type: "list_type", loc: ["body", "pr_number"], msg: "Input should be a valid list of integers", input: req.pr_number });
+  if (
+    req.pr_number !== undefined &&
+    (!Array.isArray(req.pr_number) || req.pr_number.some((n) => !Number.isInteger(n)))
+  ) {
+    errors.push({
+      type: "list_type",
+      loc: ["body", "pr_number"],
+      msg: "Input should be a valid list of integers",
+      input: req.pr_number,
+    });
   }
-  if (req.public != null && typeof req.public !== "boolean") errors.push({ type: "bool_type", loc: ["body", "public"], msg: "Input should be a valid boolean", input: req.public });
-  if (req.secrets != null && (!isObject(req.secrets) || Object.values(req.secrets).some((v) => typeof v !== "string"))) {
-    errors.push({ type: "dict_type", loc: ["body", "secrets"], msg: "Input should be a valid dictionary of strings", input: req.secrets });
+  if (req.public != null && typeof req.public !== "boolean")
+    errors.push({
+      type: "bool_type",
+      loc: ["body", "public"],
+      msg: "Input should be a valid boolean",
+      input: req.public,
+    });
+  if (
+    req.secrets != null &&
+    (!isObject(req.secrets) || Object.values(req.secrets).some((v) => typeof v !== "string"))
+  ) {
+    errors.push({
+      type: "dict_type",
+      loc: ["body", "secrets"],
+      msg: "Input should be a valid dictionary of strings",
+      input: req.secrets,
+    });
   }
   return errors;
 }
@@ -838,12 +1030,29 @@ function validateStartRequest(req: Record<string, unknown>): unknown[] {
 /** app_conversation_models.py: AppSendMessageRequest. */
 function validateSendMessage(body: unknown): unknown[] {
   if (body === undefined) return [{ type: "missing", loc: ["body"], msg: "Field required", input: null }];
-  if (!isObject(body)) return [{ type: "model_attributes_type", loc: ["body"], msg: "Input should be a valid dictionary or object to extract fields from", input: body }];
+  if (!isObject(body))
+    return [
+      {
+        type: "model_attributes_type",
+        loc: ["body"],
+        msg: "Input should be a valid dictionary or object to extract fields from",
+        input: body,
+      },
+    ];
   const errors: unknown[] = [];
-  if (body.role !== undefined && body.role !== "user") errors.push({ type: "literal_error", loc: ["body", "role"], msg: "Input should be 'user'", input: body.role, ctx: { expected: "'user'" } });
-  if (body.content === undefined) errors.push({ type: "missing", loc: ["body", "content"], msg: "Field required", input: body });
+  if (body.role !== undefined && body.role !== "user")
+    errors.push({
+      type: "literal_error",
+      loc: ["body", "role"],
+      msg: "Input should be 'user'",
+      input: body.role,
+      ctx: { expected: "'user'" },
+    });
+  if (body.content === undefined)
+    errors.push({ type: "missing", loc: ["body", "content"], msg: "Field required", input: body });
   else errors.push(...contentErrors(body.content, ["body", "content"], 1));
-  if (body.run !== undefined && typeof body.run !== "boolean") errors.push({ type: "bool_type", loc: ["body", "run"], msg: "Input should be a valid boolean", input: body.run });
+  if (body.run !== undefined && typeof body.run !== "boolean")
+    errors.push({ type: "bool_type", loc: ["body", "run"], msg: "Input should be a valid boolean", input: body.run });
   return errors;
 }
 
@@ -851,12 +1060,25 @@ function validateSendMessage(body: unknown): unknown[] {
 function contentErrors(content: unknown, loc: (string | number)[], minLength: number): unknown[] {
   if (!Array.isArray(content)) return [{ type: "list_type", loc, msg: "Input should be a valid list", input: content }];
   if (content.length < minLength) {
-    return [{ type: "too_short", loc, msg: `List should have at least ${minLength} item after validation, not ${content.length}`, input: content, ctx: { field_type: "List", min_length: minLength, actual_length: content.length } }];
+    return [
+      {
+        type: "too_short",
+        loc,
+        msg: `List should have at least ${minLength} item after validation, not ${content.length}`,
+        input: content,
+        ctx: { field_type: "List", min_length: minLength, actual_length: content.length },
+      },
+    ];
   }
   const errors: unknown[] = [];
   content.forEach((item: unknown, i) => {
     if (!isObject(item)) {
-      errors.push({ type: "model_type", loc: [...loc, i, "TextContent"], msg: "Input should be a valid dictionary or instance of TextContent", input: item });
+      errors.push({
+        type: "model_type",
+        loc: [...loc, i, "TextContent"],
+        msg: "Input should be a valid dictionary or instance of TextContent",
+        input: item,
+      });
       return;
     }
     const cacheOk = item.cache_prompt === undefined || typeof item.cache_prompt === "boolean";
@@ -864,14 +1086,32 @@ function contentErrors(content: unknown, loc: (string | number)[], minLength: nu
       (item.type === undefined || item.type === "text") &&
       typeof item.text === "string" &&
       cacheOk &&
-      Object.keys(item).every((k) => ["type", "text", "cache_prompt", "enable_truncation", "meta", "_meta"].includes(k));
-    const imageOk = item.type === "image" && Array.isArray(item.image_urls) && item.image_urls.every((u) => typeof u === "string") && cacheOk;
+      Object.keys(item).every((k) =>
+        ["type", "text", "cache_prompt", "enable_truncation", "meta", "_meta"].includes(k),
+      );
+    const imageOk =
+      item.type === "image" &&
+      Array.isArray(item.image_urls) &&
+      item.image_urls.every((u) => typeof u === "string") &&
+      cacheOk;
     if (textOk || imageOk) return;
-    const extra = Object.keys(item).find((k) => !["type", "text", "cache_prompt", "enable_truncation", "meta", "_meta"].includes(k));
+    const extra = Object.keys(item).find(
+      (k) => !["type", "text", "cache_prompt", "enable_truncation", "meta", "_meta"].includes(k),
+    );
     if (item.type !== "image" && extra) {
-      errors.push({ type: "extra_forbidden", loc: [...loc, i, "TextContent", extra], msg: "Extra inputs are not permitted", input: item[extra] });
+      errors.push({
+        type: "extra_forbidden",
+        loc: [...loc, i, "TextContent", extra],
+        msg: "Extra inputs are not permitted",
+        input: item[extra],
+      });
     } else if (item.type === "image") {
-      errors.push({ type: "list_type", loc: [...loc, i, "ImageContent", "image_urls"], msg: "Input should be a valid list", input: item.image_urls });
+      errors.push({
+        type: "list_type",
+        loc: [...loc, i, "ImageContent", "image_urls"],
+        msg: "Input should be a valid list",
+        input: item.image_urls,
+      });
     } else {
       errors.push({ type: "missing", loc: [...loc, i, "TextContent", "text"], msg: "Field required", input: item });
     }
@@ -885,7 +1125,8 @@ function echoStartRequest(req: Record<string, unknown>): Record<string, unknown>
   for (const key of START_REQUEST_FIELDS) out[key] = req[key] ?? null;
   // conversation_id is a plain UUID (dumped dashed); parent_conversation_id is an OpenHandsUUID (hex).
   out.conversation_id = req.conversation_id != null ? dashed(parseUuid(String(req.conversation_id), true)!) : null;
-  out.parent_conversation_id = req.parent_conversation_id != null ? parseUuid(String(req.parent_conversation_id), true) : null;
+  out.parent_conversation_id =
+    req.parent_conversation_id != null ? parseUuid(String(req.parent_conversation_id), true) : null;
   const message = req.initial_message as Record<string, unknown> | null | undefined;
   out.initial_message = message
     ? {
@@ -901,7 +1142,9 @@ function echoStartRequest(req: Record<string, unknown>): Record<string, unknown>
   out.pr_number = req.pr_number ?? [];
   out.agent_type = req.agent_type ?? "default";
   // SecretStr values serialise masked.
-  out.secrets = isObject(req.secrets) ? Object.fromEntries(Object.keys(req.secrets).map((k) => [k, "**********"])) : null;
+  out.secrets = isObject(req.secrets)
+    ? Object.fromEntries(Object.keys(req.secrets).map((k) => [k, "**********"]))
+    : null;
   return out;
 }
 
@@ -925,7 +1168,12 @@ function duplicateKeyDetail(sandboxId: string): string {
 
 function uuidError(loc: (string | number)[], input: unknown) {
   return typeof input === "string"
-    ? { type: "uuid_parsing", loc, msg: "Input should be a valid UUID, invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `x` at 1", input }
+    ? {
+        type: "uuid_parsing",
+        loc,
+        msg: "Input should be a valid UUID, invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `x` at 1",
+        input,
+      }
     : { type: "uuid_type", loc, msg: "UUID input should be a string, bytes or UUID object", input };
 }
 
@@ -941,11 +1189,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function parseUuid(raw: string, strict = false): string | null {
   let s = raw;
   if (strict) {
-    const m = s.match(/^(?:urn:uuid:)?(?:([0-9a-f]{32})|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|\{([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\})$/i);
+    const m = s.match(
+      /^(?:urn:uuid:)?(?:([0-9a-f]{32})|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|\{([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\})$/i,
+    );
     if (!m) return null;
     s = m[1] ?? m[2] ?? m[3]!;
   } else {
-    s = s.replace("urn:", "").replace("uuid:", "").replace(/^\{+|\}+$/g, "");
+    s = s
+      .replace("urn:", "")
+      .replace("uuid:", "")
+      .replace(/^\{+|\}+$/g, "");
   }
   s = s.replace(/-/g, "").toLowerCase();
   return /^[0-9a-f]{32}$/.test(s) ? s : null;

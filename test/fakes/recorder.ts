@@ -37,7 +37,15 @@ export class FakeBase {
       // kept as text
     }
     const headers: Record<string, string> = Object.fromEntries(request.headers);
-    const recorded = { method: request.method, url: request.url, path: url.pathname, query: url.searchParams, headers, body, at: Date.now() };
+    const recorded = {
+      method: request.method,
+      url: request.url,
+      path: url.pathname,
+      query: url.searchParams,
+      headers,
+      body,
+      at: Date.now(),
+    };
     this.requests.push(recorded);
     return recorded;
   }

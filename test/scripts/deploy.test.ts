@@ -6,7 +6,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Wrangler, deploy, parseDeployOutput, parseSecretList, planSecrets, wranglerCli } from "../../scripts/deploy";
+import {
+  deploy,
+  parseDeployOutput,
+  parseSecretList,
+  planSecrets,
+  type Wrangler,
+  wranglerCli,
+} from "../../scripts/deploy";
 
 const URL = "https://openhands-github-app.acme.workers.dev";
 const API_KEY = "oh_test_key_4f9c2a7d1e";
@@ -15,16 +22,29 @@ const TOKEN = "a".repeat(64);
 /** What wrangler 4.86 writes to WRANGLER_OUTPUT_FILE_PATH for a deploy (src: triggersDeploy, writeOutput). */
 function deployOutput(targets: string[] | undefined): string {
   const session = { type: "wrangler-session", version: 1, wrangler_version: "4.86.0", command_line_args: ["deploy"] };
-  const entry = { type: "deploy", version: 1, worker_name: "openhands-github-app", worker_tag: "t1", version_id: "v1", targets };
+  const entry = {
+    type: "deploy",
+    version: 1,
+    worker_name: "openhands-github-app",
+    worker_tag: "t1",
+    version_id: "v1",
+    targets,
+  };
   return `${JSON.stringify(session)}\n${JSON.stringify(entry)}\n`;
 }
 
 function secretList(names: string[]): string {
-  return `${JSON.stringify(names.map((name) => ({ name, type: "secret_text" })), null, "  ")}\n`;
+  return `${JSON.stringify(
+    names.map((name) => ({ name, type: "secret_text" })),
+    null,
+    "  ",
+  )}\n`;
 }
 
 /** A scripted wrangler that records what it was asked. */
-function fakeWrangler(over: { deployCode?: number; output?: string; listCode?: number; listed?: string; putCode?: number } = {}) {
+function fakeWrangler(
+  over: { deployCode?: number; output?: string; listCode?: number; listed?: string; putCode?: number } = {},
+) {
   const calls: string[] = [];
   const puts: { name: string; value: string }[] = [];
   const wrangler: Wrangler = {
@@ -63,7 +83,10 @@ describe("reading wrangler's output", () => {
     expect(parseDeployOutput(deployOutput(["bot.example.com/*", "schedule: */3 * * * *"])).url).toBeUndefined();
     expect(parseDeployOutput(deployOutput(undefined))).toEqual({ url: undefined, targets: [] }); // --dry-run writes no targets
     expect(parseDeployOutput("")).toEqual({ url: undefined, targets: [] });
-    expect(parseDeployOutput('{"type":"deploy","targets":["https://x.y.workers')).toEqual({ url: undefined, targets: [] });
+    expect(parseDeployOutput('{"type":"deploy","targets":["https://x.y.workers')).toEqual({
+      url: undefined,
+      targets: [],
+    });
   });
 
   it("uses the last deploy of the file", () => {
@@ -72,7 +95,10 @@ describe("reading wrangler's output", () => {
   });
 
   it("reads the secret names from `wrangler secret list`, and refuses anything else", () => {
-    expect(parseSecretList(secretList(["OPENHANDS_API_KEY", "SETUP_TOKEN"]))).toEqual(["OPENHANDS_API_KEY", "SETUP_TOKEN"]);
+    expect(parseSecretList(secretList(["OPENHANDS_API_KEY", "SETUP_TOKEN"]))).toEqual([
+      "OPENHANDS_API_KEY",
+      "SETUP_TOKEN",
+    ]);
     expect(parseSecretList("[]\n")).toEqual([]);
     expect(parseSecretList(`a notice first\n${secretList(["SETUP_TOKEN"])}`)).toEqual(["SETUP_TOKEN"]);
     for (const bad of ["", "Not logged in.", "[not json", '[{"title":"SETUP_TOKEN"}]', '{"name":"SETUP_TOKEN"}']) {
@@ -89,7 +115,10 @@ describe("deciding what to set", () => {
   });
 
   it("sets OPENHANDS_API_KEY only when given, and says when the Worker has none", () => {
-    expect(planSecrets([], { OPENHANDS_API_KEY: ` ${API_KEY}\n` })).toMatchObject({ apiKey: API_KEY, apiKeyMissing: false });
+    expect(planSecrets([], { OPENHANDS_API_KEY: ` ${API_KEY}\n` })).toMatchObject({
+      apiKey: API_KEY,
+      apiKeyMissing: false,
+    });
     expect(planSecrets([], { OPENHANDS_API_KEY: "  " })).toMatchObject({ apiKey: undefined, apiKeyMissing: true });
     expect(planSecrets(["OPENHANDS_API_KEY"], {})).toMatchObject({ apiKey: undefined, apiKeyMissing: false });
   });
@@ -216,7 +245,12 @@ if (args[0] === "secret" && args[1] === "list") console.log(${JSON.stringify(sec
 
   it("passes secrets on stdin only, keeps them out of wrangler's environment, and reads the URL from its output file", async () => {
     const { script, calls } = standIn();
-    const env = { ...process.env, OPENHANDS_API_KEY: API_KEY, SETUP_TOKEN: "from-the-shell", WRANGLER_LOG_SANITIZE: "false" };
+    const env = {
+      ...process.env,
+      OPENHANDS_API_KEY: API_KEY,
+      SETUP_TOKEN: "from-the-shell",
+      WRANGLER_LOG_SANITIZE: "false",
+    };
     const wrangler = wranglerCli({ command: [process.execPath, script], env });
     const lines: string[] = [];
     const code = await deploy({ wrangler, env, log: (line) => lines.push(line), newToken: () => TOKEN });

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TYPES_FILE, staleLines, writeTypes } from "../../scripts/worker-types";
+import { staleLines, TYPES_FILE, writeTypes } from "../../scripts/worker-types";
 
 const WRANGLER_TOML = `name = "types-test"
 main = "src/index.ts"
@@ -37,14 +37,18 @@ describe("npm run types, npm run types:check", () => {
   it("writes Env from wrangler.toml and the names in .dev.vars.example, every value a string", () => {
     writeTypes(dir, true);
     const text = readFileSync(join(dir, TYPES_FILE), "utf8");
-    expect(text).toContain("wrangler types --include-runtime=false --strict-vars=false --env-file .dev.vars.example` (hash:");
+    expect(text).toContain(
+      "wrangler types --include-runtime=false --strict-vars=false --env-file .dev.vars.example` (hash:",
+    );
     const env = text.slice(text.indexOf("interface Env {"), text.indexOf("}", text.indexOf("interface Env {")));
-    expect(env.split("\n").slice(1).map((line) => line.trim()).filter(Boolean).sort()).toEqual([
-      "API_KEY: string;",
-      "BASE_URL: string;",
-      "LIMIT: string;",
-      "STORE: KVNamespace;",
-    ]);
+    expect(
+      env
+        .split("\n")
+        .slice(1)
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(["API_KEY: string;", "BASE_URL: string;", "LIMIT: string;", "STORE: KVNamespace;"]);
     expect(text).not.toContain("Begin runtime types");
   });
 
