@@ -2,30 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { AppConversation, StartTask } from "../src/openhands/types";
 import { AGENT_FAILURE_REASON, decideRun, decideStart, UNKNOWN_START_TASK_GRACE_MS } from "../src/poller/decide";
 import { newTask, transition } from "../src/tasks/task";
-import type { TriggerRequest } from "../src/trigger/request";
+import { sampleRequest } from "./fixtures/request";
 
 // The pure half of the poller: what a status read from OpenHands means for a task.
 const MIN = 60_000;
 const T0 = Date.parse("2026-11-26T12:00:00Z");
 const config = { startTimeoutMs: 15 * MIN, runTimeoutMs: 60 * MIN };
 
-const request = {
-  kind: "comment",
-  triggerKey: "issue_comment:1",
-  repository: "o/r",
-  owner: "o",
-  repo: "r",
-  number: 1,
-  isPullRequest: false,
-  installationId: 1,
-  requester: "alice",
-  reactTo: { type: "issue_comment", id: 1 },
-  commentUrl: "https://github.com/o/r/issues/1#issuecomment-1",
-  request: "fix it",
-  title: "t",
-  body: null,
-  triggeredAt: new Date(T0).toISOString(),
-} satisfies TriggerRequest;
+const request = sampleRequest;
 
 const queued = newTask("a".repeat(32), request, new Date(T0), new Date(T0));
 const starting = transition(

@@ -3,24 +3,9 @@ import { buildPrompt, followUpPrompt } from "../src/prompt/build";
 import { sanitize } from "../src/prompt/sanitize";
 import { containsMention } from "../src/trigger/mention";
 import type { TriggerRequest } from "../src/trigger/request";
+import { sampleRequest } from "./fixtures/request";
 
-const base: TriggerRequest = {
-  kind: "comment",
-  triggerKey: "issue_comment:1",
-  repository: "Codertocat/Hello-World",
-  owner: "Codertocat",
-  repo: "Hello-World",
-  number: 1,
-  isPullRequest: false,
-  installationId: 1,
-  requester: "Codertocat",
-  reactTo: { type: "issue_comment", id: 1 },
-  commentUrl: "https://github.com/Codertocat/Hello-World/issues/1#issuecomment-1",
-  title: "Spelling error in the README file",
-  body: "It looks like you accidently spelled 'commit' with two 't's.",
-  request: "please fix it",
-  triggeredAt: "2026-11-25T10:00:00Z",
-};
+const base = sampleRequest;
 
 /** A fixed key, so that a test can name the fence tags a prompt must contain. */
 const NONCE = "0123456789abcdef";

@@ -11,27 +11,11 @@ import {
   type TaskStatus,
   transition,
 } from "../src/tasks/task";
-import type { TriggerRequest } from "../src/trigger/request";
+import { sampleRequest } from "./fixtures/request";
 
 // The state machine in src/tasks/task.ts, which every move in src/lifecycle/ goes through.
 const T0 = new Date("2026-11-26T12:00:00Z");
-const request = {
-  kind: "label",
-  triggerKey: "issues.labeled:1:openhands",
-  repository: "o/r",
-  owner: "o",
-  repo: "r",
-  number: 1,
-  isPullRequest: false,
-  installationId: 1,
-  requester: "alice",
-  reactTo: { type: "issue", id: 1 },
-  commentUrl: "https://github.com/o/r/issues/1",
-  request: "",
-  title: "t",
-  body: null,
-  triggeredAt: T0.toISOString(),
-} satisfies TriggerRequest;
+const request = sampleRequest;
 
 const ALL: TaskStatus[] = [...PENDING_STATUSES, ...FINAL_STATUSES];
 const at = (status: TaskStatus): Task => ({ ...newTask("b".repeat(32), request, T0, T0), status });
