@@ -1,4 +1,5 @@
 import { normalizePrivateKey, PrivateKeyError } from "./github/private-key";
+import { log } from "./log";
 import { type AppCredentials, readCredentials } from "./setup/credentials";
 
 /**
@@ -86,6 +87,21 @@ export function loadConfig(env: WorkerEnv): Config {
   const config = parseConfig(env);
   loaded.set(env, config);
   return config;
+}
+
+/**
+ * The settings for a webhook or a cron tick, or undefined when they are incomplete:
+ * the operator reads what is missing in the logs (names only, never values), and
+ * the caller answers or returns without throwing the same error every time.
+ */
+export function configOrLog(env: WorkerEnv): Config | undefined {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log("error", "config.invalid", { problems: error.problems });
+    return undefined;
+  }
 }
 
 function parseConfig(env: WorkerEnv): Config {

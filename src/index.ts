@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { type Config, ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "./config";
+import { configOrLog, resolveEnv, type WorkerEnv } from "./config";
 import { httpStatus } from "./http-status";
 import { log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
@@ -30,16 +30,10 @@ function isSweepTick(scheduledTime: number): boolean {
 }
 
 async function scheduled(controller: ScheduledController, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
-  let config: Config;
-  try {
-    env = await resolveEnv(env);
-    config = loadConfig(env);
-  } catch (error) {
-    // Log and return: throwing would only make the cron fail the same way every tick.
-    if (!(error instanceof ConfigError)) throw error;
-    log("error", "config.invalid", { problems: error.problems });
-    return;
-  }
+  env = await resolveEnv(env);
+  // Logged and returned: throwing would only make the cron fail the same way every tick.
+  const config = configOrLog(env);
+  if (!config) return;
   // A tick judges deadlines as of its scheduled time when that is later than the
   // clock, which is never in production and is how tests simulate time passing.
   const now = () => new Date(Math.max(Date.now(), controller.scheduledTime));

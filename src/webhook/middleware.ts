@@ -1,6 +1,6 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { type Config, ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "../config";
+import { type Config, configOrLog, resolveEnv, type WorkerEnv } from "../config";
 import { log } from "../log";
 import { hasValidSignature } from "./verify";
 
@@ -48,12 +48,8 @@ export const requireSignature = createMiddleware<WebhookEnv>(async (c, next) => 
 
 /** The deployment's settings (parsed once per bindings object); what is missing is logged, never answered. */
 export const requireSettings = createMiddleware<WebhookEnv>(async (c, next) => {
-  try {
-    c.set("config", loadConfig(c.var.env));
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    log("error", "config.invalid", { problems: error.problems });
-    return c.json({ error: "the App is not configured; see the Worker's logs" }, 500);
-  }
+  const config = configOrLog(c.var.env);
+  if (!config) return c.json({ error: "the App is not configured; see the Worker's logs" }, 500);
+  c.set("config", config);
   await next();
 });
