@@ -94,6 +94,15 @@ describe("an @openhands comment, from webhook to result", () => {
     // anyway, so that step costs no KV write.
     expect(JSON.parse((await env.TASKS.get(`task:${conversationId}`))!).status).toBe("starting");
     await runCron(env); // running
+    // the draft pull request the agent opens
+    github.pulls.set(42, {
+      ref: "openhands/fix-leap-years",
+      repository: "Codertocat/Hello-World",
+      baseRef: "main",
+      title: "Fix leap years in parseDate",
+      draft: true,
+      createdAt: new Date().toISOString(),
+    });
     await runCron(env); // finished
 
     const startReads = openhands.find("GET", /^\/api\/v1\/app-conversations\/start-tasks$/);
@@ -115,7 +124,10 @@ describe("an @openhands comment, from webhook to result", () => {
 
     const after = github.commentsOn("Codertocat", "Hello-World", 1);
     expect(after).toHaveLength(1);
-    expect(after[0]!.body).toContain("OpenHands finished");
+    // what it produced comes first, read back from GitHub
+    expect(after[0]!.body.split("\n")[0]).toBe(
+      "✅ **OpenHands opened a pull request:** [#42 Fix leap years in parseDate](https://github.com/Codertocat/Hello-World/pull/42) (draft)",
+    );
     expect(after[0]!.body).toContain("Opened PR #42: https://github.com/Codertocat/Hello-World/pull/42");
     expect(after[0]!.body).toContain(`https://app.all-hands.dev/conversations/${conversationId}`);
 
@@ -140,6 +152,8 @@ describe("an @openhands comment, from webhook to result", () => {
       // no tracking comment from an earlier attempt: post one
       "GET /repos/Codertocat/Hello-World/issues/1/comments",
       "POST /repos/Codertocat/Hello-World/issues/1/comments",
+      // the pull request the final message names, read back for its title and state
+      "GET /repos/Codertocat/Hello-World/pulls/42",
       `PATCH /repos/Codertocat/Hello-World/issues/comments/${comments[0]!.id}`,
     ]);
     expect(calls(openhands)).toEqual([

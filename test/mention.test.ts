@@ -94,7 +94,7 @@ describe("what the App writes never asks it for work", async () => {
   const texts: Record<string, string> = {
     working: messages.workingComment(view),
     queued: messages.queuedComment({ ...view, reason: agent, retryAt: new Date() }),
-    succeeded: messages.succeededComment({ ...view, summary: agent, durationMs: 60_000 }),
+    succeeded: messages.succeededComment({ ...view, summary: agent, durationMs: 60_000, produced: { kind: "none" } }),
     failed: messages.failedComment({ ...view, reason: agent, summary: agent, durationMs: 60_000 }),
     timedOut: messages.timedOutComment({ ...view, phase: "run", durationMs: 60_000 }),
     needsInput: messages.needsInputComment(view),

@@ -107,30 +107,6 @@ export async function findCommentWithMarker(
   return found ? Number(found.id) : undefined;
 }
 
-export interface PullRequestHead {
-  ref: string;
-  /** `owner/repo` the branch lives in; differs from the base repository for forks. */
-  repository: string | undefined;
-  baseRef: string;
-  changedFiles: number;
-}
-
-export async function pullRequestHead(github: GitHub, thread: Thread): Promise<PullRequestHead> {
-  const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
-    owner: thread.owner,
-    repo: thread.repo,
-    pull_number: thread.number,
-  });
-  if (!isObject(data) || !isObject(data.head) || typeof data.head.ref !== "string")
-    throw new GitHubGarbageError("get pull request");
-  return {
-    ref: data.head.ref,
-    repository: data.head.repo?.full_name,
-    baseRef: isObject(data.base) && typeof data.base.ref === "string" ? data.base.ref : "",
-    changedFiles: typeof data.changed_files === "number" ? data.changed_files : 0,
-  };
-}
-
 /** A reply in an inline review thread; `topCommentId` is the thread's first comment. */
 export async function createReviewReply(
   github: GitHub,

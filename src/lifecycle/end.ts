@@ -1,7 +1,9 @@
 import { log } from "../log";
+import { runMetrics } from "../openhands/metrics";
 import type { AppConversation } from "../openhands/types";
 import { acknowledge } from "../report/acknowledge";
 import { failedComment, stoppedComment, succeededComment, timedOutComment } from "../report/messages";
+import type { Produced } from "../report/produced";
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
@@ -9,7 +11,7 @@ import { transition } from "../tasks/task";
 
 /** How a task ended, with what its final comment needs. */
 export type Ending =
-  | { status: "succeeded"; summary: string; conversation?: AppConversation }
+  | { status: "succeeded"; summary: string; produced: Produced; conversation?: AppConversation }
   | { status: "failed"; reason: string; summary?: string; conversation?: AppConversation }
   | { status: "timed_out"; phase: "start" | "run" }
   | { status: "stopped"; by: string };
@@ -54,9 +56,9 @@ export async function dropTask(services: Services, task: Task, status: number | 
 function finalComment(view: { task: Task; link: string; durationMs: number }, ending: Ending): string {
   switch (ending.status) {
     case "succeeded":
-      return succeededComment({ ...view, summary: ending.summary });
+      return succeededComment({ ...view, ...ending, metrics: runMetrics(ending.conversation) });
     case "failed":
-      return failedComment({ ...view, reason: ending.reason, summary: ending.summary });
+      return failedComment({ ...view, ...ending, metrics: runMetrics(ending.conversation) });
     case "timed_out":
       return timedOutComment({ ...view, phase: ending.phase });
     case "stopped":

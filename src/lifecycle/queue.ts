@@ -71,9 +71,17 @@ export async function redecideTask(services: Services, task: Task, decision: Dec
  * Who asked may ask, and the thread is read. Not saved on its own: the move that
  * follows in the same step (started, queued, failed) saves it, one write fewer.
  */
-export function acceptTask(task: Task, accepted: { reacted: boolean; context: ThreadContext; branch?: string }): Task {
-  const { branch, ...rest } = accepted;
-  return { ...task, verified: true, ...rest, ...(branch ? { branch } : {}) };
+export function acceptTask(
+  task: Task,
+  accepted: { reacted: boolean; context: ThreadContext; head?: { ref: string; sha: string } },
+): Task {
+  const { head, ...rest } = accepted;
+  return {
+    ...task,
+    verified: true,
+    ...rest,
+    ...(head ? { branch: head.ref, ...(head.sha ? { headSha: head.sha } : {}) } : {}),
+  };
 }
 
 /**

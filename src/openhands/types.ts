@@ -46,6 +46,15 @@ export interface AppConversation {
   title?: string | null;
   /** When the conversation was created: the run's clock starts there. */
   created_at?: string;
+  /**
+   * Pull request numbers: the start request's, then one per PR the agent opens through the service's own
+   * `create_pr` tool, in whatever repository (mcp_router.py `save_pr_metadata`). A hint, checked on GitHub.
+   */
+  pr_number?: number[] | null;
+  /** The model the conversation runs (`metrics.model_name` only ever says "default"). */
+  llm_model?: string | null;
+  /** What the run has cost so far; null when the service has none (yet). Read through `runMetrics`. */
+  metrics?: unknown;
 }
 
 export interface TextContent {

@@ -3,6 +3,8 @@ import { markContinued, markResumed, showProgress } from "../lifecycle/run";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
+import { agentLine } from "../report/agent-text";
+import { findProducedWork } from "../report/produced";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
 import { AGENT_FAILURE_REASON, type RunDecision } from "./decide";
@@ -54,7 +56,8 @@ export async function followConversation(
 
 async function endSucceeded(services: Services, task: Task, conversation: AppConversation): Promise<Task> {
   const summary = await readFinalResponse(services.openhands, conversation);
-  return endTask(services, task, { status: "succeeded", summary, conversation });
+  const produced = await findProducedWork(services, task, conversation, summary);
+  return endTask(services, task, { status: "succeeded", summary, produced, conversation });
 }
 
 async function endAgentFailure(
@@ -68,7 +71,8 @@ async function endAgentFailure(
   const summary = await readFinalResponse(services.openhands, conversation);
   return endTask(services, task, {
     status: "failed",
-    reason: detail ? `${why} (${detail})` : why,
+    // The service's error detail may quote what the agent or its model said: defused like the agent's text.
+    reason: detail ? `${why} (${agentLine(detail, 300)})` : why,
     summary,
     conversation,
   });

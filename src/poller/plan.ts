@@ -4,6 +4,7 @@ import { addOwedReaction, seenRunning } from "../lifecycle/run";
 import { attachTrackingComment } from "../lifecycle/start";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import type { StartTask } from "../openhands/types";
+import { PRODUCED_COST } from "../report/produced";
 import type { Services } from "../services";
 import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { confirmReceived } from "../start/confirm-received";
@@ -16,10 +17,10 @@ import { followConversation } from "./follow";
 /**
  * Outbound requests a step may need at most, besides the installation token
  * (counted once per installation per tick). A report: the final answer
- * (agent-server, then up to three pages of events), the error event, an owed
- * reaction, the edit.
+ * (agent-server, then up to three pages of events), the error event, the pull
+ * requests it produced, an owed reaction, the edit.
  */
-const REPORT_COST = 7;
+const REPORT_COST = 7 + PRODUCED_COST;
 const COMMENT_COST = 2;
 /** Deciding a received event: the repository's config file, then the organisation's. */
 const CONFIRM_COST = 2;

@@ -1,5 +1,9 @@
+import type { PullRequestSummary } from "../github/pulls";
+import type { RunMetrics } from "../openhands/metrics";
 import { notAllowedMarker, taskMarker } from "../own-marker";
 import type { Task } from "../tasks/task";
+import { agentLine, quoteAgentText } from "./agent-text";
+import type { Produced } from "./produced";
 
 /**
  * What the App says on GitHub. Every tracking comment carries a hidden marker
@@ -7,7 +11,10 @@ import type { Task } from "../tasks/task";
  * the trigger recognise the App's own text. None of this text says "@openhands",
  * so quoting it can never start a run.
  */
-const MAX_COMMENT_CHARS = 60_000; // GitHub rejects bodies over 65,536
+/** The agent's text a comment quotes at most; the conversation has the rest. */
+const MAX_AGENT_CHARS = 10_000;
+/** Longer than this, the agent's message is folded under the result, which stays the first thing read. */
+const FOLD_AFTER_CHARS = 600;
 
 interface View {
   task: Task;
@@ -33,16 +40,71 @@ export function queuedComment(view: View & { reason: string; retryAt?: Date }): 
   return `⏳ **OpenHands could not start yet** (${view.reason}). The request is queued and will be retried automatically${when}.${footer(view)}`;
 }
 
-export function succeededComment(view: View & { summary: string; durationMs: number }): string {
-  const summary = view.summary.trim()
-    ? clip(view.summary.trim())
-    : "_The agent finished without a final message. The conversation has the details._";
-  return `✅ **OpenHands finished** in ${formatDuration(view.durationMs)}.\n\n${summary}${footer(view)}`;
+/** What a run took, as the service accounts it: "12 min · $0.87 · 421k tokens · `claude-sonnet-4-5`". */
+export function runFigures(durationMs: number | undefined, metrics: RunMetrics | undefined): string {
+  const parts = durationMs === undefined ? [] : [formatDuration(durationMs)];
+  if (metrics?.costUsd !== undefined) parts.push(formatCost(metrics.costUsd));
+  if (metrics?.tokens !== undefined) parts.push(`${formatCount(metrics.tokens)} tokens`);
+  // The service's label for the model, kept to the characters such labels use.
+  const model = metrics?.model?.replace(/[^\w.:/+-]/g, "").slice(0, 60);
+  if (model) parts.push(`\`${model}\``);
+  return parts.join(" · ");
 }
 
-export function failedComment(view: View & { reason: string; durationMs: number; summary?: string }): string {
-  const last = view.summary?.trim() ? `\n\nThe agent's last message:\n\n${clip(view.summary.trim())}` : "";
-  return `❌ **OpenHands could not complete this request** after ${formatDuration(view.durationMs)}: ${view.reason}.${last}\n\nYou can look at the [conversation](${view.link}) and ask again.${footer(view)}`;
+export function succeededComment(
+  view: View & { summary: string; durationMs: number; produced: Produced; metrics?: RunMetrics },
+): string {
+  const message = view.summary.trim()
+    ? agentMessage("The agent's final message", view.summary, view.link)
+    : "_The agent finished without a final message. The conversation has the details._";
+  const figures = `Finished in ${runFigures(view.durationMs, view.metrics)}.`;
+  return `${producedLines(view.task, view.produced)}\n\n${figures}\n\n${message}${footer(view)}`;
+}
+
+export function failedComment(
+  view: View & { reason: string; durationMs: number; summary?: string; metrics?: RunMetrics },
+): string {
+  const last = view.summary?.trim() ? `\n\n${agentMessage("The agent's last message", view.summary, view.link)}` : "";
+  const figures = view.metrics ? ` (${runFigures(undefined, view.metrics)})` : "";
+  const headline = `❌ **OpenHands could not complete this request** after ${formatDuration(view.durationMs)}${figures}`;
+  return `${headline}: ${view.reason}.${last}\n\nYou can look at the [conversation](${view.link}) and ask again.${footer(view)}`;
+}
+
+/** The first thing a finished comment says: what the run left on GitHub. */
+function producedLines(task: Task, produced: Produced): string {
+  switch (produced.kind) {
+    case "none":
+      return "✅ **OpenHands finished: no changes.** The agent did not open or update a pull request.";
+    case "pushed":
+      return `✅ **OpenHands pushed to this pull request** (branch \`${produced.branch.replace(/[^\w./-]/g, "")}\`).`;
+    case "pull_requests": {
+      const { pulls } = produced;
+      const opened = (pull: PullRequestSummary) => !(Date.parse(pull.createdAt) < Date.parse(task.createdAt));
+      if (pulls.length === 1) {
+        const [pull] = pulls as [PullRequestSummary];
+        const verb = opened(pull) ? "opened a pull request" : "pushed to a pull request";
+        return `✅ **OpenHands ${verb}:** ${pullLink(task, pull)}`;
+      }
+      const lines = pulls.map((pull) => `- ${opened(pull) ? "opened" : "pushed to"} ${pullLink(task, pull)}`);
+      return `✅ **OpenHands finished with ${pulls.length} pull requests:**\n\n${lines.join("\n")}`;
+    }
+  }
+}
+
+/** "#42 Fix the parser" (with its repository when it is another one), linked, and its state when not plainly open. */
+function pullLink(task: Task, pull: PullRequestSummary): string {
+  const where = pull.repository.toLowerCase() === task.request.repository.toLowerCase() ? "" : pull.repository;
+  // The agent wrote the title: defused like its other text, and unable to close the link.
+  const title = agentLine(pull.title, 120).replace(/[[\]]/g, "\\$&");
+  const state = pull.merged ? " (merged)" : pull.state === "closed" ? " (closed)" : pull.draft ? " (draft)" : "";
+  return `[${where}#${pull.number}${title ? ` ${title}` : ""}](${pull.url})${state}`;
+}
+
+/** The agent's words, quoted as its own; folded when long, so the result stays on top. */
+function agentMessage(label: string, text: string, link: string): string {
+  const quoted = quoteAgentText(text, { maxChars: MAX_AGENT_CHARS, link });
+  if (text.length <= FOLD_AFTER_CHARS && text.split("\n").length <= 12) return `${label}:\n\n${quoted}`;
+  return `<details><summary>${label}</summary>\n\n${quoted}\n\n</details>`;
 }
 
 export function timedOutComment(view: View & { phase: "start" | "run"; durationMs: number }): string {
@@ -130,7 +192,12 @@ function formatDuration(ms: number): string {
   return rest ? `${hours} h ${rest} min` : `${hours} h`;
 }
 
-function clip(text: string): string {
-  if (text.length <= MAX_COMMENT_CHARS) return text;
-  return `${text.slice(0, MAX_COMMENT_CHARS)}\n\n_… cut: the full message is in the conversation._`;
+function formatCost(usd: number): string {
+  return usd > 0 && usd < 0.01 ? "< $0.01" : `$${usd.toFixed(2)}`;
+}
+
+function formatCount(n: number): string {
+  if (n < 1_000) return String(Math.round(n));
+  if (n < 1_000_000) return `${Math.round(n / 1_000)}k`;
+  return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, "")}M`;
 }

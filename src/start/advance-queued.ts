@@ -1,8 +1,8 @@
 import { RequestError } from "@octokit/request-error";
 import { GitHubGarbageError } from "../github/errors";
 import { hasWriteAccess } from "../github/permission";
+import { type PullRequestHead, pullRequestHead } from "../github/pulls";
 import { gitHubRetryAt } from "../github/rate-limit";
-import { type PullRequestHead, pullRequestHead } from "../github/thread";
 import { httpStatus } from "../http-status";
 import { dropTask, endTask } from "../lifecycle/end";
 import { acceptTask, keepQueued, rejectTask } from "../lifecycle/queue";
@@ -115,7 +115,7 @@ async function verify(services: Services, task: Task): Promise<Task> {
   const context = await gatherContext(client, request, head);
   // Last, and it never throws: a failure above must not leave a 👀 the record does not know about.
   const reacted = await acknowledge(services, task);
-  return acceptTask(task, { reacted, context, branch: head?.ref });
+  return acceptTask(task, { reacted, context, head });
 }
 
 /**

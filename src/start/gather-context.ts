@@ -1,11 +1,6 @@
 import type { GitHub } from "../github/client";
-import {
-  listIssueComments,
-  listReviewComments,
-  type PullRequestHead,
-  pullRequestFiles,
-  type ThreadComment,
-} from "../github/thread";
+import type { PullRequestHead } from "../github/pulls";
+import { listIssueComments, listReviewComments, pullRequestFiles, type ThreadComment } from "../github/thread";
 import { OWN_MARKER } from "../own-marker";
 import { boundDiscussion, type ThreadContext } from "../prompt/context";
 import type { TriggerRequest } from "../trigger/request";

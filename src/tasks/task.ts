@@ -63,6 +63,8 @@ export interface Task {
   reacted?: boolean;
   /** Head branch of the pull request, for PR threads. */
   branch?: string;
+  /** The pull request's head commit when the request was accepted: another one at the end means the agent pushed. */
+  headSha?: string;
   /** The thread as it was when the request was made, read once so every retry sends the same prompt. */
   context?: ThreadContext;
   trackingCommentId?: number;

@@ -65,7 +65,26 @@ export class FakeGitHub extends FakeBase {
   /** Inline review comments, keyed by id; `pull_number` and `in_reply_to_id` place them in a thread. */
   readonly reviewComments = new Map<number, FakeComment & { in_reply_to_id?: number }>();
   readonly permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | "none">();
-  readonly pulls = new Map<number, { ref: string; repository: string; baseRef: string; files?: string[] }>();
+  /**
+   * Pull requests by number; `baseRepository` (`owner/repo`) pins one to a repository, else it answers in any.
+   * `sha` is the head commit (a push changes it); `createdAt` says whether a run opened it or found it.
+   */
+  readonly pulls = new Map<
+    number,
+    {
+      ref: string;
+      repository: string;
+      baseRef: string;
+      files?: string[];
+      title?: string;
+      sha?: string;
+      draft?: boolean;
+      state?: "open" | "closed";
+      merged?: boolean;
+      createdAt?: string;
+      baseRepository?: string;
+    }
+  >();
   readonly issuedTokens = new Set<string>();
   /** Repository files by `owner/repo:path`, served by the contents API. */
   readonly files = new Map<string, string>();
@@ -305,14 +324,23 @@ export class FakeGitHub extends FakeBase {
     }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/))) {
       const pull = this.pulls.get(Number(match[3]));
-      if (!pull) return json({ message: "Not Found", status: "404" }, 404);
       const repoFull = `${match[1]}/${match[2]}`;
+      if (!pull || (pull.baseRepository && pull.baseRepository.toLowerCase() !== repoFull.toLowerCase())) {
+        return json({ message: "Not Found", status: "404" }, 404);
+      }
+      const number = Number(match[3]);
       return json({
-        number: Number(match[3]),
-        state: "open",
+        number,
+        html_url: `https://github.com/${repoFull}/pull/${number}`,
+        title: pull.title ?? `Pull request ${number}`,
+        state: pull.state ?? "open",
+        draft: pull.draft ?? false,
+        merged: pull.merged ?? false,
+        merged_at: pull.merged ? "2026-11-26T12:00:00Z" : null,
+        created_at: pull.createdAt ?? "2026-01-01T00:00:00Z",
         head: {
           ref: pull.ref,
-          sha: "a".repeat(40),
+          sha: pull.sha ?? "a".repeat(40),
           label: `x:${pull.ref}`,
           repo: { full_name: pull.repository, fork: pull.repository !== repoFull },
         },

@@ -91,6 +91,8 @@ interface ConversationState {
   trigger: string | null;
   prNumber: unknown[];
   llmModel: string;
+  /** What the run has cost so far; a test sets it as the agent "works" (`setMetrics`). */
+  metrics: { cost: number; promptTokens: number; completionTokens: number };
   createdAt: string;
   events: Record<string, unknown>[];
   /** Follow-up messages received through send-message. */
@@ -248,6 +250,25 @@ export class FakeOpenHands extends FakeBase {
    */
   failSandboxRuntime(action: "pause" | "resume", times = 1): void {
     this.runtimeErrors[action] += times;
+  }
+
+  /** What the run has cost so far, as the stats events would have stored it. */
+  setMetrics(conversationId: string, metrics: ConversationState["metrics"]): void {
+    const conversation = this.conversations.get(hex(conversationId));
+    if (!conversation) throw new Error(`no conversation ${conversationId}`);
+    conversation.metrics = metrics;
+  }
+
+  /**
+   * The agent opened a pull request through the service's own `create_pr` MCP tool:
+   * mcp_router.py `save_pr_metadata` appends the first `pull/(\d+)` of the tool's
+   * result (the PR's html_url) to `pr_number`, whatever the repository.
+   */
+  recordPullRequest(conversationId: string, htmlUrl: string): void {
+    const conversation = this.conversations.get(hex(conversationId));
+    const number = htmlUrl.match(/pull\/(\d+)/)?.[1];
+    if (!conversation || !number) throw new Error(`no conversation ${conversationId} or no PR number in ${htmlUrl}`);
+    conversation.prNumber = [...conversation.prNumber, Number(number)];
   }
 
   /** Adds a RUNNING sandbox of the user (one a grouped start may join) and returns its id. */
@@ -636,6 +657,7 @@ export class FakeOpenHands extends FakeBase {
       trigger: (req.trigger as string | null | undefined) ?? null,
       prNumber: (req.pr_number as unknown[] | undefined) ?? [],
       llmModel: (req.llm_model as string | null | undefined) ?? "claude-sonnet-4-5",
+      metrics: { cost: 0, promptTokens: 0, completionTokens: 0 },
       createdAt: task.createdAt,
       events: [],
       messages: [],
@@ -785,7 +807,24 @@ export class FakeOpenHands extends FakeBase {
       pr_number: conversation.prNumber,
       llm_model: conversation.llmModel,
       agent_kind: "openhands",
-      metrics: null,
+      // MetricsSnapshot as SQLAppConversationInfoService._to_info rebuilds it: never null, zeros
+      // before the first model call, model_name always "default" (llm_model names the model).
+      metrics: {
+        model_name: "default",
+        accumulated_cost: conversation.metrics.cost,
+        max_budget_per_task: null,
+        accumulated_token_usage: {
+          model: "",
+          prompt_tokens: conversation.metrics.promptTokens,
+          completion_tokens: conversation.metrics.completionTokens,
+          cache_read_tokens: 0,
+          cache_write_tokens: 0,
+          reasoning_tokens: 0,
+          context_window: 0,
+          per_turn_token: 0,
+          response_id: "",
+        },
+      },
       parent_conversation_id: null,
       sub_conversation_ids: [],
       public: null,

@@ -1,0 +1,124 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./harness";
+
+// What a finished run says first, through the whole Worker: the pull requests it produced,
+// read back from GitHub, and what it cost, as the fake service reports them.
+let fakes: ReturnType<typeof startFakes>;
+beforeEach(() => {
+  fakes = startFakes();
+  fakes.github.permissions.set("codertocat", "write");
+});
+
+const conversation = () => [...fakes.openhands.conversations.values()][0]!;
+const result = () => fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body;
+const pullReads = () => fakes.github.find("GET", /\/pulls\/\d+$/).map((r) => r.path);
+
+/** Comment, let the agent start and work, let `duringRun` act as the agent, then let it finish. */
+async function run(finalMessage: string, duringRun: () => void, options: { pullRequest?: boolean } = {}) {
+  fakes.openhands.nextScript = {
+    ...FakeOpenHands.defaultScript(),
+    startSteps: ["WORKING"],
+    execution: ["running", "running", "finished"],
+    finalMessage,
+  };
+  const payload = issueCommentPayload("@openhands fix the date parser", options);
+  await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+  await runCron(fakes.env); // READY, running
+  duringRun();
+  await runCron(fakes.env); // running
+  await runCron(fakes.env); // finished
+}
+
+const opened = (title: string, extra: Record<string, unknown> = {}) => ({
+  ref: "openhands/fix-dates",
+  repository: "Codertocat/Hello-World",
+  baseRef: "main",
+  title,
+  createdAt: new Date().toISOString(),
+  ...extra,
+});
+
+describe("the result line", () => {
+  it("names the pull request the service recorded, with the run's cost", async () => {
+    await run("Done.", () => {
+      fakes.github.pulls.set(43, opened("Fix leap years", { draft: true }));
+      fakes.openhands.recordPullRequest(conversation().id, "https://github.com/Codertocat/Hello-World/pull/43");
+      fakes.openhands.setMetrics(conversation().id, { cost: 0.8712, promptTokens: 412_330, completionTokens: 9_120 });
+    });
+    const [headline, , figures] = result().split("\n");
+    expect(headline).toBe(
+      "✅ **OpenHands opened a pull request:** [#43 Fix leap years](https://github.com/Codertocat/Hello-World/pull/43) (draft)",
+    );
+    expect(figures).toMatch(
+      /^Finished in (less than a minute|\d+ min) · \$0\.87 · 421k tokens · `claude-sonnet-4-5`\.$/,
+    );
+    expect(pullReads()).toEqual(["/repos/Codertocat/Hello-World/pulls/43"]);
+  });
+
+  it("says nothing of cost when the service counted nothing, and 'no changes' when nothing was opened", async () => {
+    await run("The parser is right; the test expectation was wrong.", () => {});
+    expect(result().split("\n")[0]).toBe(
+      "✅ **OpenHands finished: no changes.** The agent did not open or update a pull request.",
+    );
+    expect(result()).not.toMatch(/\$|tokens/);
+    expect(pullReads()).toEqual([]);
+  });
+
+  it("lists several pull requests, links in the message included, and skips what GitHub does not confirm", async () => {
+    const message = [
+      "Opened https://github.com/Codertocat/Hello-World/pull/44 and PR #45,",
+      "and https://github.com/someone-else/private/pull/9 which this App cannot see, and PR #999 which does not exist.",
+    ].join(" ");
+    await run(message, () => {
+      fakes.github.pulls.set(44, opened("Fix leap years"));
+      fakes.github.pulls.set(45, opened("Add a test for 2100", { sha: "c".repeat(40) }));
+    });
+    expect(result()).toContain(
+      [
+        "✅ **OpenHands finished with 2 pull requests:**",
+        "",
+        "- opened [#44 Fix leap years](https://github.com/Codertocat/Hello-World/pull/44)",
+        "- opened [#45 Add a test for 2100](https://github.com/Codertocat/Hello-World/pull/45)",
+      ].join("\n"),
+    );
+    // at most three read back, in the order they are trusted
+    expect(pullReads()).toEqual([
+      "/repos/Codertocat/Hello-World/pulls/44",
+      "/repos/someone-else/private/pulls/9",
+      "/repos/Codertocat/Hello-World/pulls/45",
+    ]);
+  });
+
+  it("does not take an old pull request for the run's: the service records numbers without their repository", async () => {
+    // The agent opened someone-else/docs#7 with the service's tool; this repository's #7 is an old PR.
+    fakes.github.pulls.set(7, { ...opened("An old PR"), createdAt: "2025-01-01T00:00:00Z" });
+    await run("Opened the docs PR.", () =>
+      fakes.openhands.recordPullRequest(conversation().id, "https://github.com/someone-else/docs/pull/7"),
+    );
+    expect(result().split("\n")[0]).toContain("no changes");
+  });
+
+  it("on a pull request's own thread, a new head commit is a push there", async () => {
+    fakes.github.pulls.set(1, {
+      ref: "fix/leap-year",
+      repository: "Codertocat/Hello-World",
+      baseRef: "main",
+      sha: "a".repeat(40),
+    });
+    await run(
+      "Pushed the fix.",
+      () => fakes.github.pulls.set(1, { ...fakes.github.pulls.get(1)!, sha: "b".repeat(40) }),
+      {
+        pullRequest: true,
+      },
+    );
+    expect(result().split("\n")[0]).toBe("✅ **OpenHands pushed to this pull request** (branch `fix/leap-year`).");
+  });
+
+  it("on a pull request's own thread, an unchanged head is no change", async () => {
+    fakes.github.pulls.set(1, { ref: "fix/leap-year", repository: "Codertocat/Hello-World", baseRef: "main" });
+    await run("The tests already pass on this branch.", () => {}, { pullRequest: true });
+    expect(result().split("\n")[0]).toContain("no changes");
+  });
+});
