@@ -10,7 +10,7 @@ export type Produced =
   | { kind: "none" };
 
 /** Pull requests read back at most, so a long message cannot spend the tick's budget. */
-export const MAX_PULLS_READ = 3;
+const MAX_PULLS_READ = 3;
 /** GitHub requests `findProducedWork` may make: the pull requests, then the thread's own head. */
 export const PRODUCED_COST = MAX_PULLS_READ + 1;
 
