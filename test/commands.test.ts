@@ -70,7 +70,20 @@ describe("@openhands status", () => {
     const reply = thread().at(-1)!.body;
     expect(reply).toContain("OpenHands tasks on this thread, newest first:");
     expect(reply).toContain("👀 working: asked by @Codertocat");
+    // nothing counted yet: no cost rather than a zero
+    expect(reply).not.toContain("$");
     expect(starts()).toHaveLength(1);
+  });
+
+  it("shows what a running task has cost so far", async () => {
+    await say("@openhands fix the bug");
+    await runCron(fakes.env);
+    const [conversation] = [...fakes.openhands.conversations.values()];
+    fakes.openhands.setMetrics(conversation!.id, { cost: 0.42, promptTokens: 120_000, completionTokens: 3_000 });
+    await say("@openhands status");
+    expect(thread().at(-1)!.body).toMatch(
+      /- 👀 working: asked by @Codertocat (less than a minute|\d+ min) ago · \$0\.42 · 123k tokens · `claude-sonnet-4-5` so far · \[conversation\]/,
+    );
   });
 });
 

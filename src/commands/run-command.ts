@@ -1,6 +1,7 @@
 import { hasWriteAccess } from "../github/permission";
 import { createComment } from "../github/thread";
-import { helpReply, statusReply } from "../report/messages";
+import { runMetrics } from "../openhands/metrics";
+import { helpReply, type StatusLine, statusReply } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
 import type { Services } from "../services";
 import { isPending, type Task } from "../tasks/task";
@@ -25,14 +26,7 @@ export async function runCommand(services: Services, request: TriggerRequest, co
       await createComment(github, thread, helpReply(services.config));
       return "help";
     case "status":
-      await createComment(
-        github,
-        thread,
-        statusReply(
-          tasks.map((task) => ({ task, link: services.openhands.conversationLink(task.id) })),
-          services.now(),
-        ),
-      );
+      await createComment(github, thread, statusReply(await withLiveState(services, tasks), services.now()));
       return "status";
     case "stop": {
       const active = tasks.filter((task) => isPending(task.status));
@@ -52,17 +46,27 @@ async function tasksOnThread(services: Services, request: TriggerRequest): Promi
   const tasks = (await Promise.all(entries.reverse().map((e) => services.store.get(e.id)))).filter(
     (task): task is Task => task !== null,
   );
-  return shownAsRunning(services, tasks);
+  return tasks;
 }
 
 /**
- * A running agent's record says "starting" (the poller does not write that step):
- * the conversation, once it exists, says it runs.
+ * How each task stands on OpenHands, in one batched read: a running agent's record
+ * says "starting" (the poller does not write that step), and the conversation,
+ * once it exists, says it runs and what it has cost so far.
  */
-async function shownAsRunning(services: Services, tasks: Task[]): Promise<Task[]> {
-  const starting = tasks.filter((task) => task.status === "starting");
-  if (starting.length === 0) return tasks;
-  const conversations = await services.openhands.conversations(starting.map((task) => task.id)).catch(() => []);
-  const running = new Set(starting.filter((_, i) => conversations[i]).map((task) => task.id));
-  return tasks.map((task) => (running.has(task.id) ? { ...task, status: "running" as const } : task));
+async function withLiveState(services: Services, tasks: Task[]): Promise<StatusLine[]> {
+  const live = tasks.filter(
+    (task) => task.status === "starting" || task.status === "running" || task.status === "needs_input",
+  );
+  const conversations = live.length
+    ? await services.openhands.conversations(live.map((task) => task.id)).catch(() => [])
+    : [];
+  const conversationOf = new Map(live.map((task, i) => [task.id, conversations[i] ?? null]));
+  return tasks.map((task) => {
+    const link = services.openhands.conversationLink(task.id);
+    const conversation = conversationOf.get(task.id);
+    if (!conversation) return { task, link };
+    const status = task.status === "starting" ? ("running" as const) : task.status;
+    return { task: { ...task, status }, link, metrics: runMetrics(conversation) };
+  });
 }

@@ -134,11 +134,15 @@ const STATUS_WORDS: Record<Task["status"], string> = {
   answered: "💬 command answered",
 };
 
-export function statusReply(tasks: readonly View[], now: Date): string {
+/** A task as `@openhands status` lists it; `metrics` is what a running one has cost so far. */
+export type StatusLine = View & { metrics?: RunMetrics };
+
+export function statusReply(tasks: readonly StatusLine[], now: Date): string {
   if (tasks.length === 0) return "No OpenHands task on this thread in the last day.";
-  const lines = tasks.map(({ task, link }) => {
+  const lines = tasks.map(({ task, link, metrics }) => {
     const age = formatDuration(now.getTime() - Date.parse(task.createdAt));
-    return `- ${STATUS_WORDS[task.status]}: asked by @${task.request.requester} ${age} ago · [conversation](${link})`;
+    const cost = metrics ? ` · ${runFigures(undefined, metrics)} so far` : "";
+    return `- ${STATUS_WORDS[task.status]}: asked by @${task.request.requester} ${age} ago${cost} · [conversation](${link})`;
   });
   return `OpenHands tasks on this thread, newest first:\n\n${lines.join("\n")}`;
 }
