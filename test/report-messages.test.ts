@@ -47,6 +47,16 @@ describe("the tracking comment at each stage (golden files)", () => {
       messages.queuedComment({ ...view, reason: "waiting for a free slot", retryAt: new Date(T0.getTime() + 2 * MIN) }),
     ],
     ["working", messages.workingComment(view)],
+    [
+      "working-progress",
+      messages.workingComment({
+        ...view,
+        progress: {
+          elapsedMs: 18 * MIN,
+          activity: { summary: "Run the parseDate tests", detail: "$ npm test -- --run parseDate" },
+        },
+      }),
+    ],
     ["needs-input", messages.needsInputComment(view)],
     [
       "finished-pull-request",

@@ -55,6 +55,21 @@ export async function updateComment(github: GitHub, thread: Thread, commentId: n
   if (!isObject(data) || data.id !== commentId) throw new GitHubGarbageError("edit comment");
 }
 
+/** The text of one comment now: an issue comment, or an inline review comment (`review`). */
+export async function readCommentBody(
+  github: GitHub,
+  thread: Thread,
+  commentId: number,
+  review: boolean,
+): Promise<string> {
+  const route = review
+    ? "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    : "GET /repos/{owner}/{repo}/issues/comments/{comment_id}";
+  const { data } = await github.request(route, { owner: thread.owner, repo: thread.repo, comment_id: commentId });
+  if (!isObject(data) || typeof data.body !== "string") throw new GitHubGarbageError("get comment");
+  return data.body;
+}
+
 /**
  * Whether a listed comment is the App's own. Anyone can type the hidden marker,
  * and task ids are predictable (derived from the trigger), so a marker alone

@@ -1,6 +1,14 @@
+import { readCommentBody } from "../github/thread";
 import { log } from "../log";
 import { acknowledge } from "../report/acknowledge";
-import { currentComment, needsInputComment, stopDidNotTakeNote, workingComment } from "../report/messages";
+import {
+  activityLine,
+  currentComment,
+  needsInputComment,
+  type Progress,
+  stopDidNotTakeNote,
+  workingComment,
+} from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
 import { type Task, transition } from "../tasks/task";
@@ -18,6 +26,25 @@ import { type Task, transition } from "../tasks/task";
  */
 export function seenRunning(task: Task, readyAt: string, now: Date): Task {
   return transition(task, "running", { readyAt }, now);
+}
+
+/**
+ * What the agent does now, on its tracking comment, when that reads differently
+ * from what the comment says: a run costs a GitHub edit per change of activity,
+ * not per look, and no KV write (the comment itself is the record).
+ */
+export async function showActivity(services: Services, task: Task, progress: Progress): Promise<Task> {
+  if (!progress.activity || task.trackingCommentId === undefined) return task;
+  const { request } = task;
+  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  const github = services.github(request.installationId);
+  const shown = await readCommentBody(github, thread, task.trackingCommentId, request.reviewComment !== undefined);
+  const line = services.redact(activityLine(progress.activity));
+  if (shown.split("\n").includes(line)) return task;
+  const link = services.openhands.conversationLink(task.id);
+  await publishTrackingComment(services, task, workingComment({ task, link, progress }));
+  log("info", "task.activity_shown", { task: task.id });
+  return task;
 }
 
 /** The agent waits for a confirmation, or works again after one: the tracking comment says which. */

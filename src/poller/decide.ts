@@ -110,3 +110,19 @@ function readConversation(conversation: AppConversation): RunDecision | { kind: 
       return { kind: "wait" };
   }
 }
+
+/** How often a running agent's tracking comment may say what it does now. */
+export const ACTIVITY_EVERY_MS = 6 * 60_000;
+/** The cron's period (wrangler.toml: every three minutes); a faster cron only looks a few times per window. */
+const TICK_MS = 3 * 60_000;
+
+/**
+ * Whether this tick should look at what a running agent does: once in each
+ * `ACTIVITY_EVERY_MS` of its run, on the tick that falls in the window's first
+ * cron period. Decided from the clock alone, so it needs nothing stored.
+ */
+export function activityDue(task: Task, now: number): boolean {
+  if (task.status !== "running") return false;
+  const ran = now - Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
+  return ran >= ACTIVITY_EVERY_MS && ran % ACTIVITY_EVERY_MS < TICK_MS;
+}

@@ -1,7 +1,8 @@
 import { stopTask } from "../commands/stop-task";
 import { endTask } from "../lifecycle/end";
-import { addOwedReaction, seenRunning } from "../lifecycle/run";
+import { addOwedReaction, seenRunning, showActivity } from "../lifecycle/run";
 import { attachTrackingComment } from "../lifecycle/start";
+import { readAgentActivity } from "../openhands/activity";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import type { StartTask } from "../openhands/types";
 import { PRODUCED_COST } from "../report/produced";
@@ -11,7 +12,7 @@ import { confirmReceived } from "../start/confirm-received";
 import { followOtherStart } from "../start/start-conversation";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
 import type { Task } from "../tasks/task";
-import { decideRun, decideStart } from "./decide";
+import { activityDue, decideRun, decideStart } from "./decide";
 import { followConversation } from "./follow";
 
 /**
@@ -35,6 +36,20 @@ export interface Work {
   cost: number;
   /** The status it ends the step in. */
   run: () => Promise<string>;
+  /** Nice to have (what a running agent does now): done after everything else, when the budget allows. */
+  optional?: boolean;
+}
+
+/** Looking at a running agent: its latest action (OpenHands), its tracking comment, the edit (GitHub). */
+const ACTIVITY_COST = 3;
+
+function activityWork(services: Services, task: Task, now: number): Work {
+  const elapsedMs = now - Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
+  const work = taskWork(task, ACTIVITY_COST, async () => {
+    const activity = await readAgentActivity(services.openhands, task.id);
+    return showActivity(services, task, { elapsedMs, activity });
+  });
+  return { ...work, optional: true };
 }
 
 function taskWork(task: Task, cost: number, run: () => Promise<Task>): Work {
@@ -159,7 +174,10 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
   for (const task of following) {
     const conversation = conversationOf.get(task.id) ?? null;
     const decision = decideRun(task, conversation, now, config);
-    if (decision.kind === "wait") continue;
+    if (decision.kind === "wait") {
+      if (activityDue(task, now)) work.push(activityWork(services, task, now));
+      continue;
+    }
     if (decision.kind === "needs_input" && task.status === "needs_input") continue;
     work.push(taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision)));
   }

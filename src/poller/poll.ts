@@ -48,8 +48,9 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
 
   try {
     const work = [...receivedWork(services, received, entries), ...(await planWork(services, tasks, entries))];
-    // Oldest first: when one tick cannot serve everyone, the longest-waiting go first.
-    work.sort((a, b) => a.createdMs - b.createdMs);
+    // Oldest first: when one tick cannot serve everyone, the longest-waiting go first; what is
+    // only nice to know (a running agent's activity) goes after everything that moves a task.
+    work.sort((a, b) => Number(a.optional ?? false) - Number(b.optional ?? false) || a.createdMs - b.createdMs);
     const authenticated = new Set<number>();
     // Installations GitHub rate-limited this tick: their other work waits for a later tick.
     const limited = new Set<number>();

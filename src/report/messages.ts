@@ -1,4 +1,5 @@
 import type { PullRequestSummary } from "../github/pulls";
+import type { AgentActivity } from "../openhands/activity";
 import type { RunMetrics } from "../openhands/metrics";
 import { notAllowedMarker, taskMarker } from "../own-marker";
 import type { Task } from "../tasks/task";
@@ -25,8 +26,28 @@ function footer({ task, link }: View): string {
   return `\n\n<sub>Requested by @${task.request.requester} in ${task.request.commentUrl} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
 }
 
-export function workingComment(view: View): string {
-  return `👀 **OpenHands is working on it.** Follow along in the [live conversation](${view.link}); this comment will be updated with the result.${configNote(view)}${footer(view)}`;
+/** While the agent runs: how long it has been working and what it does now, when the poller looked. */
+export interface Progress {
+  elapsedMs: number;
+  activity?: AgentActivity;
+}
+
+export function workingComment(view: View & { progress?: Progress }): string {
+  const { progress } = view;
+  const headline = progress
+    ? `👀 **OpenHands has been working on it for ${formatDuration(progress.elapsedMs)}.**`
+    : "👀 **OpenHands is working on it.**";
+  const now = progress?.activity ? `\n\n${activityLine(progress.activity)}` : "";
+  return `${headline} Follow along in the [live conversation](${view.link}); this comment will be updated with the result.${now}${configNote(view)}${footer(view)}`;
+}
+
+/** The one line on what the agent does now; the poller edits the comment only when it reads differently. */
+export function activityLine(activity: AgentActivity): string {
+  const summary = activity.summary ? agentLine(activity.summary, 120) : "";
+  // A command or a path, shown as code: no markup, no mention, one line, bounded.
+  const flat = activity.detail?.replace(/[`\s]+/g, " ").trim() ?? "";
+  const detail = flat ? `\`${flat.length > 100 ? `${flat.slice(0, 99)}…` : flat}\`` : "";
+  return `**Now:** ${[summary, detail].filter(Boolean).join(" · ")}`;
 }
 
 /** An invalid `.github/openhands.yml` is ignored, and the people relying on it are told why. */

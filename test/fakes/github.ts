@@ -229,6 +229,12 @@ export class FakeGitHub extends FakeBase {
       );
       return json(this.view(comment), 201);
     }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/))) {
+      const comment = this.comments.get(Number(match[3]));
+      if (!comment)
+        return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+      return json(this.view(comment));
+    }
     if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/))) {
       const comment = this.comments.get(Number(match[3]));
       if (!comment)
@@ -267,6 +273,11 @@ export class FakeGitHub extends FakeBase {
       if (typeof body.body !== "string" || !body.body) return json({ message: "Validation Failed" }, 422);
       const reply = this.addReviewComment(match[1]!, match[2]!, Number(match[3]), body.body, this.botUser(), top.id);
       return json(this.view(reply), 201);
+    }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/comments\/(\d+)$/))) {
+      const comment = this.reviewComments.get(Number(match[3]));
+      if (!comment) return json({ message: "Not Found", status: "404" }, 404);
+      return json(this.view(comment));
     }
     if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/comments\/(\d+)$/))) {
       const comment = this.reviewComments.get(Number(match[3]));

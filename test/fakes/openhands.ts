@@ -271,6 +271,37 @@ export class FakeOpenHands extends FakeBase {
     conversation.prNumber = [...conversation.prNumber, Number(number)];
   }
 
+  /**
+   * The agent took an action, stored as the agent-server pushes it (the SDK's ActionEvent;
+   * `summary` is the model's few words, or null on calls that could not run).
+   */
+  recordAction(
+    conversationId: string,
+    action: { tool_name: string; action: Record<string, unknown> | null; summary: string | null },
+  ): void {
+    const conversation = this.conversations.get(hex(conversationId));
+    if (!conversation) throw new Error(`no conversation ${conversationId}`);
+    const callId = `toolu_${conversation.events.length}`;
+    conversation.events.push({
+      id: crypto.randomUUID(),
+      timestamp: new Date(Date.now() + conversation.events.length).toISOString().replace("Z", ""),
+      kind: "ActionEvent",
+      source: "agent",
+      thought: [],
+      reasoning_content: null,
+      thinking_blocks: [],
+      responses_reasoning_item: null,
+      tool_name: action.tool_name,
+      tool_call_id: callId,
+      tool_call: { id: callId, responses_item_id: null, name: action.tool_name, arguments: "{}", origin: "completion" },
+      action: action.action,
+      llm_response_id: `chatcmpl-${conversation.events.length}`,
+      security_risk: "UNKNOWN",
+      critic_result: null,
+      summary: action.summary,
+    });
+  }
+
   /** Adds a RUNNING sandbox of the user (one a grouped start may join) and returns its id. */
   seedSandbox(id: string = base62Id()): string {
     const box = this.newSandbox(id);
@@ -951,7 +982,23 @@ export class FakeOpenHands extends FakeBase {
     const kind = params.get("kind__eq");
     if (kind) events = events.filter((e) => e.kind === kind);
     if (params.get("sort_order") === "TIMESTAMP_DESC") events.reverse();
-    const limit = Math.min(100, Math.max(1, Number(params.get("limit") ?? 100)));
+    // event_router.py: limit is `gt=0, le=100`; FastAPI answers 422 outside that.
+    const limit = Number(params.get("limit") ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      return json(
+        {
+          detail: [
+            {
+              type: "less_than_equal",
+              loc: ["query", "limit"],
+              msg: "Input should be less than or equal to 100",
+              input: params.get("limit"),
+            },
+          ],
+        },
+        422,
+      );
+    }
     const offset = Number(params.get("page_id") ?? 0);
     const items = events.slice(offset, offset + limit);
     return json({ items, next_page_id: offset + limit < events.length ? String(offset + limit) : null });

@@ -1,0 +1,163 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { activityOf } from "../src/openhands/activity";
+import type { OpenHandsEvent } from "../src/openhands/types";
+import { ACTIVITY_EVERY_MS, activityDue } from "../src/poller/decide";
+import { activityLine } from "../src/report/messages";
+import { newTask, transition } from "../src/tasks/task";
+import { FakeOpenHands } from "./fakes/openhands";
+import { sampleRequest } from "./fixtures/request";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./harness";
+
+// What the agent is doing now, on its tracking comment while it runs.
+const MIN = 60_000;
+
+/** The SDK's ActionEvent for a terminal call, as its own fixture (tests/sdk/conversation/goal) has it. */
+const terminal: OpenHandsEvent = {
+  kind: "ActionEvent",
+  source: "agent",
+  tool_name: "terminal",
+  action: {
+    command: "cd /workspace/project && npm test -- --run parseDate",
+    is_input: false,
+    timeout: 120,
+    reset: false,
+    kind: "TerminalAction",
+  },
+  summary: "Run parseDate tests",
+};
+const editor: OpenHandsEvent = {
+  kind: "ActionEvent",
+  source: "agent",
+  tool_name: "file_editor",
+  action: {
+    command: "str_replace",
+    path: "/workspace/project/src/date.ts",
+    old_str: "a",
+    new_str: "b",
+    kind: "FileEditorAction",
+  },
+  summary: "Fix timezone handling in parseDate",
+};
+
+describe("what the agent is doing", () => {
+  it("is the model's summary and the command or file", () => {
+    expect(activityLine(activityOf(terminal)!)).toBe(
+      "**Now:** Run parseDate tests · `$ cd /workspace/project && npm test -- --run parseDate`",
+    );
+    expect(activityLine(activityOf(editor)!)).toBe(
+      "**Now:** Fix timezone handling in parseDate · `editing src/date.ts`",
+    );
+  });
+
+  it("does without a summary the model did not write, or the SDK's fallback to the raw arguments", () => {
+    expect(activityOf({ ...terminal, summary: null })).toEqual({
+      detail: "$ cd /workspace/project && npm test -- --run parseDate",
+    });
+    expect(
+      activityOf({
+        ...editor,
+        summary: 'file_editor: {"command": "str_replace", "path": "/workspace/project/src/date.ts"}',
+      }),
+    ).toEqual({
+      summary: undefined,
+      detail: "editing src/date.ts",
+    });
+    expect(
+      activityOf({ kind: "ActionEvent", source: "agent", tool_name: "create_pr", action: null, summary: null }),
+    ).toEqual({
+      detail: "using create_pr",
+    });
+  });
+
+  it("is one bounded line that pings nobody and shows no markup", () => {
+    const hostile = {
+      ...terminal,
+      summary: "# ✅ **OpenHands finished** @alice <b>done</b>\nsecond line",
+      action: { kind: "TerminalAction", command: `echo \`@bob\` ${"x".repeat(300)}\nsecond` },
+    };
+    const line = activityLine(activityOf(hostile)!);
+    expect(line).toMatch(/^\*\*Now:\*\* /);
+    expect(line).not.toContain("\n");
+    expect(line).toContain("`@alice`");
+    expect(line).not.toContain("<b>");
+    // the command is one code span (GitHub pings nobody from code), its own backticks dropped
+    expect(line.split(" · ")[1]).toMatch(/^`\$ echo @bob x+…`$/);
+    expect(line.length).toBeLessThan(260);
+  });
+});
+
+describe("when to look", () => {
+  const ready = Date.parse("2026-11-26T10:00:00Z");
+  const task = transition(
+    transition(
+      newTask("e".repeat(32), sampleRequest, new Date(ready), new Date(ready)),
+      "starting",
+      {},
+      new Date(ready),
+    ),
+    "running",
+    { readyAt: new Date(ready).toISOString() },
+    new Date(ready),
+  );
+
+  it("once per window of the run, on the window's first tick, from the clock alone", () => {
+    const ticks = Array.from({ length: 20 }, (_, i) => ready + 90_000 + i * 3 * MIN); // a */3 cron over an hour
+    const looks = ticks.filter((t) => activityDue(task, t));
+    expect(looks.map((t) => Math.floor((t - ready) / ACTIVITY_EVERY_MS))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(activityDue({ ...task, status: "needs_input" }, ready + ACTIVITY_EVERY_MS)).toBe(false);
+  });
+});
+
+describe("on the tracking comment", () => {
+  let fakes: ReturnType<typeof startFakes>;
+  beforeEach(() => {
+    fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "write");
+  });
+
+  it("says how long it has worked and what it does now, and edits only when that changes", async () => {
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the parser")), fakes.env);
+    await runCron(fakes.env); // READY, running
+    const conversation = [...fakes.openhands.conversations.values()][0]!;
+    const readyAt = Date.parse(conversation.createdAt);
+    const comment = () => fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body;
+    const edits = () => fakes.github.find("PATCH", /\/issues\/comments\/\d+$/).length;
+    const activityReads = () =>
+      fakes.openhands.find("GET", /\/events\/search$/).filter((r) => r.query.get("kind__eq") === "ActionEvent");
+    const at = (minutes: number) => new Date(readyAt + minutes * MIN + 10_000);
+
+    fakes.openhands.recordAction(conversation.id, {
+      tool_name: terminal.tool_name as string,
+      action: terminal.action as Record<string, unknown>,
+      summary: "Run parseDate tests",
+    });
+    await runCron(fakes.env, at(3)); // not yet in a window: no look
+    expect(activityReads()).toHaveLength(0);
+
+    await runCron(fakes.env, at(6));
+    expect(activityReads().map((r) => [r.query.get("sort_order"), r.query.get("limit")])).toEqual([
+      ["TIMESTAMP_DESC", "1"],
+    ]);
+    expect(comment()).toContain("👀 **OpenHands has been working on it for 6 min.**");
+    expect(comment()).toContain(
+      "**Now:** Run parseDate tests · `$ cd /workspace/project && npm test -- --run parseDate`",
+    );
+    expect(edits()).toBe(1);
+
+    await runCron(fakes.env, at(9)); // same window: no look
+    await runCron(fakes.env, at(12)); // next window, same action: looked at, not edited
+    expect(activityReads()).toHaveLength(2);
+    expect(edits()).toBe(1);
+
+    fakes.openhands.recordAction(conversation.id, {
+      tool_name: "file_editor",
+      action: editor.action as Record<string, unknown>,
+      summary: "Fix timezone handling in parseDate",
+    });
+    await runCron(fakes.env, at(18));
+    expect(comment()).toContain("working on it for 18 min.");
+    expect(comment()).toContain("**Now:** Fix timezone handling in parseDate · `editing src/date.ts`");
+    expect(edits()).toBe(2);
+  });
+});
