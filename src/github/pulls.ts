@@ -2,6 +2,7 @@ import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
 import type { GitHub } from "./client";
 import { GitHubGarbageError } from "./errors";
+import type { PullRequestSummary } from "./pull-request";
 import type { Thread } from "./thread";
 
 export interface PullRequestHead {
@@ -29,19 +30,6 @@ export async function pullRequestHead(github: GitHub, thread: Thread): Promise<P
     baseRef: isObject(data.base) && typeof data.base.ref === "string" ? data.base.ref : "",
     changedFiles: typeof data.changed_files === "number" ? data.changed_files : 0,
   };
-}
-
-/** A pull request as the result line names it, read back from GitHub rather than taken from the agent's word. */
-export interface PullRequestSummary {
-  repository: string;
-  number: number;
-  title: string;
-  url: string;
-  draft: boolean;
-  merged: boolean;
-  state: string;
-  createdAt: string;
-  headRef: string;
 }
 
 /**

@@ -1,10 +1,9 @@
-import type { PullRequestSummary } from "../github/pulls";
+import type { PullRequestSummary } from "../github/pull-request";
 import type { AgentActivity } from "../openhands/activity";
 import type { RunMetrics } from "../openhands/metrics";
 import { notAllowedMarker, taskMarker } from "../own-marker";
 import type { Task } from "../tasks/task";
 import { agentLine, quoteAgentText } from "./agent-text";
-import type { Produced } from "./produced";
 
 /**
  * What the App says on GitHub. Every tracking comment carries a hidden marker
@@ -12,6 +11,12 @@ import type { Produced } from "./produced";
  * the trigger recognise the App's own text. None of this text says "@openhands",
  * so quoting it can never start a run.
  */
+/** What a finished run left on GitHub, as the result line says it (report/produced.ts finds it). */
+export type Produced =
+  | { kind: "pull_requests"; pulls: PullRequestSummary[] }
+  | { kind: "pushed"; branch: string }
+  | { kind: "none" };
+
 /** The agent's text a comment quotes at most; the conversation has the rest. */
 const MAX_AGENT_CHARS = 10_000;
 /** Longer than this, the agent's message is folded under the result, which stays the first thing read. */

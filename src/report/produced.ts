@@ -1,13 +1,9 @@
-import { type PullRequestSummary, pullRequestHead, readPullRequest } from "../github/pulls";
+import type { PullRequestSummary } from "../github/pull-request";
+import { pullRequestHead, readPullRequest } from "../github/pulls";
 import type { AppConversation } from "../openhands/types";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
-
-/** What a finished run left on GitHub, as the result line says it. */
-export type Produced =
-  | { kind: "pull_requests"; pulls: PullRequestSummary[] }
-  | { kind: "pushed"; branch: string }
-  | { kind: "none" };
+import type { Produced } from "./messages";
 
 /** Pull requests read back at most, so a long message cannot spend the tick's budget. */
 const MAX_PULLS_READ = 3;
