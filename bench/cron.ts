@@ -169,6 +169,49 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     return { task, ticksToEnd, ended, idle };
   });
 
+  // A half-hour run whose agent takes a new action before every look: the progress line's worst case.
+  const longRun = ["running", ...Array<string>(Math.ceil((30 * 60_000) / TICK_MS)).fill("running"), "finished"];
+  upstreams.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: longRun };
+  const activityLooks = () =>
+    upstreams.openhands.requests.filter(
+      (r) => r.path.endsWith("/events/search") && r.query.get("kind__eq") === "ActionEvent",
+    ).length;
+  const looksBefore = activityLooks();
+  const longKv = new CountingKV();
+  const longEnv = workerEnv(longKv);
+  const longStart = start + 2 * 86_400_000;
+  const long = await onSimulatedClock(longStart, async (at) => {
+    let cost = await counted(longKv, upstreams, async () => {
+      const status = await webhook(worker, longEnv, commentDelivery(template, { installationId: installation++ }));
+      if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
+    });
+    let ticks = 0;
+    let action = 0;
+    for (let k = 1; k <= 60; k++) {
+      const t = tickTime(longStart, k);
+      at(t);
+      for (const conversation of upstreams.openhands.conversations.values()) {
+        upstreams.openhands.recordAction(conversation.id, {
+          tool_name: "terminal",
+          action: {
+            kind: "TerminalAction",
+            command: `npm test -- --run case-${action++}`,
+            is_input: false,
+            timeout: null,
+            reset: false,
+          },
+          summary: `Run test case ${action}`,
+        });
+      }
+      cost = add(cost, await counted(longKv, upstreams, () => tick(worker, longEnv, t)));
+      ticks = k;
+      if (!Object.keys(statuses(longKv)).some((s) => ["queued", "starting", "running", "needs_input"].includes(s)))
+        break;
+    }
+    return { cost, ticks };
+  });
+  const looks = activityLooks() - looksBefore;
+
   const tickTable = table(
     [
       "pending tasks",
@@ -188,6 +231,17 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
       [
         `one task, webhook to result (${ticksToEnd} ticks; ended ${ended})`,
         ...[task.kv.writes, task.kv.reads, task.kv.lists, task.kv.deletes, task.github, task.openhands].map(String),
+      ],
+      [
+        `one half-hour task, a new agent action before every look (${long.ticks} ticks, ${looks} looks at the agent's activity)`,
+        ...[
+          long.cost.kv.writes,
+          long.cost.kv.reads,
+          long.cost.kv.lists,
+          long.cost.kv.deletes,
+          long.cost.github,
+          long.cost.openhands,
+        ].map(String),
       ],
       [
         `an idle day (${TICKS_PER_DAY} ticks, 24 of them hourly sweeps)`,
@@ -210,7 +264,9 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     "## Per task and per idle day",
     "",
     "Counted by the KV binding and the fakes, not worked out: one `@openhands` request on an issue, from its webhook (with the work it leaves " +
-      "in `waitUntil`) through the cron ticks until its result is posted, with no other work pending; then an idle day of ticks on the same " +
+      "in `waitUntil`) through the cron ticks until its result is posted, with no other work pending (its final message names PR #42, which " +
+      "the result line reads back: one GitHub request); a half-hour task whose agent does something new before every six-minute look at its " +
+      "activity (each look: one OpenHands and one GitHub read, and an edit when the line changed; never a KV write); then an idle day of ticks on the same " +
       "namespace. Dividing the Free plan by these would assume each task pays for its own ticks, but there are at most " +
       `${TICKS_PER_DAY} ticks a day however many tasks share them: the capacity comes from a whole simulated day, below.`,
     "",
