@@ -174,6 +174,17 @@ async function tickUntilDone(timeline: Timeline, worker: DevWorker, github: Fake
   for (let tick = 1; Date.now() < deadline; tick++) {
     await sleep(TICK_INTERVAL_MS);
     timeline.step("⏰", timeline.dim(`cron tick #${tick}`));
+    if (tick === 1) {
+      // The draft pull request the scripted agent's final message names, opened during its run.
+      github.pulls.set(42, {
+        ref: "openhands/fix-leap-year",
+        repository: `${THREAD.owner}/${THREAD.repo}`,
+        baseRef: "master",
+        title: "Fix the leap-year bug in parseDate",
+        draft: true,
+        createdAt: new Date().toISOString(),
+      });
+    }
     await worker.scheduled(CRON);
     const body = trackingComment(github);
     const outcome = outcomeOf(body);
@@ -196,7 +207,7 @@ function trackingComment(github: FakeGitHub): string | undefined {
 
 function outcomeOf(body: string | undefined): "succeeded" | "failed" | "pending" {
   if (!body) return "pending";
-  if (body.includes("OpenHands finished")) return "succeeded";
+  if (body.startsWith("✅")) return "succeeded";
   // "could not start yet" is the queued notice: the Worker retries on its own, so keep ticking.
   if (body.includes("could not start yet")) return "pending";
   if (/could not|did not|^Sorry @/.test(body)) return "failed";

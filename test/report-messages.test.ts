@@ -131,6 +131,42 @@ describe("the tracking comment at each stage (golden files)", () => {
   });
 });
 
+describe("the App's other messages (golden files)", () => {
+  const running = { ...task, status: "running" as const };
+  it.each([
+    [
+      "status-reply",
+      messages.statusReply(
+        [
+          { task: running, link, metrics: runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }) },
+          {
+            task: { ...task, id: "f".repeat(32), status: "succeeded" as const, createdAt: "2026-11-25T08:00:00Z" },
+            link,
+          },
+        ],
+        new Date(T0.getTime() + 30 * MIN),
+      ),
+    ],
+    ["status-reply-empty", messages.statusReply([], T0)],
+    ["help-reply", messages.helpReply({ maxStartsPerThreadPerHour: 5 })],
+    ["not-allowed-reply", messages.notAllowedReply("outsider", "maintainer")],
+    ["fork-reply", messages.forkNotSupportedReply("contributor")],
+    [
+      "follow-up-note",
+      messages.workingComment(view) +
+        messages.followUpNote({
+          ...view,
+          from: "Codertocat",
+          url: "https://github.com/Codertocat/Hello-World/issues/1#issuecomment-2",
+        }),
+    ],
+    ["stop-did-not-take-note", messages.workingComment(view) + messages.stopDidNotTakeNote({ by: "Codertocat", link })],
+  ])("%s", async (name, body) => {
+    await expect(body).toMatchFileSnapshot(golden(name));
+    expect(containsMention(body, "@openhands")).toBe(false);
+  });
+});
+
 describe("cost and size", () => {
   it("says what the service counted, and nothing when it counted nothing", () => {
     expect(messages.runFigures(23 * MIN, runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }))).toBe(
