@@ -160,4 +160,30 @@ describe("on the tracking comment", () => {
     expect(comment()).toContain("**Now:** Fix timezone handling in parseDate · `editing src/date.ts`");
     expect(edits()).toBe(2);
   });
+
+  it("leaves a deleted tracking comment alone: the result posts one new comment, not two", async () => {
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "running", "finished"],
+    };
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the parser")), fakes.env);
+    await runCron(fakes.env); // READY, running
+    const conversation = [...fakes.openhands.conversations.values()][0]!;
+    const readyAt = Date.parse(conversation.createdAt);
+    fakes.openhands.recordAction(conversation.id, {
+      tool_name: "terminal",
+      action: terminal.action as Record<string, unknown>,
+      summary: "Run tests",
+    });
+    const [tracking] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    fakes.github.comments.delete(tracking!.id);
+
+    await runCron(fakes.env, new Date(readyAt + 6 * MIN + 10_000)); // looks, finds it gone, posts nothing
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)).toHaveLength(0);
+    await runCron(fakes.env, new Date(readyAt + 9 * MIN)); // finished
+    const after = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.body).toMatch(/^✅/);
+  });
 });

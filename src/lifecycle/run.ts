@@ -1,4 +1,5 @@
 import { readCommentBody } from "../github/thread";
+import { httpStatus } from "../http-status";
 import { log } from "../log";
 import { acknowledge } from "../report/acknowledge";
 import {
@@ -38,7 +39,14 @@ export async function showActivity(services: Services, task: Task, progress: Pro
   const { request } = task;
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
   const github = services.github(request.installationId);
-  const shown = await readCommentBody(github, thread, task.trackingCommentId, request.reviewComment !== undefined);
+  let shown: string;
+  try {
+    shown = await readCommentBody(github, thread, task.trackingCommentId, request.reviewComment !== undefined);
+  } catch (error) {
+    // Deleted: the result will post a new one (and record it); a progress line must not make a second.
+    if ([404, 410].includes(httpStatus(error) ?? 0)) return task;
+    throw error;
+  }
   const line = services.redact(activityLine(progress.activity));
   if (shown.split("\n").includes(line)) return task;
   const link = services.openhands.conversationLink(task.id);
