@@ -1,4 +1,5 @@
 import { sanitize } from "../prompt/sanitize";
+import { MENTION_BOUNDARY } from "../trigger/mention";
 
 /**
  * What the agent writes is posted under the App's name, on a thread other
@@ -9,8 +10,8 @@ import { sanitize } from "../prompt/sanitize";
  * Code keeps its text: GitHub shows it literally and pings nobody from it.
  */
 
-/** An "@" starting a login or team, not inside an e-mail address or a URL: what GitHub would turn into a mention. */
-const MENTION = /(^|[^\w@./`-])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9][\w.-]*)?)/g;
+/** A login or a team (`@org/team`) where GitHub would see a mention. */
+const MENTION = new RegExp(`${MENTION_BOUNDARY}@([A-Za-z0-9][A-Za-z0-9-]*(?:/[A-Za-z0-9][\\w.-]*)?)`, "g");
 /** A fence opens code that runs to a closing fence of the same character, at least as long, or to the end. */
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 /** A code span: a run of backticks, then text without a blank line, then the same run. */
@@ -21,7 +22,7 @@ const SETEXT_UNDERLINE = /^( {0,3})([=-])(?=[=-]*[ \t]*$)/;
 
 /** A mention shown as code: readable, and GitHub notifies nobody. */
 function defuseMentions(prose: string): string {
-  return prose.replace(MENTION, (_match, before: string, login: string) => `${before}\`@${login}\``);
+  return prose.replace(MENTION, "`@$1`");
 }
 
 function defuseProse(line: string): string {

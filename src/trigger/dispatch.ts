@@ -2,6 +2,7 @@ import { isKnownDenied } from "../github/permission";
 import { isObject } from "../is-object";
 import { DEFAULT_REPO_CONFIG, eventNameOf, type ParsedRepoConfig, type RepoConfig } from "../repo-config/parse";
 import { checkIssueComment } from "../trigger/issue-comment";
+import { MENTION_BOUNDARY } from "../trigger/mention";
 import {
   hasCommonFields,
   isId,
@@ -118,7 +119,7 @@ function authoredField(name: string, payload: Record<string, unknown>): unknown 
 }
 
 /** An "@" starting a login, not inside an e-mail address or a URL: only these can be a mention. */
-const MENTION_SHAPED = /(?:^|[^\w@./-])@[A-Za-z0-9]/;
+const MENTION_SHAPED = new RegExp(`${MENTION_BOUNDARY}@[A-Za-z0-9]`);
 
 /**
  * GitHub's `author_association` for someone with no access to the repository.

@@ -17,11 +17,17 @@ function stripNonRequestText(body: string): string {
     .replace(/^ {0,3}>.*$/gm, "");
 }
 
+/**
+ * What may not come right before the `@` of a mention: a word character, `@`, `.`, `/`
+ * or `-` (an e-mail address, a URL). One rule for finding the App's mention, for the
+ * webhook's pre-filter, and for defusing the mentions in the agent's text.
+ */
+export const MENTION_BOUNDARY = String.raw`(?<![\w@./-])`;
+
 function mentionPattern(mention: string, flags: string): RegExp {
   const escaped = mention.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  // Not after a word character, `@`, `.` or `/` (e-mail addresses, URLs); not followed by
-  // a word character or `-`, because GitHub logins may contain `-` (`@openhands-agent`).
-  return new RegExp(`(?<![\\w@./-])${escaped}(?![\\w-])`, flags);
+  // Not followed by a word character or `-`: GitHub logins may contain `-` (`@openhands-agent`).
+  return new RegExp(`${MENTION_BOUNDARY}${escaped}(?![\\w-])`, flags);
 }
 
 export function containsMention(body: string | null | undefined, mention = DEFAULT_MENTION): boolean {
