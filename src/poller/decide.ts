@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { AppConversation, StartTask } from "../openhands/types";
-import type { Task } from "../tasks/task";
+import { runStartedMs, type Task } from "../tasks/task";
 
 /**
  * Pure decisions of the poller: what a status read from OpenHands means for a
@@ -76,7 +76,7 @@ export function decideRun(
   }
   const decision = readConversation(conversation);
   if (decision.kind !== "wait" && decision.kind !== "working") return decision;
-  const since = Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
+  const since = runStartedMs(task);
   if (now - since > config.runTimeoutMs) return { kind: "timeout" };
   // Someone answered the confirmation prompt: the agent works again.
   return decision.kind === "working" && task.status === "needs_input" ? { kind: "back_to_work" } : { kind: "wait" };
@@ -123,6 +123,6 @@ const TICK_MS = 3 * 60_000;
  */
 export function activityDue(task: Task, now: number): boolean {
   if (task.status !== "running") return false;
-  const ran = now - Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
+  const ran = now - runStartedMs(task);
   return ran >= ACTIVITY_EVERY_MS && ran % ACTIVITY_EVERY_MS < TICK_MS;
 }

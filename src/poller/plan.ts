@@ -11,7 +11,7 @@ import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { confirmReceived } from "../start/confirm-received";
 import { followOtherStart } from "../start/start-conversation";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
-import type { Task } from "../tasks/task";
+import { runStartedMs, type Task } from "../tasks/task";
 import { activityDue, decideRun, decideStart } from "./decide";
 import { followConversation } from "./follow";
 
@@ -44,7 +44,7 @@ export interface Work {
 const ACTIVITY_COST = 3;
 
 function activityWork(services: Services, task: Task, now: number): Work {
-  const elapsedMs = now - Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
+  const elapsedMs = now - runStartedMs(task);
   const work = taskWork(task, ACTIVITY_COST, async () => {
     const activity = await readAgentActivity(services.openhands, task.id);
     return showActivity(services, task, { elapsedMs, activity });

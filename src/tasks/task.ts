@@ -102,6 +102,11 @@ export class InvalidTransition extends Error {
   }
 }
 
+/** When the agent began (ms): its conversation's creation, else the start, else the request. The run deadline counts from here. */
+export function runStartedMs(task: Task): number {
+  return Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
+}
+
 export function isPending(status: TaskStatus): status is PendingStatus {
   return (PENDING_STATUSES as readonly string[]).includes(status);
 }
