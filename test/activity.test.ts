@@ -150,13 +150,27 @@ describe("on the tracking comment", () => {
     expect(activityReads()).toHaveLength(2);
     expect(edits()).toBe(1);
 
+    // A result an overlapping tick posted in the meantime is never turned back into "working".
+    const [tracking] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    const result = "✅ **OpenHands finished: no changes.** (posted by an overlapping tick)";
+    tracking!.body = result;
+    fakes.openhands.recordAction(conversation.id, {
+      tool_name: "terminal",
+      action: { kind: "TerminalAction", command: "ls" },
+      summary: "List files",
+    });
+    await runCron(fakes.env, at(12 + 6));
+    expect(comment()).toBe(result);
+    expect(edits()).toBe(1);
+    tracking!.body = comment().replace(result, "👀 **OpenHands is working on it.**");
+
     fakes.openhands.recordAction(conversation.id, {
       tool_name: "file_editor",
       action: editor.action as Record<string, unknown>,
       summary: "Fix timezone handling in parseDate",
     });
-    await runCron(fakes.env, at(18));
-    expect(comment()).toContain("working on it for 18 min.");
+    await runCron(fakes.env, at(24));
+    expect(comment()).toContain("working on it for 24 min.");
     expect(comment()).toContain("**Now:** Fix timezone handling in parseDate · `editing src/date.ts`");
     expect(edits()).toBe(2);
   });

@@ -7,6 +7,7 @@ import {
   currentComment,
   needsInputComment,
   type Progress,
+  showsWork,
   stopDidNotTakeNote,
   workingComment,
 } from "../report/messages";
@@ -48,7 +49,7 @@ export async function showActivity(services: Services, task: Task, progress: Pro
     throw error;
   }
   const line = services.redact(activityLine(progress.activity));
-  if (shown.split("\n").includes(line)) return task;
+  if (!showsWork(shown) || shown.split("\n").includes(line)) return task;
   const link = services.openhands.conversationLink(task.id);
   await publishTrackingComment(services, task, workingComment({ task, link, progress }));
   log("info", "task.activity_shown", { task: task.id });

@@ -46,6 +46,14 @@ export function workingComment(view: View & { progress?: Progress }): string {
   return `${headline} Follow along in the [live conversation](${view.link}); this comment will be updated with the result.${now}${configNote(view)}${footer(view)}`;
 }
 
+/**
+ * Whether a tracking comment still shows the agent at work. A look at its progress
+ * edits only such a comment: a result posted meanwhile (an overlapping tick) stays.
+ */
+export function showsWork(body: string): boolean {
+  return body.startsWith("👀 ");
+}
+
 /** The one line on what the agent does now; the poller edits the comment only when it reads differently. */
 export function activityLine(activity: AgentActivity): string {
   const summary = activity.summary ? agentLine(activity.summary, 120) : "";
