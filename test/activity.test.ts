@@ -200,4 +200,24 @@ describe("on the tracking comment", () => {
     expect(after).toHaveLength(1);
     expect(after[0]!.body).toMatch(/^✅/);
   });
+
+  it("keeps the notes added under the comment, such as a follow-up sent to the conversation", async () => {
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the parser")), fakes.env);
+    await runCron(fakes.env); // READY, running
+    const followUp = issueCommentPayload("@openhands also handle the year 2100");
+    followUp.comment.id += 1;
+    await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
+    const conversation = [...fakes.openhands.conversations.values()][0]!;
+    fakes.openhands.recordAction(conversation.id, {
+      tool_name: "terminal",
+      action: terminal.action as Record<string, unknown>,
+      summary: "Run tests",
+    });
+
+    await runCron(fakes.env, new Date(Date.parse(conversation.createdAt) + 6 * MIN + 10_000));
+    const [tracking] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
+    expect(tracking!.body).toContain("**Now:** Run tests");
+    expect(tracking!.body).toContain("📨 A follow-up from @Codertocat");
+  });
 });

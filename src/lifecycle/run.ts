@@ -1,6 +1,7 @@
 import { readCommentBody } from "../github/thread";
 import { httpStatus } from "../http-status";
 import { log } from "../log";
+import { taskMarker } from "../own-marker";
 import { acknowledge } from "../report/acknowledge";
 import {
   activityLine,
@@ -51,7 +52,10 @@ export async function showActivity(services: Services, task: Task, progress: Pro
   const line = services.redact(activityLine(progress.activity));
   if (!showsWork(shown) || shown.split("\n").includes(line)) return task;
   const link = services.openhands.conversationLink(task.id);
-  await publishTrackingComment(services, task, workingComment({ task, link, progress }));
+  // Notes added under the comment since it was posted (a follow-up sent, a stop that did not take) stay.
+  const marker = taskMarker(task.id);
+  const notes = shown.includes(marker) ? shown.slice(shown.indexOf(marker) + marker.length) : "";
+  await publishTrackingComment(services, task, workingComment({ task, link, progress }) + notes);
   log("info", "task.activity_shown", { task: task.id });
   return task;
 }
