@@ -613,30 +613,8 @@ export class FakeOpenHands extends FakeBase {
       });
     }
     const limitRaw = count ? "100" : (q.get("limit") ?? "100");
-    const limit = /^\s*[+-]?\d+\s*$/.test(limitRaw) ? Number(limitRaw) : NaN;
-    if (Number.isNaN(limit))
-      errors.push({
-        type: "int_parsing",
-        loc: ["query", "limit"],
-        msg: "Input should be a valid integer, unable to parse string as an integer",
-        input: limitRaw,
-      });
-    else if (limit <= 0)
-      errors.push({
-        type: "greater_than",
-        loc: ["query", "limit"],
-        msg: "Input should be greater than 0",
-        input: limitRaw,
-        ctx: { gt: 0 },
-      });
-    else if (limit > 100)
-      errors.push({
-        type: "less_than_equal",
-        loc: ["query", "limit"],
-        msg: "Input should be less than or equal to 100",
-        input: limitRaw,
-        ctx: { le: 100 },
-      });
+    const { limit, error: limitError } = queryLimit(limitRaw);
+    if (limitError) errors.push(limitError);
     if (errors.length) return json({ detail: errors }, 422);
 
     let tasks = [...this.startTasks.values()].map((task) => ({ task, view: this.startTaskView(task) }));
@@ -982,23 +960,9 @@ export class FakeOpenHands extends FakeBase {
     const kind = params.get("kind__eq");
     if (kind) events = events.filter((e) => e.kind === kind);
     if (params.get("sort_order") === "TIMESTAMP_DESC") events.reverse();
-    // event_router.py: limit is `gt=0, le=100`; FastAPI answers 422 outside that.
-    const limit = Number(params.get("limit") ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      return json(
-        {
-          detail: [
-            {
-              type: "less_than_equal",
-              loc: ["query", "limit"],
-              msg: "Input should be less than or equal to 100",
-              input: params.get("limit"),
-            },
-          ],
-        },
-        422,
-      );
-    }
+    // event_router.py: limit is `gt=0, le=100`, validated as the start-task search validates it.
+    const { limit, error } = queryLimit(params.get("limit") ?? "100");
+    if (error) return json({ detail: [error] }, 422);
     const offset = Number(params.get("page_id") ?? 0);
     const items = events.slice(offset, offset + limit);
     return json({ items, next_page_id: offset + limit < events.length ? String(offset + limit) : null });
@@ -1250,6 +1214,34 @@ function duplicateKeyDetail(sandboxId: string): string {
     `[parameters: ('${sandboxId}', '${USER_ID}', '${SANDBOX_SPEC_ID}', None, datetime.datetime(2026, 5, 4, 9, 15, 2, 481930, tzinfo=datetime.timezone.utc))]\n` +
     `(Background on this error at: https://sqlalche.me/e/20/gkpj)`
   );
+}
+
+/** A `limit` query parameter as FastAPI validates `Query(gt=0, le=100)`: the value, or pydantic's error for it. */
+function queryLimit(limitRaw: string): { limit: number; error?: Record<string, unknown> } {
+  const limit = /^\s*[+-]?\d+\s*$/.test(limitRaw) ? Number(limitRaw) : NaN;
+  const loc = ["query", "limit"];
+  if (Number.isNaN(limit)) {
+    return {
+      limit,
+      error: {
+        type: "int_parsing",
+        loc,
+        msg: "Input should be a valid integer, unable to parse string as an integer",
+        input: limitRaw,
+      },
+    };
+  }
+  if (limit <= 0) {
+    return {
+      limit,
+      error: { type: "greater_than", loc, msg: "Input should be greater than 0", input: limitRaw, ctx: { gt: 0 } },
+    };
+  }
+  if (limit > 100) {
+    const msg = "Input should be less than or equal to 100";
+    return { limit, error: { type: "less_than_equal", loc, msg, input: limitRaw, ctx: { le: 100 } } };
+  }
+  return { limit };
 }
 
 function uuidError(loc: (string | number)[], input: unknown) {
