@@ -1,3 +1,4 @@
+import { escapeRegExp } from "../escape-regexp";
 import type { PullRequestSummary } from "../github/pull-request";
 import { pullRequestHead, readPullRequest } from "../github/pulls";
 import type { AppConversation } from "../openhands/types";
@@ -49,8 +50,6 @@ function webOrigin(commentUrl: string): string {
     return "https://github.com";
   }
 }
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 interface Candidate {
   owner: string;

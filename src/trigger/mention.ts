@@ -1,3 +1,4 @@
+import { escapeRegExp } from "../escape-regexp";
 import { removeHiddenMarkdown } from "../markdown/hidden";
 import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 
@@ -25,9 +26,8 @@ function stripNonRequestText(body: string): string {
 export const MENTION_BOUNDARY = String.raw`(?<![\w@./-])`;
 
 function mentionPattern(mention: string, flags: string): RegExp {
-  const escaped = mention.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   // Not followed by a word character or `-`: GitHub logins may contain `-` (`@openhands-agent`).
-  return new RegExp(`${MENTION_BOUNDARY}${escaped}(?![\\w-])`, flags);
+  return new RegExp(`${MENTION_BOUNDARY}${escapeRegExp(mention)}(?![\\w-])`, flags);
 }
 
 export function containsMention(body: string | null | undefined, mention = DEFAULT_MENTION): boolean {

@@ -27,6 +27,7 @@ const LAYERS: readonly (readonly string[])[] = [
   // leaves
   [
     "log.ts",
+    "escape-regexp.ts",
     "http-status.ts",
     "is-object.ts",
     "own-marker.ts",
