@@ -263,7 +263,7 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     "",
     "## Per task and per idle day",
     "",
-    "Counted by the KV binding and the fakes, not worked out: one `@openhands` request on an issue, from its webhook (with the work it leaves " +
+    "Counted by the KV binding and the fakes, not worked out: one `@openhands-app` request on an issue, from its webhook (with the work it leaves " +
       "in `waitUntil`) through the cron ticks until its result is posted, with no other work pending (its final message names PR #42, which " +
       "the result line reads back: one GitHub request); a half-hour task whose agent does something new before every six-minute look at its " +
       "activity (each look: one OpenHands and one GitHub read, and an edit when the line changed; never a KV write); then an idle day of ticks on the same " +

@@ -249,7 +249,7 @@ async function main() {
   const star = happenedNow(example("star", (p) => p.action === "created"));
   star.installation = { id: 1, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
   const rawStar = JSON.stringify(star);
-  const redelivered = JSON.stringify(commentPayload("@openhands please fix this", 9_000_000_000));
+  const redelivered = JSON.stringify(commentPayload("@openhands-app please fix this", 9_000_000_000));
   const redeliveryId = "72d3162e-cc78-11e3-81ab-redelivered0";
 
   const kinds: Kind[] = [
@@ -281,11 +281,11 @@ async function main() {
       },
     },
     {
-      what: `this Worker: accepted "@openhands please fix this" (answer only; KV reset each run)`,
+      what: `this Worker: accepted "@openhands-app please fix this" (answer only; KV reset each run)`,
       runs: ACCEPTED_RUNS,
       resetKv: true,
       request: (i) => {
-        const raw = JSON.stringify(commentPayload("@openhands please fix this", 3_000_000_000 + i + WARMUP + 1));
+        const raw = JSON.stringify(commentPayload("@openhands-app please fix this", 3_000_000_000 + i + WARMUP + 1));
         return webhookRequest("issue_comment", raw, sign(raw));
       },
     },
@@ -295,7 +295,7 @@ async function main() {
       resetKv: true,
       silentUpstreams: true,
       request: (i) => {
-        const raw = JSON.stringify(commentPayload("@openhands please fix this", 4_000_000_000 + i + WARMUP + 1));
+        const raw = JSON.stringify(commentPayload("@openhands-app please fix this", 4_000_000_000 + i + WARMUP + 1));
         return webhookRequest("issue_comment", raw, sign(raw));
       },
     },

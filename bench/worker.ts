@@ -97,7 +97,7 @@ export function commentDelivery(
 ): Request {
   const payload = structuredClone(template);
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  payload.comment.body = "@openhands please fix this";
+  payload.comment.body = "@openhands-app please fix this";
   payload.comment.id = nextComment++;
   payload.comment.created_at = payload.comment.updated_at = payload.issue.created_at = payload.issue.updated_at = now;
   payload.comment.author_association = "OWNER";

@@ -2,7 +2,7 @@
  * `npm run demo`: the App's whole flow on one machine, with no GitHub App and no
  * OpenHands account. The test fakes of GitHub and OpenHands are served on
  * loopback ports, the Worker runs under `wrangler dev` pointed at them, and a
- * signed @openhands webhook plus cron ticks take one request from comment to result.
+ * signed @openhands-app webhook plus cron ticks take one request from comment to result.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";

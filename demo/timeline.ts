@@ -49,7 +49,7 @@ export function narrateGitHub(timeline: Timeline, exchange: Exchange): void {
       `permission check: ${decodeURIComponent(match[1]!)} has role "${body.role_name}" (needs write or more)`,
     );
   } else if (method === "POST" && /\/issues\/comments\/\d+\/reactions$/.test(path)) {
-    timeline.step("👀", `reaction "${sent.content}" added to the @openhands comment (HTTP ${status})`);
+    timeline.step("👀", `reaction "${sent.content}" added to the @openhands-app comment (HTTP ${status})`);
   } else if (method === "POST" && (match = path.match(/^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
     timeline.step("💬", `comment posted on ${match[1]}#${match[2]}: ${headline(String(sent.body ?? ""))}`);
   } else if (method === "PATCH" && /\/issues\/comments\/\d+$/.test(path)) {

@@ -4,12 +4,12 @@ import { Webhooks } from "@octokit/webhooks";
 import type { WebhookDefinition } from "@octokit/webhooks-examples";
 
 /**
- * The webhook GitHub would send when a maintainer writes an @openhands comment:
+ * The webhook GitHub would send when a maintainer writes an @openhands-app comment:
  * GitHub's own `issue_comment.created` example, adapted the way
  * `issueCommentPayload` in test/harness.ts adapts it (that module needs the
  * Workers test runtime, so it cannot be imported here).
  */
-export const COMMENT = "@openhands the date parser fails on leap years, please fix it and add a test";
+export const COMMENT = "@openhands-app the date parser fails on leap years, please fix it and add a test";
 
 // The package is plain JSON; require() loads it without import attributes.
 const examples = createRequire(import.meta.url)("@octokit/webhooks-examples") as WebhookDefinition[];

@@ -1,6 +1,7 @@
 import { normalizePrivateKey, PrivateKeyError } from "./github/private-key";
 import { log } from "./log";
 import { type AppCredentials, readCredentials } from "./setup/credentials";
+import { isLabelName, isMentionFormat } from "./trigger/words";
 
 /**
  * The bindings as the Worker receives them. `Env` is generated (worker-configuration.d.ts, `npm run types`)
@@ -34,6 +35,10 @@ export interface Config {
   allowedOwners?: string[];
   /** The GitHub account the agent writes as; undefined: asked of OpenHands. */
   agentLogin?: string;
+  /** `MENTION`, when set; undefined: `@<the App's slug>` (trigger/words.ts). */
+  mention?: string;
+  /** `LABEL`, when set; undefined: the App's slug. */
+  label?: string;
 }
 
 const DEFAULTS = {
@@ -139,6 +144,10 @@ function parseConfig(env: WorkerEnv): Config {
       problems.push(error.message);
     }
   }
+  const mention = env.MENTION?.trim() || undefined;
+  if (mention !== undefined && !isMentionFormat(mention)) problems.push("MENTION must look like @name");
+  const label = env.LABEL?.trim() || undefined;
+  if (label !== undefined && !isLabelName(label)) problems.push("LABEL must be a label name (at most 50 characters)");
   const allowedOwners = env.ALLOWED_OWNERS?.split(",")
     .map((login) => login.trim().toLowerCase())
     .filter(Boolean);
@@ -155,6 +164,8 @@ function parseConfig(env: WorkerEnv): Config {
     ...limits,
     ...(allowedOwners?.length ? { allowedOwners } : {}),
     ...(env.AGENT_GITHUB_LOGIN?.trim() ? { agentLogin: env.AGENT_GITHUB_LOGIN.trim() } : {}),
+    ...(mention ? { mention } : {}),
+    ...(label ? { label } : {}),
   };
 }
 

@@ -1,12 +1,13 @@
 import { SubrequestBudget } from "./budget";
 import type { Config } from "./config";
-import { type AppIdentity, learnAppIdentity, learnServedOwners } from "./github/app-identity";
+import { type AppIdentity, learnAppIdentity, learnServedOwners, learnTriggerWords } from "./github/app-identity";
 import { type GitHub, installationClient } from "./github/client";
 import { redact } from "./log";
 import { OpenHandsClient } from "./openhands/client";
 import { loadRepoConfig, recheckRepoConfig } from "./repo-config/load";
 import type { ParsedRepoConfig } from "./repo-config/parse";
 import { TaskStore } from "./tasks/store";
+import type { TriggerWords } from "./trigger/words";
 import { UsageCounter } from "./usage";
 
 /** The outside world as every step sees it (webhook, start, poll, commands), built once per invocation; below them all. */
@@ -21,6 +22,8 @@ export interface Services {
   servedOwners: () => Promise<string[]>;
   /** The App's owner and slug (GET /app, learnt daily). */
   appIdentity: () => Promise<AppIdentity>;
+  /** The deployment's mention and label (`MENTION`, `LABEL`, else from the App's slug, asked of GitHub when unknown). */
+  triggerWords: () => Promise<TriggerWords>;
   /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
   repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
   /** Reads the config from GitHub again; `changed` when it is not `known`. */
@@ -66,6 +69,7 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
     github,
     servedOwners: () => learnServedOwners(config, kv, githubFetch),
     appIdentity: () => learnAppIdentity(config, kv, githubFetch),
+    triggerWords: () => learnTriggerWords(config, kv, githubFetch),
     repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
     recheckRepoConfig: (owner, repo, installationId, known) =>
       recheckRepoConfig(() => github(installationId), kv, owner, repo, known),

@@ -117,7 +117,10 @@ describe("on the tracking comment", () => {
 
   it("says how long it has worked and what it does now, and edits only when that changes", async () => {
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the parser")), fakes.env);
+    await callWorker(
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
+      fakes.env,
+    );
     await runCron(fakes.env); // READY, running
     const conversation = [...fakes.openhands.conversations.values()][0]!;
     const readyAt = Date.parse(conversation.createdAt);
@@ -181,7 +184,10 @@ describe("on the tracking comment", () => {
       startSteps: ["WORKING"],
       execution: ["running", "running", "finished"],
     };
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the parser")), fakes.env);
+    await callWorker(
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
+      fakes.env,
+    );
     await runCron(fakes.env); // READY, running
     const conversation = [...fakes.openhands.conversations.values()][0]!;
     const readyAt = Date.parse(conversation.createdAt);
@@ -203,9 +209,12 @@ describe("on the tracking comment", () => {
 
   it("keeps the notes added under the comment, such as a follow-up sent to the conversation", async () => {
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the parser")), fakes.env);
+    await callWorker(
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
+      fakes.env,
+    );
     await runCron(fakes.env); // READY, running
-    const followUp = issueCommentPayload("@openhands also handle the year 2100");
+    const followUp = issueCommentPayload("@openhands-app also handle the year 2100");
     followUp.comment.id += 1;
     await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
     const conversation = [...fakes.openhands.conversations.values()][0]!;

@@ -32,9 +32,9 @@ async function records() {
   return (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
 }
 
-describe("@openhands help", () => {
+describe("@openhands-app help", () => {
   it("explains the App and the commands, and starts nothing", async () => {
-    expect((await say("@openhands help")).status).toBe(202);
+    expect((await say("@openhands-app help")).status).toBe(202);
     expect(thread()).toHaveLength(1);
     expect(thread()[0]!.body).toContain("Commands (alone after the mention): `stop`");
     expect(starts()).toEqual([]);
@@ -44,7 +44,7 @@ describe("@openhands help", () => {
   });
 
   it("the same signed delivery sent three times is answered once", async () => {
-    const payload = issueCommentPayload("@openhands status", { installationId });
+    const payload = issueCommentPayload("@openhands-app status", { installationId });
     payload.comment.id = commentId++;
     const request = await signedWebhook("issue_comment", payload);
     for (let i = 0; i < 3; i++) await callWorker(request.clone(), fakes.env);
@@ -53,20 +53,20 @@ describe("@openhands help", () => {
 
   it("obeys the permission gate", async () => {
     fakes.github.permissions.set("codertocat", "read");
-    await say("@openhands help");
+    await say("@openhands-app help");
     expect(thread().map((c) => c.body)).toEqual([
       expect.stringContaining("only people with write, maintain or admin access"),
     ]);
   });
 });
 
-describe("@openhands status", () => {
+describe("@openhands-app status", () => {
   it("says when there is nothing, and lists the tasks of the thread otherwise", async () => {
-    await say("@OpenHands status");
+    await say("@OpenHands-app status");
     expect(thread()[0]!.body).toBe("No OpenHands task on this thread in the last day.");
-    await say("@openhands fix the bug");
+    await say("@openhands-app fix the bug");
     await runCron(fakes.env);
-    await say("@openhands status.");
+    await say("@openhands-app status.");
     const reply = thread().at(-1)!.body;
     expect(reply).toContain("OpenHands tasks on this thread, newest first:");
     expect(reply).toContain("👀 working: asked by @Codertocat");
@@ -76,23 +76,23 @@ describe("@openhands status", () => {
   });
 
   it("shows what a running task has cost so far", async () => {
-    await say("@openhands fix the bug");
+    await say("@openhands-app fix the bug");
     await runCron(fakes.env);
     const [conversation] = [...fakes.openhands.conversations.values()];
     fakes.openhands.setMetrics(conversation!.id, { cost: 0.42, promptTokens: 120_000, completionTokens: 3_000 });
-    await say("@openhands status");
+    await say("@openhands-app status");
     expect(thread().at(-1)!.body).toMatch(
       /- 👀 working: asked by @Codertocat (less than a minute|\d+ min) ago · \$0\.42 · 123k tokens · `claude-sonnet-4-5` so far · \[conversation\]/,
     );
   });
 });
 
-describe("@openhands stop", () => {
+describe("@openhands-app stop", () => {
   it("pauses the running conversation and says so in its tracking comment", async () => {
-    await say("@openhands fix the bug");
+    await say("@openhands-app fix the bug");
     await runCron(fakes.env); // READY, running
     const [task] = await tasks();
-    await say("@openhands stop");
+    await say("@openhands-app stop");
     expect(fakes.openhands.find("POST", /\/api\/v1\/sandboxes\/[0-9a-f]{32}\/pause$/).map((r) => r.path)).toEqual([
       `/api/v1/sandboxes/${task.id}/pause`,
     ]);
@@ -108,8 +108,8 @@ describe("@openhands stop", () => {
 
   it("a stop before the sandbox exists takes effect as soon as the start is ready", async () => {
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] };
-    await say("@openhands fix the bug");
-    await say("@openhands stop");
+    await say("@openhands-app fix the bug");
+    await say("@openhands-app stop");
     expect((await tasks())[0]).toMatchObject({ status: "starting", stopRequestedBy: "Codertocat" });
     await runCron(fakes.env); // still starting
     await runCron(fakes.env); // READY: paused and stopped
@@ -122,15 +122,15 @@ describe("@openhands stop", () => {
   });
 
   it("from someone without write access stops nothing", async () => {
-    await say("@openhands fix the bug");
+    await say("@openhands-app fix the bug");
     fakes.github.permissions.set("codertocat", "read");
-    await say("@openhands stop");
+    await say("@openhands-app stop");
     expect(fakes.openhands.find("POST", /\/pause$/)).toEqual([]);
     expect((await tasks())[0].status).toBe("starting");
   });
 
   it("followed by more words is a request, not a command", async () => {
-    expect((await say("@openhands stop the crash on start-up")).status).toBe(202);
+    expect((await say("@openhands-app stop the crash on start-up")).status).toBe(202);
     expect(starts()).toHaveLength(1);
     expect(await tasks()).toHaveLength(1);
   });

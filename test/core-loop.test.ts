@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
 import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
 
-describe("an @openhands comment, from webhook to result", () => {
+describe("an @openhands-app comment, from webhook to result", () => {
   let fakes: ReturnType<typeof startFakes>;
   beforeEach(() => {
     fakes = startFakes();
@@ -12,7 +12,9 @@ describe("an @openhands comment, from webhook to result", () => {
   it("starts a conversation, tracks it in KV and updates the tracking comment with the result", async () => {
     const { github, openhands, env } = fakes;
     openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] };
-    const payload = issueCommentPayload("@openhands the date parser fails on leap years, please fix it and add a test");
+    const payload = issueCommentPayload(
+      "@openhands-app the date parser fails on leap years, please fix it and add a test",
+    );
 
     const response = await callWorker(await signedWebhook("issue_comment", payload), env);
     expect(response.status).toBe(202);
@@ -83,7 +85,7 @@ describe("an @openhands comment, from webhook to result", () => {
     expect(kv.map((e) => e.name).sort()).toEqual([
       "app:identity",
       "poll:active",
-      "repo-config:codertocat/hello-world",
+      "repo-config:v2:codertocat/hello-world",
       `task:${conversationId}`,
     ]);
 

@@ -58,7 +58,7 @@ export function faultSuite(calls: UpstreamCall[]): void {
         fake.failNext(call.method, call.path, FAULTS[fault], 3);
 
         const response = await callWorker(
-          await signedWebhook("issue_comment", issueCommentPayload("@openhands fix the bug")),
+          await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the bug")),
           fakes.env,
         );
         expect(response.status).toBe(202);

@@ -34,9 +34,9 @@ describe("a new request on a thread whose task is still going", () => {
       startSteps: ["WORKING"],
       execution: ["running", "running", "running", "finished"],
     };
-    await say("@openhands fix the date parser");
+    await say("@openhands-app fix the date parser");
     await runCron(fakes.env); // READY, running
-    const followUp = await say("@openhands also handle the year 2100");
+    const followUp = await say("@openhands-app also handle the year 2100");
 
     expect(starts()).toHaveLength(1);
     const [conversation] = [...fakes.openhands.conversations.values()];
@@ -60,8 +60,8 @@ describe("a new request on a thread whose task is still going", () => {
       execution: [null, null, null, "finished"],
       sandbox: ["STARTING", "STARTING", "STARTING", "RUNNING"],
     };
-    await say("@openhands fix the date parser");
-    await say("@openhands and update the changelog");
+    await say("@openhands-app fix the date parser");
+    await say("@openhands-app and update the changelog");
     expect(starts()).toHaveLength(1);
     const waiting = fakes.github.commentsOn("Codertocat", "Hello-World", 1).at(-1)!;
     expect(waiting.body).toContain("waiting for the request already running on this thread to finish");
@@ -87,11 +87,11 @@ describe("a new request on a thread whose task is still going", () => {
 describe("a new request after the previous one ended", () => {
   it("starts a new conversation that links the previous one and includes its final message", async () => {
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
-    await say("@openhands fix the date parser");
+    await say("@openhands-app fix the date parser");
     await runCron(fakes.env);
     await runCron(fakes.env);
     expect((await tasks())[0].status).toBe("succeeded");
-    await say("@openhands now add a regression test");
+    await say("@openhands-app now add a regression test");
     expect(starts()).toHaveLength(2);
     expect(starts()[1]!.initial_message.content[0].text).toMatch(/<previous_result-[0-9a-f]{16}>/);
   });

@@ -1,6 +1,8 @@
 import examples from "@octokit/webhooks-examples";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_REPO_CONFIG } from "../src/repo-config/parse";
 import { decide } from "../src/trigger/dispatch";
+import { DEPLOYMENT } from "./fixtures/request";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -74,7 +76,7 @@ const WEIRD_VALUES: unknown[] = [
   1e308,
   "",
   "x".repeat(1_000_000),
-  "@openhands ".repeat(10_000),
+  "@openhands-app ".repeat(10_000),
   [],
   [1, 2, 3],
   {},
@@ -110,7 +112,7 @@ describe("mutated triggering payloads", () => {
     const outcomes = new Map<number, number>();
     const { errors } = await capturingErrors(async () => {
       for (let i = 0; i < CASES; i++) {
-        const payload = issueCommentPayload("@openhands please fix");
+        const payload = issueCommentPayload("@openhands-app please fix");
         payload.comment.id = 7_000_000 + i;
         const mutations = [mutate(payload, random), ...(random() < 0.5 ? [mutate(payload, random)] : [])];
         const response = await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
@@ -127,7 +129,7 @@ describe("mutated triggering payloads", () => {
 
   it("a body that is valid JSON but not an object is ignored", async () => {
     const fakes = startFakes();
-    for (const raw of ["null", "[]", "42", '"@openhands"', "true"]) {
+    for (const raw of ["null", "[]", "42", '"@openhands-app"', "true"]) {
       const response = await callWorker(await signedWebhook("issue_comment", undefined, { rawBody: raw }), fakes.env);
       expect(response.status).toBe(200);
     }
@@ -140,16 +142,16 @@ describe("what a request is read from beyond its text, malformed", () => {
   // An object whose string form throws: what parsing or printing a timestamp or line would meet.
   const unprintable = { toString: "no" };
   const ask: Record<string, Change> = {
-    "issue_comment.created": (p) => (p.comment.body = "@openhands fix it"),
+    "issue_comment.created": (p) => (p.comment.body = "@openhands-app fix it"),
     "issue_comment.edited": (p) => {
-      p.comment.body = "@openhands fix it";
+      p.comment.body = "@openhands-app fix it";
       p.changes = { body: { from: "fix it" } };
     },
-    "issues.opened": (p) => (p.issue.body = "@openhands fix it"),
-    "issues.labeled": (p) => (p.label = { ...p.label, name: "openhands" }),
-    "pull_request.opened": (p) => (p.pull_request.body = "@openhands fix it"),
-    "pull_request_review.submitted": (p) => (p.review.body = "@openhands fix it"),
-    "pull_request_review_comment.created": (p) => (p.comment.body = "@openhands fix it"),
+    "issues.opened": (p) => (p.issue.body = "@openhands-app fix it"),
+    "issues.labeled": (p) => (p.label = { ...p.label, name: "openhands-app" }),
+    "pull_request.opened": (p) => (p.pull_request.body = "@openhands-app fix it"),
+    "pull_request_review.submitted": (p) => (p.review.body = "@openhands-app fix it"),
+    "pull_request_review_comment.created": (p) => (p.comment.body = "@openhands-app fix it"),
   };
   const cases: [string, string, Change][] = [
     ["issue_comment.created", "an unprintable comment.created_at", (p) => (p.comment.created_at = unprintable)],
@@ -169,8 +171,11 @@ describe("what a request is read from beyond its text, malformed", () => {
     const payload = examplePayloads(event).find((p) => p.action === action)!;
     payload.installation = { id: 1 };
     ask[name]!(payload);
-    expect(decide(event, payload).run).toBe(true);
+    expect(decide(event, payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT).run).toBe(true);
     mangle(payload);
-    expect(decide(event, payload)).toEqual({ run: false, reason: `payload of ${name} is missing fields` });
+    expect(decide(event, payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT)).toEqual({
+      run: false,
+      reason: `payload of ${name} is missing fields`,
+    });
   });
 });

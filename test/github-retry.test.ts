@@ -31,7 +31,7 @@ describe("GitHub's answers that say 'later'", () => {
     const fakes = setup({ GITHUB_RETRY_DELAY_MS: undefined });
     fakes.github.failNext("GET", PERMISSION, () => json({ message: "Server Error" }, 502));
     const response = await callWorker(
-      await signedWebhook("issue_comment", issueCommentPayload("@openhands fix it")),
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")),
       fakes.env,
     );
     expect(response.status).toBe(202);
@@ -47,7 +47,7 @@ describe("GitHub's answers that say 'later'", () => {
       json({ message: "You have exceeded a secondary rate limit." }, 429, { "retry-after": "600" }),
     );
     const started = Date.now();
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix it")), fakes.env);
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")), fakes.env);
     expect(fakes.github.find("GET", PERMISSION)).toHaveLength(1);
     const task = await onlyTask(fakes.env);
     expect(task).toMatchObject({ status: "queued", attempts: 1, lastError: "GitHub answered 429" });
@@ -63,7 +63,7 @@ describe("GitHub's answers that say 'later'", () => {
         "x-ratelimit-reset": String(reset),
       }),
     );
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix it")), fakes.env);
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")), fakes.env);
     const task = await onlyTask(fakes.env);
     expect(task.status).toBe("queued");
     expect(Date.parse(task.nextAttemptAt)).toBe(reset * 1000);

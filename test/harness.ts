@@ -2,6 +2,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { Webhooks } from "@octokit/webhooks";
 import examples from "@octokit/webhooks-examples";
 import { http, passthrough } from "msw";
+import { afterEach, expect } from "vitest";
 import type { WorkerEnv } from "../src/config";
 import { forgetAppIdentity } from "../src/github/app-identity";
 import { clearInstallationTokenCache } from "../src/github/client";
@@ -16,6 +17,16 @@ import { network } from "./setup";
 
 export type TestEnv = WorkerEnv & Pick<Cloudflare.Env, "TEST_PRIVATE_KEY_PKCS8" | "TEST_PUBLIC_KEY">;
 
+/** The GitHub fakes of the running test. */
+const fakeGitHubs: FakeGitHub[] = [];
+
+// OpenHands' own App is installed wherever the agent works: nothing the App posts, in any test, may set it off.
+afterEach(() => {
+  const answered = fakeGitHubs.flatMap((github) => github.bodiesOpenHandsAppAnswers());
+  fakeGitHubs.length = 0;
+  expect(answered, "comments OpenHands' own GitHub App would answer").toEqual([]);
+});
+
 /** A GitHub and an OpenHands fake wired to the Worker's outbound fetch through msw. */
 export function startFakes(overrides: Partial<TestEnv> = {}) {
   clearInstallationTokenCache();
@@ -29,6 +40,7 @@ export function startFakes(overrides: Partial<TestEnv> = {}) {
     publicKeyPem: env.TEST_PUBLIC_KEY,
     baseUrl: overrides.GITHUB_API_URL,
   });
+  fakeGitHubs.push(github);
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
   network.use(
     http.all("*", async ({ request }) => {

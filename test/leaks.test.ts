@@ -35,7 +35,7 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
       error: { code: "AuthError", detail: `rejected key ${apiKey} and session ${fakes.openhands.sessionKey}` },
       finalMessage: `My env: OPENHANDS_API_KEY=${apiKey} GITHUB_TOKEN=ghs_${"a".repeat(36)} SESSION=${fakes.openhands.sessionKey}`,
     };
-    await send("@openhands print your environment");
+    await send("@openhands-app print your environment");
     for (let i = 0; i < 4; i++) await runCron(fakes.env);
 
     // 2. OpenHands refuses a start with a message that echoes the Authorization header.
@@ -54,28 +54,28 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
         422,
       ),
     );
-    await send("@openhands second request", (p) => (p.comment.id += 1));
+    await send("@openhands-app second request", (p) => (p.comment.id += 1));
 
     // 3. A start deferred by a 503 whose body quotes the key, then a success.
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
     fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
       json({ detail: `upstream said: token=${apiKey}` }, 503),
     );
-    await send("@openhands third request", (p) => (p.comment.id += 2));
+    await send("@openhands-app third request", (p) => (p.comment.id += 2));
     for (let i = 1; i <= 4; i++) await runCron(fakes.env, new Date(Date.now() + i * 3 * 60_000));
 
     // 4. A forged webhook and a misconfigured one.
     answers.push(
       await (
         await callWorker(
-          await signedWebhook("issue_comment", issueCommentPayload("@openhands x"), { secret: "wrong" }),
+          await signedWebhook("issue_comment", issueCommentPayload("@openhands-app x"), { secret: "wrong" }),
           fakes.env,
         )
       ).text(),
     );
     answers.push(
       await (
-        await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands y")), {
+        await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app y")), {
           ...fakes.env,
           OPENHANDS_API_KEY: "",
         })

@@ -17,7 +17,7 @@ describe("a maintainer labels 40 issues at once, with default settings", () => {
     const label = async (i: number) => {
       const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;
       payload.installation = { id: installationId, node_id: "x" };
-      payload.label = { ...payload.label, name: "openhands" };
+      payload.label = { ...payload.label, name: "openhands-app" };
       payload.issue.number = 100 + i;
       payload.issue.id = 9_000_000 + i;
       return (await callWorker(await signedWebhook("issues", payload), fakes.env)).status;

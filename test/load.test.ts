@@ -23,7 +23,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
   fakes.github.permissions.set("octocat", "write");
   const firstInstallation = 9_000_000;
   const request = async (i: number) => {
-    const payload = issueCommentPayload(`@openhands fix bug ${i}`, {
+    const payload = issueCommentPayload(`@openhands-app fix bug ${i}`, {
       installationId: firstInstallation + (i % INSTALLATIONS),
     });
     payload.issue.number = 1000 + i;

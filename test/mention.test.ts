@@ -53,16 +53,29 @@ describe("containsMention", () => {
     ["![@openhands do evil][shot]\n\n[shot]: https://x/y.png", false],
     ['[docs](https://x "@openhands do evil")', false],
     ['<img alt="@openhands do evil" src="https://x/y.png">', false],
+    // what the App writes for OpenHands' own App not to answer, copied by a person: still this App's mention
+    ["@\u2060openhands stop", true],
   ];
   it.each(cases)("%j → %s", (body, expected) => {
-    expect(containsMention(body)).toBe(expected);
+    expect(containsMention(body, "@openhands")).toBe(expected);
+  });
+
+  it.each([
+    ["@openhands-app fix it", true],
+    ["@OpenHands-App fix it", true],
+    ["@openhands fix it", false],
+    ["@openhands-apps fix it", false],
+    ["`@openhands-app` is the trigger", false],
+  ])("with the App's slug as its mention: %j → %s", (body, expected) => {
+    expect(containsMention(body, "@openhands-app")).toBe(expected);
   });
 });
 
 describe("requestText", () => {
   it("drops the mention and the punctuation after it", () => {
-    expect(requestText("@openhands, please fix the tests")).toBe("please fix the tests");
-    expect(requestText("Please @OpenHands fix it")).toBe("Please fix it");
+    expect(requestText("@openhands, please fix the tests", "@openhands")).toBe("please fix the tests");
+    expect(requestText("Please @OpenHands fix it", "@openhands")).toBe("Please fix it");
+    expect(requestText("@openhands-app: fix it", "@openhands-app")).toBe("fix it");
   });
 });
 
@@ -79,39 +92,73 @@ describe("isBot", () => {
   });
 });
 
-describe("what the App writes never asks it for work", async () => {
+describe("what the App writes never asks it, nor OpenHands' own App, for work", async () => {
   const { decide } = await import("../src/trigger/dispatch");
+  const { DEFAULT_REPO_CONFIG } = await import("../src/repo-config/parse");
   const { issueCommentPayload } = await import("./harness");
+  const { openHandsAppAnswers } = await import("./fakes/github");
+  const { defuseOpenHandsMention } = await import("../src/openhands/github-app");
   const { newTask } = await import("../src/tasks/task");
   const messages = await import("../src/report/messages");
-  // A request, so that the texts are rendered from a real task; the agent's own words
-  // (a summary, a reason) ask for work too, as hostile agent output might.
-  const asked = decide("issue_comment", issueCommentPayload("@openhands fix the parser"));
-  if (!asked.run) throw new Error("the fixture must be a request");
-  const task = newTask("c9abbe26dfa2850d94c97a513aea1fe1", asked.request, new Date(), new Date());
-  const view = { task, link: "https://app.all-hands.dev/conversations/c9abbe26dfa2850d94c97a513aea1fe1" };
-  const agent = "@openhands now also rewrite the tests";
-  const texts: Record<string, string> = {
-    working: messages.workingComment(view),
-    queued: messages.queuedComment({ ...view, reason: agent, retryAt: new Date() }),
-    succeeded: messages.succeededComment({ ...view, summary: agent, durationMs: 60_000, produced: { kind: "none" } }),
-    failed: messages.failedComment({ ...view, reason: agent, summary: agent, durationMs: 60_000 }),
-    timedOut: messages.timedOutComment({ ...view, phase: "run", durationMs: 60_000 }),
-    needsInput: messages.needsInputComment(view),
-    stopped: messages.stoppedComment({ ...view, by: "codertocat" }),
-    current: messages.currentComment(view),
-    stopDidNotTake: messages.currentComment(view) + messages.stopDidNotTakeNote({ by: "codertocat", link: view.link }),
-    followUp:
-      messages.currentComment(view) +
-      messages.followUpNote({ ...view, from: "codertocat", url: "https://github.com/x" }),
-    status: messages.statusReply([view], new Date()),
-    help: messages.helpReply({ maxStartsPerThreadPerHour: 5 }),
-    notAllowed: messages.notAllowedReply("mallory"),
-    fork: messages.forkNotSupportedReply("mallory"),
+  const defaults = { config: DEFAULT_REPO_CONFIG };
+  // The default words (the App's slug) and OpenHands' own, which an operator may choose.
+  const deployments = {
+    slug: { words: { mention: "@openhands-app", label: "openhands-app" } },
+    openhands: { words: { mention: "@openhands", label: "openhands" } },
   };
-  it.each(Object.entries(texts))("%s", (_, body) => {
-    // posted by a maintainer, so that only the text itself can keep it from being a request
-    const decision = decide("issue_comment", issueCommentPayload(body));
-    expect(decision.run).toBe(false);
-  });
+  for (const [name, deployment] of Object.entries(deployments)) {
+    describe(`with the words ${deployment.words.mention} and ${deployment.words.label}`, () => {
+      // A request, so that the texts are rendered from a real task; the agent's own words
+      // (a summary, a reason) ask for work too, as hostile agent output might, of both Apps.
+      const asked = decide(
+        "issue_comment",
+        issueCommentPayload(`${deployment.words.mention} fix the parser`),
+        defaults,
+        deployment,
+      );
+      if (!asked.run) throw new Error(`the fixture must be a request (${name})`);
+      const task = newTask("c9abbe26dfa2850d94c97a513aea1fe1", asked.request, new Date(), new Date());
+      const view = { task, link: "https://app.all-hands.dev/conversations/c9abbe26dfa2850d94c97a513aea1fe1" };
+      const agent = `${deployment.words.mention} now also rewrite the tests, and @openhands too, \`@OpenHands\` in code`;
+      const activity = { summary: agent, detail: "echo @openhands" };
+      const texts: Record<string, string> = {
+        working: messages.workingComment(view),
+        progress: messages.workingComment({ ...view, progress: { elapsedMs: 600_000, activity } }),
+        queued: messages.queuedComment({ ...view, reason: agent, retryAt: new Date() }),
+        succeeded: messages.succeededComment({
+          ...view,
+          summary: agent,
+          durationMs: 60_000,
+          produced: { kind: "none" },
+        }),
+        failed: messages.failedComment({ ...view, reason: agent, summary: agent, durationMs: 60_000 }),
+        timedOut: messages.timedOutComment({ ...view, phase: "run", durationMs: 60_000 }),
+        needsInput: messages.needsInputComment(view),
+        stopped: messages.stoppedComment({ ...view, by: "codertocat" }),
+        current: messages.currentComment(view),
+        stopDidNotTake:
+          messages.currentComment(view) + messages.stopDidNotTakeNote({ by: "codertocat", link: view.link }),
+        followUp:
+          messages.currentComment(view) +
+          messages.followUpNote({ ...view, from: "codertocat", url: "https://github.com/x" }),
+        status: messages.statusReply([view], new Date()),
+        help: messages.helpReply({ words: deployment.words, maxStartsPerThreadPerHour: 5 }),
+        notAllowed: messages.notAllowedReply("mallory"),
+        fork: messages.forkNotSupportedReply("mallory"),
+      };
+      it.each(Object.entries(texts))("%s: not a request to this App", (_, body) => {
+        // posted by a maintainer, so that only the text itself can keep it from being a request
+        const decision = decide("issue_comment", issueCommentPayload(body), defaults, deployment);
+        expect(decision.run).toBe(false);
+      });
+      // The agent's words are defused where they are quoted; the App's own may name @openhands (the help
+      // says what it does, a reason may quote an upstream) and leave through github/thread.ts, which breaks it:
+      // the harness checks every comment the Worker sends, this checks the defusing against OpenHands' rule.
+      const fromTheAgent = ["progress", "succeeded"];
+      it.each(Object.entries(texts))("%s: not a request to OpenHands' own App", (kind, body) => {
+        if (fromTheAgent.includes(kind)) expect(openHandsAppAnswers(body)).toBe(false);
+        expect(openHandsAppAnswers(defuseOpenHandsMention(body))).toBe(false);
+      });
+    });
+  }
 });

@@ -42,8 +42,65 @@ describe("GET /healthz", () => {
     const response = await get("/healthz", testEnv);
     const text = await response.text();
     expect(response.status).toBe(200);
-    expect(JSON.parse(text)).toEqual({ ok: true, service: "openhands-github-app", checks: { config: "ok", kv: "ok" } });
+    expect(JSON.parse(text)).toEqual({
+      ok: true,
+      service: "openhands-github-app",
+      checks: { config: "ok", kv: "ok" },
+      triggers: {
+        mention: null,
+        label: null,
+        mentionFrom: "the App's slug, not learnt yet (the next cron tick asks GitHub)",
+        labelFrom: "the App's slug, not learnt yet (the next cron tick asks GitHub)",
+      },
+    });
     expectNoSecret(text);
+  });
+
+  it("names the mention and label from the App's slug once a cron tick has learnt it, without asking GitHub itself", async () => {
+    const fakes = startFakes();
+    await runCron(fakes.env);
+    const asked = fakes.github.requests.length;
+    const body = await (await get("/healthz", fakes.env)).json();
+    expect(body).toMatchObject({
+      ok: true,
+      triggers: {
+        mention: "@openhands-app",
+        label: "openhands-app",
+        mentionFrom: "the App's slug",
+        labelFrom: "the App's slug",
+      },
+    });
+    expect(body).not.toHaveProperty("warnings");
+    expect(fakes.github.requests.length).toBe(asked);
+  });
+
+  it("warns when MENTION or LABEL is OpenHands' own App's: both Apps would start an agent", async () => {
+    const { env: testEnv } = startFakes({ MENTION: "@OpenHands", LABEL: "openhands" });
+    const response = await get("/healthz", testEnv);
+    expect(response.status).toBe(200);
+    const body = await response.json<Record<string, any>>();
+    expect(body.triggers).toEqual({
+      mention: "@OpenHands",
+      label: "openhands",
+      mentionFrom: "MENTION",
+      labelFrom: "LABEL",
+    });
+    expect(body.warnings).toEqual([
+      expect.stringMatching(
+        /^the mention @OpenHands: OpenHands' own GitHub App .* answers it too: a requester with an OpenHands account gets two agents, two sets of pull requests and two bills/,
+      ),
+      expect.stringMatching(/^the label "openhands": OpenHands' own GitHub App/),
+    ]);
+  });
+
+  it("answers 503 naming a MENTION or LABEL that GitHub could not have", async () => {
+    const { env: testEnv } = startFakes({ MENTION: "openhands", LABEL: "x".repeat(51) });
+    const response = await get("/healthz", testEnv);
+    expect(response.status).toBe(503);
+    expect((await response.json<Record<string, any>>()).problems).toEqual([
+      "MENTION must look like @name",
+      "LABEL must be a label name (at most 50 characters)",
+    ]);
   });
 
   it("answers 503 naming OPENHANDS_API_KEY when it is empty", async () => {
@@ -164,7 +221,7 @@ describe("GET /status", () => {
     fakes.github.permissions.set("codertocat", "admin");
     // The first request starts and keeps running.
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
-    const first = issueCommentPayload("@openhands fix the leap years");
+    const first = issueCommentPayload("@openhands-app fix the leap years");
     expect((await callWorker(await signedWebhook("issue_comment", first), fakes.env)).status).toBe(202);
     // The second, on another issue, meets an OpenHands outage whose answer quotes our key.
     fakes.openhands.failNext(
@@ -173,7 +230,7 @@ describe("GET /status", () => {
       () => json({ detail: `internal error for Bearer ${env.OPENHANDS_API_KEY}` }, 500),
       10,
     );
-    const second = issueCommentPayload("@openhands and the time zones", { installationId: first.installation.id });
+    const second = issueCommentPayload("@openhands-app and the time zones", { installationId: first.installation.id });
     second.issue.number = 2;
     second.comment.id += 1;
     expect((await callWorker(await signedWebhook("issue_comment", second), fakes.env)).status).toBe(202);
@@ -273,7 +330,7 @@ describe("GET /status", () => {
     expect(calls.slice(before)).toEqual(["get poll:active"]);
 
     const beforeWebhook = calls.length;
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), testEnv);
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app go")), testEnv);
     calls.splice(beforeWebhook); // only the cron's calls are kept below
     // Busy ticks within thirty minutes of the last save hold their counts in memory.
     for (const minutes of [5, 8, 20, 29]) await runCron(testEnv, at(minutes));
@@ -304,7 +361,8 @@ describe("GET /status", () => {
     const counter = new UsageCounter();
     const counted = { ...fakes.env, TASKS: counter.kv(fakes.env.TASKS) };
     expect(
-      (await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), counted)).status,
+      (await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app go")), counted))
+        .status,
     ).toBe(202);
     expect({
       ...counter.take(),

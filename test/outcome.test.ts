@@ -22,7 +22,7 @@ async function run(finalMessage: string, duringRun: () => void, options: { pullR
     execution: ["running", "running", "finished"],
     finalMessage,
   };
-  const payload = issueCommentPayload("@openhands fix the date parser", options);
+  const payload = issueCommentPayload("@openhands-app fix the date parser", options);
   await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
   await runCron(fakes.env); // READY, running
   duringRun();

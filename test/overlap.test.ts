@@ -134,7 +134,7 @@ it(`${ISSUES} webhooks on one installation and overlapping cron ticks, each in i
   const statuses: number[] = [];
   const outcomes: string[] = [];
   const webhook = async (i: number) => {
-    const payload = issueCommentPayload(`@openhands fix bug ${i}`, { installationId: INSTALLATION });
+    const payload = issueCommentPayload(`@openhands-app fix bug ${i}`, { installationId: INSTALLATION });
     payload.issue.number = 100 + i;
     payload.comment.id = 7_000_000 + i;
     payload.sender.login = "octocat";

@@ -66,7 +66,7 @@ describe("what the cron costs", () => {
       execution: ["running", "finished"],
     };
     const { counts, env } = countingKv(fakes.env);
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands go")), env);
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app go")), env);
     for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));
     // the received event (its repository's config unknown yet), the App's owner and the
     // agent's account (once a day), queued, activity marker, starting, succeeded, and the
@@ -97,7 +97,7 @@ describe("what the cron costs", () => {
     const { puts, env } = recordingKv(fakes.env);
     const markerWrites = () => puts.filter((p) => p.key === "poll:active").map((p) => p.options?.expirationTtl);
     for (let i = 0; i < 5; i++) {
-      const payload = issueCommentPayload(`@openhands task ${i}`);
+      const payload = issueCommentPayload(`@openhands-app task ${i}`);
       payload.issue.number = 100 + i;
       payload.comment.id += i;
       expect((await callWorker(await signedWebhook("issue_comment", payload), env)).status).toBe(202);

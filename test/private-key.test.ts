@@ -5,7 +5,7 @@ import { callWorker, issueCommentPayload, signedWebhook, startFakes } from "./ha
 async function tokenExchangeWith(privateKey: string) {
   const fakes = startFakes({ GITHUB_APP_PRIVATE_KEY: privateKey });
   fakes.github.permissions.set("codertocat", "write");
-  await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix")), fakes.env);
+  await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix")), fakes.env);
   return fakes.github.find("POST", /^\/app\/installations\/\d+\/access_tokens$/);
 }
 
@@ -65,7 +65,7 @@ describe("the App's private key", () => {
     const fakes = startFakes({ GITHUB_APP_PRIVATE_KEY: "ghp_not_a_key_at_all_0123456789abcdef" });
     try {
       const response = await callWorker(
-        await signedWebhook("issue_comment", issueCommentPayload("@openhands fix")),
+        await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix")),
         fakes.env,
       );
       expect(response.status).toBe(500);

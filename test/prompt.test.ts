@@ -3,6 +3,7 @@ import { buildPrompt, followUpPrompt } from "../src/prompt/build";
 import { sanitize } from "../src/prompt/sanitize";
 import { containsMention } from "../src/trigger/mention";
 import type { TriggerRequest } from "../src/trigger/request";
+import { openHandsAppAnswers } from "./fakes/github";
 import { sampleRequest } from "./fixtures/request";
 
 const base = sampleRequest;
@@ -171,30 +172,42 @@ describe("the trigger label", () => {
   });
 });
 
-describe("the App's own mention", () => {
+describe("the mentions and labels that start agents", () => {
   const settings = { instructions: "", branchPrefix: "openhands/", draftPr: true };
+  type Words = { mention?: string; label?: string };
   it.each([
     [
       "a new request",
-      (mention?: string) => buildPrompt({ ...base, settings: { ...settings, mention } }, { nonce: NONCE }),
+      (words: Words) => buildPrompt({ ...base, settings: { ...settings, ...words } }, { nonce: NONCE }),
     ],
     [
       "a label",
-      (mention?: string) =>
-        buildPrompt({ ...base, kind: "label", request: "", settings: { ...settings, mention } }, { nonce: NONCE }),
+      (words: Words) =>
+        buildPrompt({ ...base, kind: "label", request: "", settings: { ...settings, ...words } }, { nonce: NONCE }),
     ],
-    ["a follow-up", (mention?: string) => followUpPrompt({ ...base, settings: { ...settings, mention } }, NONCE)],
-  ])("%s: the agent is told never to write it on GitHub, and the prompt quoted back starts nothing", (_, prompt) => {
-    const custom = prompt("@helper");
-    expect(custom).toContain("Never write this App's @-mention (an `@` directly followed by `helper`)");
-    expect(custom).toMatch(/pull request titles and descriptions, comments, commit messages, labels/);
-    expect(custom).toContain('call it "OpenHands" instead');
-    expect(containsMention(custom, "@helper")).toBe(false);
-    // tasks recorded before the mention was carried: the default one
-    const fallback = prompt(undefined);
-    expect(fallback).toContain("(an `@` directly followed by `openhands`)");
-    expect(containsMention(fallback)).toBe(false);
-  });
+    ["a follow-up", (words: Words) => followUpPrompt({ ...base, settings: { ...settings, ...words } }, NONCE)],
+  ])(
+    "%s: the agent is told never to write this App's nor OpenHands' App's, and the prompt quoted back starts neither",
+    (_, prompt) => {
+      const custom = prompt({ mention: "@helper", label: "helper-label" });
+      expect(custom).toContain("Never write an `@` directly followed by `helper` or `openhands`");
+      expect(custom).toContain("never add the label `helper-label` or `openhands`");
+      expect(custom).toMatch(/pull request titles and descriptions, comments, commit messages, your final summary/);
+      expect(custom).toContain("OpenHands' own GitHub App");
+      expect(custom).toContain('call it "OpenHands" instead');
+      expect(containsMention(custom, "@helper")).toBe(false);
+      expect(openHandsAppAnswers(custom)).toBe(false);
+      // OpenHands' own words chosen for this App: said once
+      const same = prompt({ mention: "@OpenHands", label: "openhands" });
+      expect(same).toContain("Never write an `@` directly followed by `openhands` in anything");
+      expect(same).toContain("never add the label `openhands`.");
+      expect(openHandsAppAnswers(same)).toBe(false);
+      // tasks recorded before the words were carried were asked with the old default, @openhands
+      const fallback = prompt({});
+      expect(fallback).toContain("Never write an `@` directly followed by `openhands` in anything");
+      expect(containsMention(fallback, "@openhands")).toBe(false);
+    },
+  );
 });
 
 describe("sanitize", () => {

@@ -68,7 +68,7 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
     const fakes = setup();
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 2);
     await callWorker(
-      await signedWebhook("issue_comment", issueCommentPayload("@openhands looks good, thanks")),
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app looks good, thanks")),
       fakes.env,
     );
     expect((await records(fakes.env)).map((r) => r.kind)).toEqual(["received"]);
@@ -82,7 +82,7 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
     const fakes = setup();
     fakes.github.files.clear();
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 4);
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands fix it")), fakes.env);
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")), fakes.env);
     await runCron(fakes.env, minutes(2));
     expect((await records(fakes.env)).map((r) => r.kind)).toEqual(["received"]);
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 100);

@@ -64,7 +64,7 @@ describe("a start whose answer was lost", () => {
   it("is found while still in progress and followed: no second start, one result", async () => {
     const fakes = setup();
     loseStartAnswer(fakes);
-    await comment(fakes, "@openhands fix it");
+    await comment(fakes, "@openhands-app fix it");
     expect((await tasks(fakes))[0]).toMatchObject({ status: "queued", attempts: 1 });
     const [ended] = await tickUntilEnded(fakes);
     expect(ended.status).toBe("succeeded");
@@ -83,7 +83,7 @@ describe("a start whose answer was lost", () => {
       startErrorDetail: "Repository not found: Codertocat/Hello-World",
     };
     loseStartAnswer(fakes);
-    await comment(fakes, "@openhands fix it");
+    await comment(fakes, "@openhands-app fix it");
     // the service moves on without us reading it
     fakes.openhands.advanceStarts();
     fakes.openhands.advanceStarts();
@@ -97,13 +97,13 @@ describe("a start whose answer was lost", () => {
 
   it("is never confused with another request's start made in the same minutes", async () => {
     const fakes = setup();
-    await comment(fakes, "@openhands first thing", 7); // another thread's start, in the search window
+    await comment(fakes, "@openhands-app first thing", 7); // another thread's start, in the search window
     loseStartAnswer(fakes);
     const first = fakes.openhands.nextScript;
     fakes.openhands.nextScript = { start: "ERROR", startSteps: ["WORKING"], startErrorDetail: "Branch not found" };
     const [seven] = await tasks(fakes);
     fakes.openhands.script(seven.id, first);
-    await comment(fakes, "@openhands second thing", 8);
+    await comment(fakes, "@openhands-app second thing", 8);
     fakes.openhands.advanceStarts();
     fakes.openhands.advanceStarts();
     const all = await tickUntilEnded(fakes);
@@ -118,7 +118,7 @@ describe("a start whose answer was lost", () => {
 describe("a duplicate start (a redelivery that raced past KV)", () => {
   it("stuck WORKING behind the first is not reported as failed or timed out: the running conversation is followed", async () => {
     const fakes = setup();
-    const payload = issueCommentPayload("@openhands fix it");
+    const payload = issueCommentPayload("@openhands-app fix it");
     await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
     const [first] = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
     await fakes.env.TASKS.delete(first!.name);
@@ -135,14 +135,14 @@ describe("a duplicate start (a redelivery that raced past KV)", () => {
   });
 });
 
-describe("@openhands stop", () => {
+describe("@openhands-app stop", () => {
   it("pauses the conversation's own sandbox when sandboxes are grouped", async () => {
     const fakes = setup();
     fakes.openhands.sandboxGrouping = true;
     // a sandbox of the user's already runs: with grouping, the new conversation joins it
     const shared = fakes.openhands.seedSandbox();
     fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running"] };
-    await comment(fakes, "@openhands fix it");
+    await comment(fakes, "@openhands-app fix it");
     await runCron(fakes.env);
     await runCron(fakes.env);
     const [task] = await tasks(fakes);
@@ -150,7 +150,7 @@ describe("@openhands stop", () => {
     const conversation = fakes.openhands.conversations.get(task.id)!;
     expect(conversation.sandboxId).toBe(shared);
 
-    await comment(fakes, "@openhands stop");
+    await comment(fakes, "@openhands-app stop");
     expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([
       `/api/v1/sandboxes/${conversation.sandboxId}/pause`,
     ]);
@@ -160,13 +160,13 @@ describe("@openhands stop", () => {
   it("answered 404 while the sandbox still runs: not marked stopped, the thread is told, the result still comes", async () => {
     const fakes = setup();
     fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
-    await comment(fakes, "@openhands fix it");
+    await comment(fakes, "@openhands-app fix it");
     await runCron(fakes.env);
     await runCron(fakes.env);
     expect((await tasks(fakes))[0].status).toBe("starting"); // running; not rewritten for that step
     fakes.openhands.failSandboxRuntime("pause");
 
-    await comment(fakes, "@openhands stop");
+    await comment(fakes, "@openhands-app stop");
     const [task] = await tasks(fakes);
     expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
     const tracking = fakes.github
@@ -187,7 +187,7 @@ describe("@openhands stop", () => {
 describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
   async function pausedMidRun(fakes: Fakes) {
     fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
-    await comment(fakes, "@openhands fix it");
+    await comment(fakes, "@openhands-app fix it");
     await runCron(fakes.env);
     await runCron(fakes.env); // READY, running
     const [task] = await tasks(fakes);

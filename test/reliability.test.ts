@@ -37,7 +37,7 @@ async function tasks(env: TestEnv) {
 describe("no duplicate conversation", () => {
   it("a redelivery after the task ended starts nothing and posts nothing", async () => {
     const fakes = setup();
-    const payload = issueCommentPayload("@openhands fix it");
+    const payload = issueCommentPayload("@openhands-app fix it");
     await deliver(fakes, payload);
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
     expect((await tasks(fakes.env))[0].status).toBe("succeeded");
@@ -50,7 +50,7 @@ describe("no duplicate conversation", () => {
 
   it("a delivery replayed after its ended task's record expired (a day) finds the conversation, and shows nothing on GitHub", async () => {
     const fakes = setup();
-    const payload = issueCommentPayload("@openhands fix it");
+    const payload = issueCommentPayload("@openhands-app fix it");
     await deliver(fakes, payload);
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
     const [ended] = await tasks(fakes.env);
@@ -74,7 +74,7 @@ describe("no duplicate conversation", () => {
 
   it("a duplicate that races past KV (eventual consistency) adopts the running conversation", async () => {
     const fakes = setup();
-    const payload = issueCommentPayload("@openhands fix it");
+    const payload = issueCommentPayload("@openhands-app fix it");
     await deliver(fakes, payload);
     // Another location has not seen the record yet: to it, the task does not exist.
     const [first] = await kvSnapshot(fakes.env).then((all) => all.filter((e) => e.name.startsWith("task:")));
@@ -109,7 +109,10 @@ describe("no lost task", () => {
         throw new Error("KV PUT failed: 503");
       },
     } as unknown as KVNamespace;
-    const response = await deliver(fakes, issueCommentPayload("@openhands fix it"), { ...fakes.env, TASKS: failingKv });
+    const response = await deliver(fakes, issueCommentPayload("@openhands-app fix it"), {
+      ...fakes.env,
+      TASKS: failingKv,
+    });
     expect(response.status).toBe(503);
     expect(fakes.openhands.requests).toEqual([]);
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
@@ -117,7 +120,7 @@ describe("no lost task", () => {
 
   it("a crash between posting the result and recording it still ends with one result", async () => {
     const fakes = setup();
-    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     await runCron(fakes.env); // READY, running
     // The next save of a final status fails, as if the Worker died right after the edit.
     let failed = false;
@@ -152,7 +155,7 @@ describe("no lost task", () => {
       () => json({ detail: "Service Unavailable" }, 503),
       10,
     );
-    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     for (let tick = 1; tick <= 6; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 10 * 60_000));
     const [task] = await tasks(fakes.env);
     expect(task).toMatchObject({ status: "failed", attempts: 3 });
@@ -179,7 +182,7 @@ describe("no lost task", () => {
         429,
       ),
     );
-    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     const [task] = await tasks(fakes.env);
     expect(task.status).toBe("queued");
     expect(task.nextAttemptAt).toBe(resetAt);
@@ -196,7 +199,7 @@ describe("no lost task", () => {
       () => json({ message: "Not Found", status: "404" }, 404),
       5,
     );
-    await deliver(fakes, issueCommentPayload("@openhands fix it"));
+    await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     const [task] = await tasks(fakes.env);
     expect(task.status).toBe("failed");
     expect(task.outcome.summary).toBe("thread is gone");
@@ -211,8 +214,8 @@ describe("no lost task", () => {
 describe("concurrency cap", () => {
   it("beyond MAX_RUNNING_CONVERSATIONS, requests wait in the queue, say so, and start when a slot frees", async () => {
     const fakes = setup({ MAX_RUNNING_CONVERSATIONS: "1" });
-    const first = issueCommentPayload("@openhands first");
-    const second = issueCommentPayload("@openhands second");
+    const first = issueCommentPayload("@openhands-app first");
+    const second = issueCommentPayload("@openhands-app second");
     second.issue.number = 2;
     second.comment.id += 1;
     await deliver(fakes, first);
@@ -239,7 +242,7 @@ describe("no loops", () => {
     const at = (minutes: number) => new Date(start + minutes * 60_000);
     // one request after another, each once the previous one has ended
     for (let i = 0; i < 3; i++) {
-      const payload = issueCommentPayload(`@openhands attempt ${i}`, { installationId });
+      const payload = issueCommentPayload(`@openhands-app attempt ${i}`, { installationId });
       payload.comment.id += 10 + i;
       await deliver(fakes, payload);
       for (let tick = 1; tick <= 3; tick++) await runCron(fakes.env, at(10 * i + tick));
@@ -274,7 +277,7 @@ describe("no loops", () => {
     const fakes = setup();
     const response = await deliver(
       fakes,
-      issueCommentPayload("@openhands quoted\n<!-- openhands-github-app task:abc -->"),
+      issueCommentPayload("@openhands-app quoted\n<!-- openhands-github-app task:abc -->"),
     );
     expect(response.status).toBe(202);
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);

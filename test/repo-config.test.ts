@@ -74,7 +74,7 @@ describe(".github/openhands.yml, end to end", () => {
     });
     // The repository is new to the App: the answer comes before its config is read,
     // and the event, judged by that config afterwards, asks for nothing.
-    expect(await (await send("@openhands fix it")).json()).toEqual({
+    expect(await (await send("@openhands-app fix it")).json()).toEqual({
       ok: true,
       received: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
@@ -89,7 +89,7 @@ describe(".github/openhands.yml, end to end", () => {
       "Work on a new branch whose name starts with `bot/`, then open a pull request whose description",
     );
     expect(prompt).toMatch(/<instructions-([0-9a-f]{16})>\nAlways run `npm test`\.\n<\/instructions-\1>/);
-    expect(prompt).toContain("Never write this App's @-mention (an `@` directly followed by `helper`)");
+    expect(prompt).toContain("Never write an `@` directly followed by `helper` or `openhands`");
     // read once, then served from the cache
     expect(fakes.github.find("GET", /\/contents\/\.github(%2F|\/)openhands\.yml$/)).toHaveLength(1);
   });
@@ -117,7 +117,7 @@ describe(".github/openhands.yml, end to end", () => {
     clearRepoConfigMemory();
     await fakes.env.TASKS.put(kvBefore!.name, JSON.stringify({ config: DEFAULT_REPO_CONFIG }));
     const reactionsBefore = fakes.github.reactions.length;
-    expect(await (await send("@openhands fix it")).json()).toMatchObject({ accepted: expect.any(String) });
+    expect(await (await send("@openhands-app fix it")).json()).toMatchObject({ accepted: expect.any(String) });
     expect(prompts()).toHaveLength(1);
     expect(fakes.github.reactions).toHaveLength(reactionsBefore);
     expect(await tasks()).toHaveLength(1);
@@ -146,11 +146,11 @@ describe(".github/openhands.yml, end to end", () => {
 
   it("falls back to the organisation's .github repository", async () => {
     const { send, prompts, tasks } = await setup({ "Codertocat/.github:.github/openhands.yml": "events: [label]\n" });
-    expect((await send("@openhands fix it")).status).toBe(202);
+    expect((await send("@openhands-app fix it")).status).toBe(202);
     expect(prompts()).toEqual([]);
     expect(await tasks()).toEqual([]);
     // known now: the answer itself says why
-    expect(await (await send("@openhands fix it again")).json()).toEqual({
+    expect(await (await send("@openhands-app fix it again")).json()).toEqual({
       ok: true,
       ignored: "this trigger is switched off in .github/openhands.yml",
     });
@@ -160,7 +160,7 @@ describe(".github/openhands.yml, end to end", () => {
     const { fakes, send, prompts } = await setup({
       "Codertocat/Hello-World:.github/openhands.yml": "label: agent\ndraft_pr: maybe\n",
     });
-    expect((await send("@openhands fix it")).status).toBe(202);
+    expect((await send("@openhands-app fix it")).status).toBe(202);
     expect(prompts()).toHaveLength(1);
     const [comment] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(comment!.body).toContain(
@@ -175,7 +175,7 @@ describe(".github/openhands.yml, end to end", () => {
     const { callWorker, issueCommentPayload, signedWebhook } = await import("./harness");
     fakes.github.permissions.set("renovate[bot]", "write");
     for (const login of ["renovate[bot]", "dependabot[bot]"]) {
-      const payload = issueCommentPayload("@openhands rebase this", {
+      const payload = issueCommentPayload("@openhands-app rebase this", {
         sender: { login, type: "Bot" },
         installationId: installationId++,
       });

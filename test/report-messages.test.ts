@@ -1,12 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { PullRequestSummary } from "../src/github/pull-request";
+import { defuseOpenHandsMention } from "../src/openhands/github-app";
 import { runMetrics } from "../src/openhands/metrics";
 import { OWN_MARKER } from "../src/own-marker";
 import { agentLine, quoteAgentText } from "../src/report/agent-text";
 import * as messages from "../src/report/messages";
 import { newTask, transition } from "../src/tasks/task";
 import { containsMention } from "../src/trigger/mention";
-import { sampleRequest } from "./fixtures/request";
+import { openHandsAppAnswers } from "./fakes/github";
+import { APP_WORDS, sampleRequest } from "./fixtures/request";
+
+/** What GitHub receives: github/thread.ts breaks every `@openhands` in what the App posts. */
+const asPosted = defuseOpenHandsMention;
 
 // What the App posts, as a reader of the thread sees it: one golden file per kind of
 // comment (test/__snapshots__/messages/), and the agent's text defused wherever it goes.
@@ -122,12 +127,14 @@ describe("the tracking comment at each stage (golden files)", () => {
     ],
     ["timed-out", messages.timedOutComment({ ...view, phase: "run", durationMs: 360 * MIN })],
     ["stopped", messages.stoppedComment({ ...view, by: "Codertocat" })],
-  ])("%s", async (name, body) => {
+  ])("%s", async (name, message) => {
+    const body = asPosted(message);
     await expect(body).toMatchFileSnapshot(golden(name));
-    // Every tracking comment ends with the App's marker, once, and can never ask the App for work.
+    // Every tracking comment ends with the App's marker, once, and can never ask the App, nor OpenHands' own, for work.
     expect(body.trimEnd().endsWith(`${OWN_MARKER} task:${task.id} -->`)).toBe(true);
     expect(body.split(OWN_MARKER)).toHaveLength(2);
-    expect(containsMention(body, "@openhands")).toBe(false);
+    expect(containsMention(body, "@openhands-app")).toBe(false);
+    expect(openHandsAppAnswers(body)).toBe(false);
   });
 });
 
@@ -148,7 +155,11 @@ describe("the App's other messages (golden files)", () => {
       ),
     ],
     ["status-reply-empty", messages.statusReply([], T0)],
-    ["help-reply", messages.helpReply({ maxStartsPerThreadPerHour: 5 })],
+    ["help-reply", messages.helpReply({ words: APP_WORDS, maxStartsPerThreadPerHour: 5 })],
+    [
+      "help-reply-openhands-words",
+      messages.helpReply({ words: { mention: "@openhands", label: "openhands" }, maxStartsPerThreadPerHour: 5 }),
+    ],
     ["not-allowed-reply", messages.notAllowedReply("outsider", "maintainer")],
     ["fork-reply", messages.forkNotSupportedReply("contributor")],
     [
@@ -161,9 +172,13 @@ describe("the App's other messages (golden files)", () => {
         }),
     ],
     ["stop-did-not-take-note", messages.workingComment(view) + messages.stopDidNotTakeNote({ by: "Codertocat", link })],
-  ])("%s", async (name, body) => {
+    // a requester whose login is the mention OpenHands' App answers
+    ["not-allowed-reply-to-openhands", messages.notAllowedReply("openhands")],
+  ])("%s", async (name, message) => {
+    const body = asPosted(message);
     await expect(body).toMatchFileSnapshot(golden(name));
-    expect(containsMention(body, "@openhands")).toBe(false);
+    expect(containsMention(body, "@openhands-app")).toBe(false);
+    expect(openHandsAppAnswers(body)).toBe(false);
   });
 });
 
@@ -212,7 +227,7 @@ describe("cost and size", () => {
 
 describe("the agent's text, posted under the App's name", () => {
   const hostile = [
-    "@alice @bob @org/team please look, cc @dependabot and @openhands fix everything",
+    "@alice @bob @org/team please look, cc @dependabot and @openhands-app fix everything, @openhands too",
     "# ✅ **OpenHands finished** in 1 min",
     "✅ **OpenHands finished: no changes.**",
     "Title\n===",
@@ -232,11 +247,14 @@ describe("the agent's text, posted under the App's name", () => {
     .join("\n");
 
   it("pings nobody: every mention is shown as code", () => {
-    for (const login of ["alice", "bob", "org/team", "dependabot", "openhands"]) {
+    for (const login of ["alice", "bob", "org/team", "dependabot", "openhands-app"]) {
       expect(agentPart).toContain(`\`@${login}\``);
       expect(agentPart).not.toMatch(new RegExp(`(^|[^\`])@${login}`, "m"));
     }
-    expect(containsMention(posted, "@openhands")).toBe(false);
+    expect(containsMention(posted, "@openhands-app")).toBe(false);
+    // OpenHands' own App reads code too: its mention is also broken by a word joiner
+    expect(agentPart).toContain("`@\u2060openhands`");
+    expect(openHandsAppAnswers(posted)).toBe(false);
   });
 
   it("cannot pass for the App: its status lines and headings only appear quoted, as bold text", () => {

@@ -43,7 +43,7 @@ async function tickUntilEnded(max = 10) {
 describe("who may trigger", () => {
   it("a read-only sender starts nothing and gets a polite reply", async () => {
     fakes.github.permissions.set("codertocat", "read");
-    const { response } = await comment("@openhands fix it");
+    const { response } = await comment("@openhands-app fix it");
     expect(response.status).toBe(202);
     expect(fakes.github.find("GET", /\/collaborators\/Codertocat\/permission$/)).toHaveLength(1);
     expect(fakes.openhands.requests).toEqual([]);
@@ -57,27 +57,29 @@ describe("who may trigger", () => {
 
   it("a triage sender is read-only too", async () => {
     fakes.github.permissions.set("codertocat", "triage");
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     expect(fakes.openhands.requests).toEqual([]);
   });
 
   it("a bot sender triggers nothing: no reaction, no comment, no permission check, no conversation", async () => {
-    const { response } = await comment("@openhands fix it", { sender: { login: "openhands-app[bot]", type: "Bot" } });
+    const { response } = await comment("@openhands-app fix it", {
+      sender: { login: "openhands-app[bot]", type: "Bot" },
+    });
     expect(response.status).toBe(202);
     // only the repository config was read (it may allow some bots)
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
     expect(fakes.openhands.requests).toEqual([]);
     expect(await kvWithoutConfigCache(fakes.env)).toEqual([]);
     // once the config is known, the answer itself says why
-    const again = await comment("@openhands fix it", { sender: { login: "openhands-app[bot]", type: "Bot" } });
+    const again = await comment("@openhands-app fix it", { sender: { login: "openhands-app[bot]", type: "Bot" } });
     expect(await again.response.json()).toEqual({ ok: true, ignored: "sender is a bot" });
   });
 
   it("a mention only inside code or a quote starts nothing", async () => {
     for (const body of [
-      "Use `@openhands fix` to ask",
-      "```\n@openhands fix\n```",
-      "> @openhands fix it\n\nThat worked",
+      "Use `@openhands-app fix` to ask",
+      "```\n@openhands-app fix\n```",
+      "> @openhands-app fix it\n\nThat worked",
     ]) {
       await comment(body);
     }
@@ -90,7 +92,7 @@ describe("who may trigger", () => {
 describe("pull requests", () => {
   it("a comment on a PR works on the PR's head branch", async () => {
     fakes.github.pulls.set(1, { ref: "fix/leap-year", repository: "Codertocat/Hello-World", baseRef: "main" });
-    await comment("@openhands the tests fail, please fix", { pullRequest: true });
+    await comment("@openhands-app the tests fail, please fix", { pullRequest: true });
     expect(fakes.github.find("GET", /\/pulls\/1$/)).toHaveLength(1);
     const start = fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)[0]!.body as Record<string, any>;
     expect(start.selected_branch).toBe("fix/leap-year");
@@ -102,7 +104,7 @@ describe("pull requests", () => {
 
   it("a PR from a fork starts nothing and says why", async () => {
     fakes.github.pulls.set(1, { ref: "patch-1", repository: "someone/Hello-World", baseRef: "main" });
-    await comment("@openhands fix", { pullRequest: true });
+    await comment("@openhands-app fix", { pullRequest: true });
     expect(fakes.openhands.requests).toEqual([]);
     expect(thread().at(-1)!.body).toContain("not in a fork");
   });
@@ -115,7 +117,7 @@ describe("outcomes", () => {
       startSteps: ["WORKING"],
       startErrorDetail: "Failed to clone repository Codertocat/Hello-World",
     };
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     const [ended] = await tickUntilEnded();
     expect(ended.status).toBe("failed");
     expect(thread()).toHaveLength(1);
@@ -134,7 +136,7 @@ describe("outcomes", () => {
       error: { code: "LLMBadRequestError", detail: "Budget exceeded for this user" },
       finalMessage: "I ran out of budget halfway.",
     };
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     const [ended] = await tickUntilEnded();
     expect(ended.status).toBe("failed");
     const body = thread()[0]!.body;
@@ -144,7 +146,7 @@ describe("outcomes", () => {
 
   it("a stuck agent is reported as a failure", async () => {
     fakes.openhands.nextScript = { start: "READY", startSteps: ["WORKING"], execution: ["running", "stuck"] };
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     const [ended] = await tickUntilEnded();
     expect(ended.status).toBe("failed");
     expect(thread()[0]!.body).toContain("the agent got stuck in a loop");
@@ -156,7 +158,7 @@ describe("outcomes", () => {
       startSteps: ["WORKING"],
       execution: ["running", "waiting_for_confirmation", "waiting_for_confirmation", "running", "finished"],
     };
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     await runCron(fakes.env); // READY + running
     await runCron(fakes.env); // waiting
     expect(thread()[0]!.body).toContain("OpenHands needs your input");
@@ -176,7 +178,7 @@ describe("outcomes", () => {
       execution: ["running", "finished", "finished"],
       sandbox: ["RUNNING", "RUNNING", "PAUSED"],
     };
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     await runCron(fakes.env); // READY, running
     // The concurrency cap pauses the sandbox before we see "finished" while it runs.
     const conversation = [...fakes.openhands.conversations.values()][0]!;
@@ -189,7 +191,7 @@ describe("outcomes", () => {
 
   it("a start that never ends times out with a message", async () => {
     fakes.openhands.nextScript = { start: "READY", startSteps: Array(50).fill("WAITING_FOR_SANDBOX") };
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     await runCron(fakes.env);
     await runCron(fakes.env, new Date(Date.now() + 16 * 60_000));
     const [ended] = await tasks();
@@ -201,7 +203,7 @@ describe("outcomes", () => {
     fakes.openhands.nextScript = { start: "READY", startSteps: ["WORKING"], execution: ["running"] };
     const env = { ...fakes.env, RUN_TIMEOUT_MINUTES: "30" };
     fakes.env = env;
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     await runCron(env);
     await runCron(env, new Date(Date.now() + 20 * 60_000));
     expect((await tasks())[0].status).toBe("starting"); // running; that step is not written
@@ -214,7 +216,7 @@ describe("outcomes", () => {
 describe("exactly once", () => {
   it("two overlapping cron runs post one result", async () => {
     fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     await Promise.all([runCron(fakes.env), runCron(fakes.env)]);
     await Promise.all([runCron(fakes.env), runCron(fakes.env)]);
     expect(thread()).toHaveLength(1);
@@ -224,7 +226,7 @@ describe("exactly once", () => {
   });
 
   it("the same delivery twice starts one conversation", async () => {
-    const payload = issueCommentPayload("@openhands fix it");
+    const payload = issueCommentPayload("@openhands-app fix it");
     const request = await signedWebhook("issue_comment", payload, { delivery: "same-delivery" });
     await callWorker(request.clone(), fakes.env);
     await callWorker(request, fakes.env);
@@ -244,7 +246,7 @@ describe("a failing OpenHands start loses no task", () => {
           headers: { "content-type": "application/json", "retry-after": "30", "x-ratelimit-remaining": "0" },
         }),
     );
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     let [task] = await tasks();
     expect(task).toMatchObject({ status: "queued", attempts: 1 });
     expect(task.lastError).toContain("Rate limit exceeded");
@@ -288,7 +290,7 @@ describe("a failing OpenHands start loses no task", () => {
           { status: 422 },
         ),
     );
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     expect((await tasks())[0].status).toBe("failed");
     expect(thread()[0]!.body).toContain("Input should be a valid UUID");
   });
@@ -305,7 +307,7 @@ describe("a failing OpenHands start loses no task", () => {
       );
       return new Response("<html>Bad gateway</html>", { status: 502 });
     });
-    await comment("@openhands fix it");
+    await comment("@openhands-app fix it");
     expect((await tasks())[0].status).toBe("queued");
     await runCron(fakes.env, new Date(Date.now() + 2 * 60_000));
     expect(fakes.openhands.startTasks.size).toBe(1);

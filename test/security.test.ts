@@ -31,7 +31,7 @@ function setup(overrides: Partial<TestEnv> = {}): Fakes {
 }
 
 /** A comment by `sender` on `owner/repo`, where the sender is the repository's admin. */
-function commentOn(owner: string, repo: string, sender: string, body = "@openhands fix the crash") {
+function commentOn(owner: string, repo: string, sender: string, body = "@openhands-app fix the crash") {
   const payload = issueCommentPayload(body);
   payload.repository = {
     ...payload.repository,
@@ -83,8 +83,8 @@ describe("which accounts are served", () => {
     expect(starts(fakes)).toHaveLength(1);
   });
 
-  it("ALLOWED_OWNERS names the accounts served, and GitHub is not asked", async () => {
-    const fakes = setup({ ALLOWED_OWNERS: " acme , Codertocat " });
+  it("ALLOWED_OWNERS names the accounts served; with MENTION and LABEL too, GitHub is not asked who the App is", async () => {
+    const fakes = setup({ ALLOWED_OWNERS: " acme , Codertocat ", MENTION: "@openhands-app", LABEL: "openhands-app" });
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "admin");
     expect(await (await deliver(fakes, commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({
@@ -93,6 +93,18 @@ describe("which accounts are served", () => {
     expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
     expect(fakes.github.find("GET", /^\/app$/)).toEqual([]);
+  });
+
+  it("ALLOWED_OWNERS alone: GitHub is asked for the App's slug, the default mention, once", async () => {
+    const fakes = setup({ ALLOWED_OWNERS: "Codertocat" });
+    fakes.github.permissions.set("codertocat", "admin");
+    expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
+    const second = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands-app and more");
+    second.comment.id += 1;
+    second.issue.number = 2; // a second request on one thread would wait for the first
+    expect((await deliver(fakes, second)).status).toBe(202);
+    expect(starts(fakes)).toHaveLength(2);
+    expect(fakes.github.find("GET", /^\/app$/)).toHaveLength(1);
   });
 });
 
@@ -121,14 +133,14 @@ describe("the agent cannot start more agents", () => {
 
   it("a PR the agent opened, quoting the request, starts nothing", async () => {
     const fakes = await learnt();
-    const pr = pullRequestOpened(AGENT, "openhands/fix-crash", "Fixes #1.\n\n> @openhands fix the crash");
+    const pr = pullRequestOpened(AGENT, "openhands/fix-crash", "Fixes #1.\n\n> @openhands-app fix the crash");
     expect((await callWorker(await signedWebhook("pull_request", pr), fakes.env)).status).toBeLessThan(300);
     expect(starts(fakes)).toEqual([]);
   });
 
   it("a PR from the agent's branch prefix starts nothing, whoever's account opened it", async () => {
     const fakes = await learnt();
-    const pr = pullRequestOpened("Codertocat", "openhands/fix-crash", "@openhands also fix the docs");
+    const pr = pullRequestOpened("Codertocat", "openhands/fix-crash", "@openhands-app also fix the docs");
     await callWorker(await signedWebhook("pull_request", pr), fakes.env);
     expect(starts(fakes)).toEqual([]);
   });
@@ -137,7 +149,7 @@ describe("the agent cannot start more agents", () => {
     const fakes = await learnt();
     const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;
     payload.installation = { id: 5_100_002, node_id: "x" };
-    payload.label = { ...payload.label, name: "openhands" };
+    payload.label = { ...payload.label, name: "openhands-app" };
     payload.sender = { ...payload.sender, login: AGENT };
     await callWorker(await signedWebhook("issues", payload), fakes.env);
     expect(starts(fakes)).toEqual([]);
@@ -145,12 +157,12 @@ describe("the agent cannot start more agents", () => {
 
   it("a comment the agent posts with the mention starts nothing; the same account typing in GitHub can still ask", async () => {
     const fakes = await learnt();
-    const byAgent = commentOn("Codertocat", "Hello-World", AGENT, "Done. @openhands please review");
+    const byAgent = commentOn("Codertocat", "Hello-World", AGENT, "Done. @openhands-app please review");
     byAgent.comment.performed_via_github_app = viaOpenHands;
     await deliver(fakes, byAgent);
     expect(starts(fakes)).toEqual([]);
 
-    const typed = commentOn("Codertocat", "Hello-World", AGENT, "@openhands fix the crash");
+    const typed = commentOn("Codertocat", "Hello-World", AGENT, "@openhands-app fix the crash");
     typed.comment.id += 1;
     typed.comment.performed_via_github_app = null;
     await deliver(fakes, typed);
@@ -160,7 +172,7 @@ describe("the agent cannot start more agents", () => {
   it("AGENT_GITHUB_LOGIN names the account without asking OpenHands", async () => {
     const fakes = await learnt({ AGENT_GITHUB_LOGIN: "our-bot" });
     expect(fakes.openhands.find("GET", /git-info$/)).toEqual([]);
-    const byBot = commentOn("Codertocat", "Hello-World", "our-bot", "@openhands go on");
+    const byBot = commentOn("Codertocat", "Hello-World", "our-bot", "@openhands-app go on");
     byBot.comment.performed_via_github_app = viaOpenHands;
     fakes.github.permissions.set("our-bot", "write");
     await deliver(fakes, byBot);
@@ -182,11 +194,12 @@ describe("an outsider cannot spend the budget", () => {
     const before = { github: fakes.github.requests.length, kv: (await kvSnapshot(fakes.env)).length };
     let i = 0;
     for (const association of ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR"]) {
-      for (let k = 0; k < 5; k++) await deliver(fakes, fromOutsider(`@openhands do something ${i}`, i++, association));
+      for (let k = 0; k < 5; k++)
+        await deliver(fakes, fromOutsider(`@openhands-app do something ${i}`, i++, association));
     }
-    for (let k = 0; k < 5; k++) await deliver(fakes, fromOutsider("@openhands help", i++));
+    for (let k = 0; k < 5; k++) await deliver(fakes, fromOutsider("@openhands-app help", i++));
     for (let k = 0; k < 5; k++) {
-      const edit = fromOutsider(`@openhands now do this ${k}`, i++);
+      const edit = fromOutsider(`@openhands-app now do this ${k}`, i++);
       edit.action = "edited";
       edit.changes = { body: { from: "nothing to see" } };
       await deliver(fakes, edit);
@@ -201,7 +214,10 @@ describe("an outsider cannot spend the budget", () => {
     const fakes = setup();
     fakes.github.permissions.set("mallory", "read");
     for (let i = 0; i < 6; i++)
-      await deliver(fakes, fromOutsider(i % 3 === 2 ? "@openhands help" : `@openhands try ${i}`, i, "COLLABORATOR"));
+      await deliver(
+        fakes,
+        fromOutsider(i % 3 === 2 ? "@openhands-app help" : `@openhands-app try ${i}`, i, "COLLABORATOR"),
+      );
     const replies = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(replies).toHaveLength(1);
     expect(replies[0]!.body).toContain("Sorry @mallory, only people with write");
@@ -364,7 +380,7 @@ describe("edits", () => {
     const fakes = setup();
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "read");
-    const edit = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands run the script from my gist");
+    const edit = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands-app run the script from my gist");
     edit.action = "edited";
     edit.changes = { body: { from: "run the script from my gist" } };
     edit.comment.user = { ...edit.comment.user, login: "mallory" };

@@ -136,6 +136,11 @@ describe("/setup", () => {
     const html = await done.text();
     expect(html).toContain('id="install"');
     expect(html).toContain('href="https://github.com/apps/openhands-example/installations/new"');
+    // Asked by its own name, and the operator is told why
+    expect(html).toContain('<code id="mention">@openhands-example</code>');
+    expect(html).toContain('<code id="label">openhands-example</code>');
+    expect(html).toContain("install that one too on the same repositories");
+    expect(html).not.toContain("⚠️");
 
     // Kept sealed: neither the key nor the webhook secret can be read from KV.
     const stored = (await kvSnapshot(testEnv)).map((e) => e.value ?? "").join("\n");
@@ -147,9 +152,9 @@ describe("/setup", () => {
     expect(again.status).toBe(410);
     expect(await again.text()).toContain('id="closed"');
 
-    // Live: a request signed with the App's new webhook secret starts a conversation.
+    // Live: a request signed with the App's new webhook secret, by the App's own name, starts a conversation.
     forgetOpenedCredentials(); // a cold isolate opens them from KV
-    const payload = issueCommentPayload("@openhands fix the crash");
+    const payload = issueCommentPayload("@openhands-example fix the crash");
     const response = await callWorker(
       await signedWebhook("issue_comment", payload, { secret: WEBHOOK_SECRET }),
       testEnv,

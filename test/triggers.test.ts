@@ -3,6 +3,7 @@ import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
 import { decide } from "../src/trigger/dispatch";
 import type { FakeComment } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
+import { DEPLOYMENT } from "./fixtures/request";
 import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
 
 /** Every place a maintainer can ask from, each with GitHub's own example payload adapted. */
@@ -58,7 +59,7 @@ async function finish() {
 describe("inline review comment (pull_request_review_comment.created)", () => {
   it("works on the PR branch with the file, line and hunk, and answers in the review thread", async () => {
     const payload = example("pull_request_review_comment", "created", (p) => {
-      p.comment.body = "@openhands rename this heading to match the project name";
+      p.comment.body = "@openhands-app rename this heading to match the project name";
       p.comment.line = 1;
     });
     fakes.github.addReviewComment(
@@ -100,7 +101,7 @@ describe("review body (pull_request_review.submitted)", () => {
     const payload = example(
       "pull_request_review",
       "submitted",
-      (p) => (p.review.body = "Looks close. @openhands please address the nits above."),
+      (p) => (p.review.body = "Looks close. @openhands-app please address the nits above."),
     );
     expect((await send("pull_request_review", payload)).status).toBe(202);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 2]]);
@@ -123,7 +124,7 @@ describe("opened with the mention in the body (issues.opened, pull_request.opene
     const payload = example(
       "issues",
       "opened",
-      (p) => (p.issue.body = "The README is misspelled.\n\n@openhands please fix the spelling of 'commit'."),
+      (p) => (p.issue.body = "The README is misspelled.\n\n@openhands-app please fix the spelling of 'commit'."),
     );
     expect((await send("issues", payload)).status).toBe(202);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
@@ -138,7 +139,7 @@ describe("opened with the mention in the body (issues.opened, pull_request.opene
     const payload = example(
       "pull_request",
       "opened",
-      (p) => (p.pull_request.body = "WIP. @openhands add tests for this change"),
+      (p) => (p.pull_request.body = "WIP. @openhands-app add tests for this change"),
     );
     expect((await send("pull_request", payload)).status).toBe(202);
     expect(started()[0]!.selected_branch).toBe("changes");
@@ -153,7 +154,7 @@ describe("opened with the mention in the body (issues.opened, pull_request.opene
 
 describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
   it("`openhands` on an issue asks to work on it as a maintainer would, checking who put the label", async () => {
-    const payload = example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" }));
+    const payload = example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands-app" }));
     expect((await send("issues", payload)).status).toBe(202);
     expect(fakes.github.find("GET", /\/collaborators\/Codertocat\/permission$/)).toHaveLength(1);
     expect(fakes.github.reactions.map((r) => [r.subject, r.id])).toEqual([["issue", 1]]);
@@ -165,7 +166,7 @@ describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
   });
 
   it("`openhands` on a PR asks the same of the PR, on its branch", async () => {
-    const payload = example("pull_request", "labeled", (p) => (p.label = { ...p.label, name: "OpenHands" }));
+    const payload = example("pull_request", "labeled", (p) => (p.label = { ...p.label, name: "OpenHands-App" }));
     expect((await send("pull_request", payload)).status).toBe(202);
     expect(promptOf(started()[0]!)).toContain("work on this pull request as one of its maintainers would");
     expect(started()[0]!.selected_branch).toBe("changes");
@@ -177,7 +178,7 @@ describe("the trigger label (issues.labeled, pull_request.labeled)", () => {
     fakes.github.permissions.set("codertocat", "triage");
     await send(
       "issues",
-      example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands" })),
+      example("issues", "labeled", (p) => (p.label = { ...p.label, name: "openhands-app" })),
     );
     expect(started()).toEqual([]);
   });
@@ -188,7 +189,7 @@ describe("an edited comment (issue_comment.edited)", () => {
     const payload = example(
       "issue_comment",
       "edited",
-      (p) => (p.comment.body = "You are totally right! @openhands can you fix it?"),
+      (p) => (p.comment.body = "You are totally right! @openhands-app can you fix it?"),
     );
     expect((await send("issue_comment", payload)).status).toBe(202);
     expect(started()).toHaveLength(1);
@@ -196,8 +197,8 @@ describe("an edited comment (issue_comment.edited)", () => {
 
   it("of a comment that already had the mention starts nothing", async () => {
     const payload = example("issue_comment", "edited", (p) => {
-      p.changes = { body: { from: "@openhands fix it" } };
-      p.comment.body = "@openhands fix it, and add a test";
+      p.changes = { body: { from: "@openhands-app fix it" } };
+      p.comment.body = "@openhands-app fix it, and add a test";
     });
     expect((await send("issue_comment", payload)).status).toBe(202);
     expect(started()).toEqual([]);
@@ -224,7 +225,7 @@ describe("what the agent is told", () => {
     add("old tracking comment <!-- openhands-github-app task:0123 -->");
     const edited = add("I think it is the parser.");
     edited.updated_at = "2030-01-01T00:00:00Z"; // edited after the request: its new text must not count
-    const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands please fix it"));
+    const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands-app please fix it"));
     await send("issue_comment", payload);
     const prompt = promptOf(started()[0]!);
     expect(prompt).toContain(
@@ -241,25 +242,29 @@ describe("what the agent is told", () => {
     [
       "issue_comment",
       "created",
-      (p: Record<string, any>): void => void (p.comment.body = "@openhands please fix the typo"),
+      (p: Record<string, any>): void => void (p.comment.body = "@openhands-app please fix the typo"),
     ],
     [
       "pull_request_review_comment",
       "created",
-      (p: Record<string, any>): void => void (p.comment.body = "@openhands use more emoji here"),
+      (p: Record<string, any>): void => void (p.comment.body = "@openhands-app use more emoji here"),
     ],
     [
       "pull_request_review",
       "submitted",
-      (p: Record<string, any>): void => void (p.review.body = "@openhands address the comments"),
+      (p: Record<string, any>): void => void (p.review.body = "@openhands-app address the comments"),
     ],
     [
       "issues",
       "opened",
-      (p: Record<string, any>): void => void (p.issue.body = "@openhands fix the spelling in the README"),
+      (p: Record<string, any>): void => void (p.issue.body = "@openhands-app fix the spelling in the README"),
     ],
-    ["issues", "labeled", (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands" })],
-    ["pull_request", "labeled", (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands" })],
+    ["issues", "labeled", (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands-app" })],
+    [
+      "pull_request",
+      "labeled",
+      (p: Record<string, any>): void => void (p.label = { ...p.label, name: "openhands-app" }),
+    ],
   ] as const)("golden prompt for %s.%s", async (event, action, change) => {
     fakes.github.pulls.set(2, {
       ref: "changes",
@@ -286,18 +291,19 @@ describe("what the agent is told", () => {
 
 describe("a repository config ignored for a problem", () => {
   it("has its problem in the request settings that decide builds, and only then", () => {
-    const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands please fix the typo"));
+    const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands-app please fix the typo"));
     const parsed = parseRepoConfig("draft_pr: maybe\n");
     expect(parsed.problem).toContain("`draft_pr` must be true or false");
-    const decision = decide("issue_comment", payload, parsed);
+    const decision = decide("issue_comment", payload, parsed, DEPLOYMENT);
     expect(decision.run && decision.request.settings).toEqual({
-      mention: "@openhands",
+      mention: "@openhands-app",
+      label: "openhands-app",
       instructions: "",
       branchPrefix: "openhands/",
       draftPr: true,
       configProblem: parsed.problem,
     });
-    const plain = decide("issue_comment", payload, { config: DEFAULT_REPO_CONFIG });
+    const plain = decide("issue_comment", payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT);
     expect(plain.run && plain.request.settings).not.toHaveProperty("configProblem");
   });
 });

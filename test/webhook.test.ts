@@ -22,7 +22,7 @@ describe("POST /api/github/webhooks", () => {
     expect(await kvSnapshot(fakes.env)).toEqual([]);
   }
 
-  const trigger = () => issueCommentPayload("@openhands please fix this");
+  const trigger = () => issueCommentPayload("@openhands-app please fix this");
 
   it("answers 401 to a missing signature and does nothing", async () => {
     const response = await callWorker(await signedWebhook("issue_comment", trigger(), { signature: null }), fakes.env);
@@ -152,7 +152,7 @@ describe("POST /api/github/webhooks", () => {
   it("serves GET /healthz", async () => {
     const response = await callWorker(new Request("https://worker.example/healthz"), fakes.env);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
+    expect(await response.json()).toMatchObject({
       ok: true,
       service: "openhands-github-app",
       checks: { config: "ok", kv: "ok" },

@@ -1,5 +1,6 @@
 import { hasWriteAccess } from "../github/permission";
 import { createComment } from "../github/thread";
+import { OPENHANDS_APP_LABEL, OPENHANDS_APP_MENTION } from "../openhands/github-app";
 import { runMetrics } from "../openhands/metrics";
 import { helpReply, type StatusLine, statusReply } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
@@ -7,6 +8,7 @@ import type { Services } from "../services";
 import { isPending, type Task } from "../tasks/task";
 import type { Command } from "../trigger/command";
 import { type TriggerRequest, threadKey } from "../trigger/request";
+import type { TriggerWords } from "../trigger/words";
 import { stopTask } from "./stop-task";
 
 /**
@@ -23,7 +25,7 @@ export async function runCommand(services: Services, request: TriggerRequest, co
   const tasks = await tasksOnThread(services, request);
   switch (command) {
     case "help":
-      await createComment(github, thread, helpReply(services.config));
+      await createComment(github, thread, helpReply({ words: wordsOf(request), ...services.config }));
       return "help";
     case "status":
       await createComment(github, thread, statusReply(await withLiveState(services, tasks), services.now()));
@@ -35,6 +37,14 @@ export async function runCommand(services: Services, request: TriggerRequest, co
       return `stopped ${active.length}`;
     }
   }
+}
+
+/** The words the request was decided with: the repository's, else the deployment's. */
+function wordsOf(request: TriggerRequest): TriggerWords {
+  return {
+    mention: request.settings?.mention ?? OPENHANDS_APP_MENTION,
+    label: request.settings?.label ?? OPENHANDS_APP_LABEL,
+  };
 }
 
 /** The tasks of this thread, newest first, found through the task index (one list). */

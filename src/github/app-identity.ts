@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import { isObject } from "../is-object";
 import { LearntFact } from "../learnt-fact";
+import { deploymentWords, type TriggerWords } from "../trigger/words";
 import { type AppAuthConfig, appClient } from "./client";
 import { GitHubGarbageError } from "./errors";
 
@@ -63,6 +64,29 @@ export async function learnAppIdentity(
     return JSON.stringify({ owner: login, slug } satisfies AppIdentity);
   });
   return parse(value);
+}
+
+/** The deployment's mention and label when known without GitHub: `MENTION` and `LABEL`, else the slug learnt. */
+export async function knownTriggerWords(
+  config: Pick<Config, "mention" | "label">,
+  kv: KVNamespace,
+): Promise<TriggerWords | undefined> {
+  const explicit = deploymentWords(config, undefined);
+  if (explicit) return explicit;
+  const known = await identity.known(kv);
+  return deploymentWords(config, known ? parse(known).slug : undefined);
+}
+
+/** The deployment's mention and label, asking GitHub for the App's slug when a word needs it and it is not known. */
+export async function learnTriggerWords(
+  config: AppAuthConfig & Pick<Config, "mention" | "label">,
+  kv: KVNamespace,
+  fetch: typeof globalThis.fetch,
+): Promise<TriggerWords> {
+  const explicit = deploymentWords(config, undefined);
+  if (explicit) return explicit;
+  const { slug } = await learnAppIdentity(config, kv, fetch);
+  return deploymentWords(config, slug)!;
 }
 
 /** What the manifest conversion already told: no need to ask GET /app. */

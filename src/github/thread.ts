@@ -1,5 +1,6 @@
 import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
+import { defuseOpenHandsMention } from "../openhands/github-app";
 import type { ReactionTarget } from "../trigger/request";
 import { isBot } from "./bot";
 import type { GitHub } from "./client";
@@ -10,6 +11,14 @@ export interface Thread {
   owner: string;
   repo: string;
   number: number;
+}
+
+/**
+ * Every comment the App writes goes through here: whatever it quotes (the agent's
+ * text, a configured mention of `@openhands`) must not start OpenHands' own App.
+ */
+function outgoing(body: string): string {
+  return defuseOpenHandsMention(body);
 }
 
 /** 👀 on whatever asked: an issue comment, a review comment, or the issue/PR itself. */
@@ -38,7 +47,7 @@ export async function createComment(github: GitHub, thread: Thread, body: string
     owner: thread.owner,
     repo: thread.repo,
     issue_number: thread.number,
-    body,
+    body: outgoing(body),
   });
   if (!isObject(data) || typeof data.id !== "number") throw new GitHubGarbageError("create comment");
   return data.id;
@@ -50,7 +59,7 @@ export async function updateComment(github: GitHub, thread: Thread, commentId: n
     owner: thread.owner,
     repo: thread.repo,
     comment_id: commentId,
-    body,
+    body: outgoing(body),
   });
   if (!isObject(data) || data.id !== commentId) throw new GitHubGarbageError("edit comment");
 }
@@ -136,7 +145,7 @@ export async function createReviewReply(
       repo: thread.repo,
       pull_number: thread.number,
       comment_id: topCommentId,
-      body,
+      body: outgoing(body),
     },
   );
   if (!isObject(data) || typeof data.id !== "number") throw new GitHubGarbageError("reply in review thread");
@@ -153,7 +162,7 @@ export async function updateReviewComment(
     owner: thread.owner,
     repo: thread.repo,
     comment_id: commentId,
-    body,
+    body: outgoing(body),
   });
   if (!isObject(data) || data.id !== commentId) throw new GitHubGarbageError("edit review comment");
 }

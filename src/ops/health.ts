@@ -1,6 +1,8 @@
 import { Hono } from "hono";
-import { ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "../config";
+import { type Config, ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "../config";
+import { knownTriggerWords } from "../github/app-identity";
 import { log } from "../log";
+import { collisionWarnings } from "../openhands/github-app";
 import { STATUS_TOKEN_MIN_CHARS, statusToken } from "./token";
 
 export const SERVICE = "openhands-github-app";
@@ -24,9 +26,10 @@ healthRoute.get("/", async (c) => {
   const warnings: string[] = [];
   let config: Check = "ok";
   let env: WorkerEnv = c.env;
+  let loaded: Config | undefined;
   try {
     env = await resolveEnv(c.env);
-    loadConfig(env);
+    loaded = loadConfig(env);
   } catch (error) {
     config = "invalid";
     if (error instanceof ConfigError) problems.push(...error.problems);
@@ -37,18 +40,42 @@ healthRoute.get("/", async (c) => {
   if (env.STATUS_TOKEN?.trim() && !statusToken(env)) {
     warnings.push(`STATUS_TOKEN must be at least ${STATUS_TOKEN_MIN_CHARS} characters; GET /status is off until it is`);
   }
+  const triggers = loaded && kv === "ok" ? await triggerDetails(loaded, env.TASKS, warnings) : undefined;
   const ok = problems.length === 0;
   return c.json(
     {
       ok,
       service: SERVICE,
       checks: { config, kv },
+      ...(triggers ? { triggers } : {}),
       ...(ok ? {} : { problems }),
       ...(warnings.length ? { warnings } : {}),
     },
     ok ? 200 : 503,
   );
 });
+
+/**
+ * The words that ask this App for work, and where they come from: set by the
+ * operator, or the App's slug (learnt from GitHub by the first webhook or cron
+ * tick; this public route never asks GitHub itself).
+ */
+async function triggerDetails(config: Config, kv: KVNamespace, warnings: string[]) {
+  const words = await knownTriggerWords(config, kv).catch(() => undefined);
+  warnings.push(...collisionWarnings({ mention: config.mention, label: config.label }));
+  const from = (name: "MENTION" | "LABEL", value: string | undefined) =>
+    value !== undefined
+      ? name
+      : words
+        ? "the App's slug"
+        : "the App's slug, not learnt yet (the next cron tick asks GitHub)";
+  return {
+    mention: words?.mention ?? null,
+    label: words?.label ?? null,
+    mentionFrom: from("MENTION", config.mention),
+    labelFrom: from("LABEL", config.label),
+  };
+}
 
 async function kvAnswers(kv: KVNamespace, problems: string[]): Promise<Check> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,4 +1,4 @@
-import { DEFAULT_MENTION } from "../trigger/mention";
+import { OPENHANDS_APP_LABEL, OPENHANDS_APP_MENTION } from "../openhands/github-app";
 import type { TriggerRequest } from "../trigger/request";
 import { contextSections, type ThreadContext } from "./context";
 import { clean, fenced, fenceNotice, newNonce } from "./fence";
@@ -20,13 +20,18 @@ export interface PromptInput {
 }
 
 /**
- * Whatever the agent posts is read by the App like any comment: its mention
- * there would start another agent. Spelled out in pieces, so that this prompt,
- * quoted back on GitHub, holds no mention either.
+ * Whatever the agent posts is read by the App like any comment, and by OpenHands'
+ * own GitHub App, which answers `@openhands` and the label `openhands` with an
+ * agent of its own: either would start another agent. Spelled out in pieces,
+ * so that this prompt, quoted back on GitHub, holds no mention either.
  */
 function mentionRule(request: TriggerRequest): string {
-  const name = (request.settings?.mention ?? DEFAULT_MENTION).replace(/^@/, "");
-  return `Never write this App's @-mention (an \`@\` directly followed by \`${name}\`) in anything you post on GitHub: pull request titles and descriptions, comments, commit messages, labels, your final summary. It would start another agent; call it "OpenHands" instead.`;
+  // Tasks recorded before the words travelled with them were asked with the old default, @openhands.
+  const own = request.settings?.mention ?? OPENHANDS_APP_MENTION;
+  const names = [...new Set([own, OPENHANDS_APP_MENTION].map((m) => m.replace(/^@/, "").toLowerCase()))];
+  const labels = [...new Set([request.settings?.label?.toLowerCase() ?? OPENHANDS_APP_LABEL, OPENHANDS_APP_LABEL])];
+  const quoted = (words: string[]) => words.map((word) => `\`${word}\``).join(" or ");
+  return `Never write an \`@\` directly followed by ${quoted(names)} in anything you post on GitHub: pull request titles and descriptions, comments, commit messages, your final summary; and never add the label ${quoted(labels)}. Each would start another agent (this App's, or OpenHands' own GitHub App's); call it "OpenHands" instead.`;
 }
 
 /**

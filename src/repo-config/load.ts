@@ -21,8 +21,13 @@ export function clearRepoConfigMemory(): void {
   memory.clear();
 }
 
+/**
+ * `v2`: since the mention and the label default to the deployment's, a parsed
+ * config holds only what the file says. Entries written before held the old
+ * defaults as if the file had set them; they expire unread.
+ */
 function cacheKey(owner: string, repo: string): string {
-  return `repo-config:${owner.toLowerCase()}/${repo.toLowerCase()}`;
+  return `repo-config:v2:${owner.toLowerCase()}/${repo.toLowerCase()}`;
 }
 
 export interface CachedRepoConfig {

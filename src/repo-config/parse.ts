@@ -1,5 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { TriggerKind } from "../trigger/request";
+import { isLabelName, isMentionFormat } from "../trigger/words";
 
 /** Which triggers a repository may switch off, by the names its config file uses. */
 const EVENT_NAMES = ["comment", "edited", "review_comment", "review", "opened", "label"] as const;
@@ -7,8 +8,10 @@ export type EventName = (typeof EVENT_NAMES)[number];
 
 /** `.github/openhands.yml`: every field optional. */
 export interface RepoConfig {
-  mention: string;
-  label: string;
+  /** Absent: the deployment's (`MENTION`, else the App's slug). */
+  mention?: string;
+  /** Absent: the deployment's (`LABEL`, else the App's slug). */
+  label?: string;
   events: EventName[];
   instructions: string;
   allowedBots: string[];
@@ -16,10 +19,11 @@ export interface RepoConfig {
   draftPr: boolean;
 }
 
-/** The App's defaults, for a repository without the file and for every field it leaves out. The one place they are set. */
+/**
+ * The App's defaults, for a repository without the file and for every field it leaves out. The one place they
+ * are set; the mention and the label are the deployment's (trigger/words.ts).
+ */
 export const DEFAULT_REPO_CONFIG: RepoConfig = {
-  mention: "@openhands",
-  label: "openhands",
   events: [...EVENT_NAMES],
   instructions: "",
   allowedBots: [],
@@ -65,12 +69,11 @@ export function parseRepoConfig(text: string): ParsedRepoConfig {
 function apply(config: RepoConfig, key: string, value: unknown): string | undefined {
   switch (key) {
     case "mention":
-      if (typeof value !== "string" || !/^@[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(value))
-        return "`mention` must look like @name";
+      if (!isMentionFormat(value)) return "`mention` must look like @name";
       config.mention = value;
       return;
     case "label":
-      if (typeof value !== "string" || !value.trim() || value.length > 50) return "`label` must be a label name";
+      if (!isLabelName(value)) return "`label` must be a label name";
       config.label = value.trim();
       return;
     case "events":

@@ -1,3 +1,4 @@
+import { defuseOpenHandsMention } from "../openhands/github-app";
 import { sanitize } from "../prompt/sanitize";
 import { MENTION_BOUNDARY } from "../trigger/mention";
 
@@ -7,7 +8,8 @@ import { MENTION_BOUNDARY } from "../trigger/mention";
  * defused. Mentions cannot ping people or wake other bots, HTML (comments,
  * hidden markup, a `</details>` that would close the App's own) shows as text,
  * headings cannot pass for the App's status lines, and the length is bounded.
- * Code keeps its text: GitHub shows it literally and pings nobody from it.
+ * Code keeps its text: GitHub shows it literally and pings nobody from it,
+ * but OpenHands' own App reads code too, so `@openhands` is broken everywhere.
  */
 
 /** A login or a team (`@org/team`) where GitHub would see a mention. */
@@ -69,7 +71,7 @@ export function quoteAgentText(text: string, options: { maxChars: number; link: 
   const cut = clean.length > options.maxChars;
   const lines = defuseLines((cut ? clean.slice(0, options.maxChars) : clean).split("\n"));
   if (cut) lines.push("", `_… cut here: the full text is in the [conversation](${options.link})._`);
-  return lines.map((line) => (line ? `> ${line}` : ">")).join("\n");
+  return defuseOpenHandsMention(lines.map((line) => (line ? `> ${line}` : ">")).join("\n"));
 }
 
 /** One line of the agent's text (an error detail, what it is doing now), defused and bounded. */
@@ -78,5 +80,5 @@ export function agentLine(text: string, maxChars: number): string {
   const cut = line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
   // A line has no room for code blocks: the whole of it is prose, its backticks included.
   // Nor can it start a quote, a list or a heading of its own.
-  return defuseProse(cut).replace(/^([ \t]*)([>#=]|[-*+](?=\s)|\d+[.)](?=\s))/, "$1\\$2");
+  return defuseOpenHandsMention(defuseProse(cut)).replace(/^([ \t]*)([>#=]|[-*+](?=\s)|\d+[.)](?=\s))/, "$1\\$2");
 }

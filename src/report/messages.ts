@@ -1,15 +1,24 @@
 import type { PullRequestSummary } from "../github/pull-request";
 import type { AgentActivity } from "../openhands/activity";
+import {
+  defuseOpenHandsMention,
+  labelCollides,
+  mentionCollides,
+  OPENHANDS_APP_LABEL,
+  OPENHANDS_APP_MENTION,
+} from "../openhands/github-app";
 import type { RunMetrics } from "../openhands/metrics";
 import { notAllowedMarker, taskMarker } from "../own-marker";
 import type { Task } from "../tasks/task";
+import type { TriggerWords } from "../trigger/words";
 import { agentLine, quoteAgentText } from "./agent-text";
 
 /**
  * What the App says on GitHub. Every tracking comment carries a hidden marker
  * with the task id: it lets a retry find the comment it already posted, and lets
- * the trigger recognise the App's own text. None of this text says "@openhands",
- * so quoting it can never start a run.
+ * the trigger recognise the App's own text. None of it says the App's mention
+ * as a request (the marker makes it the App's own), and no `@openhands` leaves
+ * unbroken (github/thread.ts), so quoting it can never start a run of either App.
  */
 /** What a finished run left on GitHub, as the result line says it (report/produced.ts finds it). */
 export type Produced =
@@ -60,7 +69,7 @@ export function activityLine(activity: AgentActivity): string {
   // A command or a path, shown as code: no markup, no mention, one line, bounded.
   const flat = activity.detail?.replace(/[`\s]+/g, " ").trim() ?? "";
   const detail = flat ? `\`${flat.length > 100 ? `${flat.slice(0, 99)}…` : flat}\`` : "";
-  return `**Now:** ${[summary, detail].filter(Boolean).join(" · ")}`;
+  return defuseOpenHandsMention(`**Now:** ${[summary, detail].filter(Boolean).join(" · ")}`);
 }
 
 /** An invalid `.github/openhands.yml` is ignored, and the people relying on it are told why. */
@@ -181,16 +190,26 @@ export function statusReply(tasks: readonly StatusLine[], now: Date): string {
   return `OpenHands tasks on this thread, newest first:\n\n${lines.join("\n")}`;
 }
 
-export function helpReply(config: { maxStartsPerThreadPerHour: number }): string {
+export function helpReply(view: { words: TriggerWords; maxStartsPerThreadPerHour: number }): string {
+  const { mention, label } = view.words;
   return [
     "**OpenHands** hands work on this repository to an AI software agent on [OpenHands Cloud](https://app.all-hands.dev).",
     "",
-    "- Mention `@openhands` with a request in an issue, a pull request, a review or an inline review comment, or open an issue or PR whose description mentions it, or add the `openhands` label. The agent works on a new branch and opens a draft PR (on an issue), or pushes to the PR's branch (on a PR), and its final message is posted here.",
+    `- Mention \`${mention}\` with a request in an issue, a pull request, a review or an inline review comment, or open an issue or PR whose description mentions it, or add the \`${label}\` label. The agent works on a new branch and opens a draft PR (on an issue), or pushes to the PR's branch (on a PR), and its final message is posted here.`,
     "- Only people with write, maintain or admin access can ask; bots cannot.",
-    `- At most ${config.maxStartsPerThreadPerHour} requests per thread per hour.`,
+    `- At most ${view.maxStartsPerThreadPerHour} requests per thread per hour.`,
+    `- ${openHandsAppLine(view.words)}`,
     "",
     "Commands (alone after the mention): `stop` stops the active task on this thread, `status` lists the tasks on this thread, `help` shows this.",
   ].join("\n");
+}
+
+/** What OpenHands' own GitHub App does beside this one, so that nobody asks both by surprise. */
+function openHandsAppLine(words: TriggerWords): string {
+  const both = [mentionCollides(words.mention) && "mention", labelCollides(words.label) && "label"].filter(Boolean);
+  if (both.length)
+    return `OpenHands' own GitHub App answers this ${both.join(" and ")} too: someone with an OpenHands account who asks gets a second agent from it, on their own account.`;
+  return `\`${OPENHANDS_APP_MENTION}\` and the \`${OPENHANDS_APP_LABEL}\` label ask OpenHands' own GitHub App instead, a separate agent on your own OpenHands account.`;
 }
 
 /** The tracking comment for a task still going, as its status reads now (a note may follow). */

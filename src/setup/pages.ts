@@ -32,6 +32,8 @@ export function startPage(view: { manifest: AppManifest; action: string; org?: s
 <li>permissions: Issues and Pull requests read and write; Contents and Metadata read</li>
 <li>events: issues, comments, pull requests, reviews, review comments</li>
 <li>installable only on the account that creates it</li>
+<li>asked by its own name: <code>@</code> and the slug GitHub makes of the App's name (e.g. <code>@openhands-acme</code>), since
+<code>@&#8288;openhands</code> is OpenHands' own GitHub App's</li>
 </ul>
 <form id="manifest-form" method="post" action="${escapeHtml(view.action)}">
 <input type="hidden" name="manifest" value="${escapeHtml(JSON.stringify(view.manifest))}">
@@ -48,13 +50,24 @@ private key and webhook secret itself, sealed with a key derived from <code>SETU
   );
 }
 
-export function donePage(view: { name: string; installUrl: string }): string {
+export function donePage(view: {
+  name: string;
+  installUrl: string;
+  words: { mention: string; label: string };
+  warnings: readonly string[];
+}): string {
+  const warnings = view.warnings.map((w) => `<p class="box error">⚠️ ${escapeHtml(w)}</p>`).join("\n");
   return page(
     "App created",
     `<div id="done"><h1>${escapeHtml(view.name)} is ready</h1>
 <p>This Worker now holds the App's credentials. Last step: install the App on the repositories it should serve.</p>
 <p><a id="install" class="button" href="${escapeHtml(view.installUrl)}">Install the App</a></p>
-<p>Then write <code>@openhands</code> and a request in an issue or pull request comment. <code>/healthz</code> says whether everything is in place.</p>
+<p>Then write <code id="mention">${escapeHtml(view.words.mention)}</code> and a request in an issue or pull request comment,
+or put the label <code id="label">${escapeHtml(view.words.label)}</code> on an issue. <code>/healthz</code> says whether everything is in place.</p>
+<p class="muted">The agent clones and pushes through OpenHands' own GitHub App, so install that one too on the same repositories
+(app.all-hands.dev, Settings → Integrations). It answers <code>@&#8288;openhands</code> and the label <code>openhands</code> by itself,
+which is why this App's words are its own name.</p>
+${warnings}
 <p class="muted">This setup page is now closed.</p></div>`,
   );
 }

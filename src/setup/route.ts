@@ -5,6 +5,8 @@ import { rememberAppIdentity } from "../github/app-identity";
 import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
 import { log } from "../log";
+import { collisionWarnings } from "../openhands/github-app";
+import { deploymentWords } from "../trigger/words";
 import { type AppCredentials, hasStoredCredentials, storeCredentials } from "./credentials";
 import { appManifest, newAppUrl } from "./manifest";
 import { closedPage, donePage, errorPage, startPage } from "./pages";
@@ -129,8 +131,14 @@ setupRoute.get("/callback", async (c) => {
   await storeCredentials(c.env.TASKS, token, stored);
   await rememberAppIdentity(c.env.TASKS, { owner: stored.owner, slug: stored.slug }).catch(() => undefined);
   log("info", "setup.done", { app: stored.appId, slug: stored.slug, owner: stored.owner });
+  const explicit = { mention: c.env.MENTION?.trim() || undefined, label: c.env.LABEL?.trim() || undefined };
   return c.html(
-    donePage({ name, installUrl: `${origins(c.env).web}/apps/${encodeURIComponent(stored.slug)}/installations/new` }),
+    donePage({
+      name,
+      installUrl: `${origins(c.env).web}/apps/${encodeURIComponent(stored.slug)}/installations/new`,
+      words: deploymentWords(explicit, stored.slug)!,
+      warnings: collisionWarnings(explicit),
+    }),
   );
 });
 

@@ -8,6 +8,7 @@ import { conversationIdFor } from "../tasks/ids";
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
 import { type CandidateEvent, decide } from "../trigger/dispatch";
+import type { TriggerWords } from "../trigger/words";
 import { takeRequest } from "./take-request";
 
 /**
@@ -68,6 +69,15 @@ export async function confirmReceived(
     });
     return "ignored";
   }
+  let words: TriggerWords;
+  try {
+    words = await services.triggerWords();
+  } catch (error) {
+    // The mention is the App's slug, learnt from GitHub: deciding without it could take the wrong words.
+    log("warn", "received.words_unknown", { received: received.id, status: httpStatus(error) });
+    await services.store.markActive();
+    return "waiting";
+  }
   let parsed: ParsedRepoConfig;
   try {
     parsed = await services.repoConfig(received.owner, received.repo, received.installationId);
@@ -84,6 +94,7 @@ export async function confirmReceived(
   }
   const agentLogin = await knownAgentLogin(services.config, services.kv);
   const decision = decide(received.event, received.payload, parsed, {
+    words,
     agentLogin,
     receivedAt: Date.parse(received.receivedAt),
   });

@@ -15,9 +15,12 @@ import {
 import type { Decision, RequestSettings } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
+import type { TriggerWords } from "../trigger/words";
 
 /** What the deployment, not the repository, adds to the decision. */
 export interface Deployment {
+  /** The mention and label a repository's config does not set (trigger/words.ts). */
+  words: TriggerWords;
   /** The GitHub account the agent writes as, when known. */
   agentLogin?: string;
   /** When the event arrived (ms): a request older than `MAX_TRIGGER_AGE_MS` by then is refused. */
@@ -34,21 +37,13 @@ export interface Deployment {
  */
 const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
 
-/** A repository without `.github/openhands.yml`. */
-const DEFAULTS: ParsedRepoConfig = { config: DEFAULT_REPO_CONFIG };
-
 /**
  * Which events the App acts on, and the pure check deciding whether this one
  * asks for work. Anything not listed is acknowledged and ignored. Payloads are
  * trusted once signed, but their shape is still checked, so that a malformed
  * one is ignored here instead of throwing later.
  */
-export function decide(
-  event: string,
-  payload: unknown,
-  parsed: ParsedRepoConfig = DEFAULTS,
-  deployment: Deployment = {},
-): Decision {
+export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig, deployment: Deployment): Decision {
   const repo = parsed.config;
   const decision = decideTrigger(event, payload, repo, deployment);
   if (!decision.run) return decision;
@@ -62,13 +57,23 @@ export function decide(
   }
   // The config's problem goes with the request, to be said in the tracking comment.
   const settings: RequestSettings = {
-    mention: repo.mention,
+    mention: repo.mention ?? deployment.words.mention,
+    label: repo.label ?? deployment.words.label,
     instructions: repo.instructions,
     branchPrefix: repo.branchPrefix,
     draftPr: repo.draftPr,
     ...(parsed.problem ? { configProblem: parsed.problem } : {}),
   };
   return { run: true, request: { ...decision.request, settings } };
+}
+
+/**
+ * Why a delivery `mayTrigger` passed over asks for nothing, for the log. It has no mention-shaped word and
+ * no label, so no mention or label could make it a request: the decision is made with any.
+ */
+export function reasonToIgnore(event: string, payload: unknown): string {
+  const decision = decideTrigger(event, payload, DEFAULT_REPO_CONFIG, { words: { mention: "@", label: "" } });
+  return decision.run ? "no mention" : decision.reason;
 }
 
 /** Where a candidate event happened: enough to record it and to read its repository's config. */
@@ -118,8 +123,11 @@ function authoredField(name: string, payload: Record<string, unknown>): unknown 
           : undefined;
 }
 
-/** An "@" starting a login, not inside an e-mail address or a URL: only these can be a mention. */
-const MENTION_SHAPED = new RegExp(`${MENTION_BOUNDARY}@[A-Za-z0-9]`);
+/**
+ * An "@" starting a login, not inside an e-mail address or a URL: only these can be a mention. The word
+ * joiner is the one the App writes into `@openhands` (trigger/mention.ts).
+ */
+const MENTION_SHAPED = new RegExp(`${MENTION_BOUNDARY}@\u2060?[A-Za-z0-9]`);
 
 /**
  * GitHub's `author_association` for someone with no access to the repository.
@@ -154,8 +162,13 @@ export function repositoryOwnerOf(payload: unknown): string | undefined {
 
 function decideTrigger(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): Decision {
   if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
-  const { mention, label, allowedBots, branchPrefix } = repo;
-  const settings = { mention, label, allowedBots, branchPrefix, agentLogin: deployment.agentLogin };
+  const settings = {
+    mention: repo.mention ?? deployment.words.mention,
+    label: repo.label ?? deployment.words.label,
+    allowedBots: repo.allowedBots,
+    branchPrefix: repo.branchPrefix,
+    agentLogin: deployment.agentLogin,
+  };
   const name = `${event}.${typeof payload.action === "string" ? payload.action : ""}`;
   const malformed: Decision = { run: false, reason: `payload of ${name} is missing fields` };
   switch (name) {

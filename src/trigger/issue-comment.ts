@@ -1,7 +1,6 @@
 import { OWN_MARKER } from "../own-marker";
 import { isDisallowedBot } from "./actor";
 import { commonRejection, labelNames, requestFrom } from "./common";
-import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
 import { containsMention, requestText } from "./mention";
 import type { IssueCommentEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
@@ -10,10 +9,7 @@ import type { Decision, TriggerSettings } from "./request";
  * A comment on an issue or a PR's conversation. An edit counts only when it
  * adds the mention: fixing a typo in an already handled request starts nothing.
  */
-export function checkIssueComment(
-  payload: IssueCommentEvent,
-  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
-): Decision {
+export function checkIssueComment(payload: IssueCommentEvent, settings: TriggerSettings): Decision {
   const { comment, issue } = payload;
   const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };

@@ -1,16 +1,13 @@
 import { escapeRegExp } from "../escape-regexp";
 import { removeHiddenMarkdown } from "../markdown/hidden";
-import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 
 /**
- * Finds `@openhands` as a request, not as text that merely contains it.
+ * Finds the App's mention as a request, not as text that merely contains it.
  *
  * Code (fenced blocks, inline spans) and quoted lines are removed first: someone
  * quoting an earlier request or showing a snippet is not asking again. So is
  * what GitHub does not show at all: an invisible mention is nobody's request.
  */
-export const DEFAULT_MENTION = DEFAULT_REPO_CONFIG.mention;
-
 function stripNonRequestText(body: string): string {
   return removeHiddenMarkdown(body.replace(/\r\n?/g, "\n"))
     .replace(/^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(^ {0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm, "")
@@ -26,17 +23,20 @@ function stripNonRequestText(body: string): string {
 export const MENTION_BOUNDARY = String.raw`(?<![\w@./-])`;
 
 function mentionPattern(mention: string, flags: string): RegExp {
-  // Not followed by a word character or `-`: GitHub logins may contain `-` (`@openhands-agent`).
-  return new RegExp(`${MENTION_BOUNDARY}${escapeRegExp(mention)}(?![\\w-])`, flags);
+  // The App writes `@openhands` with a word joiner after the `@` (openhands/github-app.ts), so that OpenHands'
+  // own App does not answer what it posts; a copy of it still asks this App. Not followed by a word character
+  // or `-`: GitHub logins may contain `-` (`@openhands-agent`).
+  const name = escapeRegExp(mention.replace(/^@/, ""));
+  return new RegExp(`${MENTION_BOUNDARY}@\u2060?${name}(?![\\w-])`, flags);
 }
 
-export function containsMention(body: string | null | undefined, mention = DEFAULT_MENTION): boolean {
+export function containsMention(body: string | null | undefined, mention: string): boolean {
   if (!body) return false;
   return mentionPattern(mention, "i").test(stripNonRequestText(body));
 }
 
 /** The request text the agent receives: the comment without the mention itself. */
-export function requestText(body: string, mention = DEFAULT_MENTION): string {
+export function requestText(body: string, mention: string): string {
   return body
     .replace(mentionPattern(mention, "gi"), "")
     .replace(/^[ \t]*[,:;-][ \t]*/, "")

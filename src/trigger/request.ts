@@ -55,6 +55,8 @@ export interface RequestSettings {
    * Absent in tasks recorded before it was carried: the default then.
    */
   mention?: string;
+  /** The label that asks the App for work, for the help reply. Absent in tasks recorded before it was carried. */
+  label?: string;
   instructions: string;
   branchPrefix: string;
   draftPr: boolean;

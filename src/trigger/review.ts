@@ -1,16 +1,12 @@
 import { OWN_MARKER } from "../own-marker";
 import { isDisallowedBot } from "./actor";
 import { commonRejection, labelNames, requestFrom } from "./common";
-import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
 import { containsMention, requestText } from "./mention";
 import type { ReviewCommentCreatedEvent, ReviewSubmittedEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
 
 /** An inline comment on a diff line; the answer goes into that review thread. */
-export function checkReviewComment(
-  payload: ReviewCommentCreatedEvent,
-  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
-): Decision {
+export function checkReviewComment(payload: ReviewCommentCreatedEvent, settings: TriggerSettings): Decision {
   const { comment, pull_request: pr } = payload;
   const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };
@@ -43,10 +39,7 @@ export function checkReviewComment(
 }
 
 /** A submitted review whose body asks; its inline comments are the context. */
-export function checkReview(
-  payload: ReviewSubmittedEvent,
-  settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS,
-): Decision {
+export function checkReview(payload: ReviewSubmittedEvent, settings: TriggerSettings): Decision {
   const { review, pull_request: pr } = payload;
   const rejection = commonRejection(payload, settings, review);
   if (rejection) return { run: false, reason: rejection };

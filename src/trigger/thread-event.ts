@@ -1,6 +1,5 @@
 import { OWN_MARKER } from "../own-marker";
 import { commonRejection, labelNames, requestFrom } from "./common";
-import { DEFAULT_TRIGGER_SETTINGS } from "./defaults";
 import { containsMention, requestText } from "./mention";
 import type { IssuesLabeledEvent, IssuesOpenedEvent, PullRequestLabeledEvent, PullRequestOpenedEvent } from "./payload";
 import type { Decision, TriggerSettings } from "./request";
@@ -15,7 +14,7 @@ function thread(payload: Opened | Labeled) {
 }
 
 /** An issue or PR opened with the mention in its body: the body is the request. */
-export function checkOpened(payload: Opened, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
+export function checkOpened(payload: Opened, settings: TriggerSettings): Decision {
   const { isPullRequest, item } = thread(payload);
   const rejection = commonRejection(payload, settings, item);
   if (rejection) return { run: false, reason: rejection };
@@ -43,7 +42,7 @@ export function checkOpened(payload: Opened, settings: TriggerSettings = DEFAULT
 }
 
 /** The trigger label put on an issue or PR; the permission check is on who put it. */
-export function checkLabeled(payload: Labeled, settings: TriggerSettings = DEFAULT_TRIGGER_SETTINGS): Decision {
+export function checkLabeled(payload: Labeled, settings: TriggerSettings): Decision {
   const label = settings.label;
   const rejection = commonRejection(payload, settings);
   if (rejection) return { run: false, reason: rejection };

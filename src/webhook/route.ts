@@ -1,15 +1,14 @@
 import { Hono } from "hono";
 import type { WorkerEnv } from "../config";
-import { isServed, servedOwners } from "../github/app-identity";
+import { isServed, knownTriggerWords, servedOwners } from "../github/app-identity";
 import { log } from "../log";
 import { knownAgentLogin } from "../openhands/agent-account";
 import { cachedRepoConfig } from "../repo-config/load";
-import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import { createServices } from "../services";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { type Taken, takeRequest } from "../start/take-request";
-import { decide, mayTrigger, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
+import { decide, mayTrigger, reasonToIgnore, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
 import { limitBody, requireSettings, requireSignature, type WebhookVariables } from "./middleware";
 
 /**
@@ -47,8 +46,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   // Most deliveries ask for nothing: the payload alone says so, before any KV read.
   const candidate = mayTrigger(event, payload);
   if (!candidate) {
-    const decision = decide(event, payload, { config: DEFAULT_REPO_CONFIG });
-    return ignore(decision.run ? "no mention" : decision.reason);
+    return ignore(reasonToIgnore(event, payload));
   }
   // Only the accounts this deployment serves: a stranger who installs the App on their own
   // repository (where they are admin) must not run agents on the operator's credits.
@@ -63,6 +61,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   // used here only when known without GitHub (isolate memory or KV): the answer must
   // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
   const known = await cachedRepoConfig(env.TASKS, candidate.owner, candidate.repo);
+  const words = await knownTriggerWords(config, env.TASKS);
   // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
   const notRecorded = (error: unknown) => {
     log("error", "webhook.record_failed", {
@@ -72,9 +71,9 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
     });
     return c.json({ error: "could not record the request; please redeliver" }, 503);
   };
-  // Not knowing the config, or whether this account is served (the App's owner is
-  // learnt from GitHub), is decided after the answer.
-  if (!known || !served) {
+  // Not knowing the config, whether this account is served, or the mention (the App's
+  // owner and slug are learnt from GitHub), is decided after the answer.
+  if (!known || !served || !words) {
     let recorded: Awaited<ReturnType<typeof recordReceived>>;
     try {
       recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });
@@ -99,7 +98,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   }
 
   const agentLogin = await knownAgentLogin(config, env.TASKS);
-  const deployment = { agentLogin, receivedAt: services.now().getTime() };
+  const deployment = { words, agentLogin, receivedAt: services.now().getTime() };
   const decision = decide(event, payload, known.value, deployment);
   const delivered = { name: event, payload, delivery };
   if (!decision.run) {

@@ -326,6 +326,9 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await expect(page.locator("#done").isVisible()).resolves.toBe(true);
     const install = page.locator("#done #install");
     await expect(install.getAttribute("href")).resolves.toBe(`${world.webUrl}/apps/${app.slug}/installations/new`);
+    // Asked by its own name, the slug GitHub gave it, not by OpenHands' own App's @openhands
+    await expect(page.locator("#done #mention").innerText()).resolves.toBe(`@${app.slug}`);
+    await expect(page.locator("#done #label").innerText()).resolves.toBe(app.slug);
     expect(world.web.conversions.slice(conversionsBefore)).toEqual([app]);
     expect(world.github.appId).toBe(String(app.id));
     await shot("11-setup-done");
@@ -369,7 +372,7 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ ok: true });
 
-      const payload = issueCommentPayload("@openhands the date parser fails on leap years, please fix it");
+      const payload = issueCommentPayload(`@${app.slug} the date parser fails on leap years, please fix it`);
       const wrong = await signedWebhook("issue_comment", payload, "not-the-webhook-secret-0123456789");
       const refused = await fetch(`${world.worker.url}/api/github/webhooks`, {
         method: "POST",

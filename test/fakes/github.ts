@@ -44,6 +44,17 @@ export interface FakeAppCredentials {
   publicKeyPem: string;
 }
 
+/**
+ * OpenHands' own GitHub App, as its source decides (OpenHands/OpenHands,
+ * enterprise/integrations/utils.py `has_exact_mention`): the body lower-cased,
+ * then `re.search(r'(?:^|[^\w@])@openhands(?![\w-])', text)`, where Python's
+ * `\w` is any Unicode letter or digit or `_`. Written here apart from the App's
+ * own copy, so that a test compares the App with the rule, not with itself.
+ */
+export function openHandsAppAnswers(body: string): boolean {
+  return /(?:^|[^\p{L}\p{N}_@])@openhands(?![\p{L}\p{N}_-])/u.test(body.toLowerCase());
+}
+
 export class FakeGitHub extends FakeBase {
   readonly baseUrl: string;
   appId: string;
@@ -114,6 +125,18 @@ export class FakeGitHub extends FakeBase {
     this.appOwnerId = app.owner.id;
     this.appOwnerType = app.owner.type;
     this.publicKeyPem = app.publicKeyPem;
+  }
+
+  /**
+   * Every comment the App wrote or edited that OpenHands' own App, installed on the
+   * same repositories, would have answered with an agent of its own. The harness
+   * expects none after every test.
+   */
+  bodiesOpenHandsAppAnswers(): string[] {
+    return this.requests
+      .filter((r) => (r.method === "POST" || r.method === "PATCH") && /\/comments(\/\d+)?(\/replies)?$/.test(r.path))
+      .map((r) => (r.body as { body?: unknown } | undefined)?.body)
+      .filter((body): body is string => typeof body === "string" && openHandsAppAnswers(body));
   }
 
   /** Comments on one thread, oldest first, as GitHub lists them. */
