@@ -20,6 +20,14 @@ export interface Config {
   openHandsApiKey: string;
   openHandsBaseUrl: string;
   githubApiUrl: string;
+  /** GitHub's web address (https://github.com, or a GitHub Enterprise Server's), where the agent clones from. */
+  githubUrl: string;
+  /**
+   * Whose GitHub login the agent works with: `openhands`, the OpenHands key owner's through OpenHands'
+   * own GitHub App (OpenHands clones), or `app`, a token of this App's for the one repository (the agent
+   * clones; start/git-identity.ts).
+   */
+  gitIdentity: GitIdentity;
   startTimeoutMs: number;
   runTimeoutMs: number;
   startMaxAttempts: number;
@@ -41,9 +49,13 @@ export interface Config {
   label?: string;
 }
 
+export type GitIdentity = "openhands" | "app";
+const GIT_IDENTITIES: readonly string[] = ["openhands", "app"] satisfies GitIdentity[];
+
 const DEFAULTS = {
   OPENHANDS_BASE_URL: "https://app.all-hands.dev",
   GITHUB_API_URL: "https://api.github.com",
+  GITHUB_URL: "https://github.com",
   START_TIMEOUT_MINUTES: 15,
   RUN_TIMEOUT_MINUTES: 360,
   START_MAX_ATTEMPTS: 8,
@@ -123,6 +135,9 @@ function parseConfig(env: WorkerEnv): Config {
   }
   const openHandsBaseUrl = url(env, "OPENHANDS_BASE_URL", problems);
   const githubApiUrl = url(env, "GITHUB_API_URL", problems);
+  const githubUrl = url(env, "GITHUB_URL", problems);
+  const gitIdentity = env.GIT_IDENTITY?.trim().toLowerCase() || "openhands";
+  if (!GIT_IDENTITIES.includes(gitIdentity)) problems.push(`GIT_IDENTITY must be one of: ${GIT_IDENTITIES.join(", ")}`);
   const number = (name: NumberSetting) => positiveNumber(env, name, problems);
   const limits = {
     startTimeoutMs: number("START_TIMEOUT_MINUTES") * 60_000,
@@ -161,6 +176,8 @@ function parseConfig(env: WorkerEnv): Config {
     openHandsApiKey: env.OPENHANDS_API_KEY!.trim(),
     openHandsBaseUrl,
     githubApiUrl,
+    githubUrl,
+    gitIdentity: gitIdentity as GitIdentity,
     ...limits,
     ...(allowedOwners?.length ? { allowedOwners } : {}),
     ...(env.AGENT_GITHUB_LOGIN?.trim() ? { agentLogin: env.AGENT_GITHUB_LOGIN.trim() } : {}),
@@ -169,7 +186,7 @@ function parseConfig(env: WorkerEnv): Config {
   };
 }
 
-function url(env: WorkerEnv, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL", problems: string[]): string {
+function url(env: WorkerEnv, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL" | "GITHUB_URL", problems: string[]): string {
   const raw = env[name]?.trim() || DEFAULTS[name];
   try {
     const parsed = new URL(raw);

@@ -1,5 +1,6 @@
 import { SubrequestBudget } from "./budget";
 import type { Config } from "./config";
+import { mintAgentToken } from "./github/agent-token";
 import { type AppIdentity, learnAppIdentity, learnServedOwners, learnTriggerWords } from "./github/app-identity";
 import { type GitHub, installationClient } from "./github/client";
 import { redact } from "./log";
@@ -24,6 +25,8 @@ export interface Services {
   appIdentity: () => Promise<AppIdentity>;
   /** The deployment's mention and label (`MENTION`, `LABEL`, else from the App's slug, asked of GitHub when unknown). */
   triggerWords: () => Promise<TriggerWords>;
+  /** A token for the agent (`GIT_IDENTITY=app`): one repository, an hour, never cached. */
+  agentToken: (installationId: number, repo: string) => Promise<string>;
   /** The repository's `.github/openhands.yml` (cached); GitHub trouble is thrown. */
   repoConfig: (owner: string, repo: string, installationId: number) => Promise<ParsedRepoConfig>;
   /** Reads the config from GitHub again; `changed` when it is not `known`. */
@@ -70,6 +73,7 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
     servedOwners: () => learnServedOwners(config, kv, githubFetch),
     appIdentity: () => learnAppIdentity(config, kv, githubFetch),
     triggerWords: () => learnTriggerWords(config, kv, githubFetch),
+    agentToken: (installationId, repo) => mintAgentToken(config, installationId, repo, githubFetch),
     repoConfig: (owner, repo, installationId) => loadRepoConfig(() => github(installationId), kv, owner, repo),
     recheckRepoConfig: (owner, repo, installationId, known) =>
       recheckRepoConfig(() => github(installationId), kv, owner, repo, known),

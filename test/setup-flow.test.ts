@@ -115,7 +115,7 @@ describe("/setup", () => {
         .replace(/&amp;/g, "&"),
     );
     expect(manifest).toEqual({
-      name: "OpenHands openhands",
+      name: "example OpenHands",
       url: ORIGIN,
       hook_attributes: { url: `${ORIGIN}/api/github/webhooks`, active: true },
       redirect_url: `${ORIGIN}/setup/callback`,
@@ -123,6 +123,19 @@ describe("/setup", () => {
       default_permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
       default_events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
     });
+    // GIT_IDENTITY=app: the agent pushes with the App's token, so the App asks to write contents.
+    const asApp = await (await get(`/setup?token=${TOKEN}`, { ...testEnv, GIT_IDENTITY: "app" })).text();
+    expect(
+      JSON.parse(/name="manifest" value="([^"]*)"/.exec(asApp)![1]!.replace(/&quot;/g, '"')).default_permissions,
+    ).toEqual({
+      issues: "write",
+      pull_requests: "write",
+      contents: "write",
+      metadata: "read",
+    });
+    expect(asApp).toContain("Contents read and write (the agent pushes as the App)");
+    // The mention people will write is the slug of that name.
+    expect(html).toContain('<code id="mention">@example-openhands</code>');
     const org = await (await get(`/setup?token=${TOKEN}&org=acme-corp`, testEnv)).text();
     expect(org).toContain('action="https://github.com/organizations/acme-corp/settings/apps/new?state=');
     expect((await get(`/setup?token=${TOKEN}&org=${encodeURIComponent('"><script>')}`, testEnv)).status).toBe(400);

@@ -126,6 +126,23 @@ export class OpenHandsClient {
     return response;
   }
 
+  /**
+   * Replaces secrets of a running conversation on its agent-server (the SDK's
+   * `POST /api/conversations/{id}/secrets`, `UpdateSecretsRequest`): the next
+   * command that names one gets the new value.
+   */
+  async updateSecrets(conversation: AppConversation, secrets: Record<string, string>): Promise<void> {
+    if (!conversation.conversation_url || !conversation.session_api_key) {
+      throw new OpenHandsError("the sandbox exposes no agent-server URL", undefined, false);
+    }
+    const body = await this.call("POST", "", {
+      absoluteUrl: `${conversation.conversation_url.replace(/\/+$/, "")}/secrets`,
+      headers: { "X-Session-API-Key": conversation.session_api_key },
+      body: { secrets },
+    });
+    if ((body as { success?: unknown } | null)?.success !== true) throw garbage("secrets update");
+  }
+
   /** A follow-up for a conversation whose sandbox runs; 409 when it is not running. */
   async sendMessage(conversationId: string, text: string): Promise<void> {
     const body = await this.call(

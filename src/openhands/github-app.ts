@@ -50,9 +50,11 @@ export function labelCollides(label: string): boolean {
  * What the operator is told (`/healthz`, the setup page) when the words they
  * chose are also OpenHands' App's: both Apps start an agent on one request.
  */
-export function collisionWarnings(words: { mention?: string; label?: string }): string[] {
-  const effect =
-    "OpenHands' own GitHub App (installed for the agent's git access) answers it too: a requester with an OpenHands account gets two agents, two sets of pull requests and two bills, and one without gets its sign-up reply";
+export function collisionWarnings(words: { mention?: string; label?: string }, agentAsApp = false): string[] {
+  const where = agentAsApp
+    ? "wherever it is installed (GIT_IDENTITY=app does not need it)"
+    : "(installed for the agent's git access)";
+  const effect = `OpenHands' own GitHub App ${where} answers it too: a requester with an OpenHands account gets two agents, two sets of pull requests and two bills, and one without gets its sign-up reply`;
   const warnings: string[] = [];
   if (words.mention !== undefined && mentionCollides(words.mention))
     warnings.push(`the mention ${words.mention}: ${effect}. Leave MENTION empty for @<the App's slug>.`);

@@ -22,7 +22,7 @@ export interface StartTask {
   sandbox_id?: string | null;
   created_at?: string;
   /** The start request echoed back; its `conversation_id` is dashed. */
-  request?: { conversation_id?: string | null } | null;
+  request?: { conversation_id?: string | null; secrets?: unknown } | null;
 }
 
 export type SandboxStatus = "STARTING" | "RUNNING" | "PAUSED" | "ERROR" | "MISSING";
@@ -65,9 +65,14 @@ export interface TextContent {
 export interface StartConversationRequest {
   conversation_id: string;
   initial_message: { content: TextContent[] };
-  selected_repository: string;
+  /** Cloned with the key owner's git login (through OpenHands' own GitHub App); absent: an empty `git init` workspace. */
+  selected_repository?: string;
   selected_branch?: string;
-  git_provider: "github";
+  git_provider?: "github";
+  /** Merged over the key owner's secrets, a name given here winning; echoed back as "**********". */
+  secrets?: Record<string, string>;
+  /** Appended to the agent's system prompt. */
+  system_message_suffix?: string;
   /** Metadata only; `openhands_api` is the value meant for API clients (`resolver` is the Cloud's own GitHub App). */
   trigger?: "openhands_api";
   pr_number?: number[];

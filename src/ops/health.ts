@@ -62,7 +62,7 @@ healthRoute.get("/", async (c) => {
  */
 async function triggerDetails(config: Config, kv: KVNamespace, warnings: string[]) {
   const words = await knownTriggerWords(config, kv).catch(() => undefined);
-  warnings.push(...collisionWarnings({ mention: config.mention, label: config.label }));
+  warnings.push(...collisionWarnings({ mention: config.mention, label: config.label }, config.gitIdentity === "app"));
   const from = (name: "MENTION" | "LABEL", value: string | undefined) =>
     value !== undefined
       ? name

@@ -126,3 +126,17 @@ export function activityDue(task: Task, now: number): boolean {
   const ran = now - runStartedMs(task);
   return ran >= ACTIVITY_EVERY_MS && ran % ACTIVITY_EVERY_MS < TICK_MS;
 }
+
+/**
+ * With `GIT_IDENTITY=app` the agent's token lasts an hour from its start: a
+ * fresh one replaces it every `TOKEN_REFRESH_EVERY_MS`, on the tick in each
+ * window's first cron period, so that two refreshes in a row may fail (a busy
+ * tick, a paused sandbox) before the agent holds an expired one. Decided from
+ * the clock alone, like the activity looks.
+ */
+const TOKEN_REFRESH_EVERY_MS = 20 * 60_000;
+
+export function tokenRefreshDue(task: Task, now: number): boolean {
+  const held = now - Date.parse(task.startedAt ?? task.createdAt);
+  return held >= TOKEN_REFRESH_EVERY_MS && held % TOKEN_REFRESH_EVERY_MS < TICK_MS;
+}

@@ -9,10 +9,11 @@ import { PRODUCED_COST } from "../report/produced";
 import type { Services } from "../services";
 import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { confirmReceived } from "../start/confirm-received";
+import { refreshAgentToken } from "../start/git-identity";
 import { followOtherStart } from "../start/start-conversation";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
 import { runStartedMs, type Task } from "../tasks/task";
-import { activityDue, decideRun, decideStart } from "./decide";
+import { activityDue, decideRun, decideStart, tokenRefreshDue } from "./decide";
 import { followConversation } from "./follow";
 
 /**
@@ -39,6 +40,9 @@ export interface Work {
   /** Nice to have (what a running agent does now): done after everything else, when the budget allows. */
   optional?: boolean;
 }
+
+/** A fresh token for an agent working as the App: minted (GitHub), handed to its agent-server (OpenHands). */
+const TOKEN_REFRESH_COST = 2;
 
 /** Looking at a running agent: its latest action (OpenHands), its tracking comment, the edit (GitHub). */
 const ACTIVITY_COST = 3;
@@ -174,6 +178,9 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
   for (const task of following) {
     const conversation = conversationOf.get(task.id) ?? null;
     const decision = decideRun(task, conversation, now, config);
+    const goesOn = decision.kind === "wait" || decision.kind === "needs_input";
+    if (config.gitIdentity === "app" && goesOn && conversation?.conversation_url && tokenRefreshDue(task, now))
+      work.push(taskWork(task, TOKEN_REFRESH_COST, () => refreshAgentToken(services, task, conversation)));
     if (decision.kind === "wait") {
       if (activityDue(task, now)) work.push(activityWork(services, task, now));
       continue;

@@ -1,4 +1,4 @@
-import type { AppManifest } from "./manifest";
+import { type AppManifest, slugOf } from "./manifest";
 
 /** The setup pages: plain HTML, no script, everything interpolated escaped. */
 function escapeHtml(text: string): string {
@@ -29,11 +29,11 @@ export function startPage(view: { manifest: AppManifest; action: string; org?: s
 <p>One click creates a private GitHub App on ${where}, set up for this Worker:</p>
 <ul>
 <li>webhook: <code>${escapeHtml(view.manifest.hook_attributes.url)}</code></li>
-<li>permissions: Issues and Pull requests read and write; Contents and Metadata read</li>
+<li>permissions: Issues and Pull requests read and write; Contents ${view.manifest.default_permissions.contents === "write" ? "read and write (the agent pushes as the App)" : "read"}; Metadata read</li>
 <li>events: issues, comments, pull requests, reviews, review comments</li>
 <li>installable only on the account that creates it</li>
-<li>asked by its own name: <code>@</code> and the slug GitHub makes of the App's name (e.g. <code>@openhands-acme</code>), since
-<code>@&#8288;openhands</code> is OpenHands' own GitHub App's</li>
+<li>asked by its own name: <code id="mention">@${escapeHtml(slugOf(view.manifest.name))}</code> (the slug GitHub makes of the App's
+name, which you may change on GitHub's next page), since <code>@&#8288;openhands</code> is OpenHands' own GitHub App's</li>
 </ul>
 <form id="manifest-form" method="post" action="${escapeHtml(view.action)}">
 <input type="hidden" name="manifest" value="${escapeHtml(JSON.stringify(view.manifest))}">
@@ -55,7 +55,14 @@ export function donePage(view: {
   installUrl: string;
   words: { mention: string; label: string };
   warnings: readonly string[];
+  agentAsApp: boolean;
 }): string {
+  const gitAccess = view.agentAsApp
+    ? `<p class="muted">The agent clones, pushes and opens pull requests as this App (GIT_IDENTITY=app), so OpenHands' own GitHub App
+is not needed. Where it is installed anyway, it answers <code>@&#8288;openhands</code> and the label <code>openhands</code> by itself.</p>`
+    : `<p class="muted">The agent clones and pushes through OpenHands' own GitHub App, so install that one too on the same repositories
+(app.all-hands.dev, Settings → Integrations). It answers <code>@&#8288;openhands</code> and the label <code>openhands</code> by itself,
+which is why this App's words are its own name.</p>`;
   const warnings = view.warnings.map((w) => `<p class="box error">⚠️ ${escapeHtml(w)}</p>`).join("\n");
   return page(
     "App created",
@@ -64,9 +71,7 @@ export function donePage(view: {
 <p><a id="install" class="button" href="${escapeHtml(view.installUrl)}">Install the App</a></p>
 <p>Then write <code id="mention">${escapeHtml(view.words.mention)}</code> and a request in an issue or pull request comment,
 or put the label <code id="label">${escapeHtml(view.words.label)}</code> on an issue. <code>/healthz</code> says whether everything is in place.</p>
-<p class="muted">The agent clones and pushes through OpenHands' own GitHub App, so install that one too on the same repositories
-(app.all-hands.dev, Settings → Integrations). It answers <code>@&#8288;openhands</code> and the label <code>openhands</code> by itself,
-which is why this App's words are its own name.</p>
+${gitAccess}
 ${warnings}
 <p class="muted">This setup page is now closed.</p></div>`,
   );

@@ -71,7 +71,8 @@ setupRoute.get("/", async (c) => {
   }
   const origin = new URL(c.req.url).origin;
   const action = newAppUrl(origins(c.env).web, org, await makeState(token));
-  return c.html(startPage({ manifest: appManifest(origin), action, org, token }));
+  const gitIdentity = c.env.GIT_IDENTITY?.trim().toLowerCase() === "app" ? "app" : "openhands";
+  return c.html(startPage({ manifest: appManifest(origin, gitIdentity), action, org, token }));
 });
 
 setupRoute.get("/callback", async (c) => {
@@ -132,12 +133,14 @@ setupRoute.get("/callback", async (c) => {
   await rememberAppIdentity(c.env.TASKS, { owner: stored.owner, slug: stored.slug }).catch(() => undefined);
   log("info", "setup.done", { app: stored.appId, slug: stored.slug, owner: stored.owner });
   const explicit = { mention: c.env.MENTION?.trim() || undefined, label: c.env.LABEL?.trim() || undefined };
+  const agentAsApp = c.env.GIT_IDENTITY?.trim().toLowerCase() === "app";
   return c.html(
     donePage({
       name,
       installUrl: `${origins(c.env).web}/apps/${encodeURIComponent(stored.slug)}/installations/new`,
       words: deploymentWords(explicit, stored.slug)!,
-      warnings: collisionWarnings(explicit),
+      warnings: collisionWarnings(explicit, agentAsApp),
+      agentAsApp,
     }),
   );
 });

@@ -1,4 +1,5 @@
 import { RequestError } from "@octokit/request-error";
+import { AgentTokenRefusedError } from "../github/agent-token";
 import { GitHubGarbageError } from "../github/errors";
 import { hasWriteAccess } from "../github/permission";
 import { type PullRequestHead, pullRequestHead } from "../github/pulls";
@@ -23,9 +24,9 @@ import { StartFailedError, startConversation } from "./start-conversation";
 /**
  * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
  * follow-up and its note, comment lookup and post, the lost-start lookup (conversation, search pages),
- * start, queued notice.
+ * start, queued notice; with GIT_IDENTITY=app, the agent's token and the App's bot account.
  */
-export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST;
+export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -136,7 +137,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   if (isGitHub && (status === 404 || status === 410)) return dropTask(services, current, status);
   const reason = describe(services, error);
   const attempts = current.attempts + 1;
-  const retryable = !(error instanceof OpenHandsError) || error.retryable;
+  const retryable = !(error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) || error.retryable;
   if (retryable && attempts < services.config.startMaxAttempts) {
     const now = services.now().getTime();
     const backoff = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
@@ -155,15 +156,17 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   const message =
     error instanceof StartFailedError
       ? `OpenHands could not start it: ${reason}`
-      : retryable
-        ? `it could not be started after ${attempts} attempts (${reason})`
-        : `OpenHands refused to start it (${reason})`;
+      : error instanceof AgentTokenRefusedError
+        ? reason
+        : retryable
+          ? `it could not be started after ${attempts} attempts (${reason})`
+          : `OpenHands refused to start it (${reason})`;
   return endTask(services, { ...current, attempts, lastError: reason }, { status: "failed", reason: message });
 }
 
 function describe(services: Services, error: unknown): string {
   const secrets = [services.config.openHandsApiKey, services.config.webhookSecret, services.config.privateKey];
-  if (error instanceof OpenHandsError) return redact(error.message, secrets);
+  if (error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) return redact(error.message, secrets);
   if (!(error instanceof RequestError) && !(error instanceof GitHubGarbageError)) return "an unexpected error";
   const status = httpStatus(error);
   // GitHub's own message can quote the request; the status says enough.

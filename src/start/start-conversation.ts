@@ -1,4 +1,6 @@
+import { isObject } from "../is-object";
 import { adoptConversation, followStartTask, markStarted } from "../lifecycle/start";
+import { log } from "../log";
 import { normalizeId } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import type { StartConversationRequest, StartTask } from "../openhands/types";
@@ -6,20 +8,29 @@ import { buildPrompt } from "../prompt/build";
 import type { Services } from "../services";
 import { dashed } from "../tasks/ids";
 import type { Task } from "../tasks/task";
+import { appIdentityStart } from "./git-identity";
 
 /** Start tasks made before the task was recorded are not ours; the margin covers clock skew between Cloudflare and OpenHands. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-function startRequestFor(task: Task, link: (conversationId: string) => string): StartConversationRequest {
+async function startRequestFor(services: Services, task: Task): Promise<StartConversationRequest> {
   const { request, previous } = task;
+  const link = (id: string) => services.openhands.conversationLink(id);
   const earlier = previous ? { link: link(previous.conversationId), summary: previous.summary } : undefined;
   const text = buildPrompt(request, { branch: task.branch, previous: earlier, context: task.context });
+  // OpenHands clones with the key owner's login; as the App, the agent clones itself (git-identity.ts).
+  const git =
+    services.config.gitIdentity === "app"
+      ? await appIdentityStart(services, task)
+      : {
+          selected_repository: request.repository,
+          ...(task.branch ? { selected_branch: task.branch } : {}),
+          git_provider: "github" as const,
+        };
   return {
     conversation_id: dashed(task.id),
     initial_message: { content: [{ type: "text", text }] },
-    selected_repository: request.repository,
-    ...(task.branch ? { selected_branch: task.branch } : {}),
-    git_provider: "github",
+    ...git,
     trigger: "openhands_api",
     ...(request.isPullRequest ? { pr_number: [request.number] } : {}),
   };
@@ -48,8 +59,11 @@ export async function startConversation(services: Services, task: Task): Promise
     const known = await findOwnStart(services, task);
     if (known) return known;
   }
-  const { openhands } = services;
-  const started = await openhands.startConversation(startRequestFor(task, (id) => openhands.conversationLink(id)));
+  const started = await services.openhands.startConversation(await startRequestFor(services, task));
+  // A server older than the `secrets` field (OpenHands PR #14009) drops it unsaid: the agent then holds the key
+  // owner's token instead of the App's. Its echo says so (a secret it kept shows as "**********").
+  if (services.config.gitIdentity === "app" && !isObject(started.request?.secrets))
+    log("warn", "start.secrets_ignored", { task: task.id });
   return markStarted(services, task, normalizeId(started.id), false);
 }
 

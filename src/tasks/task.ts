@@ -11,7 +11,7 @@ import type { TriggerRequest } from "../trigger/request";
  *
  *   failed / timed_out  from any pending state
  *   rejected            from queued: not allowed, or a fork
- *   stopped             from any pending state: `@openhands stop`
+ *   stopped             from any pending state: the `stop` command
  *   forwarded           from queued: a follow-up sent to the thread's running conversation
  *   answered            a command (`help`, `status`, `stop`), recorded only so that a
  *                       redelivery or a replay is not answered again

@@ -51,6 +51,10 @@ export interface FakeAppCredentials {
  * `\w` is any Unicode letter or digit or `_`. Written here apart from the App's
  * own copy, so that a test compares the App with the rule, not with itself.
  */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 export function openHandsAppAnswers(body: string): boolean {
   return /(?:^|[^\p{L}\p{N}_@])@openhands(?![\p{L}\p{N}_-])/u.test(body.toLowerCase());
 }
@@ -156,7 +160,7 @@ export class FakeGitHub extends FakeBase {
 
     let match: RegExpMatchArray | null;
     if (request.method === "POST" && (match = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
-      return this.accessToken(recorded.headers.authorization, Number(match[1]));
+      return this.accessToken(recorded.headers.authorization, Number(match[1]), recorded.body);
     }
     if (request.method === "GET" && path === "/app") return this.app(recorded.headers.authorization);
     if (!this.issuedTokens.has((recorded.headers.authorization ?? "").replace(/^(token|bearer)\s+/i, ""))) {
@@ -167,6 +171,13 @@ export class FakeGitHub extends FakeBase {
     }
     const body = (recorded.body ?? {}) as Record<string, unknown>;
 
+    if (request.method === "GET" && (match = path.match(/^\/users\/([^/]+)$/))) {
+      // GET /users/{username}: the App's bot account is `<slug>[bot]`, a Bot with its own id.
+      const login = decodeURIComponent(match[1]!);
+      if (login.toLowerCase() === `${this.appSlug}[bot]`) return json({ ...this.botUser(), node_id: "BOT_x" });
+      if (login.endsWith("[bot]")) return json({ message: "Not Found", status: "404" }, 404);
+      return json({ login, id: 1000 + login.length, node_id: "U_x", type: "User" });
+    }
     if (
       request.method === "GET" &&
       (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/))
@@ -499,7 +510,24 @@ export class FakeGitHub extends FakeBase {
     });
   }
 
-  private async accessToken(authorization: string | undefined, installationId: number): Promise<Response> {
+  /**
+   * What an installation was granted (the manifest's permissions by default). A token asked with
+   * more is refused with 422, as GitHub refuses it.
+   */
+  readonly installationPermissions: Record<string, "read" | "write"> = {
+    issues: "write",
+    pull_requests: "write",
+    contents: "read",
+    metadata: "read",
+  };
+  /** Tokens asked for fewer repositories or permissions than the installation has, by token. */
+  readonly tokenScopes = new Map<string, { repositories?: string[]; permissions: Record<string, string> }>();
+
+  private async accessToken(
+    authorization: string | undefined,
+    installationId: number,
+    body: unknown,
+  ): Promise<Response> {
     const jwt = (authorization ?? "").replace(/^bearer\s+/i, "");
     const problem = await this.checkJwt(jwt);
     if (problem) {
@@ -511,14 +539,35 @@ export class FakeGitHub extends FakeBase {
         401,
       );
     }
+    // POST /app/installations/{id}/access_tokens: optional `repositories` (names) and `permissions`, each at
+    // most what the installation has.
+    const asked = (isRecord(body) ? body : {}) as { repositories?: unknown; permissions?: unknown };
+    const granted = this.installationPermissions;
+    const permissions = isRecord(asked.permissions) ? (asked.permissions as Record<string, string>) : granted;
+    const rank = (level: string | undefined) => (level === "write" ? 2 : level === "read" ? 1 : 0);
+    if (Object.entries(permissions).some(([name, level]) => rank(level) === 0 || rank(level) > rank(granted[name]))) {
+      return json(
+        {
+          message: "The permissions requested are not granted to this installation.",
+          documentation_url: "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app",
+          status: "422",
+        },
+        422,
+      );
+    }
+    const repositories = Array.isArray(asked.repositories) ? asked.repositories.map(String) : undefined;
     const token = `ghs_${crypto.randomUUID().replace(/-/g, "")}${installationId}`;
     this.issuedTokens.add(token);
+    if (repositories || isRecord(asked.permissions)) this.tokenScopes.set(token, { repositories, permissions });
     return json(
       {
         token,
         expires_at: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
-        permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
+        permissions,
         repository_selection: "selected",
+        ...(repositories
+          ? { repositories: repositories.map((name) => ({ name, full_name: `${this.appOwner}/${name}` })) }
+          : {}),
       },
       201,
     );

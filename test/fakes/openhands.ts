@@ -71,6 +71,11 @@ interface StartTaskState {
   /** An ERROR decided when the start was made (sandbox not found, duplicate key). */
   errorDetail?: string;
   request: Record<string, unknown>;
+  /**
+   * The request's `secrets` as sent: the echo masks them ("**********"), the agent gets them
+   * (live_status_app_conversation_service.py merges them last, over the key owner's GITHUB_TOKEN).
+   */
+  secrets: Record<string, string>;
   step: number;
   lastStatus: string;
   readyHandled?: boolean;
@@ -107,6 +112,8 @@ interface ConversationState {
   injected: string[];
   /** How many agents were started under this id (>1 only for a grouped duplicate landing in another sandbox). */
   agentStarts: number;
+  /** The secrets the agent holds: the start request's, then each agent-server `/secrets` update. */
+  secrets: Record<string, string>;
 }
 
 export interface SandboxState {
@@ -319,7 +326,7 @@ export class FakeOpenHands extends FakeBase {
     const fault = this.takeFault(request.method, path);
     if (fault) return fault.respond();
 
-    if (isAgent) return this.agentServer(request.method, path, recorded.headers["x-session-api-key"]);
+    if (isAgent) return this.agentServer(request.method, path, recorded.headers["x-session-api-key"], recorded.body);
 
     if (recorded.headers.authorization !== `Bearer ${this.apiKey}`) {
       return json({ error: "User not authenticated" }, 401);
@@ -397,6 +404,7 @@ export class FakeOpenHands extends FakeBase {
       sandboxId: placement.sandboxId,
       errorDetail: placement.errorDetail,
       request: echoStartRequest(req),
+      secrets: isObject(req.secrets) ? ({ ...req.secrets } as Record<string, string>) : {},
       step: 0,
       lastStatus: "WORKING",
       createdAt: isoMicros(now),
@@ -672,6 +680,7 @@ export class FakeOpenHands extends FakeBase {
       messages: [],
       injected: [],
       agentStarts: 1,
+      secrets: { ...task.secrets },
     });
   }
 
@@ -968,11 +977,37 @@ export class FakeOpenHands extends FakeBase {
     return json({ items, next_page_id: offset + limit < events.length ? String(offset + limit) : null });
   }
 
-  private agentServer(method: string, path: string, sessionKey: string | undefined): Response {
-    const match = path.match(/^\/api\/conversations\/([0-9a-f]{32})\/agent_final_response$/);
-    if (method !== "GET" || !match) return json({ detail: "Not Found" }, 404);
+  /** The secrets a conversation's agent holds now, as its terminal would export them. */
+  agentSecretsOf(conversationId: string): Record<string, string> {
+    return { ...this.conversations.get(hex(conversationId))?.secrets };
+  }
+
+  /**
+   * The agent-server's own REST API (openhands-agent-server conversation_router.py),
+   * behind the sandbox's session key: `GET …/agent_final_response`, and
+   * `POST …/secrets` with an UpdateSecretsRequest (`secrets`: name → a string or a
+   * SecretSource object), answered `{"success": true}`, 404 for an unknown conversation.
+   */
+  private agentServer(method: string, path: string, sessionKey: string | undefined, body: unknown): Response {
+    const match = path.match(/^\/api\/conversations\/([0-9a-f]{32})\/(agent_final_response|secrets)$/);
+    const route = match ? `${method} ${match[2]}` : "";
+    if (route !== "GET agent_final_response" && route !== "POST secrets") return json({ detail: "Not Found" }, 404);
     if (sessionKey !== this.sessionKey) return json({ detail: "Unauthorized" }, 401);
-    const conversation = this.conversations.get(match[1]!);
+    const conversation = this.conversations.get(match![1]!);
+    if (route === "POST secrets") {
+      const secrets = isObject(body) ? body.secrets : undefined;
+      if (!isObject(secrets) || !Object.values(secrets).every((v) => typeof v === "string" || isObject(v))) {
+        return json(
+          { detail: [{ type: "dict_type", loc: ["body", "secrets"], msg: "Input should be a valid dictionary" }] },
+          422,
+        );
+      }
+      if (!conversation) return json({ detail: "Not Found" }, 404);
+      for (const [name, value] of Object.entries(secrets)) {
+        if (typeof value === "string") conversation.secrets[name] = value;
+      }
+      return json({ success: true });
+    }
     if (!conversation) return json({ detail: "Not Found" }, 404);
     const finished = conversation.events.some(
       (e) => e.kind === "ConversationStateUpdateEvent" && e.value === "finished",

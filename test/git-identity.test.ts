@@ -1,0 +1,142 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+
+/**
+ * GIT_IDENTITY=app: the agent clones, pushes and opens pull requests as this
+ * App, with a token the Worker mints for the one repository. From the
+ * service's source: OpenHands would clone `selected_repository` with the key
+ * owner's login, so none is sent; the request's `secrets` win over the key
+ * owner's GITHUB_TOKEN, and are echoed back masked.
+ */
+const MIN = 60_000;
+const START = /^\/api\/v1\/app-conversations$/;
+let fakes: ReturnType<typeof startFakes>;
+
+beforeEach(() => {
+  fakes = startFakes({ GIT_IDENTITY: "app" });
+  fakes.github.permissions.set("codertocat", "write");
+  fakes.github.installationPermissions.contents = "write";
+  fakes.github.pulls.set(2, { ref: "fix;rm -rf ~", repository: "Codertocat/Hello-World", baseRef: "master" });
+  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+});
+
+let commentId = 8_800_000_000;
+async function ask(body: string, options: { pullRequest?: boolean } = {}) {
+  const payload = issueCommentPayload(body, options);
+  payload.comment.id = commentId++;
+  if (options.pullRequest) payload.issue.number = 2;
+  return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+}
+
+function startBody() {
+  const [start] = fakes.openhands.find("POST", START);
+  expect(start, "a start request").toBeDefined();
+  return start!.body as Record<string, any>;
+}
+
+describe("GIT_IDENTITY=app", () => {
+  it("starts with a token for the one repository as GITHUB_TOKEN, names no repository, and the token is nowhere else", async () => {
+    expect((await ask("@openhands-app fix the parser")).status).toBe(202);
+    const body = startBody();
+    expect(body).not.toHaveProperty("selected_repository");
+    expect(body).not.toHaveProperty("selected_branch");
+    expect(body).not.toHaveProperty("git_provider");
+    const token: string = body.secrets.GITHUB_TOKEN;
+    expect(Object.keys(body.secrets)).toEqual(["GITHUB_TOKEN"]);
+    expect(fakes.github.issuedTokens.has(token)).toBe(true);
+    expect(fakes.github.tokenScopes.get(token)).toEqual({
+      repositories: ["Hello-World"],
+      permissions: { contents: "write", pull_requests: "write", issues: "write" },
+    });
+    // The agent gets it once its conversation exists; OpenHands echoes it masked.
+    await runCron(fakes.env);
+    const conversationId = String(body.conversation_id).replace(/-/g, "");
+    expect(fakes.openhands.agentSecretsOf(conversationId).GITHUB_TOKEN).toBe(token);
+    const [task] = [...fakes.openhands.startTasks.values()];
+    expect(task!.request.secrets).toEqual({ GITHUB_TOKEN: "**********" });
+
+    const rules: string = body.system_message_suffix;
+    expect(rules).toContain("You work on GitHub as the GitHub App openhands-app[bot]");
+    expect(rules).toContain("`git clone https://x-access-token:$GITHUB_TOKEN@github.com/Codertocat/Hello-World.git`");
+    expect(rules).toContain('`git config user.email "41898282+openhands-app[bot]@users.noreply.github.com"`');
+    expect(rules).toContain("Never use the create_pr tool");
+    // Only the name travels in text: not in the prompt, the rules, KV or any comment.
+    const prompt: string = body.initial_message.content[0].text;
+    const everywhere = [
+      prompt,
+      rules,
+      ...(await kvSnapshot(fakes.env)).map((e) => e.value ?? ""),
+      ...[...fakes.github.comments.values()].map((c) => c.body),
+    ].join("\n");
+    expect(everywhere).not.toContain(token);
+    expect(prompt).not.toContain("GITHUB_TOKEN");
+  });
+
+  it("on a pull request, clones its branch, quoted for the shell", async () => {
+    await ask("@openhands-app fix the review comments", { pullRequest: true });
+    expect(startBody().system_message_suffix).toContain(
+      "`git clone --branch 'fix;rm -rf ~' https://x-access-token:$GITHUB_TOKEN@github.com/Codertocat/Hello-World.git`",
+    );
+  });
+
+  it("renews the token every 20 minutes of the run on the agent-server, each a new one-repository token", async () => {
+    await ask("@openhands-app fix the parser");
+    const body = startBody();
+    const conversationId = String(body.conversation_id).replace(/-/g, "");
+    const first: string = body.secrets.GITHUB_TOKEN;
+    const startedAt = Date.now();
+    const updates = () => fakes.openhands.find("POST", /^\/api\/conversations\/[0-9a-f]{32}\/secrets$/);
+
+    await runCron(fakes.env, new Date(startedAt + 10 * MIN));
+    expect(updates()).toEqual([]);
+    await runCron(fakes.env, new Date(startedAt + 20 * MIN + 10_000));
+    expect(updates()).toHaveLength(1);
+    expect(updates()[0]!.headers["x-session-api-key"]).toBe(fakes.openhands.sessionKey);
+    const second = fakes.openhands.agentSecretsOf(conversationId).GITHUB_TOKEN!;
+    expect(second).not.toBe(first);
+    expect(fakes.github.tokenScopes.get(second)?.repositories).toEqual(["Hello-World"]);
+    // Not again within the window; again in the next one.
+    await runCron(fakes.env, new Date(startedAt + 24 * MIN));
+    expect(updates()).toHaveLength(1);
+    await runCron(fakes.env, new Date(startedAt + 40 * MIN + 10_000));
+    expect(updates()).toHaveLength(2);
+    expect(JSON.stringify((await kvSnapshot(fakes.env)).map((e) => e.value))).not.toContain(second);
+  });
+
+  it("an installation without Contents write fails the request at once, saying what to change, and starts nothing", async () => {
+    fakes.github.installationPermissions.contents = "read";
+    await ask("@openhands-app fix the parser");
+    expect(fakes.openhands.find("POST", START)).toEqual([]);
+    const [comment] = fakes.github.commentsOn("Codertocat", "Hello-World", 1).map((c) => c.body);
+    expect(comment).toMatch(/^❌ \*\*OpenHands could not complete this request\*\*/);
+    expect(comment).toContain(
+      "GitHub would not give the agent a token for Hello-World (GIT_IDENTITY=app needs the App's Contents, Pull requests and Issues permissions set to read and write",
+    );
+    const [task] = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
+    expect(JSON.parse(task!.value!)).toMatchObject({ status: "failed", attempts: 1 });
+  });
+});
+
+describe("GIT_IDENTITY unset (openhands)", () => {
+  it("lets OpenHands clone with the key owner's login: the repository named, no secret sent", async () => {
+    fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "write");
+    await ask("@openhands-app fix the parser");
+    const body = startBody();
+    expect(body).toMatchObject({ selected_repository: "Codertocat/Hello-World", git_provider: "github" });
+    expect(body).not.toHaveProperty("secrets");
+    expect(body).not.toHaveProperty("system_message_suffix");
+  });
+
+  it("GIT_IDENTITY must be openhands or app", async () => {
+    const health = await callWorker(new Request("https://worker.example/healthz"), {
+      ...fakes.env,
+      GIT_IDENTITY: "me",
+    });
+    expect(health.status).toBe(503);
+    expect((await health.json<{ problems: string[] }>()).problems).toEqual([
+      "GIT_IDENTITY must be one of: openhands, app",
+    ]);
+  });
+});
