@@ -140,3 +140,51 @@ describe("GIT_IDENTITY unset (openhands)", () => {
     ]);
   });
 });
+
+describe("GIT_IDENTITY=app: the agent's token leaks nowhere", () => {
+  it("not through a refused start that quotes it, a failed run, logs, comments, KV or answers", async () => {
+    const lines: string[] = [];
+    const originals = { log: console.log, warn: console.warn, error: console.error };
+    for (const level of ["log", "warn", "error"] as const)
+      console[level] = (...args: unknown[]) => lines.push(args.map(String).join(" "));
+    const answers: string[] = [];
+    try {
+      // OpenHands refuses the first start with a validation error quoting what it was sent, secrets included.
+      fakes.openhands.failNext("POST", START, () => {
+        const sent = fakes.openhands.find("POST", START).at(-1)!.body as Record<string, any>;
+        return Response.json(
+          { detail: [{ type: "value_error", loc: ["body", "secrets"], msg: "bad", input: sent.secrets }] },
+          { status: 422 },
+        );
+      });
+      answers.push(await (await ask("@openhands-app fix the parser")).text());
+      // A second request starts, and its agent prints the token it holds before failing.
+      fakes.openhands.nextScript = {
+        ...FakeOpenHands.defaultScript(),
+        startSteps: ["WORKING"],
+        execution: ["running", "error"],
+      };
+      const payload = issueCommentPayload("@openhands-app fix the other bug");
+      payload.issue.number = 3;
+      answers.push(await (await callWorker(await signedWebhook("issue_comment", payload), fakes.env)).text());
+      await runCron(fakes.env);
+      for (const [id, conversation] of fakes.openhands.conversations) {
+        const held = fakes.openhands.agentSecretsOf(id).GITHUB_TOKEN;
+        conversation.script.finalMessage = `My token is ${held}`;
+      }
+      for (let i = 1; i <= 3; i++) await runCron(fakes.env, new Date(Date.now() + i * 3 * MIN));
+    } finally {
+      Object.assign(console, originals);
+    }
+    const tokens = [...fakes.github.tokenScopes.keys()];
+    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    const visible = [
+      ...lines,
+      ...answers,
+      ...(await kvSnapshot(fakes.env)).map((e) => e.value ?? ""),
+      ...[...fakes.github.comments.values()].map((c) => c.body),
+    ].join("\n");
+    for (const token of tokens) expect(visible).not.toContain(token);
+    expect(visible).toContain("[redacted]");
+  });
+});

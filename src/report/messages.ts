@@ -209,7 +209,7 @@ function openHandsAppLine(words: TriggerWords): string {
   const both = [mentionCollides(words.mention) && "mention", labelCollides(words.label) && "label"].filter(Boolean);
   if (both.length)
     return `OpenHands' own GitHub App answers this ${both.join(" and ")} too: someone with an OpenHands account who asks gets a second agent from it, on their own account.`;
-  return `\`${OPENHANDS_APP_MENTION}\` and the \`${OPENHANDS_APP_LABEL}\` label ask OpenHands' own GitHub App instead, a separate agent on your own OpenHands account.`;
+  return `\`${OPENHANDS_APP_MENTION}\` and the \`${OPENHANDS_APP_LABEL}\` label ask OpenHands' own GitHub App instead, where it is installed: a separate agent, on your own OpenHands account.`;
 }
 
 /** The tracking comment for a task still going, as its status reads now (a note may follow). */
