@@ -73,7 +73,8 @@ export async function confirmReceived(
   try {
     words = await services.triggerWords();
   } catch (error) {
-    // The mention is the App's slug, learnt from GitHub: deciding without it could take the wrong words.
+    // The mention is the App's slug, learnt from GitHub: deciding without it could take the wrong words. Asked only
+    // once the account is known to be served, so that a stranger's event costs no GitHub call.
     log("warn", "received.words_unknown", { received: received.id, status: httpStatus(error) });
     await services.store.markActive();
     return "waiting";
