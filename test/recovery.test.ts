@@ -221,3 +221,79 @@ describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
     );
   });
 });
+
+describe("a run that reads as gone for a moment (issue 19: transient reads are not endings)", () => {
+  /** Started and seen running once; `at` is minutes after that. */
+  async function running(fakes: Fakes, execution: string[]) {
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution };
+    await comment(fakes, "@openhands-app fix it");
+    await runCron(fakes.env, later(1));
+    expect((await tasks(fakes))[0]!.status).not.toBe("failed");
+  }
+  const comments = (fakes: Fakes) => fakes.github.commentsOn("Codertocat", "Hello-World", 1).map((c) => c.body);
+
+  it("two MISSING reads from a failed runtime call, then the finish: the result, never a failure", async () => {
+    const fakes = setup();
+    await running(fakes, ["running", "running", "running", "running", "finished"]);
+    fakes.openhands.failRuntimeReads(2);
+    await runCron(fakes.env, later(4));
+    await runCron(fakes.env, later(7));
+    const [counted] = await tasks(fakes);
+    expect(counted).toMatchObject({ goneReads: 2 });
+    expect(comments(fakes).some((body) => body.startsWith("❌"))).toBe(false);
+    const [ended] = await tickUntilEnded(fakes, 10);
+    expect(ended).toMatchObject({ status: "succeeded" });
+    expect(ended).not.toHaveProperty("goneReads");
+    expect(comments(fakes)[0]).toMatch(/^✅ \*\*OpenHands/);
+  });
+
+  it("a read that shows it again starts the count afresh", async () => {
+    const fakes = setup();
+    await running(fakes, ["running"]);
+    fakes.openhands.failRuntimeReads(2);
+    await runCron(fakes.env, later(4));
+    await runCron(fakes.env, later(7));
+    await runCron(fakes.env, later(10)); // there again
+    expect((await tasks(fakes))[0]).not.toHaveProperty("goneReads");
+    fakes.openhands.failRuntimeReads(2);
+    await runCron(fakes.env, later(13));
+    await runCron(fakes.env, later(16));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+  });
+
+  it("MISSING for good: failed once three reads span five minutes, well within half an hour", async () => {
+    const fakes = setup();
+    await running(fakes, ["running"]);
+    fakes.openhands.failRuntimeReads(100);
+    for (const minute of [4, 5, 6]) await runCron(fakes.env, later(minute)); // three reads, two minutes
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 3 });
+    await runCron(fakes.env, later(9));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+    expect(comments(fakes)[0]).toContain("the OpenHands sandbox is gone before the agent finished");
+  });
+
+  it("five minutes of MISSING with only two reads is not enough: the third read decides", async () => {
+    const fakes = setup();
+    await running(fakes, ["running"]);
+    fakes.openhands.failRuntimeReads(100);
+    await runCron(fakes.env, later(4));
+    await runCron(fakes.env, later(12));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+    await runCron(fakes.env, later(15));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+  });
+
+  it("a conversation that no longer exists is believed only when that lasts too", async () => {
+    const fakes = setup();
+    await running(fakes, ["running"]);
+    fakes.openhands.failRuntimeReads(1);
+    await runCron(fakes.env, later(4));
+    for (const conversation of fakes.openhands.conversations.values()) conversation.deleted = true;
+    await runCron(fakes.env, later(7));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+    expect(comments(fakes)[0]).not.toMatch(/^❌/);
+    await runCron(fakes.env, later(10));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+    expect(comments(fakes)[0]).toContain("the conversation no longer exists on OpenHands");
+  });
+});

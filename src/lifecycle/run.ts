@@ -79,6 +79,32 @@ export async function markResumed(services: Services, task: Task): Promise<Task>
   return next;
 }
 
+/**
+ * The run read as gone, but not for long enough to be believed (poller/decide.ts goneForGood): counted,
+ * and nothing is said on the thread.
+ */
+export async function markGoneRead(services: Services, task: Task, what: string): Promise<Task> {
+  const now = services.now();
+  const next = transition(
+    task,
+    task.status,
+    { goneReads: (task.goneReads ?? 0) + 1, goneSince: task.goneSince ?? now.toISOString() },
+    now,
+  );
+  await services.store.save(next, task);
+  log("warn", "task.gone_read", { task: task.id, what, reads: next.goneReads });
+  return next;
+}
+
+/** The run reads as there again: a later gone starts counting afresh. */
+export async function clearGoneReads(services: Services, task: Task): Promise<Task> {
+  const { goneReads: _reads, goneSince: _since, ...rest } = task;
+  const next = transition(rest, task.status, {}, services.now());
+  await services.store.save(next, task);
+  log("info", "task.back_after_gone_reads", { task: task.id, reads: task.goneReads });
+  return next;
+}
+
 /** The resumed agent was told to go on (until then a resumed run reads `error`). */
 export async function markContinued(services: Services, task: Task): Promise<Task> {
   const next = transition(task, task.status, { continued: true }, services.now());

@@ -111,6 +111,22 @@ function readConversation(conversation: AppConversation): RunDecision | { kind: 
   }
 }
 
+/**
+ * A run that reads as gone ends only when it keeps reading so: at least three
+ * reads in a row, spanning at least five minutes (about two ticks later at the
+ * usual period). OpenHands answers MISSING for every sandbox of a call whose
+ * runtime-API request failed (remote_sandbox_service.py batch_get_sandboxes), and
+ * the agent goes on meanwhile.
+ */
+const GONE_READS = 3;
+const GONE_FOR_MS = 5 * 60_000;
+
+/** Whether this read, one more showing the run gone, makes it gone for good. */
+export function goneForGood(task: Task, now: number): boolean {
+  const since = task.goneSince ? Date.parse(task.goneSince) : now;
+  return (task.goneReads ?? 0) + 1 >= GONE_READS && now - since >= GONE_FOR_MS;
+}
+
 /** How often a running agent's tracking comment may say what it does now. */
 export const ACTIVITY_EVERY_MS = 6 * 60_000;
 /** The cron's period (wrangler.toml: every three minutes); a faster cron only looks a few times per window. */

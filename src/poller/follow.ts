@@ -1,5 +1,5 @@
 import { endTask } from "../lifecycle/end";
-import { markContinued, markResumed, showProgress } from "../lifecycle/run";
+import { markContinued, markGoneRead, markResumed, showProgress } from "../lifecycle/run";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
@@ -7,7 +7,7 @@ import { agentLine } from "../report/agent-text";
 import { findProducedWork } from "../report/produced";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
-import { AGENT_FAILURE_REASON, type RunDecision } from "./decide";
+import { AGENT_FAILURE_REASON, goneForGood, type RunDecision } from "./decide";
 
 /** Acts on what the conversation's status means: reads what the report needs, then makes the move. */
 export async function followConversation(
@@ -23,6 +23,8 @@ export async function followConversation(
     case "agent_failed":
       return endAgentFailure(services, task, conversation, decision.reason);
     case "fail":
+      // No conversation, or its sandbox in ERROR: believed once it lasts (decide.ts goneForGood).
+      if (!goneForGood(task, services.now().getTime())) return markGoneRead(services, task, decision.reason);
       return endTask(services, task, { status: "failed", reason: decision.reason });
     case "timeout":
       return endTask(services, task, { status: "timed_out", phase: "run" });
@@ -46,6 +48,8 @@ export async function followConversation(
         await openhands.resumeSandbox(conversation.sandbox_id ?? conversation.id);
         return markResumed(services, task);
       }
+      if (!decision.mayResume && !goneForGood(task, services.now().getTime()))
+        return markGoneRead(services, task, "the sandbox is missing");
       const reason = decision.mayResume
         ? "the OpenHands sandbox was paused before the agent finished, and did not come back"
         : "the OpenHands sandbox is gone before the agent finished";

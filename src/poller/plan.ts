@@ -1,6 +1,6 @@
 import { stopTask } from "../commands/stop-task";
 import { endTask } from "../lifecycle/end";
-import { addOwedReaction, seenRunning, showActivity } from "../lifecycle/run";
+import { addOwedReaction, clearGoneReads, seenRunning, showActivity } from "../lifecycle/run";
 import { attachTrackingComment } from "../lifecycle/start";
 import { readAgentActivity } from "../openhands/activity";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
@@ -181,6 +181,12 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     const goesOn = decision.kind === "wait" || decision.kind === "needs_input";
     if (config.gitIdentity === "app" && goesOn && conversation?.conversation_url && tokenRefreshDue(task, now))
       work.push(taskWork(task, TOKEN_REFRESH_COST, () => refreshAgentToken(services, task, conversation)));
+    // The run reads as there again after reads that showed it gone: they no longer count.
+    if (
+      task.goneReads &&
+      (decision.kind === "wait" || (decision.kind === "needs_input" && task.status === "needs_input"))
+    )
+      work.push(taskWork(task, 0, () => clearGoneReads(services, task)));
     if (decision.kind === "wait") {
       if (activityDue(task, now)) work.push(activityWork(services, task, now));
       continue;

@@ -84,6 +84,13 @@ export interface Task {
   resumed?: boolean;
   /** The resumed agent was told to go on (a resumed run reads `error` until it is). */
   continued?: boolean;
+  /**
+   * Reads in a row that showed the run gone (no conversation, its sandbox MISSING or ERROR) while its events
+   * did not tell how it ended, and when the first of them was: one failed runtime call makes the service answer
+   * MISSING for every sandbox it asked about, so only a gone that lasts ends the task (poller/decide.ts).
+   */
+  goneReads?: number;
+  goneSince?: string;
   outcome?: { summary: string; finishedAt: string };
   /** The thread's previous request, whose outcome the new conversation is told about. */
   previous?: { conversationId: string; summary: string };

@@ -259,6 +259,19 @@ export class FakeOpenHands extends FakeBase {
     this.runtimeErrors[action] += times;
   }
 
+  /**
+   * The next `times` conversation reads meet a runtime-API error: every sandbox of
+   * that call reads MISSING, with no execution status and no agent-server URL, while
+   * the agents go on. remote_sandbox_service.py: _to_sandbox_info logs the error of
+   * _get_runtime and derives the status from no runtime (_get_sandbox_status_from_runtime:
+   * not runtime → MISSING); the batched read falls back to empty runtimes the same way.
+   */
+  failRuntimeReads(times = 1): void {
+    this.failedRuntimeReads += times;
+  }
+
+  private failedRuntimeReads = 0;
+
   /** What the run has cost so far, as the stats events would have stored it. */
   setMetrics(conversationId: string, metrics: ConversationState["metrics"]): void {
     const conversation = this.conversations.get(hex(conversationId));
@@ -699,11 +712,22 @@ export class FakeOpenHands extends FakeBase {
     const invalid = ids.filter((id) => !parseUuid(id));
     if (invalid.length)
       return json({ detail: `Invalid UUID format for ids: [${invalid.map(pyRepr).join(", ")}]` }, 400);
+    const runtimeFailed = this.failedRuntimeReads > 0;
+    if (runtimeFailed) this.failedRuntimeReads--;
     return json(
       ids.map((raw) => {
         const conversation = this.conversations.get(parseUuid(raw)!);
         if (!conversation || conversation.deleted) return null;
-        return this.conversationView(conversation);
+        const view = this.conversationView(conversation);
+        return runtimeFailed
+          ? {
+              ...view,
+              sandbox_status: "MISSING",
+              execution_status: null,
+              conversation_url: null,
+              session_api_key: null,
+            }
+          : view;
       }),
     );
   }
