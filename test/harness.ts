@@ -8,6 +8,7 @@ import { forgetAppIdentity } from "../src/github/app-identity";
 import { clearInstallationTokenCache } from "../src/github/client";
 import { forgetDenied } from "../src/github/permission";
 import worker from "../src/index";
+import { forgetClaims } from "../src/isolate-claims";
 import { forgetAgentLogin } from "../src/openhands/agent-account";
 import { forgetUnsavedTicks } from "../src/ops/tick-record";
 import { clearRepoConfigMemory } from "../src/repo-config/load";
@@ -35,6 +36,7 @@ export function startFakes(overrides: Partial<TestEnv> = {}) {
   forgetAgentLogin();
   forgetDenied();
   forgetUnsavedTicks();
+  forgetClaims();
   const github = new FakeGitHub({
     appId: env.GITHUB_APP_ID,
     publicKeyPem: env.TEST_PUBLIC_KEY,

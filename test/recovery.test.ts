@@ -222,6 +222,56 @@ describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
   });
 });
 
+describe("a stop racing a tick that read the task before it (issue 19: a stop sticks)", () => {
+  it("a tick about to resume a sandbox OpenHands paused finds the stop recorded, and wakes nothing", async () => {
+    const fakes = setup();
+    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
+    await comment(fakes, "@openhands-app fix it");
+    await runCron(fakes.env);
+    await runCron(fakes.env); // READY, running
+    const [task] = await tasks(fakes);
+    fakes.openhands.sandboxes.get(fakes.openhands.conversations.get(task.id)!.sandboxId)!.status = "PAUSED";
+    // The tick reads the conversation (paused), then its events; meanwhile a maintainer says stop.
+    fakes.openhands.failNext("GET", /\/events\/search$/, async () => {
+      const stop = issueCommentPayload("@openhands-app stop");
+      stop.comment.id = 990_001;
+      await callWorker(await signedWebhook("issue_comment", stop), fakes.env);
+      return fakes.openhands.handle(
+        new Request(fakes.openhands.find("GET", /\/events\/search$/).at(-1)!.url, {
+          headers: { authorization: `Bearer ${fakes.env.OPENHANDS_API_KEY}` },
+        }),
+      ) as Promise<Response>;
+    });
+    await runCron(fakes.env, later(2));
+    for (let i = 2; i <= 4; i++) await runCron(fakes.env, later(2 * i));
+    expect(fakes.openhands.find("POST", /\/resume$/)).toEqual([]);
+    expect(fakes.openhands.find("POST", /\/send-message$/)).toEqual([]);
+    expect((await tasks(fakes)).find((t) => t.id === task.id)).toMatchObject({ status: "stopped" });
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toMatch(/^⏹️ \*\*Stopped\*\* by @/);
+  });
+
+  it("a follow-up to a conversation being stopped waits instead of waking it", async () => {
+    const fakes = setup();
+    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running"] };
+    await comment(fakes, "@openhands-app fix it");
+    await runCron(fakes.env);
+    await runCron(fakes.env);
+    const [task] = await tasks(fakes);
+    // The stop is recorded, its pause not answered yet, when the follow-up arrives.
+    fakes.openhands.failNext("POST", /\/pause$/, async () => {
+      const followUp = issueCommentPayload("@openhands-app and also the docs");
+      followUp.comment.id = 990_002;
+      await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
+      return Response.json({ success: true });
+    });
+    const stop = issueCommentPayload("@openhands-app stop");
+    stop.comment.id = 990_003;
+    await callWorker(await signedWebhook("issue_comment", stop), fakes.env);
+    expect(fakes.openhands.find("POST", /\/send-message$/)).toEqual([]);
+    expect((await tasks(fakes)).find((t) => t.id === task.id)).toMatchObject({ status: "stopped" });
+  });
+});
+
 describe("a run that reads as gone for a moment (issue 19: transient reads are not endings)", () => {
   /** Started and seen running once; `at` is minutes after that. */
   async function running(fakes: Fakes, execution: string[]) {

@@ -4,6 +4,7 @@ import { conversationIdFor } from "../src/tasks/ids";
 import { FakeOpenHands } from "./fakes/openhands";
 import {
   callWorker,
+  callWorkerWithoutWaiting,
   examplePayloads,
   issueCommentPayload,
   kvSnapshot,
@@ -389,5 +390,74 @@ describe("edits", () => {
     expect(starts(fakes)).toEqual([]);
     const [reply] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(reply!.body).toContain("The comment you edited was written by @mallory");
+  });
+});
+
+describe("once means once, under overlapping deliveries (issue 19)", () => {
+  /** Sends every payload at once, as GitHub does for quick comments, and waits for all the work they leave. */
+  async function burst(fakes: Fakes, payloads: unknown[]) {
+    const sent = await Promise.all(
+      payloads.map(async (payload) =>
+        callWorkerWithoutWaiting(await signedWebhook("issue_comment", payload), fakes.env),
+      ),
+    );
+    await Promise.all(sent.map((s) => s.settled()));
+    for (let i = 1; i <= 2; i++) await runCron(fakes.env, new Date(Date.now() + i * 3 * 60_000));
+    return Promise.all(sent.map((s) => s.response.status));
+  }
+  const posted = (fakes: Fakes) => fakes.github.find("POST", /\/issues\/\d+\/comments$/);
+
+  it("five quick mentions by a read-only collaborator get one reply", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("reader", "read");
+    // Known already, so each is decided at once, as on a warm isolate.
+    await runCron(fakes.env);
+    const mentions = Array.from({ length: 5 }, (_, i) => {
+      const payload = commentOn("Codertocat", "Hello-World", "reader", `@openhands-app please fix ${i}`);
+      payload.comment.id += i;
+      payload.comment.author_association = "COLLABORATOR";
+      return payload;
+    });
+    expect(await burst(fakes, mentions)).toEqual([202, 202, 202, 202, 202]);
+    expect(posted(fakes)).toHaveLength(1);
+    expect((posted(fakes)[0]!.body as { body: string }).body).toMatch(/^Sorry @reader, only people with write/);
+    expect(starts(fakes)).toEqual([]);
+    expect(await taskKeys(fakes.env)).toEqual([]);
+  });
+});
+
+describe("once means once, when KV is slow to show what an overlapping delivery wrote", () => {
+  /** KV as seen from another request: every read lags a moment behind the writes. */
+  function laggingKv(kv: KVNamespace): KVNamespace {
+    return new Proxy(kv, {
+      get(target, name) {
+        const value = Reflect.get(target, name, target);
+        if (name !== "get" || typeof value !== "function")
+          return typeof value === "function" ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          const read = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return read;
+        };
+      },
+    });
+  }
+
+  it.each([
+    ["a help", "@openhands-app help", 1, 0],
+    ["a request", "@openhands-app fix the crash", 1, 1],
+  ])("%s delivered three times at once is answered once", async (_, body, comments, conversations) => {
+    const fakes = setup();
+    fakes.github.permissions.set("codertocat", "admin");
+    await runCron(fakes.env);
+    const env = { ...fakes.env, TASKS: laggingKv(fakes.env.TASKS) };
+    const payload = commentOn("Codertocat", "Hello-World", "Codertocat", body);
+    const sent = await Promise.all(
+      [0, 1, 2].map(async () => callWorkerWithoutWaiting(await signedWebhook("issue_comment", payload), env)),
+    );
+    await Promise.all(sent.map((s) => s.settled()));
+    await runCron(env, new Date(Date.now() + 3 * 60_000));
+    expect(fakes.github.find("POST", /\/issues\/\d+\/comments$/)).toHaveLength(comments);
+    expect(starts(fakes)).toHaveLength(conversations);
   });
 });

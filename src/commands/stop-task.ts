@@ -19,14 +19,18 @@ const ALIVE = ["RUNNING", "STARTING"];
  * the status again, and when the agent still runs the thread is told so.
  */
 export async function stopTask(services: Services, task: Task, by: string): Promise<Task> {
-  if (task.status !== "queued") {
-    const [conversation] = await services.openhands.conversations([task.id]);
-    if (!conversation && task.status === "starting") return requestStop(services, task, by);
+  let current = task;
+  if (current.status !== "queued") {
+    // Recorded before anything is paused: a tick that read the task earlier re-reads it before it resumes,
+    // continues or forwards to the conversation (poller/follow.ts, start/follow-up.ts), and leaves it alone.
+    if (current.stopRequestedBy !== by) current = await requestStop(services, current, by);
+    const [conversation] = await services.openhands.conversations([current.id]);
+    if (!conversation && current.status === "starting") return current;
     if (conversation && ALIVE.includes(conversation.sandbox_status) && !(await pause(services, conversation))) {
-      return keepRunningAfterStop(services, task, by);
+      return keepRunningAfterStop(services, current, by);
     }
   }
-  return endTask(services, task, { status: "stopped", by });
+  return endTask(services, current, { status: "stopped", by });
 }
 
 /** Whether the sandbox is paused (or gone) once asked to pause. */

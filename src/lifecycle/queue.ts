@@ -1,5 +1,6 @@
 import { createComment } from "../github/thread";
 import { httpStatus } from "../http-status";
+import { claimInIsolate, releaseClaim } from "../isolate-claims";
 import { log } from "../log";
 import type { ThreadContext } from "../prompt/context";
 import { currentComment, followUpNote, forkNotSupportedReply, queuedComment } from "../report/messages";
@@ -17,6 +18,9 @@ import type { Decision, TriggerRequest } from "../trigger/request";
  * save replays a step whose GitHub side is idempotent.
  */
 
+/** Longer than recording takes; the claim is released once the record is written. */
+const RECORD_CLAIM_MS = 60_000;
+
 /** The cron leaves a fresh task to the webhook that is working on it for this long. */
 const WEBHOOK_OWNS_TASK_MS = 2 * 60_000;
 
@@ -33,15 +37,27 @@ export async function recordTask(
 ): Promise<{ task: Task; duplicate: boolean }> {
   const { store } = services;
   const id = conversationIdFor(request.triggerKey);
-  const existing = await store.get(id);
+  const now = services.now();
+  const queued = newTask(id, request, now, new Date(now.getTime() + WEBHOOK_OWNS_TASK_MS));
+  const task: Task = as === "answered" ? { ...queued, status: "answered", nextAttemptAt: undefined } : queued;
+  // An overlapping delivery of the same request in this isolate: KV cannot tell yet, the claim can.
+  const claim = `record:${id}`;
+  if (!claimInIsolate(claim, RECORD_CLAIM_MS)) {
+    log("info", "request.duplicate", { task: id, trigger: request.triggerKey, status: "being recorded" });
+    return { task, duplicate: true };
+  }
+  let existing: Task | null;
+  try {
+    existing = await store.get(id);
+    if (!existing) await store.save(task);
+  } finally {
+    // Once written, KV answers for it.
+    releaseClaim(claim);
+  }
   if (existing) {
     log("info", "request.duplicate", { task: id, trigger: request.triggerKey, status: existing.status });
     return { task: existing, duplicate: true };
   }
-  const now = services.now();
-  const queued = newTask(id, request, now, new Date(now.getTime() + WEBHOOK_OWNS_TASK_MS));
-  const task: Task = as === "answered" ? { ...queued, status: "answered", nextAttemptAt: undefined } : queued;
-  await store.save(task);
   log("info", "task.created", {
     task: id,
     trigger: request.triggerKey,

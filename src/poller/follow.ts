@@ -6,7 +6,7 @@ import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
 import { agentLine } from "../report/agent-text";
 import { findProducedWork } from "../report/produced";
 import type { Services } from "../services";
-import type { Task } from "../tasks/task";
+import { isPending, type Task } from "../tasks/task";
 import { AGENT_FAILURE_REASON, goneForGood, type RunDecision } from "./decide";
 
 /** Acts on what the conversation's status means: reads what the report needs, then makes the move. */
@@ -33,6 +33,7 @@ export async function followConversation(
     case "back_to_work":
       return showProgress(services, task, "running");
     case "continue":
+      if (await stoppedMeanwhile(services, task)) return task;
       // 409 while the sandbox is not RUNNING after all: the next tick tries again.
       await openhands.sendMessage(task.id, CONTINUE_AFTER_RESUME_PROMPT);
       return markContinued(services, task);
@@ -44,6 +45,7 @@ export async function followConversation(
         return endAgentFailure(services, task, conversation, AGENT_FAILURE_REASON[last]);
       }
       if (decision.mayResume && !task.resumed) {
+        if (await stoppedMeanwhile(services, task)) return task;
         // OpenHands pauses the oldest sandboxes when too many run; bring ours back once.
         await openhands.resumeSandbox(conversation.sandbox_id ?? conversation.id);
         return markResumed(services, task);
@@ -56,6 +58,15 @@ export async function followConversation(
       return endTask(services, task, { status: "failed", reason });
     }
   }
+}
+
+/**
+ * Someone asked to stop since this tick read the task: its record says so (the
+ * stop is recorded before the sandbox is paused). Nothing may wake the agent then.
+ */
+async function stoppedMeanwhile(services: Services, task: Task): Promise<boolean> {
+  const now = await services.store.get(task.id);
+  return !now || !isPending(now.status) || now.stopRequestedBy !== undefined;
 }
 
 async function endSucceeded(services: Services, task: Task, conversation: AppConversation): Promise<Task> {

@@ -177,6 +177,12 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
 
   for (const task of following) {
     const conversation = conversationOf.get(task.id) ?? null;
+    // A stop recorded whose pause never came (its request was cut short): finish it, never follow the run.
+    const stopBy = task.stopRequestedBy;
+    if (stopBy) {
+      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, stopBy)));
+      continue;
+    }
     const decision = decideRun(task, conversation, now, config);
     const goesOn = decision.kind === "wait" || decision.kind === "needs_input";
     if (config.gitIdentity === "app" && goesOn && conversation?.conversation_url && tokenRefreshDue(task, now))

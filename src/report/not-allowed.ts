@@ -1,4 +1,5 @@
 import { createComment, findCommentWithMarker, writtenByApp } from "../github/thread";
+import { claimInIsolate, releaseClaim } from "../isolate-claims";
 import { log } from "../log";
 import { notAllowedMarker } from "../own-marker";
 import type { Services } from "../services";
@@ -18,12 +19,23 @@ export async function replyNotAllowed(
 ): Promise<boolean> {
   const github = services.github(request.installationId);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
-  const since = services.now().getTime() - DAY_MS;
-  const isOwn = writtenByApp({ id: Number(services.config.appId) });
-  if (await findCommentWithMarker(github, thread, notAllowedMarker(request.requester), isOwn, since)) {
+  // Five quick mentions are five requests at once: only one of them in this isolate looks and replies.
+  const claim = `not-allowed:${request.repository.toLowerCase()}#${request.number}:${request.requester.toLowerCase()}`;
+  if (!claimInIsolate(claim, DAY_MS)) {
     log("info", "request.not_allowed_already_told", { sender: request.requester });
     return false;
   }
-  await createComment(github, thread, notAllowedReply(request.requester, request.author));
-  return true;
+  try {
+    const since = services.now().getTime() - DAY_MS;
+    const isOwn = writtenByApp({ id: Number(services.config.appId) });
+    if (await findCommentWithMarker(github, thread, notAllowedMarker(request.requester), isOwn, since)) {
+      log("info", "request.not_allowed_already_told", { sender: request.requester });
+      return false;
+    }
+    await createComment(github, thread, notAllowedReply(request.requester, request.author));
+    return true;
+  } catch (error) {
+    releaseClaim(claim);
+    throw error;
+  }
 }

@@ -29,7 +29,9 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
   if (active && isPending(active.status)) {
     // "starting" too: a running agent's record says so until it ends (the poller does not
     // write the step). A sandbox that is not up yet answers 409 or 404, and the request waits.
-    if (active.status === "starting" || active.status === "running" || active.status === "needs_input") {
+    // Someone asked to stop it: nothing is sent that would set it going again.
+    const live = active.status === "starting" || active.status === "running" || active.status === "needs_input";
+    if (live && active.stopRequestedBy === undefined) {
       try {
         await services.openhands.sendMessage(active.id, followUpPrompt(task.request));
         return { kind: "forwarded", task: await forwardTask(services, task, active) };

@@ -30,6 +30,7 @@ const LAYERS: readonly (readonly string[])[] = [
     "escape-regexp.ts",
     "http-status.ts",
     "is-object.ts",
+    "isolate-claims.ts",
     "own-marker.ts",
     "learnt-fact.ts",
     "markdown/",
