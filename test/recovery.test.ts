@@ -347,3 +347,56 @@ describe("a run that reads as gone for a moment (issue 19: transient reads are n
     expect(comments(fakes)[0]).toContain("the conversation no longer exists on OpenHands");
   });
 });
+
+describe("a run whose ending cannot be read (issue 19: every run reaches the thread)", () => {
+  it("a finished run whose final answer OpenHands will not give is posted without it after about ten minutes", async () => {
+    const fakes = setup();
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
+    // agent_server's route fails, and the app server's event search answers 404 (routes that differ).
+    fakes.openhands.failNext(
+      "GET",
+      /\/agent_final_response$/,
+      () => Response.json({ detail: "boom" }, { status: 500 }),
+      50,
+    );
+    fakes.openhands.failNext(
+      "GET",
+      /\/events\/search$/,
+      () => Response.json({ detail: "Not Found" }, { status: 404 }),
+      50,
+    );
+    await comment(fakes, "@openhands-app fix it");
+    const body = () => fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body;
+    for (const minute of [3, 6, 9]) {
+      await runCron(fakes.env, later(minute));
+      expect(body()).toMatch(/^👀/);
+    }
+    await runCron(fakes.env, later(14));
+    const [ended] = await tasks(fakes);
+    expect(ended).toMatchObject({ status: "succeeded" });
+    expect(body()).toMatch(/^✅ \*\*OpenHands/);
+    expect(body()).toContain("OpenHands would not give the agent's final message; it is in the [conversation](");
+    // A handful of reads, not one per tick forever.
+    expect(fakes.openhands.find("GET", /\/events\/search$/).length).toBeLessThanOrEqual(8);
+  });
+
+  it("a gone sandbox whose events cannot be read still ends at the run deadline", async () => {
+    const fakes = startFakes({ RUN_TIMEOUT_MINUTES: "30" });
+    fakes.github.permissions.set("codertocat", "write");
+    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    await comment(fakes, "@openhands-app fix it");
+    await runCron(fakes.env, later(1));
+    fakes.openhands.failRuntimeReads(1_000);
+    fakes.openhands.failNext(
+      "GET",
+      /\/events\/search$/,
+      () => Response.json({ detail: "Not Found" }, { status: 404 }),
+      1_000,
+    );
+    for (const minute of [4, 10, 20]) await runCron(fakes.env, later(minute));
+    // Not ended on unreadable events (its record still says "starting": running is not written).
+    expect(["starting", "running"]).toContain((await tasks(fakes))[0].status);
+    await runCron(fakes.env, later(40));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "timed_out" });
+  });
+});

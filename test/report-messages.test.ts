@@ -125,6 +125,16 @@ describe("the tracking comment at each stage (golden files)", () => {
         metrics: runMetrics({ metrics: { ...METRICS, accumulated_cost: 5 }, llm_model: "claude-sonnet-4-5" }),
       }),
     ],
+    [
+      "finished-message-unreadable",
+      messages.succeededComment({
+        ...view,
+        summary: "",
+        summaryUnread: true,
+        durationMs: 14 * MIN,
+        produced: { kind: "none" },
+      }),
+    ],
     ["timed-out", messages.timedOutComment({ ...view, phase: "run", durationMs: 360 * MIN })],
     ["stopped", messages.stoppedComment({ ...view, by: "Codertocat" })],
   ])("%s", async (name, message) => {

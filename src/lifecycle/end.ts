@@ -11,7 +11,14 @@ import { transition } from "../tasks/task";
 
 /** How a task ended, with what its final comment needs. */
 export type Ending =
-  | { status: "succeeded"; summary: string; produced: Produced; conversation?: AppConversation }
+  | {
+      status: "succeeded";
+      summary: string;
+      produced: Produced;
+      conversation?: AppConversation;
+      /** OpenHands would not give the final answer: the comment says so instead of quoting it. */
+      summaryUnread?: boolean;
+    }
   | { status: "failed"; reason: string; summary?: string; conversation?: AppConversation }
   | { status: "timed_out"; phase: "start" | "run" }
   | { status: "stopped"; by: string };

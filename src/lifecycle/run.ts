@@ -96,6 +96,16 @@ export async function markGoneRead(services: Services, task: Task, what: string)
   return next;
 }
 
+/** OpenHands would not give the ended run's final answer this time; the next ticks try again. */
+export async function markAnswerUnread(services: Services, task: Task): Promise<Task> {
+  if (task.answerUnreadSince) return task;
+  const now = services.now();
+  const next = transition(task, task.status, { answerUnreadSince: now.toISOString() }, now);
+  await services.store.save(next, task);
+  log("warn", "task.answer_unread", { task: task.id });
+  return next;
+}
+
 /** The run reads as there again: a later gone starts counting afresh. */
 export async function clearGoneReads(services: Services, task: Task): Promise<Task> {
   const { goneReads: _reads, goneSince: _since, ...rest } = task;

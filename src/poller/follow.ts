@@ -1,12 +1,12 @@
 import { endTask } from "../lifecycle/end";
-import { markContinued, markGoneRead, markResumed, showProgress } from "../lifecycle/run";
+import { markAnswerUnread, markContinued, markGoneRead, markResumed, showProgress } from "../lifecycle/run";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
 import { agentLine } from "../report/agent-text";
 import { findProducedWork } from "../report/produced";
 import type { Services } from "../services";
-import { isPending, type Task } from "../tasks/task";
+import { isPending, runStartedMs, type Task } from "../tasks/task";
 import { AGENT_FAILURE_REASON, goneForGood, type RunDecision } from "./decide";
 
 /** Acts on what the conversation's status means: reads what the report needs, then makes the move. */
@@ -39,7 +39,15 @@ export async function followConversation(
       return markContinued(services, task);
     case "from_events": {
       // The sandbox no longer reports a status: the persisted events still tell how the run ended.
-      const last = await readLastExecutionStatus(openhands, conversation.id);
+      let last: string | undefined;
+      try {
+        last = await readLastExecutionStatus(openhands, conversation.id);
+      } catch (error) {
+        // The events cannot be read: the run's deadline still holds on this path.
+        if (services.now().getTime() - runStartedMs(task) > services.config.runTimeoutMs)
+          return endTask(services, task, { status: "timed_out", phase: "run" });
+        throw error;
+      }
       if (last === "finished") return endSucceeded(services, task, conversation);
       if (last === "error" || last === "stuck") {
         return endAgentFailure(services, task, conversation, AGENT_FAILURE_REASON[last]);
@@ -69,10 +77,38 @@ async function stoppedMeanwhile(services: Services, task: Task): Promise<boolean
   return !now || !isPending(now.status) || now.stopRequestedBy !== undefined;
 }
 
+/**
+ * OpenHands has the final answer at the agent-server (while the sandbox runs) or
+ * in its events. When neither answers (an agent-server error, routes that differ
+ * on a deployment), the ticks try again for `GIVE_UP_ANSWER_AFTER_MS`, and then
+ * the result is posted without it: a run that ended always reaches the thread.
+ */
+const GIVE_UP_ANSWER_AFTER_MS = 10 * 60_000;
+
+type Answer = { summary: string; unread?: true } | { later: Task };
+
+async function finalAnswer(services: Services, task: Task, conversation: AppConversation): Promise<Answer> {
+  try {
+    return { summary: await readFinalResponse(services.openhands, conversation) };
+  } catch (error) {
+    const since = task.answerUnreadSince ? Date.parse(task.answerUnreadSince) : Number.NaN;
+    if (services.now().getTime() - since >= GIVE_UP_ANSWER_AFTER_MS) return { summary: "", unread: true };
+    if (task.answerUnreadSince) throw error;
+    return { later: await markAnswerUnread(services, task) };
+  }
+}
+
 async function endSucceeded(services: Services, task: Task, conversation: AppConversation): Promise<Task> {
-  const summary = await readFinalResponse(services.openhands, conversation);
-  const produced = await findProducedWork(services, task, conversation, summary);
-  return endTask(services, task, { status: "succeeded", summary, produced, conversation });
+  const answer = await finalAnswer(services, task, conversation);
+  if ("later" in answer) return answer.later;
+  const produced = await findProducedWork(services, task, conversation, answer.summary);
+  return endTask(services, task, {
+    status: "succeeded",
+    summary: answer.summary,
+    produced,
+    conversation,
+    ...(answer.unread ? { summaryUnread: true } : {}),
+  });
 }
 
 async function endAgentFailure(
@@ -83,7 +119,9 @@ async function endAgentFailure(
 ): Promise<Task> {
   const detail = await readLastError(services.openhands, conversation.id).catch(() => undefined);
   const why = task.resumed ? `${reason}, after OpenHands paused its sandbox and this App resumed it` : reason;
-  const summary = await readFinalResponse(services.openhands, conversation);
+  const answer = await finalAnswer(services, task, conversation);
+  if ("later" in answer) return answer.later;
+  const summary = answer.summary;
   return endTask(services, task, {
     status: "failed",
     // The service's error detail may quote what the agent or its model said: defused like the agent's text.

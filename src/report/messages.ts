@@ -95,11 +95,19 @@ export function runFigures(durationMs: number | undefined, metrics: RunMetrics |
 }
 
 export function succeededComment(
-  view: View & { summary: string; durationMs: number; produced: Produced; metrics?: RunMetrics },
+  view: View & {
+    summary: string;
+    durationMs: number;
+    produced: Produced;
+    metrics?: RunMetrics;
+    summaryUnread?: boolean;
+  },
 ): string {
-  const message = view.summary.trim()
-    ? agentMessage("The agent's final message", view.summary, view.link)
-    : "_The agent finished without a final message. The conversation has the details._";
+  const message = view.summaryUnread
+    ? `_OpenHands would not give the agent's final message; it is in the [conversation](${view.link})._`
+    : view.summary.trim()
+      ? agentMessage("The agent's final message", view.summary, view.link)
+      : "_The agent finished without a final message. The conversation has the details._";
   const figures = `Finished in ${runFigures(view.durationMs, view.metrics)}.`;
   return `${producedLines(view.task, view.produced)}\n\n${figures}\n\n${message}${footer(view)}`;
 }

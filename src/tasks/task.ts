@@ -91,6 +91,8 @@ export interface Task {
    */
   goneReads?: number;
   goneSince?: string;
+  /** When OpenHands first would not give the ended run's final answer: after a while the result is posted without it. */
+  answerUnreadSince?: string;
   outcome?: { summary: string; finishedAt: string };
   /** The thread's previous request, whose outcome the new conversation is told about. */
   previous?: { conversationId: string; summary: string };
