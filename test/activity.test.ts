@@ -49,6 +49,16 @@ describe("what the agent is doing", () => {
     );
   });
 
+  it("shows paths inside the repository, which OpenHands clones into a folder of its name", () => {
+    const inClone = {
+      ...editor,
+      action: { ...(editor.action as object), path: "/workspace/project/Hello-World/src/date.ts" },
+    };
+    expect(activityOf(inClone, "Hello-World")?.detail).toBe("editing src/date.ts");
+    expect(activityOf(inClone, "Other")?.detail).toBe("editing Hello-World/src/date.ts");
+    expect(activityOf(editor, "Hello-World")?.detail).toBe("editing src/date.ts");
+  });
+
   it("does without a summary the model did not write, or the SDK's fallback to the raw arguments", () => {
     expect(activityOf({ ...terminal, summary: null })).toEqual({
       detail: "$ cd /workspace/project && npm test -- --run parseDate",

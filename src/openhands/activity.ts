@@ -26,10 +26,23 @@ const EDITOR_VERBS: Record<string, string> = {
 export async function readAgentActivity(
   client: OpenHandsClient,
   conversationId: string,
+  repo: string,
 ): Promise<AgentActivity | undefined> {
   const events = await client.searchEvents(conversationId, { kind: "ActionEvent", newestFirst: true, limit: 1 });
   const latest = events.items[0];
-  return latest ? activityOf(latest) : undefined;
+  return latest ? activityOf(latest, repo) : undefined;
+}
+
+/**
+ * A path as a reader of the repository knows it. OpenHands clones into
+ * `<working dir>/<repository name>` (git_app_conversation_service.py:
+ * `dir_name = selected_repository.split('/')[-1]`, the working dir being
+ * /workspace/project), and so does `git clone` for the agent working as the App.
+ */
+function repositoryPath(path: string, repo: string | undefined): string {
+  const inWorkspace = path.replace(/^\/workspace\/[^/]+\//, "");
+  if (repo && inWorkspace.toLowerCase().startsWith(`${repo.toLowerCase()}/`)) return inWorkspace.slice(repo.length + 1);
+  return inWorkspace;
 }
 
 /**
@@ -38,7 +51,7 @@ export async function readAgentActivity(
  * model gave none, which says nothing a reader wants; `action.kind` names the tool's
  * action (TerminalAction `command`; FileEditorAction `command` and `path`).
  */
-export function activityOf(event: OpenHandsEvent): AgentActivity | undefined {
+export function activityOf(event: OpenHandsEvent, repo?: string): AgentActivity | undefined {
   const tool = typeof event.tool_name === "string" ? event.tool_name : "";
   const raw = typeof event.summary === "string" ? event.summary.trim() : "";
   const summary = raw && !raw.startsWith(`${tool}: {`) ? raw : undefined;
@@ -48,8 +61,7 @@ export function activityOf(event: OpenHandsEvent): AgentActivity | undefined {
     detail = `$ ${action.command.trim().split("\n")[0]}`;
   } else if (action?.kind === "FileEditorAction" && typeof action.path === "string") {
     const verb = EDITOR_VERBS[String(action.command)] ?? "working on";
-    // The repository is cloned under /workspace/<dir>/: the path inside it is what a reader knows.
-    detail = `${verb} ${action.path.replace(/^\/workspace\/[^/]+\//, "")}`;
+    detail = `${verb} ${repositoryPath(action.path, repo)}`;
   } else if (action?.kind === "FinishAction") {
     detail = "finishing";
   }

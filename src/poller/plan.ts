@@ -50,7 +50,7 @@ const ACTIVITY_COST = 3;
 function activityWork(services: Services, task: Task, now: number): Work {
   const elapsedMs = now - runStartedMs(task);
   const work = taskWork(task, ACTIVITY_COST, async () => {
-    const activity = await readAgentActivity(services.openhands, task.id);
+    const activity = await readAgentActivity(services.openhands, task.id, task.request.repo);
     return showActivity(services, task, { elapsedMs, activity });
   });
   return { ...work, optional: true };
