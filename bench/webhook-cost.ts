@@ -12,6 +12,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
+import { type BurstReport, runBurstBench } from "./burst";
 import { type CronReport, runCronBench } from "./cron";
 import { type DaysReport, runDays } from "./day";
 import { CountingKV, type KvCounts } from "./kv";
@@ -361,12 +362,15 @@ async function main() {
 
   let cron: CronReport | undefined;
   let days: DaysReport | undefined;
+  let burst: BurstReport | undefined;
   if (process.env.BENCH_SKIP_CRON !== "1") {
     const template = example("issue_comment", (p) => p.action === "created" && p.installation);
     cron = await quietly(() => runCronBench(worker, upstreams, template));
     console.log(`\n${cron.markdown}`);
     days = await quietly(() => runDays(upstreams, template));
     console.log(`\n${days.markdown}`);
+    burst = await quietly(() => runBurstBench(worker, upstreams, template));
+    console.log(`\n${burst.markdown}`);
   }
 
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
@@ -400,6 +404,7 @@ async function main() {
     "",
     ...(cron ? [cron.markdown, ""] : []),
     ...(days ? [days.markdown, ""] : []),
+    ...(burst ? [burst.markdown, ""] : []),
     `_${((Date.now() - started) / 1000).toFixed(0)} s to run._`,
     "",
   ].join("\n");

@@ -150,7 +150,9 @@ let upstreams: Upstreams | undefined;
  */
 export function stubUpstreams(): Upstreams {
   const github = new FakeGitHub({ appId: APP_ID, publicKeyPem: publicKeySpki });
-  const openhands = new FakeOpenHands({ apiKey: OPENHANDS_API_KEY });
+  // Counts, not timings, are measured on the simulated clock, which stands still within a tick:
+  // the rate limit and the pacing are measured in real time by bench/burst.ts, which turns them on.
+  const openhands = new FakeOpenHands({ apiKey: OPENHANDS_API_KEY, rateLimit: false });
   upstreams = { github, openhands, outbound: 0, fakeUs: 0, silent: false };
   return upstreams;
 }
@@ -185,6 +187,8 @@ export function workerEnv(kv: CountingKV, overrides: Record<string, string> = {}
     GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
     OPENHANDS_API_KEY,
     GITHUB_RETRY_DELAY_MS: "0",
+    // Unpaced (see stubUpstreams); bench/burst.ts sets the default back.
+    OPENHANDS_REQUESTS_PER_SECOND: "1000",
     // Served accounts named here, so no GET /app is needed to learn the App's owner.
     ALLOWED_OWNERS: "Codertocat",
     AGENT_GITHUB_LOGIN: "openhands-agent",

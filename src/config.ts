@@ -39,6 +39,8 @@ export interface Config {
   subrequestBudget: number;
   /** Wait before Octokit's one quick retry of a 5xx or network error; 0 in tests. */
   retryDelayMs: number;
+  /** OpenHands requests one invocation sends in any second (openhands/pace.ts). */
+  openHandsRequestsPerSecond: number;
   /** Lower-case account logins served; undefined: only the account that owns the App. */
   allowedOwners?: string[];
   /** The GitHub account the agent writes as; undefined: asked of OpenHands. */
@@ -66,6 +68,8 @@ const DEFAULTS = {
   UPSTREAM_TIMEOUT_SECONDS: 15,
   SUBREQUEST_BUDGET: 50,
   GITHUB_RETRY_DELAY_MS: 1000,
+  // OpenHands Cloud allows a user 10 a second; the rest is room for the key's other users.
+  OPENHANDS_REQUESTS_PER_SECOND: 8,
 } as const;
 
 type NumberSetting =
@@ -76,7 +80,8 @@ type NumberSetting =
   | "MAX_STARTS_PER_THREAD_PER_HOUR"
   | "MAX_STARTS_PER_INSTALLATION_PER_HOUR"
   | "UPSTREAM_TIMEOUT_SECONDS"
-  | "SUBREQUEST_BUDGET";
+  | "SUBREQUEST_BUDGET"
+  | "OPENHANDS_REQUESTS_PER_SECOND";
 
 /** Anything shorter can be guessed; GitHub itself accepts any length. */
 const MIN_SECRET_CHARS = 16;
@@ -149,6 +154,7 @@ function parseConfig(env: WorkerEnv): Config {
     upstreamTimeoutMs: number("UPSTREAM_TIMEOUT_SECONDS") * 1000,
     subrequestBudget: Math.floor(number("SUBREQUEST_BUDGET")),
     retryDelayMs: nonNegativeNumber(env, "GITHUB_RETRY_DELAY_MS", problems),
+    openHandsRequestsPerSecond: Math.max(1, Math.floor(number("OPENHANDS_REQUESTS_PER_SECOND"))),
   };
   let privateKey = "";
   if (env.GITHUB_APP_PRIVATE_KEY?.trim()) {

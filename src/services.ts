@@ -5,6 +5,7 @@ import { type AppIdentity, learnAppIdentity, learnServedOwners, learnTriggerWord
 import { type GitHub, installationClient } from "./github/client";
 import { redact } from "./log";
 import { OpenHandsClient } from "./openhands/client";
+import { Pacer } from "./openhands/pace";
 import { loadRepoConfig, recheckRepoConfig } from "./repo-config/load";
 import type { ParsedRepoConfig } from "./repo-config/parse";
 import { TaskStore } from "./tasks/store";
@@ -52,6 +53,14 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
   const kv = usage.kv(binding);
   const githubFetch = usage.fetch("githubRequests", budget.fetch);
   const openhandsFetch = usage.fetch("openhandsRequests", budget.fetch);
+  // Per invocation, like the budget: a pacer shared across requests would make one wait on another's timer.
+  const pacer = new Pacer({
+    perSecond: config.openHandsRequestsPerSecond,
+    maxWaitMs: 10_000,
+    retryForMs: 20_000,
+    jitterMs: 2_000,
+    mayRetry: () => budget.canAfford(1),
+  });
   const github = (installationId: number) => {
     const known = clients.get(installationId);
     if (known) return known;
@@ -68,6 +77,7 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
       apiKey: config.openHandsApiKey,
       timeoutMs: config.upstreamTimeoutMs,
       fetch: openhandsFetch,
+      pacer,
     }),
     github,
     servedOwners: () => learnServedOwners(config, kv, githubFetch),

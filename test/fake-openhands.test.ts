@@ -17,8 +17,9 @@ const QUICK: ConversationScript = {
   finalMessage: "done",
 };
 
+// The rate limiter has its own checks (below); the others make their calls faster than it allows.
 function fake(options: FakeOpenHandsOptions = {}, script: ConversationScript = QUICK) {
-  const oh = new FakeOpenHands(options);
+  const oh = new FakeOpenHands({ rateLimit: false, ...options });
   oh.nextScript = script;
   const call = async (method: string, path: string, body?: unknown) => {
     const response = (await oh.handle(
@@ -433,5 +434,59 @@ describe("send-message", () => {
     expect(
       (await call("POST", "/api/v1/app-conversations/not-a-uuid/send-message", { content: [{ text: "x" }] })).status,
     ).toBe(422);
+  });
+});
+
+describe("the rate limit (enterprise/server/rate_limit.py, 10/second; 100/minute per user)", () => {
+  it("refuses the 11th request of a second with the limiter's body and headers, and lets the next second in", async () => {
+    let now = 1_700_000_000_250;
+    const { oh, call } = fake({ rateLimit: true });
+    oh.rateLimitClock = () => now;
+    for (let i = 0; i < 10; i++) expect((await call("GET", "/api/v1/users/git-info")).status).toBe(200);
+    now += 400;
+    const response = (await oh.handle(
+      new Request(`${BASE}/api/v1/users/git-info`, { headers: { authorization: `Bearer ${KEY}` } }),
+    ))!;
+    expect(response.status).toBe(429);
+    expect(await response.json()).toEqual({ error: "Rate limit exceeded: 10 per 1 second" });
+    expect(Object.fromEntries(response.headers)).toMatchObject({
+      "x-ratelimit-limit": "10 per 1 second",
+      "x-ratelimit-remaining": "0",
+      // int() of the window's end (opened at the first hit, 1 s long), and of the seconds left
+      "x-ratelimit-reset": "1700000001",
+      "retry-after": "0",
+    });
+    now += 600;
+    expect((await call("GET", "/api/v1/users/git-info")).status).toBe(200);
+    expect(oh.rateLimited).toBe(1);
+  });
+
+  it("refuses past 100 in a minute, saying when; requests refused by the second window do not count", async () => {
+    let now = 1_700_000_000_000;
+    const { oh, call } = fake({ rateLimit: true });
+    oh.rateLimitClock = () => now;
+    // 12 a second for 10 seconds: 10 pass and 2 are refused each second, 100 in all.
+    for (let second = 0; second < 10; second++) {
+      for (let i = 0; i < 12; i++) await call("GET", "/api/v1/users/git-info");
+      now += 1000;
+    }
+    expect(oh.rateLimited).toBe(20);
+    const refused = await call("GET", "/api/v1/users/git-info");
+    expect(refused).toMatchObject({ status: 429, body: { error: "Rate limit exceeded: 100 per 1 minute" } });
+    const headers = Object.fromEntries(
+      (await oh.handle(new Request(`${BASE}/api/v1/users/git-info`, { headers: { authorization: `Bearer ${KEY}` } })))!
+        .headers,
+    );
+    expect(headers["retry-after"]).toBe("50");
+    expect(oh.rateLimited).toBe(22);
+  });
+
+  it("does not count requests that are not authenticated", async () => {
+    const oh = new FakeOpenHands();
+    for (let i = 0; i < 15; i++) {
+      const response = (await oh.handle(new Request(`${BASE}/api/v1/users/git-info`)))!;
+      expect(response.status).toBe(401);
+    }
+    expect(oh.rateLimited).toBe(0);
   });
 });

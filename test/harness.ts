@@ -44,6 +44,8 @@ export function startFakes(overrides: Partial<TestEnv> = {}) {
   });
   fakeGitHubs.push(github);
   const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
+  simulatedAheadMs = 0;
+  openhands.rateLimitClock = () => Date.now() + simulatedAheadMs;
   network.use(
     http.all("*", async ({ request }) => {
       const req = request as unknown as Request;
@@ -72,8 +74,15 @@ export async function callWorkerWithoutWaiting(request: Request, testEnv: TestEn
   return { response, settled: () => waitOnExecutionContext(ctx) };
 }
 
+/**
+ * How far the latest `runCron` ran ahead of the real clock. The OpenHands fake's rate
+ * limiter counts in that time, so ticks minutes apart are not one burst to it.
+ */
+let simulatedAheadMs = 0;
+
 /** Runs the cron handler as Cloudflare would at `when`. */
 export async function runCron(testEnv: TestEnv, when = new Date()): Promise<void> {
+  simulatedAheadMs = Math.max(simulatedAheadMs, when.getTime() - Date.now());
   const controller = createScheduledController({ scheduledTime: when, cron: "*/3 * * * *" });
   const ctx = createExecutionContext();
   await worker.scheduled(controller, testEnv, ctx);
@@ -230,4 +239,15 @@ export function recordingKv(testEnv: TestEnv) {
     },
   });
   return { calls, puts, env: { ...testEnv, TASKS } };
+}
+
+/** The largest number of these times (ms) that fall within one second of each other. */
+export function mostInOneSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j]! - sorted[i]! >= 1000) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
 }

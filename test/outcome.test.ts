@@ -122,3 +122,32 @@ describe("the result line", () => {
     expect(result().split("\n")[0]).toContain("no changes");
   });
 });
+
+describe("a long run's events", () => {
+  it("a run that stored thousands of events is read in a handful of small, kind-filtered searches", async () => {
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "running", "finished"],
+      // Paused as it ends: the agent-server is gone, so the ending and the answer come from the stored events.
+      sandbox: ["RUNNING", "RUNNING", "PAUSED"],
+      finalMessage: "Fixed the parser; all 1,000 cases pass.",
+    };
+    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")), fakes.env);
+    await runCron(fakes.env); // READY, running
+    fakes.openhands.recordRunSteps(conversation().id, 1000);
+    expect(conversation().events.length).toBeGreaterThan(3000);
+    await runCron(fakes.env); // running
+    await runCron(fakes.env); // finished, paused
+
+    expect(result()).toContain("Fixed the parser; all 1,000 cases pass.");
+    const searches = fakes.openhands.find("GET", /\/events\/search$/);
+    expect(searches.length).toBeGreaterThan(0);
+    expect(searches.length).toBeLessThanOrEqual(5);
+    for (const search of searches) {
+      expect(search.query.get("kind__eq"), search.url).toBeTruthy();
+      expect(search.query.get("sort_order"), search.url).toBe("TIMESTAMP_DESC");
+      expect(Number(search.query.get("limit")), search.url).toBeLessThanOrEqual(25);
+    }
+  });
+});

@@ -50,19 +50,31 @@ describe("no duplicate conversation", () => {
 
   it("a delivery replayed after its ended task's record expired (a day) finds the conversation, and shows nothing on GitHub", async () => {
     const fakes = setup();
+    // Made 25 hours ago and delivered now (GitHub retries, or an operator redelivers): old enough
+    // that an earlier delivery's ended record could have expired, so OpenHands is asked.
     const payload = issueCommentPayload("@openhands-app fix it");
-    await deliver(fakes, payload);
+    const madeAt = new Date(Date.now() - 25 * 3600_000).toISOString();
+    payload.comment.created_at = madeAt;
+    payload.comment.updated_at = madeAt;
+    const send = async () => callWorker(await signedWebhook("issue_comment", payload, { keepTimes: true }), fakes.env);
+    await send();
+    expect(fakes.openhands.find("GET", /start-tasks\/search$/).map((r) => r.query.get("conversation_id__eq"))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{32}$/),
+    ]);
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
     const [ended] = await tasks(fakes.env);
     expect(ended.status).toBe("succeeded");
-    // A day later: the record has expired; the conversation, made then, is still on OpenHands.
+    // A day later: the record has expired; the conversation, started then, is still on OpenHands.
     const entry = (await kvSnapshot(fakes.env)).find((e) => e.name.startsWith("task:"))!;
     await fakes.env.TASKS.delete(entry.name);
-    fakes.openhands.conversations.get(ended.id)!.createdAt = new Date(Date.now() - 25 * 3600_000).toISOString();
+    for (const startTask of fakes.openhands.startTasks.values()) {
+      startTask.createdMs -= 25 * 3600_000;
+      startTask.createdAt = new Date(startTask.createdMs).toISOString();
+    }
     const github = fakes.github.requests.length;
     const starts = fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).length;
 
-    expect((await deliver(fakes, structuredClone(payload))).status).toBe(202);
+    expect((await send()).status).toBe(202);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(starts);
     expect(fakes.github.requests.slice(github).filter((r) => r.method !== "GET")).toEqual([]);
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)).toHaveLength(1);
@@ -70,6 +82,12 @@ describe("no duplicate conversation", () => {
     // and the cron finds nothing left to do
     await runCron(fakes.env);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(starts);
+  });
+
+  it("a request made moments ago costs no replay read: its own record would have answered", async () => {
+    const fakes = setup();
+    await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
+    expect(fakes.openhands.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /api/v1/app-conversations"]);
   });
 
   it("a duplicate that races past KV (eventual consistency) adopts the running conversation", async () => {
@@ -203,8 +221,8 @@ describe("no lost task", () => {
     const [task] = await tasks(fakes.env);
     expect(task.status).toBe("failed");
     expect(task.outcome.summary).toBe("thread is gone");
-    // nothing asked of OpenHands but the read that tells a replay from a new request
-    expect(fakes.openhands.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /api/v1/app-conversations"]);
+    // nothing asked of OpenHands (a new request needs no replay read)
+    expect(fakes.openhands.requests).toEqual([]);
     const before = openHandsWork(fakes.openhands).length;
     await runCron(fakes.env, new Date(Date.now() + 10 * 60_000));
     expect(openHandsWork(fakes.openhands)).toHaveLength(before);

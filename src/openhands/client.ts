@@ -1,6 +1,7 @@
 import { isObject } from "../is-object";
 import { redact } from "../log";
 import { errorMessage, OpenHandsError, retryAtFrom } from "./errors";
+import type { Pacer } from "./pace";
 import type { AppConversation, OpenHandsEvent, Page, StartConversationRequest, StartTask } from "./types";
 
 /** `start-tasks?ids=` takes up to 100 ids; `app-conversations?ids=` answers 400 from 100 on. */
@@ -15,6 +16,8 @@ export interface OpenHandsClientOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Keeps this invocation under the service's rate limit; none: every request goes out at once. */
+  pacer?: Pacer;
 }
 
 /** A thin client for the OpenHands Cloud V1 API: one method per call the Worker makes. */
@@ -24,6 +27,7 @@ export class OpenHandsClient {
   private readonly now: () => number;
   private readonly timeoutMs: number;
   private readonly fetch: typeof fetch;
+  private readonly pacer: Pacer | undefined;
 
   constructor(options: OpenHandsClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -31,6 +35,7 @@ export class OpenHandsClient {
     this.now = options.now ?? Date.now;
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.pacer = options.pacer;
   }
 
   /** Web page a human can open; the API returns ids as 32 hex characters. */
@@ -76,6 +81,23 @@ export class OpenHandsClient {
       if (!pageId) break;
     }
     return found;
+  }
+
+  /**
+   * The first start task that produced this conversation, or null. The service sets a
+   * task's `app_conversation_id` once it is READY, and a task's `created_at` never
+   * changes, unlike the conversation's own (sql_app_conversation_start_task_service.py).
+   */
+  async readyStartTaskOf(conversationId: string): Promise<StartTask | null> {
+    const body = await this.call("GET", "/api/v1/app-conversations/start-tasks/search", {
+      query: [
+        ["conversation_id__eq", normalizeId(conversationId)],
+        ["sort_order", "CREATED_AT"],
+        ["limit", "1"],
+      ],
+    });
+    if (!isPage(body)) throw garbage("start task search");
+    return body.items.find(isStartTask) ?? null;
   }
 
   /**
@@ -202,26 +224,7 @@ export class OpenHandsClient {
     if (!options.absoluteUrl) headers.Authorization = `Bearer ${this.apiKey}`;
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
 
-    let response: Response;
-    try {
-      response = await this.fetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "network error";
-      throw new OpenHandsError(`OpenHands ${method} ${url.pathname}: ${reason}`, undefined, true);
-    }
-
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = undefined;
-    }
+    const { response, body } = await this.send(method, url, headers, options.body);
     if (response.ok) {
       if (body === undefined) throw garbage(`${method} ${url.pathname}`);
       return body;
@@ -234,6 +237,40 @@ export class OpenHandsClient {
       retryable,
       retryAtFrom(response, body, this.now()),
     );
+  }
+
+  /** One request, paced, with the rate limiter's short waits sat out; `body` is undefined when not JSON. */
+  private async send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    payload: unknown,
+  ): Promise<{ response: Response; body: unknown }> {
+    const firstTriedAt = this.pacer?.now() ?? 0;
+    for (;;) {
+      await this.pacer?.slot();
+      let response: Response;
+      try {
+        response = await this.fetch(url, {
+          method,
+          headers,
+          body: payload === undefined ? undefined : JSON.stringify(payload),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "network error";
+        throw new OpenHandsError(`OpenHands ${method} ${url.pathname}: ${reason}`, undefined, true);
+      }
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        body = undefined;
+      }
+      // The next slot() sits out the wait.
+      if (!this.pacer?.waitsOut(response, body, firstTriedAt)) return { response, body };
+    }
   }
 }
 

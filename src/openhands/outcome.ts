@@ -1,7 +1,14 @@
 import type { OpenHandsClient } from "./client";
 import type { AppConversation, OpenHandsEvent } from "./types";
 
-const MAX_EVENT_PAGES = 3;
+/**
+ * Events asked for per search. The service loads only the page it answers, after
+ * choosing the files by kind from their names (app_server/event/filesystem_event_service.py),
+ * so a kind-filtered page of a few newest events costs the same however many a long run stored.
+ */
+const NEWEST = 5;
+/** State updates are mostly `stats`; the last execution status of an ended run is among the newest. */
+const NEWEST_STATE_UPDATES = 25;
 
 /**
  * The service's own rule for "the agent's final answer": newest first, the
@@ -50,15 +57,16 @@ export async function readFinalResponse(client: OpenHandsClient, conversation: A
       // The agent-server is best effort; the events below are the record.
     }
   }
-  let pageId: string | null = null;
-  for (let page = 0; page < MAX_EVENT_PAGES; page++) {
-    const events = await client.searchEvents(conversation.id, { newestFirst: true, pageId });
-    const found = finalResponseFromEvents(events.items);
-    if (found !== undefined) return found;
-    pageId = events.next_page_id;
-    if (!pageId) break;
-  }
-  return "";
+  // The newest few finish actions' and messages' kinds, merged newest first: the service's rule
+  // over the two kinds it looks at, in two small reads.
+  const [actions, messages] = await Promise.all([
+    client.searchEvents(conversation.id, { kind: "ActionEvent", newestFirst: true, limit: NEWEST }),
+    client.searchEvents(conversation.id, { kind: "MessageEvent", newestFirst: true, limit: NEWEST }),
+  ]);
+  const newestFirst = [...actions.items, ...messages.items].sort((a, b) =>
+    String(b.timestamp ?? "").localeCompare(String(a.timestamp ?? "")),
+  );
+  return finalResponseFromEvents(newestFirst) ?? "";
 }
 
 export async function readLastError(client: OpenHandsClient, conversationId: string): Promise<string | undefined> {
@@ -78,6 +86,10 @@ export async function readLastExecutionStatus(
   client: OpenHandsClient,
   conversationId: string,
 ): Promise<string | undefined> {
-  const events = await client.searchEvents(conversationId, { kind: "ConversationStateUpdateEvent", newestFirst: true });
+  const events = await client.searchEvents(conversationId, {
+    kind: "ConversationStateUpdateEvent",
+    newestFirst: true,
+    limit: NEWEST_STATE_UPDATES,
+  });
   return lastExecutionStatusFromEvents(events.items);
 }

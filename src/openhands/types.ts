@@ -44,7 +44,11 @@ export interface AppConversation {
   conversation_url?: string | null;
   session_api_key?: string | null;
   title?: string | null;
-  /** When the conversation was created: the run's clock starts there. */
+  /**
+   * Not when the conversation was created: the service rewrites it each time the agent-server
+   * reports the conversation (webhook_router.py on_conversation_update). The run's clock comes
+   * from the start instead (`Task.startedAt`).
+   */
   created_at?: string;
   /**
    * Pull request numbers: the start request's, then one per PR the agent opens through the service's own

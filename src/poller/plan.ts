@@ -149,8 +149,10 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
       const by = task.stopRequestedBy;
       work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, by)));
     } else if (decision.kind === "ready") {
-      // The run's clock starts when the conversation was created.
-      const next = seenRunning(task, conversation?.created_at ?? task.startedAt ?? task.createdAt, services.now());
+      // The run's clock starts when OpenHands accepted the start (its start task's creation, as
+      // markStarted recorded it): a time that stays put while the record says "starting", unlike
+      // the conversation's `created_at`, which moves with each agent-server report.
+      const next = seenRunning(task, task.startedAt ?? services.now().toISOString(), services.now());
       // READY with no conversation: it was read before the start task this tick, and shows
       // up next tick. Still missing when the run would have timed out, it is gone.
       if (conversation || now - Date.parse(task.startedAt ?? task.createdAt) > config.runTimeoutMs)

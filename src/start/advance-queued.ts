@@ -13,7 +13,7 @@ import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import { acknowledge } from "../report/acknowledge";
 import type { Services } from "../services";
-import type { TaskEntry } from "../tasks/store";
+import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
 import type { Task } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 import { checkFollowUp } from "./follow-up";
@@ -83,20 +83,28 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
   }
 }
 
-/** Older than this record by more than clock skew: the conversation of an earlier delivery of the same event. */
+/** Clock skew between GitHub, OpenHands and the Worker. */
 const REPLAY_MARGIN_MS = 60_000;
 
 /**
  * Ended tasks are kept a day. A signed delivery replayed later (within the week
  * `MAX_TRIGGER_AGE_MS` allows) is recorded anew, but the conversation named after
- * its event is still on OpenHands, created before this record: asked before
- * the 👀 or any comment. A conversation created after the record is this
+ * its event is still on OpenHands, started before this record: asked before
+ * the 👀 or any comment. A conversation started after the record is this
  * task's own start whose answer was lost, which the start step adopts.
+ *
+ * A request made less than a day before this record was recorded cannot be such a
+ * replay: any earlier delivery's task began after the request and its record is
+ * still kept, so `recordTask` would have found it. Only older requests cost a read,
+ * which keeps a burst of new requests from doubling its OpenHands traffic.
  */
 async function isReplayOfEndedTask(services: Services, task: Task): Promise<boolean> {
-  const [conversation] = await services.openhands.conversations([task.id]);
-  const created = Date.parse(conversation?.created_at ?? "");
-  return conversation != null && Number.isFinite(created) && created < Date.parse(task.createdAt) - REPLAY_MARGIN_MS;
+  const age = Date.parse(task.createdAt) - Date.parse(task.request.triggeredAt);
+  if (age < ENDED_RETENTION_MS - REPLAY_MARGIN_MS) return false;
+  // The start task's time, not the conversation's `created_at`, which moves with each agent-server report.
+  const started = await services.openhands.readyStartTaskOf(task.id);
+  const created = Date.parse(started?.created_at ?? "");
+  return started != null && Number.isFinite(created) && created < Date.parse(task.createdAt) - REPLAY_MARGIN_MS;
 }
 
 async function verify(services: Services, task: Task): Promise<Task> {

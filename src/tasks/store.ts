@@ -39,6 +39,8 @@ const ACTIVE_KEY = "poll:active";
 /** An event not yet decided: kept as long as a signed delivery is accepted (`MAX_TRIGGER_AGE_MS`). */
 const RECEIVED_RETENTION_SECONDS = 8 * 24 * 3600;
 const ENDED_RETENTION_SECONDS = 24 * 3600;
+/** How long an ended task's record outlives it: an earlier delivery of a younger request still has its record. */
+export const ENDED_RETENTION_MS = ENDED_RETENTION_SECONDS * 1000;
 const ACTIVE_TTL_SECONDS = 2 * 3600;
 const ACTIVE_REFRESH_WHEN_LEFT_MS = (ACTIVE_TTL_SECONDS * 1000) / 2;
 

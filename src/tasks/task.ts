@@ -78,7 +78,7 @@ export interface Task {
   updatedAt: string;
   /** When OpenHands accepted the start; the start deadline counts from here. */
   startedAt?: string;
-  /** When the conversation became READY; the run deadline counts from here. */
+  /** When the run began (the start's acceptance, or the adoption of a conversation found running); the run deadline counts from here. */
   readyAt?: string;
   /** This App resumed the sandbox after OpenHands paused it mid-run (once per task). */
   resumed?: boolean;
@@ -111,7 +111,7 @@ export class InvalidTransition extends Error {
   }
 }
 
-/** When the agent began (ms): its conversation's creation, else the start, else the request. The run deadline counts from here. */
+/** When the agent began (ms): the start OpenHands accepted, else the request. The run deadline counts from here. */
 export function runStartedMs(task: Task): number {
   return Date.parse(task.readyAt ?? task.startedAt ?? task.createdAt);
 }

@@ -22,6 +22,8 @@ import { FakeBase, json } from "./recorder";
  *   "error" ends in ERROR with the database error as `detail`.
  * - `maxConversationsPerSandbox` (20) and `resumeStartingReads` (0: how many
  *   conversation reads after a resume still show the sandbox STARTING).
+ * - `rateLimit` (true): the service's 10 a second and 100 a minute per user,
+ *   in real time; `rateLimited` counts the 429s it answered.
  * Per script: `sandboxId` puts that conversation into a sandbox with that
  * opaque id (created if needed), as a grouping setting would.
  * Methods: `failSandboxRuntime("pause" | "resume", times)` makes the next calls
@@ -98,6 +100,12 @@ interface ConversationState {
   llmModel: string;
   /** What the run has cost so far; a test sets it as the agent "works" (`setMetrics`). */
   metrics: { cost: number; promptTokens: number; completionTokens: number };
+  /**
+   * Not when it was made: event_callback/webhook_router.py on_conversation_update (the agent-server
+   * reporting the conversation as it starts, pauses or resumes) saves a new AppConversationInfo
+   * without created_at, whose default is utc_now, and sql_app_conversation_info_service.py merges
+   * it over the row. So it moves to each report (`agentServerReported`).
+   */
   createdAt: string;
   events: Record<string, unknown>[];
   /** Follow-up messages received through send-message. */
@@ -136,7 +144,21 @@ export interface FakeOpenHandsOptions {
   duplicateStart?: "stuck" | "error";
   maxConversationsPerSandbox?: number;
   resumeStartingReads?: number;
+  /** The service's per-user limit of 10 a second and 100 a minute (on unless false). */
+  rateLimit?: boolean;
 }
+
+/**
+ * enterprise/server/auth/saas_user_auth.py: `create_redis_rate_limiter('10/second; 100/minute')`,
+ * hit once per request authenticated as a user (keyed on the user id, so every key of one user
+ * shares it). enterprise/server/rate_limit.py: limits' FixedWindowRateLimiter on Redis (a window
+ * opens at its first hit and lasts its length), the windows tried in order, the first full one
+ * raising, so a request refused by the second does not count in the minute.
+ */
+const RATE_WINDOWS = [
+  { amount: 10, ms: 1000, description: "10 per 1 second" },
+  { amount: 100, ms: 60_000, description: "100 per 1 minute" },
+];
 
 /** FastAPI's body for `HTTPException(404)` without a detail (app_server/sandbox/sandbox_router.py). */
 export const SANDBOX_NOT_FOUND_BODY = { detail: "Not Found" };
@@ -202,6 +224,15 @@ export class FakeOpenHands extends FakeBase {
   duplicateStart: "stuck" | "error";
   maxConversationsPerSandbox: number;
   resumeStartingReads: number;
+  rateLimit: boolean;
+  /** How many requests the rate limiter refused. */
+  rateLimited = 0;
+  /**
+   * The rate limiter's clock. A test that runs cron ticks hours apart in a few real seconds
+   * moves it with them (harness.ts), or its ticks would count as one burst.
+   */
+  rateLimitClock: () => number = Date.now;
+  private readonly windows = RATE_WINDOWS.map((w) => ({ ...w, opened: 0, hits: 0 }));
   private readonly scripts = new Map<string, ConversationScript>();
   private readonly runtimeErrors = { pause: 0, resume: 0 };
   private seq = 0;
@@ -238,6 +269,7 @@ export class FakeOpenHands extends FakeBase {
     this.duplicateStart = options.duplicateStart ?? "stuck";
     this.maxConversationsPerSandbox = options.maxConversationsPerSandbox ?? 20;
     this.resumeStartingReads = options.resumeStartingReads ?? 0;
+    this.rateLimit = options.rateLimit ?? true;
   }
 
   static defaultScript(): ConversationScript {
@@ -322,6 +354,55 @@ export class FakeOpenHands extends FakeBase {
     });
   }
 
+  /**
+   * A long run's store: `steps` tool calls, each persisted as the agent-server does (the SDK's
+   * ActionEvent, its ObservationEvent, and a ConversationStateUpdateEvent of key `stats` after the
+   * LLM call), so a search that does not filter by kind wades through them all.
+   */
+  recordRunSteps(conversationId: string, steps: number): void {
+    const conversation = this.conversations.get(hex(conversationId));
+    if (!conversation) throw new Error(`no conversation ${conversationId}`);
+    const at = () => new Date(Date.now() + conversation.events.length).toISOString().replace("Z", "");
+    for (let step = 0; step < steps; step++) {
+      const callId = `toolu_step_${conversation.events.length}`;
+      const command = `pytest tests/test_case_${step}.py`;
+      conversation.events.push(
+        {
+          id: crypto.randomUUID(),
+          timestamp: at(),
+          kind: "ActionEvent",
+          source: "agent",
+          thought: [],
+          tool_name: "terminal",
+          tool_call_id: callId,
+          tool_call: { id: callId, name: "terminal", arguments: JSON.stringify({ command }) },
+          action: { kind: "TerminalAction", command, is_input: false, timeout: null, reset: false },
+          llm_response_id: `chatcmpl-step-${step}`,
+          security_risk: "LOW",
+          summary: `Run test case ${step}`,
+        },
+        {
+          id: crypto.randomUUID(),
+          timestamp: at(),
+          kind: "ObservationEvent",
+          source: "environment",
+          tool_name: "terminal",
+          tool_call_id: callId,
+          action_id: callId,
+          observation: { kind: "TerminalObservation", content: [{ type: "text", text: "1 passed in 0.12s" }] },
+        },
+        {
+          id: crypto.randomUUID(),
+          timestamp: at(),
+          kind: "ConversationStateUpdateEvent",
+          source: "environment",
+          key: "stats",
+          value: { usage_to_metrics: { agent: { accumulated_cost: step * 0.001 } } },
+        },
+      );
+    }
+  }
+
   /** Adds a RUNNING sandbox of the user (one a grouped start may join) and returns its id. */
   seedSandbox(id: string = base62Id()): string {
     const box = this.newSandbox(id);
@@ -344,6 +425,8 @@ export class FakeOpenHands extends FakeBase {
     if (recorded.headers.authorization !== `Bearer ${this.apiKey}`) {
       return json({ error: "User not authenticated" }, 401);
     }
+    const limited = this.hitRateLimit();
+    if (limited) return limited;
     const q = url.searchParams;
     let match: RegExpMatchArray | null;
     if (request.method === "POST" && path === "/api/v1/app-conversations") return this.start(recorded.body);
@@ -365,6 +448,35 @@ export class FakeOpenHands extends FakeBase {
     if (request.method === "GET" && path === "/api/v1/sandboxes") return this.readSandboxes(q.getAll("id"));
     if (request.method === "GET" && path === "/api/v1/users/git-info") return this.gitInfo();
     return json({ detail: "Not Found" }, 404);
+  }
+
+  /**
+   * rate_limit.py: RateLimitException → 429 `{"error": "Rate limit exceeded: <limit>"}` with
+   * `X-RateLimit-Limit` (str of the limit), `X-RateLimit-Remaining`, `X-RateLimit-Reset`
+   * (int of the window's end, epoch seconds) and, the window being full, `Retry-After`
+   * (int of the seconds left: 0 for most of a per-second window).
+   */
+  private hitRateLimit(): Response | undefined {
+    if (!this.rateLimit) return undefined;
+    const now = this.rateLimitClock();
+    for (const window of this.windows) {
+      if (now >= window.opened + window.ms) {
+        window.opened = now;
+        window.hits = 0;
+      }
+      window.hits++;
+      if (window.hits > window.amount) {
+        this.rateLimited++;
+        const reset = (window.opened + window.ms) / 1000;
+        return json({ error: `Rate limit exceeded: ${window.description}` }, 429, {
+          "X-RateLimit-Limit": window.description,
+          "X-RateLimit-Remaining": "0",
+          "X-RateLimit-Reset": String(Math.floor(reset)),
+          "Retry-After": String(Math.floor(reset - now / 1000)),
+        });
+      }
+    }
+    return undefined;
   }
 
   // ---------------------------------------------------------------- start
@@ -671,6 +783,7 @@ export class FakeOpenHands extends FakeBase {
       existing.injected = [];
       existing.reloadedAsError = false;
       existing.agentStarts++;
+      existing.createdAt = isoMicros(Date.now());
       return;
     }
     if (existing) return;
@@ -688,7 +801,7 @@ export class FakeOpenHands extends FakeBase {
       prNumber: (req.pr_number as unknown[] | undefined) ?? [],
       llmModel: (req.llm_model as string | null | undefined) ?? "claude-sonnet-4-5",
       metrics: { cost: 0, promptTokens: 0, completionTokens: 0 },
-      createdAt: task.createdAt,
+      createdAt: isoMicros(Date.now()),
       events: [],
       messages: [],
       injected: [],
@@ -938,6 +1051,7 @@ export class FakeOpenHands extends FakeBase {
     if (status === "MISSING") return json(SANDBOX_NOT_FOUND_BODY, 404);
     if (action === "pause") box.status = "PAUSED";
     else if (status !== "RUNNING" && status !== "STARTING") this.resumeSandbox(box);
+    this.agentServerReported(box);
     return json({ success: true });
   }
 
@@ -948,6 +1062,13 @@ export class FakeOpenHands extends FakeBase {
    * EventService.start turns RUNNING into ERROR ("Any conversation loaded from disk with
    * RUNNING status is stale"), publishing the state change.
    */
+  /** Its agent-server reported every conversation of the sandbox: their `created_at` moves (see ConversationState). */
+  private agentServerReported(box: SandboxState): void {
+    for (const conversation of this.conversations.values()) {
+      if (conversation.sandboxId === box.id) conversation.createdAt = isoMicros(Date.now());
+    }
+  }
+
   private resumeSandbox(box: SandboxState): void {
     box.status = "RUNNING";
     box.startingReads = this.resumeStartingReads;
