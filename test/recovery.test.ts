@@ -322,6 +322,19 @@ describe("a run that reads as gone for a moment (issue 19: transient reads are n
     expect(comments(fakes)[0]).toContain("the OpenHands sandbox is gone before the agent finished");
   });
 
+  it("a conversation deleted while its record still says starting ends within half an hour, not at the run deadline", async () => {
+    const fakes = setup();
+    await running(fakes, ["running"]);
+    // Seen running, which is not written: the record still says "starting".
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "starting" });
+    for (const conversation of fakes.openhands.conversations.values()) conversation.deleted = true;
+    for (const minute of [4, 7]) await runCron(fakes.env, later(minute));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+    for (const minute of [10, 13]) await runCron(fakes.env, later(minute));
+    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+    expect(comments(fakes)[0]).toMatch(/^❌/);
+  });
+
   it("five minutes of MISSING with only two reads is not enough: the third read decides", async () => {
     const fakes = setup();
     await running(fakes, ["running"]);

@@ -153,10 +153,10 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
       // markStarted recorded it): a time that stays put while the record says "starting", unlike
       // the conversation's `created_at`, which moves with each agent-server report.
       const next = seenRunning(task, task.startedAt ?? services.now().toISOString(), services.now());
-      // READY with no conversation: it was read before the start task this tick, and shows
-      // up next tick. Still missing when the run would have timed out, it is gone.
-      if (conversation || now - Date.parse(task.startedAt ?? task.createdAt) > config.runTimeoutMs)
-        following.push(next);
+      // READY with no conversation even on the read made after the start task: followed as a run
+      // that reads as gone, which ends it only when that lasts (three reads over five minutes),
+      // instead of waiting out the run deadline for a conversation deleted meanwhile.
+      following.push(next);
     } else if (decision.kind === "start_failed") {
       // Another start of ours may still be on its way (an earlier attempt whose answer was lost).
       work.push(
