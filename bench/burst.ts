@@ -48,8 +48,24 @@ function row(what: string, requests: RecordedRequest[], refused: number, ms: num
     String(refused),
     String(mostInOneSecond(requests.map((r) => r.at))),
     String(requests.length - refused),
+    String(mostInOneSecond(requests.filter((r) => !refusedRequests.has(r)).map((r) => r.at))),
     (ms / 1000).toFixed(1),
   ];
+}
+
+/** The requests the fake's rate limiter refused, marked as they are answered. */
+const refusedRequests = new WeakSet<RecordedRequest>();
+
+function markRefused(openhands: FakeOpenHands): () => void {
+  const handle = openhands.handle.bind(openhands);
+  openhands.handle = async (request: Request) => {
+    const response = await handle(request);
+    if (response?.status === 429) refusedRequests.add(openhands.requests.at(-1)!);
+    return response;
+  };
+  return () => {
+    openhands.handle = handle;
+  };
 }
 
 export async function runBurstBench(
@@ -63,6 +79,7 @@ export async function runBurstBench(
   const kv = new CountingKV();
   const env = workerEnv(kv, { MAX_RUNNING_CONVERSATIONS: "30", OPENHANDS_REQUESTS_PER_SECOND: "8" });
   const rows: string[][] = [];
+  const unmark = markRefused(openhands);
   try {
     // A maintainer asks on 30 issues at once (one installation, one OpenHands key).
     let from = openhands.requests.length;
@@ -96,24 +113,34 @@ export async function runBurstBench(
       await (await worker.fetch(commentDelivery(template, { installationId: 31_000_001 }), tenEnv, ctx)).text();
       await settled();
     }
-    from = openhands.requests.length;
-    refusedBefore = openhands.rateLimited;
-    started = Date.now();
-    const { ctx, settled } = executionContext();
-    await worker.scheduled({ scheduledTime: Date.now() + TICK_MS, cron: CRON, noRetry: () => {} }, tenEnv, ctx);
-    await settled();
-    const finished = [...tenKv.data.values()].filter(
-      (e) => (e.metadata as { s?: string } | undefined)?.s === "succeeded",
-    ).length;
-    rows.push(
-      row(
-        `the tick that finishes ${finished} runs`,
-        appServer(openhands, from),
-        openhands.rateLimited - refusedBefore,
-        Date.now() - started,
-      ),
-    );
+    // Ticks come minutes after the webhooks, not in the same second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const finished = () =>
+      [...tenKv.data.values()].filter((e) => (e.metadata as { s?: string } | undefined)?.s === "succeeded").length;
+    // The Free plan's 50 subrequests finish about 8 runs a tick; the next tick finishes the rest.
+    for (let tick = 1; tick <= 3 && finished() < 10; tick++) {
+      const before = finished();
+      from = openhands.requests.length;
+      refusedBefore = openhands.rateLimited;
+      started = Date.now();
+      const { ctx, settled } = executionContext();
+      await worker.scheduled(
+        { scheduledTime: Date.now() + tick * TICK_MS, cron: CRON, noRetry: () => {} },
+        tenEnv,
+        ctx,
+      );
+      await settled();
+      rows.push(
+        row(
+          `tick ${tick} after 10 runs ended: finishes ${finished() - before}`,
+          appServer(openhands, from),
+          openhands.rateLimited - refusedBefore,
+          Date.now() - started,
+        ),
+      );
+    }
   } finally {
+    unmark();
     openhands.rateLimit = false;
   }
   const markdown = [
@@ -125,7 +152,18 @@ export async function runBurstBench(
       "across them the service's limit still refuses some; those are retried within their invocation and no thread hears of it. " +
       "App-server requests only (the sandbox's agent-server is not rate limited).",
     "",
-    table(["what", "OpenHands requests", "answered 429", "most in any second", "accepted", "seconds"], rows),
+    table(
+      [
+        "what",
+        "OpenHands requests",
+        "answered 429",
+        "most in any second",
+        "accepted",
+        "most accepted in any second",
+        "seconds",
+      ],
+      rows,
+    ),
   ].join("\n");
   return { markdown };
 }
