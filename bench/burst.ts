@@ -150,7 +150,8 @@ export async function runBurstBench(
       "(`enterprise/server/rate_limit.py`), the Worker at its default pacing (`OPENHANDS_REQUESTS_PER_SECOND=8` per invocation; " +
       "a 429 asking for up to 10 s is waited out, plus up to 2 s of jitter). Concurrent invocations cannot see one another, so " +
       "across them the service's limit still refuses some; those are retried within their invocation and no thread hears of it. " +
-      "App-server requests only (the sandbox's agent-server is not rate limited).",
+      'App-server requests only (the sandbox\'s agent-server is not rate limited). "In any second" is any rolling second; ' +
+      "the service counts fixed windows from their first hit, so up to twice its 10 can fall in one rolling second.",
     "",
     table(
       [
