@@ -31,7 +31,13 @@ export default defineConfig({
   ],
   test: {
     // These run in Node: vitest.node.config.mts.
-    exclude: [...configDefaults.exclude, "test/scripts/**", "test/browser/**", "test/architecture/**"],
+    exclude: [
+      ...configDefaults.exclude,
+      "test/scripts/**",
+      "test/browser/**",
+      "test/architecture/**",
+      "test/linear-time/**",
+    ],
     setupFiles: ["./test/setup.ts"],
     // The Worker logs one JSON line per step; show them only for failing tests.
     silent: "passed-only",

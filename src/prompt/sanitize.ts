@@ -24,10 +24,16 @@ function unfold(tag: string, _name: string, at: number, text: string): string {
  */
 export function sanitize(text: string | null | undefined): string {
   if (!text) return "";
-  return removeHiddenMarkdown(text.replace(/\r\n?/g, "\n").replace(INVISIBLE, ""))
-    .replace(FOLD_TAG, unfold)
-    .replace(/[^\S\n]+$/gm, "")
-    .trim();
+  return (
+    removeHiddenMarkdown(text.replace(/\r\n?/g, "\n").replace(INVISIBLE, ""))
+      .replace(FOLD_TAG, unfold)
+      .split("\n")
+      // Line by line: a trailing-space pattern (`/[^\S\n]+$/gm`) retries from every space of a run that
+      // does not end its line, quadratic in the run, and anyone who can open an issue writes the run.
+      .map((line) => line.trimEnd())
+      .join("\n")
+      .trim()
+  );
 }
 
 /** Cuts at a size budget and says how much was left out. */

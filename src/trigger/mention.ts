@@ -32,6 +32,9 @@ function mentionPattern(mention: string, flags: string): RegExp {
 
 export function containsMention(body: string | null | undefined, mention: string): boolean {
   if (!body) return false;
+  // Most text never names the App: say so before the code-span and fence patterns, whose cost
+  // grows faster than the text on long runs of backticks (issue 20).
+  if (!body.toLowerCase().includes(mention.replace(/^@/, "").toLowerCase())) return false;
   return mentionPattern(mention, "i").test(stripNonRequestText(body));
 }
 
