@@ -9,10 +9,57 @@ import { removeHiddenMarkdown } from "../markdown/hidden";
  * what GitHub does not show at all: an invisible mention is nobody's request.
  */
 function stripNonRequestText(body: string): string {
-  return removeHiddenMarkdown(body.replace(/\r\n?/g, "\n"))
-    .replace(/^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(^ {0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm, "")
-    .replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, "")
-    .replace(/^ {0,3}>.*$/gm, "");
+  return removeCodeSpans(removeFencedBlocks(removeHiddenMarkdown(body.replace(/\r\n?/g, "\n")))).replace(
+    /^ {0,3}>.*$/gm,
+    "",
+  );
+}
+
+/**
+ * Fenced code blocks, each to its closing fence (the same character, at least as long) or to the end.
+ * A scan over the lines: a pattern that searches ahead for the closing fence from every opening one
+ * costs time growing with the square of a text made of unclosed fences (issue 20).
+ */
+function removeFencedBlocks(text: string): string {
+  const lines = text.split("\n");
+  const kept: string[] = [];
+  let fence: string | undefined;
+  for (const [i, line] of lines.entries()) {
+    if (fence !== undefined) {
+      const closing = /^ {0,3}([`~]+)[ \t]*$/.exec(line)?.[1];
+      if (closing?.startsWith(fence)) fence = undefined;
+      continue;
+    }
+    const opening = i < lines.length - 1 ? /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1] : undefined;
+    if (opening === undefined) kept.push(line);
+    else {
+      fence = opening;
+      kept.push("");
+    }
+  }
+  return kept.join("\n");
+}
+
+/** Inline code: a run of backticks to the next run of the same length, found in one pass over the runs. */
+function removeCodeSpans(text: string): string {
+  const runs = [...text.matchAll(/`+/g)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  const nextOfSameLength: (number | undefined)[] = [];
+  const seen = new Map<number, number>();
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const length = runs[i]!.end - runs[i]!.start;
+    nextOfSameLength[i] = seen.get(length);
+    seen.set(length, i);
+  }
+  let out = "";
+  let at = 0;
+  for (let i = 0; i < runs.length; i++) {
+    const closing = nextOfSameLength[i];
+    if (closing === undefined) continue;
+    out += text.slice(at, runs[i]!.start);
+    at = runs[closing]!.end;
+    i = closing;
+  }
+  return out + text.slice(at);
 }
 
 /**
