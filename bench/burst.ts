@@ -6,7 +6,7 @@
  * largest number in any one second (all of them, and those the service accepted).
  */
 import { FakeOpenHands } from "../test/fakes/openhands";
-import type { RecordedRequest } from "../test/fakes/recorder";
+import { mostInOneSecond, type RecordedRequest } from "../test/fakes/recorder";
 import { CountingKV } from "./kv";
 import { table } from "./stats";
 import {
@@ -24,16 +24,6 @@ const { cron: CRON, intervalMs: TICK_MS } = cronSchedule();
 
 export interface BurstReport {
   markdown: string;
-}
-
-function mostInOneSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while (sorted[j]! - sorted[i]! >= 1000) i++;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
 }
 
 /** App-server requests only: the agent-server's are the sandbox's and are not rate limited. */

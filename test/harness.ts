@@ -14,6 +14,9 @@ import { forgetUnsavedTicks } from "../src/ops/tick-record";
 import { clearRepoConfigMemory } from "../src/repo-config/load";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
+
+export { mostInOneSecond } from "./fakes/recorder";
+
 import { network } from "./setup";
 
 export type TestEnv = WorkerEnv & Pick<Cloudflare.Env, "TEST_PRIVATE_KEY_PKCS8" | "TEST_PUBLIC_KEY">;
@@ -239,15 +242,4 @@ export function recordingKv(testEnv: TestEnv) {
     },
   });
   return { calls, puts, env: { ...testEnv, TASKS } };
-}
-
-/** The largest number of these times (ms) that fall within one second of each other. */
-export function mostInOneSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while (sorted[j]! - sorted[i]! >= 1000) i++;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
 }

@@ -67,3 +67,14 @@ export function json(body: unknown, status = 200, headers: Record<string, string
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
 }
+
+/** The largest number of these request times (`at`, ms) that fall within one second of each other. */
+export function mostInOneSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j]! - sorted[i]! >= 1000) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
+}
