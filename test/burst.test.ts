@@ -67,7 +67,7 @@ it(`${ISSUES} issues labelled at once each get one conversation and its result; 
   const written = fakes.github.requests
     .filter((r) => r.method !== "GET" && /\/comments/.test(r.path))
     .map((r) => JSON.stringify(r.body));
-  expect(written.filter((body) => /429|rate limit|could not start yet|⏳/i.test(body))).toEqual([]);
+  expect(written.filter((body) => /answered 429|rate limit|could not start yet|⏳/i.test(body))).toEqual([]);
 
   const starts = fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => r.at);
   console.log(
