@@ -82,11 +82,11 @@ describe("the result line", () => {
         "- opened [#45 Add a test for 2100](https://github.com/Codertocat/Hello-World/pull/45)",
       ].join("\n"),
     );
-    // at most three read back, in the order they are trusted
+    // at most three read back, in the order they are trusted; another repository's is never read
     expect(pullReads()).toEqual([
       "/repos/Codertocat/Hello-World/pulls/44",
-      "/repos/someone-else/private/pulls/9",
       "/repos/Codertocat/Hello-World/pulls/45",
+      "/repos/Codertocat/Hello-World/pulls/999",
     ]);
   });
 
@@ -120,6 +120,121 @@ describe("the result line", () => {
     fakes.github.pulls.set(1, { ref: "fix/leap-year", repository: "Codertocat/Hello-World", baseRef: "main" });
     await run("The tests already pass on this branch.", () => {}, { pullRequest: true });
     expect(result().split("\n")[0]).toContain("no changes");
+  });
+});
+
+describe("the result line claims only what the run did", () => {
+  const ours = "[#46 Fix leap years](https://github.com/Codertocat/Hello-World/pull/46)";
+  const theRunsOwn = () => fakes.github.pulls.set(46, opened("Fix leap years"));
+  const headline = () => result().split("\n")[0];
+  /** The agent's own words, quoted: whatever it names stays there, as it wrote it. */
+  const quoted = () => result().slice(result().indexOf("The agent's final message"));
+  const commitReads = () => fakes.github.find("GET", /\/git\/commits\//).map((r) => r.path);
+
+  it("a stranger's fork PR the message names is not the App's claim", async () => {
+    const message =
+      "Opened https://github.com/Codertocat/Hello-World/pull/77 and https://github.com/Codertocat/Hello-World/pull/46";
+    await run(message, () => {
+      // opened during the run, on a branch named like the agent's, but from mallory's fork
+      fakes.github.pulls.set(77, {
+        ...opened("Totally the fix"),
+        repository: "mallory/Hello-World",
+        author: "mallory",
+      });
+      theRunsOwn();
+    });
+    expect(headline()).toBe(`✅ **OpenHands opened a pull request:** ${ours}`);
+    expect(quoted()).toContain("https://github.com/Codertocat/Hello-World/pull/77");
+  });
+
+  it("a PR in another repository is neither read nor claimed", async () => {
+    const message = "See https://github.com/mallory/evil/pull/5, and PR #46 here.";
+    await run(message, () => {
+      fakes.github.pulls.set(5, { ...opened("Evil"), repository: "mallory/evil", baseRepository: "mallory/evil" });
+      theRunsOwn();
+    });
+    expect(headline()).toBe(`✅ **OpenHands opened a pull request:** ${ours}`);
+    expect(pullReads()).toEqual(["/repos/Codertocat/Hello-World/pulls/46"]);
+    expect(quoted()).toContain("https://github.com/mallory/evil/pull/5");
+  });
+
+  it("an old PR of this repository, untouched during the run, is not claimed", async () => {
+    fakes.github.pulls.set(30, {
+      ...opened("Last year's fix"),
+      ref: "openhands/old",
+      createdAt: "2025-03-01T00:00:00Z",
+    });
+    await run("As in PR #30, and now PR #46.", theRunsOwn);
+    expect(headline()).toBe(`✅ **OpenHands opened a pull request:** ${ours}`);
+    expect(commitReads()).toEqual([]);
+  });
+
+  it("a person's PR on a branch outside the prefix is not claimed, even opened during the run", async () => {
+    await run("Related: PR #31. Mine: PR #46.", () => {
+      fakes.github.pulls.set(31, { ...opened("Rework the parser"), ref: "feature/parser", author: "hubot" });
+      theRunsOwn();
+    });
+    expect(headline()).toBe(`✅ **OpenHands opened a pull request:** ${ours}`);
+  });
+
+  it("nothing of those left: no changes, and the agent's links stay in its quoted words", async () => {
+    fakes.github.pulls.set(30, {
+      ...opened("Last year's fix"),
+      ref: "openhands/old",
+      createdAt: "2025-03-01T00:00:00Z",
+    });
+    await run("Opened https://github.com/Codertocat/Hello-World/pull/77 and PR #31; see also PR #30.", () => {
+      fakes.github.pulls.set(77, {
+        ...opened("Totally the fix"),
+        repository: "mallory/Hello-World",
+        author: "mallory",
+      });
+      fakes.github.pulls.set(31, { ...opened("Rework the parser"), ref: "feature/parser", author: "hubot" });
+    });
+    expect(headline()).toBe("✅ **OpenHands finished: no changes.** The agent did not open or update a pull request.");
+    expect(quoted()).toContain("https://github.com/Codertocat/Hello-World/pull/77");
+  });
+
+  it("a PR the agent's account opened is the run's, whatever its branch; a deleted fork's is not", async () => {
+    await run("PR #47, PR #48.", () => {
+      fakes.github.pulls.set(47, { ...opened("Docs"), ref: "docs-fix", author: "openhands-agent" });
+      fakes.github.pulls.set(48, { ...opened("Gone"), repository: null, author: "openhands-agent" });
+    });
+    expect(headline()).toBe(
+      "✅ **OpenHands opened a pull request:** [#47 Docs](https://github.com/Codertocat/Hello-World/pull/47)",
+    );
+  });
+
+  it("an older PR of the agent's pushed to during the run (a follow-up) is claimed as pushed to; its head commit says so", async () => {
+    const before = "2025-03-01T00:00:00Z";
+    await run("Pushed a test to PR #30; PR #32 was only commented on.", () => {
+      const now = new Date().toISOString();
+      fakes.github.pulls.set(30, {
+        ...opened("Fix leap years"),
+        createdAt: before,
+        updatedAt: now,
+        committedAt: now,
+        sha: "c".repeat(40),
+      });
+      fakes.github.pulls.set(32, { ...opened("Older"), createdAt: before, updatedAt: now, sha: "d".repeat(40) });
+    });
+    expect(headline()).toBe(
+      "✅ **OpenHands pushed to a pull request:** [#30 Fix leap years](https://github.com/Codertocat/Hello-World/pull/30)",
+    );
+    // one head commit read at most: #32's would be a second
+    expect(commitReads()).toEqual([`/repos/Codertocat/Hello-World/git/commits/${"c".repeat(40)}`]);
+  });
+
+  it("an older PR touched during the run whose head commit is older is not claimed", async () => {
+    await run("Commented on PR #30.", () =>
+      fakes.github.pulls.set(30, {
+        ...opened("Fix leap years"),
+        createdAt: "2025-03-01T00:00:00Z",
+        updatedAt: new Date().toISOString(),
+        committedAt: "2025-03-02T00:00:00Z",
+      }),
+    );
+    expect(headline()).toContain("no changes");
   });
 });
 

@@ -2,7 +2,7 @@ import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
 import type { GitHub } from "./client";
 import { GitHubGarbageError } from "./errors";
-import type { PullRequestSummary } from "./pull-request";
+import type { PullRequestOrigin, PullRequestSummary } from "./pull-request";
 import type { Thread } from "./thread";
 
 export interface PullRequestHead {
@@ -32,18 +32,34 @@ export async function pullRequestHead(github: GitHub, thread: Thread): Promise<P
   };
 }
 
+async function getPullRequest(github: GitHub, thread: Thread) {
+  const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+  });
+  return data;
+}
+
+/** GitHub's pull request (the REST schema `pull-request`), as Octokit types it. */
+type PullRequestData = Awaited<ReturnType<typeof getPullRequest>>;
+
+/** What GitHub answered, before any field is trusted: a 2xx body may be anything (see client.ts). */
+type Unchecked<T> = { [K in keyof T]?: unknown };
+
+export interface PullRequestRead {
+  summary: PullRequestSummary;
+  origin: PullRequestOrigin;
+}
+
 /**
  * The pull request, or null when GitHub has none by that number that this
  * installation may read (an issue number, another account's repository).
  */
-export async function readPullRequest(github: GitHub, thread: Thread): Promise<PullRequestSummary | null> {
-  let data: unknown;
+export async function readPullRequest(github: GitHub, thread: Thread): Promise<PullRequestRead | null> {
+  let data: Unchecked<PullRequestData>;
   try {
-    ({ data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
-      owner: thread.owner,
-      repo: thread.repo,
-      pull_number: thread.number,
-    }));
+    data = (await getPullRequest(github, thread)) as Unchecked<PullRequestData>;
   } catch (error) {
     if ([403, 404, 410].includes(httpStatus(error) ?? 0)) return null;
     throw error;
@@ -51,16 +67,62 @@ export async function readPullRequest(github: GitHub, thread: Thread): Promise<P
   if (!isObject(data) || typeof data.number !== "number" || typeof data.html_url !== "string") {
     throw new GitHubGarbageError("get pull request");
   }
-  const base = isObject(data.base) && isObject(data.base.repo) ? data.base.repo.full_name : undefined;
+  const text = (value: unknown) => (typeof value === "string" ? value : "");
+  const head = (isObject(data.head) ? data.head : {}) as Unchecked<PullRequestData["head"]>;
+  const base = (isObject(data.base) ? data.base : {}) as Unchecked<PullRequestData["base"]>;
+  const fullName = (repo: unknown) => (isObject(repo) && typeof repo.full_name === "string" ? repo.full_name : null);
+  const baseRepository = fullName(base.repo) ?? `${thread.owner}/${thread.repo}`;
+  const createdAt = text(data.created_at);
   return {
-    repository: typeof base === "string" ? base : `${thread.owner}/${thread.repo}`,
-    number: data.number,
-    title: typeof data.title === "string" ? data.title : "",
-    url: data.html_url,
-    draft: data.draft === true,
-    merged: data.merged === true || typeof data.merged_at === "string",
-    state: typeof data.state === "string" ? data.state : "open",
-    createdAt: typeof data.created_at === "string" ? data.created_at : "",
-    headRef: isObject(data.head) && typeof data.head.ref === "string" ? data.head.ref : "",
+    summary: {
+      repository: baseRepository,
+      number: data.number,
+      title: text(data.title),
+      url: data.html_url,
+      draft: data.draft === true,
+      merged: data.merged === true || typeof data.merged_at === "string",
+      state: text(data.state) || "open",
+      createdAt,
+      headRef: text(head.ref),
+    },
+    origin: {
+      baseRepository,
+      // GitHub sends `head.repo: null` once the fork is deleted, whatever the schema says.
+      headRepository: fullName(head.repo),
+      headRef: text(head.ref),
+      headSha: text(head.sha),
+      author: isObject(data.user) ? text(data.user.login) : "",
+      createdAt,
+      updatedAt: text(data.updated_at),
+    },
   };
+}
+
+/**
+ * When a commit was committed (the committer's date, set where it was made),
+ * or undefined when GitHub does not have it. The git database's commit, not
+ * the commits API's, which also sends the whole diff.
+ */
+export async function committedAt(
+  github: GitHub,
+  repository: { owner: string; repo: string },
+  sha: string,
+): Promise<string | undefined> {
+  let data: Unchecked<Awaited<ReturnType<typeof getCommit>>>;
+  try {
+    data = (await getCommit(github, repository, sha)) as typeof data;
+  } catch (error) {
+    if ([403, 404, 409, 410, 422].includes(httpStatus(error) ?? 0)) return undefined;
+    throw error;
+  }
+  if (!isObject(data)) throw new GitHubGarbageError("get commit");
+  return isObject(data.committer) && typeof data.committer.date === "string" ? data.committer.date : undefined;
+}
+
+async function getCommit(github: GitHub, repository: { owner: string; repo: string }, sha: string) {
+  const { data } = await github.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+    ...repository,
+    commit_sha: sha,
+  });
+  return data;
 }

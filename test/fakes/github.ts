@@ -82,13 +82,16 @@ export class FakeGitHub extends FakeBase {
   readonly permissions = new Map<string, "admin" | "maintain" | "write" | "triage" | "read" | "none">();
   /**
    * Pull requests by number; `baseRepository` (`owner/repo`) pins one to a repository, else it answers in any.
-   * `sha` is the head commit (a push changes it); `createdAt` says whether a run opened it or found it.
+   * `repository` is where the head branch lives (another one for a fork, null once the fork is deleted).
+   * `sha` is the head commit (a push changes it), committed at `committedAt` (default: `createdAt`);
+   * `createdAt` says whether a run opened it or found it; `updatedAt` moves with any activity (default:
+   * `createdAt`); `author` opened it (default: the repository's owner, a person).
    */
   readonly pulls = new Map<
     number,
     {
       ref: string;
-      repository: string;
+      repository: string | null;
       baseRef: string;
       files?: string[];
       title?: string;
@@ -97,10 +100,24 @@ export class FakeGitHub extends FakeBase {
       state?: "open" | "closed";
       merged?: boolean;
       createdAt?: string;
+      updatedAt?: string;
+      committedAt?: string;
+      author?: string;
       baseRepository?: string;
     }
   >();
   readonly issuedTokens = new Set<string>();
+  /**
+   * What happened to threads and repositories after a request was made (`deleteIssue`, `transferIssue`,
+   * `lockIssue`, `archiveRepository`, `removeAppFrom`), keyed `owner/repo#number` and `owner/repo`, lower case.
+   */
+  private readonly deletedIssues = new Set<string>();
+  private readonly transferredIssues = new Set<string>();
+  private readonly lockedIssues = new Set<string>();
+  private readonly archivedRepos = new Set<string>();
+  private readonly removedRepos = new Set<string>();
+  /** Comments that went with a deleted or transferred issue, the webhook's own included when named. */
+  private readonly goneComments = new Set<number>();
   /** Repository files by `owner/repo:path`, served by the contents API. */
   readonly files = new Map<string, string>();
   private nextCommentId = 2_000_000_001;
@@ -143,6 +160,134 @@ export class FakeGitHub extends FakeBase {
       .filter((body): body is string => typeof body === "string" && openHandsAppAnswers(body));
   }
 
+  /**
+   * The issue (or pull request's conversation) was deleted. GitHub, for an App that can read the
+   * repository: the Issues API answers 410 `This issue was deleted` for the issue and its
+   * comments list and a new comment on it (the REST description lists 410 for get, list-comments
+   * and create-comment), and its comments are gone with it (404 to a read, an edit or a reaction).
+   * `commentIds` names comments the fake did not see posted (the one in a webhook payload).
+   */
+  deleteIssue(owner: string, repo: string, number: number, commentIds: number[] = []): void {
+    this.deletedIssues.add(threadId(owner, repo, number));
+    this.dropComments(owner, repo, number, commentIds);
+  }
+
+  /**
+   * Moved to a repository the App is not installed on: GitHub answers 404 for it at its old place
+   * ("transferred to a repository where the authenticated user lacks read access"), and its
+   * comments moved with it, out of the App's sight.
+   */
+  transferIssue(owner: string, repo: string, number: number, commentIds: number[] = []): void {
+    this.transferredIssues.add(threadId(owner, repo, number));
+    this.dropComments(owner, repo, number, commentIds);
+  }
+
+  /**
+   * The conversation was locked. Only people with write access may comment, and an App is not
+   * one of them: GitHub answers 403 `Unable to create comment because issue is locked.` to a new
+   * comment (Apps report it: probot/stale#25, renovatebot/renovate#6215, Expensify/App#14862) and
+   * to an edit of the App's own comment (GraphQL `CommentCannotUpdateReason.LOCKED`, same text).
+   * Reactions are disabled for everyone in a locked conversation (docs: "Locking conversations");
+   * the status of that refusal is taken to be 403 too. Reading stays allowed.
+   */
+  lockIssue(owner: string, repo: string, number: number): void {
+    this.lockedIssues.add(threadId(owner, repo, number));
+  }
+
+  /** Archived: read-only. Every write answers 403 `Repository was archived so is read-only.`; reads still work. */
+  archiveRepository(owner: string, repo: string): void {
+    this.archivedRepos.add(repoId(owner, repo));
+  }
+
+  /**
+   * The App removed from the repository (the installation kept for others): a private repository
+   * is out of the installation token's sight, so every call about it answers 404.
+   */
+  removeAppFrom(owner: string, repo: string): void {
+    this.removedRepos.add(repoId(owner, repo));
+  }
+
+  private dropComments(owner: string, repo: string, number: number, commentIds: number[]): void {
+    for (const comment of this.commentsOn(owner, repo, number)) {
+      this.comments.delete(comment.id);
+      this.goneComments.add(comment.id);
+    }
+    for (const [id, comment] of this.reviewComments) {
+      if (comment.owner === owner && comment.repo === repo && comment.issue_number === number) {
+        this.reviewComments.delete(id);
+        this.goneComments.add(id);
+      }
+    }
+    for (const id of commentIds) this.goneComments.add(id);
+  }
+
+  /**
+   * GitHub's answer for a thread or repository changed under the App (see `deleteIssue` and the
+   * others), before any route answers as if nothing happened.
+   */
+  private changedThreadAnswer(method: string, path: string): Response | undefined {
+    const inRepo = path.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/);
+    if (!inRepo) return undefined;
+    const [owner, repo, rest = ""] = [decodeURIComponent(inRepo[1]!), decodeURIComponent(inRepo[2]!), inRepo[3]];
+    const notFound = () =>
+      json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+    if (this.removedRepos.has(repoId(owner, repo))) return notFound();
+    if (method !== "GET" && this.archivedRepos.has(repoId(owner, repo))) {
+      return json(
+        {
+          message: "Repository was archived so is read-only.",
+          documentation_url: "https://docs.github.com/rest",
+          status: "403",
+        },
+        403,
+      );
+    }
+    // The issue itself: /issues/{n}, its comments list and new comments, its reactions.
+    const issue = rest.match(/^\/(?:issues|pulls)\/(\d+)(\/.*)?$/);
+    const number = issue ? Number(issue[1]) : this.threadOfComment(owner, repo, rest);
+    if (number === undefined) {
+      const comment = rest.match(/^\/(?:issues|pulls)\/comments\/(\d+)/);
+      return comment && this.goneComments.has(Number(comment[1])) ? notFound() : undefined;
+    }
+    const id = threadId(owner, repo, number);
+    if (issue && this.deletedIssues.has(id)) {
+      return json(
+        {
+          message: "This issue was deleted",
+          documentation_url: "https://docs.github.com/rest/issues/issues#get-an-issue",
+          status: "410",
+        },
+        410,
+      );
+    }
+    if (issue && this.transferredIssues.has(id)) return notFound();
+    const comment = rest.match(/^\/(?:issues|pulls)\/comments\/(\d+)/);
+    if (comment && this.goneComments.has(Number(comment[1]))) return notFound();
+    if (method !== "GET" && this.lockedIssues.has(id)) {
+      const reaction = /\/reactions$/.test(rest);
+      return json(
+        {
+          message: reaction
+            ? "Unable to create reaction because issue is locked."
+            : "Unable to create comment because issue is locked.",
+          documentation_url: "https://docs.github.com/articles/locking-conversations",
+          status: "403",
+        },
+        403,
+      );
+    }
+    return undefined;
+  }
+
+  /** The thread a comment named in the path belongs to, when the fake knows the comment. */
+  private threadOfComment(owner: string, repo: string, rest: string): number | undefined {
+    const match = rest.match(/^\/(issues|pulls)\/comments\/(\d+)/);
+    if (!match) return undefined;
+    const comment =
+      match[1] === "issues" ? this.comments.get(Number(match[2])) : this.reviewComments.get(Number(match[2]));
+    return comment && comment.owner === owner && comment.repo === repo ? comment.issue_number : undefined;
+  }
+
   /** Comments on one thread, oldest first, as GitHub lists them. */
   commentsOn(owner: string, repo: string, issueNumber: number): FakeComment[] {
     return [...this.comments.values()].filter(
@@ -170,6 +315,8 @@ export class FakeGitHub extends FakeBase {
       );
     }
     const body = (recorded.body ?? {}) as Record<string, unknown>;
+    const changed = this.changedThreadAnswer(request.method, path);
+    if (changed) return changed;
 
     if (request.method === "GET" && (match = path.match(/^\/users\/([^/]+)$/))) {
       // GET /users/{username}: the App's bot account is `<slug>[bot]`, a Bot with its own id.
@@ -327,6 +474,21 @@ export class FakeGitHub extends FakeBase {
       );
       return json(all.map((c) => this.view(c)));
     }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)$/))) {
+      // GET /repos/{owner}/{repo}/issues/{number}: every pull request is an issue too.
+      const number = Number(match[3]);
+      const repoFull = `${match[1]}/${match[2]}`;
+      const pull = this.pulls.get(number);
+      return json({
+        number,
+        html_url: `https://github.com/${repoFull}/${pull ? "pull" : "issues"}/${number}`,
+        title: pull?.title ?? `Issue ${number}`,
+        state: "open",
+        locked: this.lockedIssues.has(threadId(match[1]!, match[2]!, number)),
+        user: { login: "octocat", id: 1, type: "User" },
+        ...(pull ? { pull_request: { url: `${this.baseUrl}/repos/${repoFull}/pulls/${number}` } } : {}),
+      });
+    }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/))) {
       const filePath = decodeURIComponent(match[3]!);
       const text = this.files.get(`${match[1]}/${match[2]}:${filePath}`);
@@ -373,24 +535,27 @@ export class FakeGitHub extends FakeBase {
       if (!pull || (pull.baseRepository && pull.baseRepository.toLowerCase() !== repoFull.toLowerCase())) {
         return json({ message: "Not Found", status: "404" }, 404);
       }
-      const number = Number(match[3]);
+      return json(this.pullRequestView(Number(match[3]), repoFull, pull));
+    }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/git\/commits\/([0-9a-f]{40})$/))) {
+      // GET /repos/{owner}/{repo}/git/commits/{commit_sha}: the head commits of the pull requests here.
+      const sha = match[3]!;
+      const pull = [...this.pulls.values()].find((p) => (p.sha ?? "a".repeat(40)) === sha);
+      if (!pull) return json({ message: "Not Found", status: "404" }, 404);
+      const date = (pull.committedAt ?? pull.createdAt ?? "2026-01-01T00:00:00Z").replace(/\.\d{3}Z$/, "Z");
+      const person = { name: "A Person", email: "person@example.com", date };
+      const url = `${this.baseUrl}/repos/${match[1]}/${match[2]}/git/commits/${sha}`;
       return json({
-        number,
-        html_url: `https://github.com/${repoFull}/pull/${number}`,
-        title: pull.title ?? `Pull request ${number}`,
-        state: pull.state ?? "open",
-        draft: pull.draft ?? false,
-        merged: pull.merged ?? false,
-        merged_at: pull.merged ? "2026-11-26T12:00:00Z" : null,
-        created_at: pull.createdAt ?? "2026-01-01T00:00:00Z",
-        head: {
-          ref: pull.ref,
-          sha: pull.sha ?? "a".repeat(40),
-          label: `x:${pull.ref}`,
-          repo: { full_name: pull.repository, fork: pull.repository !== repoFull },
-        },
-        base: { ref: pull.baseRef, sha: "b".repeat(40), label: `x:${pull.baseRef}`, repo: { full_name: repoFull } },
-        changed_files: (pull.files ?? []).length,
+        sha,
+        node_id: "C_x",
+        url,
+        html_url: `https://github.com/${match[1]}/${match[2]}/commit/${sha}`,
+        author: person,
+        committer: person,
+        message: "A change",
+        tree: { sha: "e".repeat(40), url: `${this.baseUrl}/repos/${match[1]}/${match[2]}/git/trees/${"e".repeat(40)}` },
+        parents: [],
+        verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
       });
     }
     return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404);
@@ -458,6 +623,66 @@ export class FakeGitHub extends FakeBase {
   }
 
   /** What GitHub puts in `performed_via_github_app` for this App (a shorter form of GET /app). */
+  /** A pull request as GET /repos/{owner}/{repo}/pulls/{number} answers (the REST schema `pull-request`, in part). */
+  private pullRequestView(number: number, repoFull: string, pull: NonNullable<ReturnType<FakeGitHub["pulls"]["get"]>>) {
+    const user = (login: string) => ({
+      login,
+      id: 1000 + login.length,
+      node_id: "U_x",
+      type: login.endsWith("[bot]") ? "Bot" : "User",
+      html_url: `https://github.com/${login}`,
+    });
+    const repository = (fullName: string) => {
+      const [owner, name] = fullName.split("/") as [string, string];
+      return {
+        id: 1296269 + fullName.length,
+        name,
+        full_name: fullName,
+        owner: user(owner),
+        private: false,
+        fork: fullName.toLowerCase() !== repoFull.toLowerCase(),
+        html_url: `https://github.com/${fullName}`,
+      };
+    };
+    const createdAt = pull.createdAt ?? "2026-01-01T00:00:00Z";
+    const headOwner = (pull.repository ?? "ghost/deleted").split("/")[0]!;
+    return {
+      url: `${this.baseUrl}/repos/${repoFull}/pulls/${number}`,
+      id: 1_000_000 + number,
+      node_id: "PR_x",
+      html_url: `https://github.com/${repoFull}/pull/${number}`,
+      number,
+      title: pull.title ?? `Pull request ${number}`,
+      state: pull.state ?? "open",
+      locked: false,
+      user: user(pull.author ?? repoFull.split("/")[0]!),
+      body: null,
+      created_at: createdAt,
+      updated_at: pull.updatedAt ?? createdAt,
+      closed_at: pull.state === "closed" || pull.merged ? "2026-11-26T12:00:00Z" : null,
+      merged_at: pull.merged ? "2026-11-26T12:00:00Z" : null,
+      draft: pull.draft ?? false,
+      merged: pull.merged ?? false,
+      head: {
+        label: `${headOwner}:${pull.ref}`,
+        ref: pull.ref,
+        sha: pull.sha ?? "a".repeat(40),
+        user: user(headOwner),
+        // null once the fork is deleted, as GitHub sends it
+        repo: pull.repository === null ? null : repository(pull.repository),
+      },
+      base: {
+        label: `${repoFull.split("/")[0]}:${pull.baseRef}`,
+        ref: pull.baseRef,
+        sha: "b".repeat(40),
+        user: user(repoFull.split("/")[0]!),
+        repo: repository(repoFull),
+      },
+      author_association: "OWNER",
+      changed_files: (pull.files ?? []).length,
+    };
+  }
+
   appInfo(): Record<string, unknown> {
     return {
       id: Number(this.appId),
@@ -609,6 +834,14 @@ export class FakeGitHub extends FakeBase {
     }
     return undefined;
   }
+}
+
+function threadId(owner: string, repo: string, number: number): string {
+  return `${owner}/${repo}#${number}`.toLowerCase();
+}
+
+function repoId(owner: string, repo: string): string {
+  return `${owner}/${repo}`.toLowerCase();
 }
 
 function base64UrlBytes(text: string): Uint8Array {
