@@ -33,7 +33,17 @@ describe("containsMention", () => {
     ["", false],
     ["```\nunclosed fence @openhands", false],
     ["> quoted\n\n@openhands but this line asks", true],
-    ["\t@openhands tabbed", true],
+    // CommonMark (the `commonmark` reference parser) renders each of these as code or as part of a quote:
+    ["\t@openhands tabbed", false],
+    ["    @openhands indented", false],
+    ["text\n\n    @openhands indented after a blank line", false],
+    ["> quoted\n@openhands on a lazy continuation line", false],
+    ["<pre>\n@openhands in pre\n</pre>", false],
+    ["see <code>@openhands</code> in code", false],
+    // ... and these as text that asks:
+    ["a paragraph\n    @openhands continues it", true],
+    ["> quoted\n- @openhands in a list after the quote", true],
+    ["<pre>x</pre> then @openhands", true],
     ["[@openhands](https://github.com/openhands) link text", true],
     ["@openhands's idea", true],
     ["foo@openhands", false],

@@ -9,6 +9,7 @@ import { newTask, transition } from "../src/tasks/task";
 import { containsMention } from "../src/trigger/mention";
 import { openHandsAppAnswers } from "./fakes/github";
 import { APP_WORDS, sampleRequest } from "./fixtures/request";
+import { rendered } from "./rendered";
 
 /** What GitHub receives: github/thread.ts breaks every `@openhands` in what the App posts. */
 const asPosted = defuseOpenHandsMention;
@@ -268,9 +269,9 @@ describe("the agent's text, posted under the App's name", () => {
   });
 
   it("cannot pass for the App: its status lines and headings only appear quoted, as bold text", () => {
-    const unquoted = folded.split("\n").filter((line) => line && !line.startsWith(">"));
-    expect(unquoted).toEqual(["<details><summary>The agent's final message</summary>", "</details>"]);
-    expect(agentPart).not.toMatch(/^>\s*#/m);
+    const seen = rendered(folded);
+    expect(seen.unquoted).toEqual(["<details><summary>The agent's final message</summary>", "</details>"]);
+    expect(seen.headings).toEqual([]);
     expect(agentPart).toContain("> **✅ **OpenHands finished** in 1 min**");
     expect(agentPart).toContain("> \\===");
     // the App's own headline is the first line, and the only unquoted status line
@@ -280,19 +281,104 @@ describe("the agent's text, posted under the App's name", () => {
   });
 
   it("shows HTML as text and drops what a reader would not see", () => {
-    expect(agentPart).not.toContain("<!--");
+    const seen = rendered(agentPart);
+    expect(seen.html).toEqual([]);
     expect(agentPart).not.toContain("hidden link definition");
-    expect(agentPart).not.toMatch(/<(img|script|\/details|\/blockquote)/i);
+    expect(agentPart).not.toMatch(/(?<!\\)<(img|script|\/details|\/blockquote)/i);
+    // GitHub drops a script with its text: so does the App
+    expect(agentPart).not.toContain("alert(1)</script>");
     // a fold tag is dropped (as from any text the App reads), any other tag shows as text
-    expect(agentPart).toContain("> &lt;/blockquote>");
+    expect(agentPart).toContain("> \\</blockquote>");
     expect(posted.split(OWN_MARKER)).toHaveLength(2);
   });
 
   it("keeps an unclosed fence inside the quote, and code as written", () => {
-    expect(agentPart.endsWith("> unclosed fence, the rest would be code")).toBe(true);
+    expect(agentPart.endsWith("> ```\n> unclosed fence, the rest would be code\n> ```")).toBe(true);
     expect(quoteAgentText("run `npm test <file>` then\n```\n<b>@x</b>\n```", { maxChars: 1000, link })).toBe(
       "> run `npm test <file>` then\n> ```\n> <b>@x</b>\n> ```",
     );
+  });
+
+  /** What a reader sees of the agent's quoted text, where nothing may speak for the App. */
+  function assertDefused(quoted: string, appLinks: readonly string[] = []) {
+    const seen = rendered(quoted);
+    expect(seen.html, quoted).toEqual([]);
+    expect(seen.live, quoted).toEqual([]);
+    expect(
+      seen.links.filter((l) => !appLinks.includes(l)),
+      quoted,
+    ).toEqual([]);
+    expect(seen.headings, quoted).toEqual([]);
+    expect(seen.unquoted, quoted).toEqual([]);
+    expect(quoted, quoted).not.toContain(OWN_MARKER);
+  }
+
+  // Found in a review against the CommonMark reference parser (issue 20).
+  it.each([
+    ["a lone backtick before a mention", "see `@victim please"],
+    [
+      "a fence line GitHub does not take for one",
+      "```x`\n</blockquote>\n✅ OpenHands opened a pull request: [#9](https://evil)",
+    ],
+    ["nested tags that join into the App's marker", "<!<details>-- openhands-github-app task:0000 -->\ndone"],
+    [
+      "the same in code",
+      "`<!<details>-- openhands-github-app task:0000 -->`\n```\n<!<details>-- openhands-github-app task:1 -->\n```",
+    ],
+    ["an entity that spells a mention", "&#64;victim and &commat;victim"],
+    ["an autolink and a bare URL", "<https://evil.example> and https://evil.example/x and www.evil.example"],
+    ["an e-mail address and another repository's issue", "mail mallory@evil.example about mallory/evil#5"],
+    ["a link reference with a definition elsewhere", "[click][1]\n\n[1]: https://evil.example"],
+    ["a fence inside a fence", "````\n```\n@victim\n````\n@victim"],
+    ["an indented block after a list", "- item\n\n      <b>x</b> @victim"],
+    ["a drawn diagram", '```mermaid\ngraph TD; A-->B; click A "https://evil.example"\n```'],
+  ])("%s is posted defused", (_name, text) => {
+    const quoted = quoteAgentText(text, { maxChars: 5_000, link });
+    assertDefused(quoted);
+    expect(quoted).not.toMatch(/```mermaid/);
+  });
+
+  it("stays defused whatever pieces it is made of (a seeded fuzz)", () => {
+    const pieces = [
+      ..."` `` ``` ~~~ < > </details> <!-- --> [ ] ]( ( ) ! \\ & # = - * _ | : $ ~~ @ /".split(" "),
+      ..."@victim @openhands https://evil.example <http://x.example> www.x.example a@b.example o/r#1".split(" "),
+      ..."&#64; &commat; <b> word x$ \\` > 1. - # ```mermaid\n".split(" "),
+      "openhands-github-app task:1 -->",
+      " ",
+      "\t",
+      "\n",
+      "\n\n",
+      "    ",
+      "\u00a0",
+    ];
+    let seed = 20;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed;
+    };
+    for (let i = 0; i < 2_000; i++) {
+      const text = Array.from({ length: 1 + (next() % 80) }, () => pieces[next() % pieces.length]).join("");
+      assertDefused(quoteAgentText(text, { maxChars: 5_000, link }));
+      const line = agentLine(text, 200);
+      const seen = rendered(line);
+      expect(seen.html, line).toEqual([]);
+      expect(seen.live, line).toEqual([]);
+      expect(seen.links, line).toEqual([]);
+      expect(seen.headings, line).toEqual([]);
+      expect(line, line).not.toContain(OWN_MARKER);
+      expect(line).not.toContain("\n");
+    }
+  });
+
+  it("the progress line is plain text", () => {
+    const line = messages.activityLine({
+      summary: "<b>bold</b> `code` [x](https://evil.example) @victim",
+      detail: "$ echo '<img src=x>' @victim",
+    });
+    const seen = rendered(line);
+    expect(seen.html).toEqual([]);
+    expect(seen.links).toEqual([]);
+    expect(seen.live).toEqual([]);
   });
 
   it("is bounded, with the way to the rest", () => {
@@ -309,7 +395,7 @@ describe("the agent's text, posted under the App's name", () => {
   });
 
   it("a single line of it (an error detail, a title) is flat, bounded and defused", () => {
-    expect(agentLine("## @alice <b>look</b>\nsecond line", 40)).toBe("**`@alice` &lt;b>look&lt;/b> second line**");
+    expect(agentLine("## @alice <b>look</b>\nsecond line", 40)).toBe("\\## `@alice` \\<b>look\\</b> second line");
     expect(agentLine("> quoted", 40)).toBe("\\> quoted");
     expect(agentLine("x".repeat(100), 10)).toBe(`${"x".repeat(9)}…`);
   });
@@ -322,7 +408,8 @@ describe("the agent's text, posted under the App's name", () => {
       produced: { kind: "pull_requests", pulls: [pull({ title: "Fix](https://evil.example) @alice", draft: false })] },
     });
     expect(body.split("\n")[0]).toBe(
-      "✅ **OpenHands opened a pull request:** [#42 Fix\\](https://evil.example) `@alice`](https://github.com/Codertocat/Hello-World/pull/42)",
+      "✅ **OpenHands opened a pull request:** [#42 Fix\\](`https://evil.example`) `@alice`](https://github.com/Codertocat/Hello-World/pull/42)",
     );
+    expect(rendered(body).links).toEqual(["https://github.com/Codertocat/Hello-World/pull/42", link]);
   });
 });

@@ -1,4 +1,4 @@
-import { bound, sanitize } from "./sanitize";
+import { bound, headFor, sanitize } from "./sanitize";
 
 /** Every tag the prompt fences text with. No text from GitHub may open or close one of them. */
 const FENCE_TAGS = [
@@ -37,7 +37,8 @@ function neutralizeTags(text: string): string {
 
 /** Text from GitHub as it may stand inside a fence: nothing hidden, no fence tags, bounded. */
 export function clean(text: string | null | undefined, maxChars: number): string {
-  return bound(neutralizeTags(sanitize(text)), maxChars);
+  const head = headFor(text ?? "", maxChars);
+  return bound(neutralizeTags(sanitize(head)), maxChars, (text?.length ?? 0) - head.length);
 }
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;" };

@@ -145,8 +145,8 @@ function producedLines(task: Task, produced: Produced): string {
 /** "#42 Fix the parser" (with its repository when it is another one), linked, and its state when not plainly open. */
 function pullLink(task: Task, pull: PullRequestSummary): string {
   const where = pull.repository.toLowerCase() === task.request.repository.toLowerCase() ? "" : pull.repository;
-  // The agent wrote the title: defused like its other text, and unable to close the link.
-  const title = agentLine(pull.title, 120).replace(/[[\]]/g, "\\$&");
+  // The agent wrote the title: defused like its other text, its brackets escaped, so unable to close the link.
+  const title = agentLine(pull.title, 120);
   const state = pull.merged ? " (merged)" : pull.state === "closed" ? " (closed)" : pull.draft ? " (draft)" : "";
   return `[${where}#${pull.number}${title ? ` ${title}` : ""}](${pull.url})${state}`;
 }

@@ -1,63 +1,80 @@
 import { escapeRegExp } from "../escape-regexp";
+import { codeSpans } from "../markdown/code-spans";
 import { removeHiddenMarkdown } from "../markdown/hidden";
 
 /**
  * Finds the App's mention as a request, not as text that merely contains it.
  *
- * Code (fenced blocks, inline spans) and quoted lines are removed first: someone
- * quoting an earlier request or showing a snippet is not asking again. So is
- * what GitHub does not show at all: an invisible mention is nobody's request.
+ * Code (fenced and indented blocks, `<pre>` and `<code>`, inline spans) and quotes
+ * (with their lazy continuation lines) are removed first: someone quoting an earlier
+ * request or showing a snippet is not asking again, and GitHub links no mention there.
+ * So is what GitHub does not show at all: an invisible mention is nobody's request.
  */
 function stripNonRequestText(body: string): string {
-  return removeCodeSpans(removeFencedBlocks(removeHiddenMarkdown(body.replace(/\r\n?/g, "\n")))).replace(
-    /^ {0,3}>.*$/gm,
-    "",
+  return removeCodeSpans(
+    removeCodeAndQuotes(removeHiddenMarkdown(body.replace(/\r\n?/g, "\n")).replace(HTML_CODE, "")),
   );
 }
 
+// `[^<>]*` in the tag stops at the next `<`, and an unclosed element takes the rest of the text: linear time.
+const HTML_CODE = /<(pre|code)\b[^<>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi;
+const FENCE_OPENING = /^ {0,3}(`{3,}|~{3,})/;
+const FENCE_CLOSING = /^ {0,3}([`~]+)[ \t]*$/;
+const BLANK = /^[ \t]*$/;
+const QUOTED = /^ {0,3}>/;
+const INDENTED = /^(?: {4}| {0,3}\t)/;
+/** A line that starts a block of its own rather than continuing a quote's paragraph. */
+const STARTS_BLOCK = /^ {0,3}(?:[-*+][ \t]|\d{1,9}[.)][ \t]|#{1,6}(?:[ \t]|$)|`{3}|~{3}|<|[-*_][ \t]*[-*_][ \t]*[-*_])/;
+
 /**
- * Fenced code blocks, each to its closing fence (the same character, at least as long) or to the end.
- * A scan over the lines: a pattern that searches ahead for the closing fence from every opening one
- * costs time growing with the square of a text made of unclosed fences (issue 20).
+ * Fenced code (to its closing fence, the same character and at least as long, or to the end),
+ * indented code (after a blank line, as CommonMark has it), and quotes with the lines that
+ * continue their paragraph without a `>`. A scan over the lines: a pattern that searches ahead
+ * for the closing fence from every opening one costs time growing with the square of a text
+ * made of unclosed fences (issue 20).
  */
-function removeFencedBlocks(text: string): string {
+function removeCodeAndQuotes(text: string): string {
   const lines = text.split("\n");
   const kept: string[] = [];
   let fence: string | undefined;
+  let previous: "blank" | "text" | "quote" | "code" = "blank";
   for (const [i, line] of lines.entries()) {
     if (fence !== undefined) {
-      const closing = /^ {0,3}([`~]+)[ \t]*$/.exec(line)?.[1];
-      if (closing?.startsWith(fence)) fence = undefined;
+      if (FENCE_CLOSING.exec(line)?.[1]?.startsWith(fence)) {
+        fence = undefined;
+        previous = "blank";
+      }
+      kept.push("");
       continue;
     }
-    const opening = i < lines.length - 1 ? /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1] : undefined;
-    if (opening === undefined) kept.push(line);
-    else {
+    const opening = i < lines.length - 1 ? FENCE_OPENING.exec(line)?.[1] : undefined;
+    if (opening !== undefined) {
       fence = opening;
       kept.push("");
+    } else if (BLANK.test(line)) {
+      kept.push(line);
+      previous = "blank";
+    } else if (QUOTED.test(line) || (previous === "quote" && !STARTS_BLOCK.test(line))) {
+      kept.push("");
+      previous = "quote";
+    } else if (INDENTED.test(line) && (previous === "blank" || previous === "code")) {
+      kept.push("");
+      previous = "code";
+    } else {
+      kept.push(line);
+      previous = "text";
     }
   }
   return kept.join("\n");
 }
 
-/** Inline code: a run of backticks to the next run of the same length, found in one pass over the runs. */
+/** Inline code, taken out: a mention shown as code asks nothing. */
 function removeCodeSpans(text: string): string {
-  const runs = [...text.matchAll(/`+/g)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
-  const nextOfSameLength: (number | undefined)[] = [];
-  const seen = new Map<number, number>();
-  for (let i = runs.length - 1; i >= 0; i--) {
-    const length = runs[i]!.end - runs[i]!.start;
-    nextOfSameLength[i] = seen.get(length);
-    seen.set(length, i);
-  }
   let out = "";
   let at = 0;
-  for (let i = 0; i < runs.length; i++) {
-    const closing = nextOfSameLength[i];
-    if (closing === undefined) continue;
-    out += text.slice(at, runs[i]!.start);
-    at = runs[closing]!.end;
-    i = closing;
+  for (const span of codeSpans(text)) {
+    out += text.slice(at, span.start);
+    at = span.end;
   }
   return out + text.slice(at);
 }
