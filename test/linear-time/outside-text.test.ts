@@ -18,7 +18,26 @@ import { sampleRequest } from "../fixtures/request";
  * does not move during pure computation. Issue 20.
  */
 const LENGTH = 65_536;
-const RUNS = [" ", "\t", "\u00a0", "`", "~", "<", "*", "[", "@", "` ", "`a`", "\n```", "\n~~~", "\n> ", "- ", "1. ", "](", "@a "];
+const RUNS = [
+  " ",
+  "\t",
+  "\u00a0",
+  "`",
+  "~",
+  "<",
+  "*",
+  "[",
+  "@",
+  "` ",
+  "`a`",
+  "\n```",
+  "\n~~~",
+  "\n> ",
+  "- ",
+  "1. ",
+  "](",
+  "@a ",
+];
 /**
  * A linear pass over 64 KiB takes a few ms to a few tens on a busy 2-core machine; the quadratic
  * patterns this replaced took seconds (5 s for tabs before a letter). The bound sits between, with
