@@ -1,6 +1,6 @@
 import { normalizePrivateKey, PrivateKeyError } from "./github/private-key";
 import { log } from "./log";
-import { type AppCredentials, readCredentials } from "./setup/credentials";
+import { type AppCredentials, openCredentials } from "./setup/credentials";
 import { isLabelName, isMentionFormat } from "./trigger/words";
 
 /**
@@ -194,16 +194,20 @@ function parseConfig(env: WorkerEnv): Config {
 
 function url(env: WorkerEnv, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL" | "GITHUB_URL", problems: string[]): string {
   const raw = env[name]?.trim() || DEFAULTS[name];
-  try {
-    const parsed = new URL(raw);
-    // Plain http would send the API key and tokens in the clear; only a local stand-in may use it.
-    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
-    if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) throw new Error();
-  } catch {
-    problems.push(`${name} must be an https URL (http only for localhost)`);
-  }
+  if (!isHttpsOrLoopback(raw)) problems.push(`${name} must be an https URL (http only for localhost)`);
   // Octokit and our own client join paths onto it, so a trailing slash would double up.
   return raw.replace(/\/+$/, "");
+}
+
+/** Plain http would send the API key, tokens and the App's key in the clear; only a local stand-in may use it. */
+export function isHttpsOrLoopback(raw: string): boolean {
+  try {
+    const parsed = new URL(raw);
+    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
+    return parsed.protocol === "https:" || (parsed.protocol === "http:" && loopback);
+  } catch {
+    return false;
+  }
 }
 
 function nonNegativeNumber(env: WorkerEnv, name: "GITHUB_RETRY_DELAY_MS", problems: string[]): number {
@@ -238,11 +242,13 @@ let opened: { sealedBy: string; credentials: AppCredentials; merged: WeakMap<Wor
 export async function resolveEnv(env: WorkerEnv): Promise<WorkerEnv> {
   if (env.GITHUB_APP_ID?.trim() && env.GITHUB_APP_PRIVATE_KEY?.trim() && env.GITHUB_WEBHOOK_SECRET?.trim()) return env;
   const token = env.SETUP_TOKEN?.trim();
-  if (!token || !env.TASKS) return env;
-  if (opened?.sealedBy !== token) {
-    const credentials = await readCredentials(env.TASKS, token).catch(() => undefined);
-    if (!credentials) return env;
-    opened = { sealedBy: token, credentials, merged: new WeakMap() };
+  if (!env.TASKS) return env;
+  if (!token || opened?.sealedBy !== token) {
+    const found = await openCredentials(env.TASKS, token).catch(() => undefined);
+    // Stored but not openable: said on every request (and by /healthz), not left as "GITHUB_APP_ID is not set".
+    if (found && "problem" in found) log("error", "setup.credentials_unopened", { problem: found.problem });
+    if (!token || !found || !("credentials" in found)) return env;
+    opened = { sealedBy: token, credentials: found.credentials, merged: new WeakMap() };
   }
   // The same merged object for the same bindings, so that loadConfig's cache holds.
   let merged = opened.merged.get(env);
@@ -257,6 +263,14 @@ export async function resolveEnv(env: WorkerEnv): Promise<WorkerEnv> {
     opened.merged.set(env, merged);
   }
   return merged;
+}
+
+/** Why the App credentials `/setup` stored cannot be used, when they are needed and cannot (for `/healthz`). */
+export async function storedCredentialsProblem(env: WorkerEnv): Promise<string | undefined> {
+  if (env.GITHUB_APP_ID?.trim() && env.GITHUB_APP_PRIVATE_KEY?.trim() && env.GITHUB_WEBHOOK_SECRET?.trim()) return;
+  if (!env.TASKS) return;
+  const found = await openCredentials(env.TASKS, env.SETUP_TOKEN?.trim()).catch(() => undefined);
+  return found && "problem" in found ? found.problem : undefined;
 }
 
 /** Test hook: a cold isolate. */

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { type Config, ConfigError, loadConfig, resolveEnv, type WorkerEnv } from "../config";
+import { type Config, ConfigError, loadConfig, resolveEnv, storedCredentialsProblem, type WorkerEnv } from "../config";
 import { knownTriggerWords } from "../github/app-identity";
 import { log } from "../log";
 import { collisionWarnings } from "../openhands/github-app";
@@ -32,6 +32,9 @@ healthRoute.get("/", async (c) => {
     loaded = loadConfig(env);
   } catch (error) {
     config = "invalid";
+    // First why the App credentials /setup stored do not open, if that is what is missing.
+    const sealed = await storedCredentialsProblem(c.env).catch(() => undefined);
+    if (sealed) problems.push(sealed);
     if (error instanceof ConfigError) problems.push(...error.problems);
     // Settings saved in KV that could not be read: KV's own check below says more.
     else problems.push("the saved settings could not be read");
