@@ -5,10 +5,10 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function page(title: string, body: string): string {
+function page(title: string, body: string, head = ""): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)} · OpenHands GitHub App</title>
+<meta name="robots" content="noindex">${head}<title>${escapeHtml(title)} · OpenHands GitHub App</title>
 <style>
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2328}
 h1{font-size:1.5rem}code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}
@@ -21,7 +21,7 @@ ${body}
 </body></html>`;
 }
 
-export function startPage(view: { manifest: AppManifest; action: string; org?: string; token: string }): string {
+export function startPage(view: { manifest: AppManifest; action: string; org?: string }): string {
   const where = view.org ? `the organisation <strong>${escapeHtml(view.org)}</strong>` : "your personal account";
   return page(
     "Create the GitHub App",
@@ -40,7 +40,6 @@ name, which you may change on GitHub's next page), since <code>@&#8288;openhands
 <button id="create-app" type="submit">Create GitHub App on ${view.org ? escapeHtml(view.org) : "my account"}</button>
 </form>
 <form id="org-form" class="box" method="get" action="/setup">
-<input type="hidden" name="token" value="${escapeHtml(view.token)}">
 <label for="org">Or on an organisation you administer:</label>
 <input id="org" type="text" name="org" placeholder="organisation login" value="${escapeHtml(view.org ?? "")}" pattern="[A-Za-z0-9-]{1,39}">
 <button id="org-continue" type="submit">Continue</button>
@@ -73,7 +72,8 @@ which is why this App's words are its own name.</p>`;
 or put the label <code id="label">${escapeHtml(view.words.label)}</code> on an issue. <code>/healthz</code> says whether everything is in place.</p>
 ${gitAccess}
 ${warnings}
-<p class="muted">This setup page is now closed.</p></div>`,
+<p class="muted">This setup page is now closed. <code>SETUP_TOKEN</code> now seals the App's credentials, and it has been in a
+link: change it with <code>npm run rotate-setup-token</code> (it re-seals them under the new one).</p></div>`,
   );
 }
 
@@ -91,5 +91,32 @@ export function errorPage(title: string, message: string): string {
   return page(
     title,
     `<div id="error" class="box error"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></div>`,
+  );
+}
+
+/** A SETUP_TOKEN too short to stand as the key to the App's credentials. */
+export function shortTokenPage(minChars: number): string {
+  return page(
+    "SETUP_TOKEN is too short",
+    `<div id="error" class="box error"><h1>SETUP_TOKEN is too short</h1>
+<p>It must be at least ${minChars} characters: once the App exists, it is the key its credentials are sealed with.
+Setup stays off until it is. Make a new one, which prints a new setup link:</p>
+<p><code>npx wrangler secret delete SETUP_TOKEN &amp;&amp; npm run deploy</code></p>
+<p>or set one yourself: <code>openssl rand -hex 32 | npx wrangler secret put SETUP_TOKEN</code></p></div>`,
+  );
+}
+
+/**
+ * GitHub's redirect back is a navigation another site started, so the browser
+ * leaves the SameSite=Strict session cookie out of it. This page asks again
+ * from this Worker's own origin (no script: a refresh, and a link), and that
+ * request carries the cookie.
+ */
+export function resumePage(href: string): string {
+  return page(
+    "Finishing setup",
+    `<div id="resume"><h1>Finishing setup…</h1>
+<p><a id="continue" class="button" href="${escapeHtml(href)}">Continue</a></p></div>`,
+    `<meta http-equiv="refresh" content="0;url=${escapeHtml(href)}">`,
   );
 }

@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/core";
-import { Hono } from "hono";
-import type { WorkerEnv } from "../config";
+import { type Context, Hono } from "hono";
+import { isHttpsOrLoopback, type WorkerEnv } from "../config";
 import { rememberAppIdentity } from "../github/app-identity";
 import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
@@ -8,45 +8,51 @@ import { log } from "../log";
 import { collisionWarnings } from "../openhands/github-app";
 import { deploymentWords } from "../trigger/words";
 import { type AppCredentials, hasStoredCredentials, storeCredentials } from "./credentials";
+import { takeConversionLock } from "./lock";
 import { appManifest, newAppUrl } from "./manifest";
-import { closedPage, donePage, errorPage, startPage } from "./pages";
+import { closedPage, donePage, errorPage, resumePage, shortTokenPage, startPage } from "./pages";
+import { endSession, sessionOf, startSession } from "./session";
 import { isValidState, makeState, sameText } from "./state";
 
 /**
  * `/setup`: GitHub's App manifest flow (as Probot apps do it). The operator opens
- * the link `npm run deploy` printed (it carries `SETUP_TOKEN`), one button makes
- * GitHub create the App with everything preset, and GitHub sends back a code
- * that this Worker turns into the App's credentials and keeps. Closed as soon
- * as the Worker has an App, so nobody else can claim it.
+ * the link `npm run deploy` printed (`/setup?token=…`); the Worker trades the
+ * token for a session cookie (./session.ts) and sends the browser on to a clean
+ * `/setup`. One button makes GitHub create the App with everything preset, and
+ * GitHub sends back a code that this Worker turns into the App's credentials
+ * and keeps. Closed as soon as the Worker has an App, so nobody else can claim it.
  */
-export const setupRoute = new Hono<{ Bindings: WorkerEnv }>();
+type SetupEnv = { Bindings: WorkerEnv; Variables: { token: string } };
+export const setupRoute = new Hono<SetupEnv>();
 
-// The pages carry the setup token in their URL: never cached, never sent on as a Referer.
+/** Once the App exists the token is the key its credentials are sealed with: guessable is not good enough. */
+const SETUP_TOKEN_MIN_CHARS = 32;
+const DEFAULT_GITHUB_URL = "https://github.com";
+const START_OVER =
+  "To start over, delete the App on GitHub, remove the Worker's GITHUB_APP_* secrets or its stored credentials (npx wrangler kv key delete app:credentials --binding TASKS --remote), and open the setup link again.";
+const DEFAULT_GITHUB_API_URL = "https://api.github.com";
+const NO_SESSION =
+  "This browser holds no setup session: open the setup link printed by npm run deploy (…/setup?token=…) in this browser, and start from there. A session lasts an hour.";
+
+// Nothing here may be cached, or sent on as a Referer (the callback's URL carries GitHub's code).
 setupRoute.use(async (c, next) => {
   await next();
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");
 });
 
-const DEFAULT_GITHUB_URL = "https://github.com";
-const START_OVER =
-  "To start over, delete the App on GitHub, remove the Worker's GITHUB_APP_* secrets or its stored credentials (npx wrangler kv key delete app:credentials --binding TASKS --remote), and open the setup link again.";
-const DEFAULT_GITHUB_API_URL = "https://api.github.com";
-
-async function isSetUp(env: WorkerEnv): Promise<boolean> {
-  return Boolean(env.GITHUB_APP_ID?.trim()) || (await hasStoredCredentials(env.TASKS));
-}
-
-function origins(env: WorkerEnv) {
-  return {
-    web: (env.GITHUB_URL?.trim() || DEFAULT_GITHUB_URL).replace(/\/+$/, ""),
-    api: (env.GITHUB_API_URL?.trim() || DEFAULT_GITHUB_API_URL).replace(/\/+$/, ""),
-  };
-}
-
-setupRoute.get("/", async (c) => {
+/** Every setup page: closed once set up; off without a long enough token, or with GitHub over plain http. */
+setupRoute.use(async (c, next) => {
+  if (await isSetUp(c.env)) {
+    if (c.req.path.endsWith("/callback")) {
+      return c.html(
+        errorPage("Setup is closed", `This Worker already has its GitHub App; this code was not used. ${START_OVER}`),
+        410,
+      );
+    }
+    return c.html(closedPage(), 410);
+  }
   const token = c.env.SETUP_TOKEN?.trim();
-  if (await isSetUp(c.env)) return c.html(closedPage(), 410);
   if (!token) {
     return c.html(
       errorPage(
@@ -56,12 +62,36 @@ setupRoute.get("/", async (c) => {
       403,
     );
   }
-  if (!sameText(c.req.query("token") ?? "", token)) {
-    return c.html(
-      errorPage("Not allowed", "Open the setup link printed by npm run deploy: it carries the setup token."),
-      403,
-    );
+  if (token.length < SETUP_TOKEN_MIN_CHARS) return c.html(shortTokenPage(SETUP_TOKEN_MIN_CHARS), 403);
+  for (const [name, value] of Object.entries(origins(c.env))) {
+    if (!isHttpsOrLoopback(value)) {
+      return c.html(
+        errorPage(
+          `${name} is not https`,
+          `${name} is ${value}: setup would fetch the App's private key from GitHub over plain http. Set it to an https URL (http only for localhost) and open the setup link again.`,
+        ),
+        500,
+      );
+    }
   }
+  c.set("token", token);
+  await next();
+});
+
+async function isSetUp(env: WorkerEnv): Promise<boolean> {
+  return Boolean(env.GITHUB_APP_ID?.trim()) || (await hasStoredCredentials(env.TASKS));
+}
+
+function origins(env: WorkerEnv) {
+  return {
+    GITHUB_URL: (env.GITHUB_URL?.trim() || DEFAULT_GITHUB_URL).replace(/\/+$/, ""),
+    GITHUB_API_URL: (env.GITHUB_API_URL?.trim() || DEFAULT_GITHUB_API_URL).replace(/\/+$/, ""),
+  };
+}
+
+setupRoute.get("/", async (c) => {
+  const token = c.var.token;
+  const offered = c.req.query("token");
   const org = c.req.query("org")?.trim() || undefined;
   if (org !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(org)) {
     return c.html(
@@ -69,21 +99,44 @@ setupRoute.get("/", async (c) => {
       400,
     );
   }
+  if (offered !== undefined) return exchangeToken(c, offered, org);
+  const session = await sessionOf(c, token);
+  if (!session) return c.html(errorPage("Not allowed", NO_SESSION), 403);
   const origin = new URL(c.req.url).origin;
-  const action = newAppUrl(origins(c.env).web, org, await makeState(token));
+  const action = newAppUrl(origins(c.env).GITHUB_URL, org, await makeState(token, session));
   const gitIdentity = c.env.GIT_IDENTITY?.trim().toLowerCase() === "app" ? "app" : "openhands";
-  return c.html(startPage({ manifest: appManifest(origin, gitIdentity), action, org, token }));
+  return c.html(startPage({ manifest: appManifest(origin, gitIdentity), action, org }));
 });
 
-setupRoute.get("/callback", async (c) => {
-  const token = c.env.SETUP_TOKEN?.trim();
-  if (await isSetUp(c.env)) {
+/**
+ * The printed link: the token becomes a session cookie, and a 303 takes it out
+ * of the address bar. A session this browser already holds is kept, since a
+ * GitHub page still open in another tab carries a state bound to it.
+ */
+async function exchangeToken(c: Context<SetupEnv>, offered: string, org: string | undefined) {
+  const token = c.var.token;
+  if (!sameText(offered, token)) {
     return c.html(
-      errorPage("Setup is closed", `This Worker already has its GitHub App; this code was not used. ${START_OVER}`),
-      410,
+      errorPage("Not allowed", "Open the setup link printed by npm run deploy: it carries the setup token."),
+      403,
     );
   }
-  if (!token) return c.html(errorPage("Setup is not enabled", "Set the SETUP_TOKEN secret first."), 403);
+  if (!(await sessionOf(c, token))) await startSession(c, token);
+  return c.redirect(org ? `/setup?org=${encodeURIComponent(org)}` : "/setup", 303);
+}
+
+setupRoute.get("/callback", async (c) => {
+  const token = c.var.token;
+  const session = await sessionOf(c, token);
+  if (!session) {
+    // GitHub's redirect is started by another site, so the SameSite=Strict cookie was left out: ask again from here.
+    if (c.req.query("resumed") === undefined) {
+      const again = new URL(c.req.url);
+      again.searchParams.set("resumed", "1");
+      return c.html(resumePage(`${again.pathname}${again.search}`));
+    }
+    return c.html(errorPage("Not allowed", NO_SESSION), 403);
+  }
   const code = c.req.query("code");
   if (!code) {
     return c.html(
@@ -94,18 +147,37 @@ setupRoute.get("/callback", async (c) => {
       400,
     );
   }
-  if (!(await isValidState(token, c.req.query("state")))) {
+  if (!(await isValidState(token, session, c.req.query("state")))) {
     return c.html(
       errorPage(
         "This link did not come from this Worker",
-        "Its state is missing, forged, or more than an hour old. Start again from the setup link.",
+        "Its state is missing, forged, made for another browser, or more than an hour old. Start again from the setup link.",
       ),
       400,
     );
   }
+  const release = await takeConversionLock(c.env.TASKS);
+  if (!release) {
+    log("info", "setup.callback_locked");
+    return c.html(
+      errorPage(
+        "Setup is already being finished",
+        "Another callback from GitHub is turning its code into this Worker's App right now (the page opened twice?), so this one stopped and its code was not used. Open /setup in a minute: it says closed once the Worker has its App. If GitHub created more than one App for this Worker, keep the one the finished setup page names and delete the others (GitHub → Settings → Developer settings → GitHub Apps).",
+      ),
+      409,
+    );
+  }
+  try {
+    return await convertAndStore(c, code);
+  } finally {
+    await release();
+  }
+});
+
+async function convertAndStore(c: Context<SetupEnv>, code: string) {
   let credentials: AppCredentials & { name: string };
   try {
-    credentials = await convert(origins(c.env).api, code);
+    credentials = await convert(origins(c.env).GITHUB_API_URL, code);
   } catch (error) {
     const status = httpStatus(error);
     log("warn", "setup.conversion_failed", { status });
@@ -126,24 +198,34 @@ setupRoute.get("/callback", async (c) => {
       502,
     );
   }
-  // A second callback may have won meanwhile: the first App stored stays the Worker's.
-  if (await isSetUp(c.env)) return c.html(closedPage(), 410);
   const { name, ...stored } = credentials;
-  await storeCredentials(c.env.TASKS, token, stored);
+  // Stored from elsewhere meanwhile (another isolate's callback, see lock.ts): the first App stays the Worker's.
+  if (await isSetUp(c.env)) {
+    log("warn", "setup.app_unused", { app: stored.appId, slug: stored.slug });
+    return c.html(
+      errorPage(
+        "Setup was finished by another callback",
+        `This Worker already has its GitHub App, so the App "${name}" (${stored.slug}) GitHub just created for this code is not used: delete it (GitHub → Settings → Developer settings → GitHub Apps → ${name} → Advanced).`,
+      ),
+      409,
+    );
+  }
+  await storeCredentials(c.env.TASKS, c.var.token, stored);
   await rememberAppIdentity(c.env.TASKS, { owner: stored.owner, slug: stored.slug }).catch(() => undefined);
   log("info", "setup.done", { app: stored.appId, slug: stored.slug, owner: stored.owner });
+  endSession(c);
   const explicit = { mention: c.env.MENTION?.trim() || undefined, label: c.env.LABEL?.trim() || undefined };
   const agentAsApp = c.env.GIT_IDENTITY?.trim().toLowerCase() === "app";
   return c.html(
     donePage({
       name,
-      installUrl: `${origins(c.env).web}/apps/${encodeURIComponent(stored.slug)}/installations/new`,
+      installUrl: `${origins(c.env).GITHUB_URL}/apps/${encodeURIComponent(stored.slug)}/installations/new`,
       words: deploymentWords(explicit, stored.slug)!,
       warnings: collisionWarnings(explicit, agentAsApp),
       agentAsApp,
     }),
   );
-});
+}
 
 /** `POST /app-manifests/{code}/conversions`: unauthenticated, the code is the credential. */
 async function convert(apiUrl: string, code: string): Promise<AppCredentials & { name: string }> {

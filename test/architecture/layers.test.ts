@@ -11,7 +11,17 @@ import { describe, expect, it } from "vitest";
  */
 const LAYERS: readonly (readonly string[])[] = [
   // in: the Worker's routes and its cron entry, the operator's pages
-  ["index.ts", "webhook/", "setup/route.ts", "setup/pages.ts", "setup/manifest.ts", "setup/state.ts", "ops/"],
+  [
+    "index.ts",
+    "webhook/",
+    "setup/route.ts",
+    "setup/pages.ts",
+    "setup/manifest.ts",
+    "setup/state.ts",
+    "setup/session.ts",
+    "setup/lock.ts",
+    "ops/",
+  ],
   // the cron: read statuses, decide, plan, act
   ["poller/"],
   // the steps a request takes: verify and start; the commands
@@ -35,6 +45,7 @@ const LAYERS: readonly (readonly string[])[] = [
     "learnt-fact.ts",
     "markdown/",
     "setup/credentials.ts",
+    "setup/sealing.ts",
     "github/private-key.ts",
   ],
 ];
