@@ -72,8 +72,21 @@ export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig
  * no label, so no mention or label could make it a request: the decision is made with any.
  */
 export function reasonToIgnore(event: string, payload: unknown): string {
-  const decision = decideTrigger(event, payload, DEFAULT_REPO_CONFIG, { words: { mention: "@", label: "" } });
+  // The text can hold no mention (`mayTrigger` looked): the reason comes from the rest, without reading it again.
+  const decision = decideTrigger(event, withoutText(event, payload), DEFAULT_REPO_CONFIG, {
+    words: { mention: "@", label: "" },
+  });
   return decision.run ? "no mention" : decision.reason;
+}
+
+/** The payload with the sender's text emptied, for a decision that must not read it. */
+function withoutText(event: string, payload: unknown): unknown {
+  if (!isObject(payload)) return payload;
+  const name = `${event}.${String(payload.action)}`;
+  const authored = authoredField(name, payload);
+  if (!isObject(authored)) return payload;
+  const key = Object.keys(payload).find((k) => payload[k] === authored);
+  return key ? { ...payload, [key]: { ...authored, body: "" } } : payload;
 }
 
 /** Where a candidate event happened: enough to record it and to read its repository's config. */

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { removeHiddenMarkdown } from "../../src/markdown/hidden";
 import { activityOf } from "../../src/openhands/activity";
@@ -5,11 +6,19 @@ import { buildPrompt, followUpPrompt } from "../../src/prompt/build";
 import { contextSections } from "../../src/prompt/context";
 import { clean } from "../../src/prompt/fence";
 import { sanitize } from "../../src/prompt/sanitize";
+import { parseRepoConfig } from "../../src/repo-config/parse";
 import { agentLine, quoteAgentText } from "../../src/report/agent-text";
 import { activityLine } from "../../src/report/messages";
 import { parseCommand } from "../../src/trigger/command";
+import { decide, mayTrigger, reasonToIgnore, refusedAtOnce } from "../../src/trigger/dispatch";
 import { containsMention, requestText } from "../../src/trigger/mention";
-import { sampleRequest } from "../fixtures/request";
+import { DEPLOYMENT, sampleRequest } from "../fixtures/request";
+
+const require = createRequire(import.meta.url);
+const examples = require("@octokit/webhooks-examples") as { name: string; examples: Record<string, any>[] }[];
+const commentExample = examples
+  .find((e) => e.name === "issue_comment")!
+  .examples.find((p) => p.action === "created" && p.installation)!;
 
 /**
  * Text from outside (issue bodies up to 65,536 characters, comments, the agent's own output)
@@ -141,6 +150,21 @@ describe("outside text costs linear time", () => {
         action: { kind: "TerminalAction", command: text },
       });
       if (activity) activityLine(activity);
+    });
+    console.log(`[figures] ${expect.getState().currentTestName}: ${worst.ms.toFixed(1)} ms (${worst.shape})`);
+    expect(worst.ms, `slowest: ${worst.shape}`).toBeLessThan(BOUND_MS);
+  });
+
+  it("the webhook's decision on a comment, from someone with no access and from a maintainer", () => {
+    const parsed = parseRepoConfig("");
+    const worst = slowest((text) => {
+      for (const association of ["NONE", "OWNER"]) {
+        const payload = structuredClone(commentExample);
+        payload.comment.body = text;
+        payload.comment.author_association = association;
+        if (!mayTrigger("issue_comment", payload)) reasonToIgnore("issue_comment", payload);
+        else if (!refusedAtOnce("issue_comment", payload)) decide("issue_comment", payload, parsed, DEPLOYMENT);
+      }
     });
     console.log(`[figures] ${expect.getState().currentTestName}: ${worst.ms.toFixed(1)} ms (${worst.shape})`);
     expect(worst.ms, `slowest: ${worst.shape}`).toBeLessThan(BOUND_MS);
