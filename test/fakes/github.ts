@@ -107,6 +107,17 @@ export class FakeGitHub extends FakeBase {
     }
   >();
   readonly issuedTokens = new Set<string>();
+  /**
+   * What happened to threads and repositories after a request was made (`deleteIssue`, `transferIssue`,
+   * `lockIssue`, `archiveRepository`, `removeAppFrom`), keyed `owner/repo#number` and `owner/repo`, lower case.
+   */
+  private readonly deletedIssues = new Set<string>();
+  private readonly transferredIssues = new Set<string>();
+  private readonly lockedIssues = new Set<string>();
+  private readonly archivedRepos = new Set<string>();
+  private readonly removedRepos = new Set<string>();
+  /** Comments that went with a deleted or transferred issue, the webhook's own included when named. */
+  private readonly goneComments = new Set<number>();
   /** Repository files by `owner/repo:path`, served by the contents API. */
   readonly files = new Map<string, string>();
   private nextCommentId = 2_000_000_001;
@@ -149,6 +160,134 @@ export class FakeGitHub extends FakeBase {
       .filter((body): body is string => typeof body === "string" && openHandsAppAnswers(body));
   }
 
+  /**
+   * The issue (or pull request's conversation) was deleted. GitHub, for an App that can read the
+   * repository: the Issues API answers 410 `This issue was deleted` for the issue and its
+   * comments list and a new comment on it (the REST description lists 410 for get, list-comments
+   * and create-comment), and its comments are gone with it (404 to a read, an edit or a reaction).
+   * `commentIds` names comments the fake did not see posted (the one in a webhook payload).
+   */
+  deleteIssue(owner: string, repo: string, number: number, commentIds: number[] = []): void {
+    this.deletedIssues.add(threadId(owner, repo, number));
+    this.dropComments(owner, repo, number, commentIds);
+  }
+
+  /**
+   * Moved to a repository the App is not installed on: GitHub answers 404 for it at its old place
+   * ("transferred to a repository where the authenticated user lacks read access"), and its
+   * comments moved with it, out of the App's sight.
+   */
+  transferIssue(owner: string, repo: string, number: number, commentIds: number[] = []): void {
+    this.transferredIssues.add(threadId(owner, repo, number));
+    this.dropComments(owner, repo, number, commentIds);
+  }
+
+  /**
+   * The conversation was locked. Only people with write access may comment, and an App is not
+   * one of them: GitHub answers 403 `Unable to create comment because issue is locked.` to a new
+   * comment (Apps report it: probot/stale#25, renovatebot/renovate#6215, Expensify/App#14862) and
+   * to an edit of the App's own comment (GraphQL `CommentCannotUpdateReason.LOCKED`, same text).
+   * Reactions are disabled for everyone in a locked conversation (docs: "Locking conversations");
+   * the status of that refusal is taken to be 403 too. Reading stays allowed.
+   */
+  lockIssue(owner: string, repo: string, number: number): void {
+    this.lockedIssues.add(threadId(owner, repo, number));
+  }
+
+  /** Archived: read-only. Every write answers 403 `Repository was archived so is read-only.`; reads still work. */
+  archiveRepository(owner: string, repo: string): void {
+    this.archivedRepos.add(repoId(owner, repo));
+  }
+
+  /**
+   * The App removed from the repository (the installation kept for others): a private repository
+   * is out of the installation token's sight, so every call about it answers 404.
+   */
+  removeAppFrom(owner: string, repo: string): void {
+    this.removedRepos.add(repoId(owner, repo));
+  }
+
+  private dropComments(owner: string, repo: string, number: number, commentIds: number[]): void {
+    for (const comment of this.commentsOn(owner, repo, number)) {
+      this.comments.delete(comment.id);
+      this.goneComments.add(comment.id);
+    }
+    for (const [id, comment] of this.reviewComments) {
+      if (comment.owner === owner && comment.repo === repo && comment.issue_number === number) {
+        this.reviewComments.delete(id);
+        this.goneComments.add(id);
+      }
+    }
+    for (const id of commentIds) this.goneComments.add(id);
+  }
+
+  /**
+   * GitHub's answer for a thread or repository changed under the App (see `deleteIssue` and the
+   * others), before any route answers as if nothing happened.
+   */
+  private changedThreadAnswer(method: string, path: string): Response | undefined {
+    const inRepo = path.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/);
+    if (!inRepo) return undefined;
+    const [owner, repo, rest = ""] = [decodeURIComponent(inRepo[1]!), decodeURIComponent(inRepo[2]!), inRepo[3]];
+    const notFound = () =>
+      json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+    if (this.removedRepos.has(repoId(owner, repo))) return notFound();
+    if (method !== "GET" && this.archivedRepos.has(repoId(owner, repo))) {
+      return json(
+        {
+          message: "Repository was archived so is read-only.",
+          documentation_url: "https://docs.github.com/rest",
+          status: "403",
+        },
+        403,
+      );
+    }
+    // The issue itself: /issues/{n}, its comments list and new comments, its reactions.
+    const issue = rest.match(/^\/(?:issues|pulls)\/(\d+)(\/.*)?$/);
+    const number = issue ? Number(issue[1]) : this.threadOfComment(owner, repo, rest);
+    if (number === undefined) {
+      const comment = rest.match(/^\/(?:issues|pulls)\/comments\/(\d+)/);
+      return comment && this.goneComments.has(Number(comment[1])) ? notFound() : undefined;
+    }
+    const id = threadId(owner, repo, number);
+    if (issue && this.deletedIssues.has(id)) {
+      return json(
+        {
+          message: "This issue was deleted",
+          documentation_url: "https://docs.github.com/rest/issues/issues#get-an-issue",
+          status: "410",
+        },
+        410,
+      );
+    }
+    if (issue && this.transferredIssues.has(id)) return notFound();
+    const comment = rest.match(/^\/(?:issues|pulls)\/comments\/(\d+)/);
+    if (comment && this.goneComments.has(Number(comment[1]))) return notFound();
+    if (method !== "GET" && this.lockedIssues.has(id)) {
+      const reaction = /\/reactions$/.test(rest);
+      return json(
+        {
+          message: reaction
+            ? "Unable to create reaction because issue is locked."
+            : "Unable to create comment because issue is locked.",
+          documentation_url: "https://docs.github.com/articles/locking-conversations",
+          status: "403",
+        },
+        403,
+      );
+    }
+    return undefined;
+  }
+
+  /** The thread a comment named in the path belongs to, when the fake knows the comment. */
+  private threadOfComment(owner: string, repo: string, rest: string): number | undefined {
+    const match = rest.match(/^\/(issues|pulls)\/comments\/(\d+)/);
+    if (!match) return undefined;
+    const comment =
+      match[1] === "issues" ? this.comments.get(Number(match[2])) : this.reviewComments.get(Number(match[2]));
+    return comment && comment.owner === owner && comment.repo === repo ? comment.issue_number : undefined;
+  }
+
   /** Comments on one thread, oldest first, as GitHub lists them. */
   commentsOn(owner: string, repo: string, issueNumber: number): FakeComment[] {
     return [...this.comments.values()].filter(
@@ -176,6 +315,8 @@ export class FakeGitHub extends FakeBase {
       );
     }
     const body = (recorded.body ?? {}) as Record<string, unknown>;
+    const changed = this.changedThreadAnswer(request.method, path);
+    if (changed) return changed;
 
     if (request.method === "GET" && (match = path.match(/^\/users\/([^/]+)$/))) {
       // GET /users/{username}: the App's bot account is `<slug>[bot]`, a Bot with its own id.
@@ -332,6 +473,21 @@ export class FakeGitHub extends FakeBase {
         (c) => c.owner === match![1] && c.repo === match![2] && c.issue_number === Number(match![3]),
       );
       return json(all.map((c) => this.view(c)));
+    }
+    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)$/))) {
+      // GET /repos/{owner}/{repo}/issues/{number}: every pull request is an issue too.
+      const number = Number(match[3]);
+      const repoFull = `${match[1]}/${match[2]}`;
+      const pull = this.pulls.get(number);
+      return json({
+        number,
+        html_url: `https://github.com/${repoFull}/${pull ? "pull" : "issues"}/${number}`,
+        title: pull?.title ?? `Issue ${number}`,
+        state: "open",
+        locked: this.lockedIssues.has(threadId(match[1]!, match[2]!, number)),
+        user: { login: "octocat", id: 1, type: "User" },
+        ...(pull ? { pull_request: { url: `${this.baseUrl}/repos/${repoFull}/pulls/${number}` } } : {}),
+      });
     }
     if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/))) {
       const filePath = decodeURIComponent(match[3]!);
@@ -678,6 +834,14 @@ export class FakeGitHub extends FakeBase {
     }
     return undefined;
   }
+}
+
+function threadId(owner: string, repo: string, number: number): string {
+  return `${owner}/${repo}#${number}`.toLowerCase();
+}
+
+function repoId(owner: string, repo: string): string {
+  return `${owner}/${repo}`.toLowerCase();
 }
 
 function base64UrlBytes(text: string): Uint8Array {
