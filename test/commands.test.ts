@@ -51,12 +51,20 @@ describe("@openhands-app help", () => {
     expect(thread()).toHaveLength(1);
   });
 
-  it("obeys the permission gate", async () => {
+  it("obeys the permission gate, and keeps nothing of someone who may not ask", async () => {
     fakes.github.permissions.set("codertocat", "read");
-    await say("@openhands-app help");
+    const payload = issueCommentPayload("@openhands-app help", { installationId });
+    payload.comment.id = commentId++;
+    const request = await signedWebhook("issue_comment", payload);
+    await callWorker(request.clone(), fakes.env);
     expect(thread().map((c) => c.body)).toEqual([
       expect.stringContaining("only people with write, maintain or admin access"),
     ]);
+    expect(await records()).toEqual([]);
+    // GitHub redelivers it: the reply on the thread is found, and not posted again
+    await callWorker(request.clone(), fakes.env);
+    expect(thread()).toHaveLength(1);
+    expect(await records()).toEqual([]);
   });
 });
 

@@ -15,11 +15,15 @@ import { stopTask } from "./stop-task";
  * Runs a command someone wrote after the mention. Commands obey the same
  * permission gate as requests and never start a conversation.
  */
-export async function runCommand(services: Services, request: TriggerRequest, command: Command): Promise<string> {
+export async function runCommand(services: Services, recorded: Task, command: Command): Promise<string> {
+  const { request } = recorded;
   const github = services.github(request.installationId);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
   if (!(await hasWriteAccess(github, request.owner, request.repo, request.requester))) {
     await replyNotAllowed(services, request);
+    // As for a request: nothing of someone who may not ask is kept. The reply's marker on the
+    // thread is what keeps a redelivery from answering twice.
+    await services.store.delete(recorded.id);
     return "not_allowed";
   }
   const tasks = await tasksOnThread(services, request);

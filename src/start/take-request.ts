@@ -36,7 +36,7 @@ export async function takeRequest(
       kind: "command",
       command,
       run: () =>
-        runCommand(services, request, command)
+        runCommand(services, recorded.task, command)
           .then((outcome) => log("info", "command.handled", { delivery, command, outcome }))
           .catch((error: unknown) => log("error", "command.failed", { delivery, command, ...errorFields(error) })),
     };
