@@ -14,13 +14,12 @@
  * Secrets go to wrangler on stdin only: never on a command line, in wrangler's environment, on disk
  * or on the screen (except the new setup link, which is meant to be opened).
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { putSecret, type WranglerOptions, wranglerProcess } from "./wrangler-process";
 
 /** The three wrangler calls the deploy makes; the tests replace them. */
 export interface Wrangler {
@@ -170,7 +169,8 @@ export async function deploy({
         "Lost it before creating the App? This prints a new link:",
         `  npx wrangler secret delete ${SETUP_TOKEN} && npm run deploy`,
         `Once the App exists, /setup is closed and ${SETUP_TOKEN} seals the App credentials it stored: keep it,`,
-        'or they can no longer be opened (then set the GITHUB_APP_* secrets by hand, README "Deploy").',
+        "and change it only with `npm run rotate-setup-token`, which re-seals them (changed any other way, they",
+        "can no longer be opened; /healthz then says so and how to recover).",
       ].join("\n"),
     );
   }
@@ -178,33 +178,8 @@ export async function deploy({
 }
 
 /** The real wrangler, this repository's own copy, run with the Node running this script. */
-export function wranglerCli(options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Wrangler {
-  const require = createRequire(import.meta.url);
-  const command = options.command ?? [
-    process.execPath,
-    join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js"),
-  ];
-  const cwd = options.cwd ?? fileURLToPath(new URL("..", import.meta.url));
-  // wrangler needs none of our secrets in its environment; and it must not write request bodies
-  // (the secrets we send it) into its debug log file, whatever the operator's shell says.
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), WRANGLER_LOG_SANITIZE: "true" };
-  delete env[OPENHANDS_API_KEY];
-  delete env[SETUP_TOKEN];
-
-  const run = (args: string[], stdio: ("inherit" | "pipe")[], extraEnv: NodeJS.ProcessEnv = {}, stdin?: string) =>
-    new Promise<{ code: number; stdout: string }>((resolve, reject) => {
-      const child = spawn(command[0]!, [...command.slice(1), ...args], { cwd, env: { ...env, ...extraEnv }, stdio });
-      let stdout = "";
-      child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-      child.once("error", reject);
-      child.once("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout }));
-      if (stdin !== undefined) {
-        // A wrangler that exits before reading would otherwise crash us with EPIPE; its exit code tells.
-        child.stdin!.on("error", () => {});
-        child.stdin!.end(stdin);
-      }
-    });
-
+export function wranglerCli(options: WranglerOptions = {}): Wrangler {
+  const run = wranglerProcess(options);
   return {
     async deploy() {
       // Its machine-readable output names the URL; the terminal stays the operator's.
@@ -229,9 +204,7 @@ export function wranglerCli(options: { command?: string[]; cwd?: string; env?: N
       return run(["secret", "list", "--format", "json"], ["inherit", "pipe", "inherit"]);
     },
     async secretPut(name, value) {
-      // Not a TTY on stdin, so wrangler reads the value from it instead of prompting.
-      const { code } = await run(["secret", "put", name], ["pipe", "inherit", "inherit"], {}, value);
-      return code;
+      return putSecret(run, name, value);
     },
   };
 }

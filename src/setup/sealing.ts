@@ -19,7 +19,7 @@ interface Sealed {
   data: string;
 }
 
-async function sealingKey(token: string): Promise<CryptoKey> {
+async function sealingKey(token: string) {
   const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(token), "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
     {
