@@ -1,12 +1,13 @@
+import { httpStatus } from "../http-status";
 import { log } from "../log";
 import { runMetrics } from "../openhands/metrics";
 import type { AppConversation } from "../openhands/types";
 import { acknowledge } from "../report/acknowledge";
 import type { Produced } from "../report/messages";
 import { failedComment, stoppedComment, succeededComment, timedOutComment } from "../report/messages";
-import { publishTrackingComment } from "../report/publish";
+import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
-import type { Task } from "../tasks/task";
+import type { Task, TaskStatus } from "../tasks/task";
 import { transition } from "../tasks/task";
 
 /** How a task ended, with what its final comment needs. */
@@ -38,7 +39,14 @@ export async function endTask(services: Services, task: Task, ending: Ending): P
   const conversation = "conversation" in ending ? ending.conversation : undefined;
   // The sandbox's session key is as secret as ours: the agent could have echoed it.
   const secrets = [conversation?.session_api_key];
-  const trackingCommentId = await publishTrackingComment(services, ended, finalComment(view, ending), secrets);
+  let trackingCommentId: number;
+  try {
+    trackingCommentId = await publishTrackingComment(services, ended, finalComment(view, ending), secrets);
+  } catch (error) {
+    // Nobody can be told: the run's ending is recorded as it is, marked, and nothing more is tried.
+    if (!(error instanceof ThreadGoneError)) throw error;
+    return saveGone(services, ended, ending.status, services.redact(outcomeSummary(ending), secrets), error);
+  }
   const outcome = { summary: services.redact(outcomeSummary(ending), secrets), finishedAt: now.toISOString() };
   const next = transition(ended, ending.status, { trackingCommentId, outcome }, now);
   await services.store.save(next, task);
@@ -46,17 +54,67 @@ export async function endTask(services: Services, task: Task, ending: Ending): P
   return next;
 }
 
-/** The thread, its comment or the repository is gone: there is nobody left to tell. */
-export async function dropTask(services: Services, task: Task, status: number | undefined): Promise<Task> {
+/** Sandbox states in which the agent may still be working (and spending). */
+const ALIVE = ["RUNNING", "STARTING"];
+
+/**
+ * The thread takes no comment any more (deleted, transferred, locked, archived, the App removed
+ * from the repository): the task ends where it stands, as failed, with no comment, and nothing
+ * more is asked of GitHub or OpenHands for it, which frees its slot and its share of each tick.
+ * A conversation still running is paused first: nobody can see what it would produce, and it would
+ * spend credits until it ends. It stays readable at its link. `gone` is GitHub's refusal (a
+ * `ThreadGoneError`, or the status of a 404/410 met while the task was being started).
+ */
+export async function endForGoneThread(
+  services: Services,
+  task: Task,
+  gone: ThreadGoneError | number | undefined,
+  conversation?: AppConversation | null,
+): Promise<Task> {
+  let paused = false;
+  if (conversation && ALIVE.includes(conversation.sandbox_status)) {
+    try {
+      await services.openhands.pauseSandbox(conversation.sandbox_id ?? conversation.id);
+      paused = true;
+    } catch (error) {
+      // Best effort: the task ends either way, and OpenHands pauses an idle sandbox on its own.
+      log("warn", "openhands.pause_failed", { task: task.id, status: httpStatus(error) });
+    }
+  }
+  return saveGone(services, task, "failed", "thread is gone", gone, paused);
+}
+
+async function saveGone(
+  services: Services,
+  task: Task,
+  status: TaskStatus,
+  summary: string,
+  gone: ThreadGoneError | number | undefined,
+  paused = false,
+): Promise<Task> {
   const now = services.now();
+  const code = gone instanceof ThreadGoneError ? gone.status : (gone ?? 404);
+  const reason =
+    gone instanceof ThreadGoneError ? gone.message : `the thread is gone: GitHub answered ${code} while starting it`;
   const next = transition(
     task,
-    "failed",
-    { outcome: { summary: "thread is gone", finishedAt: now.toISOString() } },
+    status,
+    {
+      outcome: { summary, finishedAt: now.toISOString() },
+      threadGone: { status: code, at: now.toISOString() },
+      lastError: reason,
+      nextAttemptAt: undefined,
+    },
     now,
   );
   await services.store.save(next, task);
-  log("info", "task.dropped", { task: task.id, status });
+  log("warn", "task.thread_gone", {
+    task: task.id,
+    status: code,
+    editStatus: gone instanceof ThreadGoneError ? gone.editStatus : undefined,
+    ended: status,
+    paused,
+  });
   return next;
 }
 

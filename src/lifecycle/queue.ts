@@ -5,7 +5,7 @@ import { log } from "../log";
 import type { ThreadContext } from "../prompt/context";
 import { currentComment, followUpNote, forkNotSupportedReply, queuedComment } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
-import { publishTrackingComment } from "../report/publish";
+import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
 import { newTask, type Task, transition } from "../tasks/task";
@@ -160,6 +160,8 @@ export async function keepQueued(
       const body = queuedComment({ task: next, link, reason, retryAt: wait.showRetryAt ? retryAt : undefined });
       next.trackingCommentId = await publishTrackingComment(services, next, body);
     } catch (error) {
+      // Nobody will ever read it: the caller ends the task.
+      if (error instanceof ThreadGoneError) throw error;
       // GitHub may be what is failing; the next attempt tries again.
       log("warn", "github.queued_notice_failed", { task: next.id, status: httpStatus(error) });
     }

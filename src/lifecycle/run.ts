@@ -1,3 +1,4 @@
+import { threadGoneStatus } from "../github/gone";
 import { readCommentBody } from "../github/thread";
 import { httpStatus } from "../http-status";
 import { log } from "../log";
@@ -12,7 +13,7 @@ import {
   stopDidNotTakeNote,
   workingComment,
 } from "../report/messages";
-import { publishTrackingComment } from "../report/publish";
+import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { type Task, transition } from "../tasks/task";
 
@@ -45,9 +46,12 @@ export async function showActivity(services: Services, task: Task, progress: Pro
   try {
     shown = await readCommentBody(github, thread, task.trackingCommentId, request.reviewComment !== undefined);
   } catch (error) {
-    // Deleted: the result will post a new one (and record it); a progress line must not make a second.
-    if ([404, 410].includes(httpStatus(error) ?? 0)) return task;
-    throw error;
+    if (![404, 410].includes(httpStatus(error) ?? 0)) throw error;
+    // The issue deleted or out of the App's sight: the run is followed no further (the poller ends it).
+    const gone = await threadGoneStatus(github, thread);
+    if (gone !== undefined) throw new ThreadGoneError(gone, undefined, `${gone} to the issue and its comment`);
+    // Only the comment was deleted: the result will post a new one (and record it); a progress line must not make a second.
+    return task;
   }
   const line = services.redact(activityLine(progress.activity));
   if (!showsWork(shown) || shown.split("\n").includes(line)) return task;

@@ -21,7 +21,7 @@ export const statusRoute = new Hono<{ Bindings: WorkerEnv }>();
 const MAX_ERRORS = 10;
 /** Tasks read to find the last errors: the newest ones that can carry one. */
 const MAX_ERROR_READS = 20;
-/** Statuses a task keeps its `lastError` in; a start clears it. */
+/** Statuses a task keeps its `lastError` in; a start clears it. A thread gone leaves one whatever the status. */
 const MAY_CARRY_ERROR = new Set<string>(["queued", "failed", "timed_out", "stopped", "forwarded"]);
 
 /**
@@ -63,6 +63,7 @@ statusRoute.get("/", async (c) => {
     service: SERVICE,
     at: new Date(now).toISOString(),
     tasks: pendingTasks(index.tasks, index.received.length, now),
+    threadGone: goneThreads(index.tasks),
     lastErrors: errors,
     cron: { lastRecordedTick: record?.lastTick ?? null },
     usage: dailyUsage(record, index.tasks, now),
@@ -91,10 +92,28 @@ function pendingTasks(tasks: readonly TaskEntry[], received: number, now: number
   };
 }
 
+/**
+ * Tasks ended because their thread takes no comments (deleted, transferred, locked, archived, the
+ * App removed from the repository), from the list's metadata: as many as ended records are kept
+ * (a day), the newest first.
+ */
+function goneThreads(tasks: readonly TaskEntry[]) {
+  const gone = tasks.filter((entry) => entry.threadGone !== undefined).sort((a, b) => b.createdMs - a.createdMs);
+  return {
+    count: gone.length,
+    newest: gone.slice(0, MAX_ERRORS).map((entry) => ({
+      task: entry.id,
+      state: entry.status,
+      createdAt: new Date(entry.createdMs).toISOString(),
+      githubStatus: entry.threadGone,
+    })),
+  };
+}
+
 /** The `lastError` of the newest tasks that have one, newest first, redacted again on the way out. */
 async function lastErrors(store: TaskStore, tasks: readonly TaskEntry[], scrub: (text: string) => string) {
   const candidates = tasks
-    .filter((entry) => MAY_CARRY_ERROR.has(entry.status))
+    .filter((entry) => MAY_CARRY_ERROR.has(entry.status) || entry.threadGone !== undefined)
     .sort((a, b) => b.createdMs - a.createdMs)
     .slice(0, MAX_ERROR_READS);
   const read = await Promise.all(candidates.map((entry) => store.get(entry.id)));

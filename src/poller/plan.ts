@@ -1,11 +1,12 @@
 import { stopTask } from "../commands/stop-task";
-import { endTask } from "../lifecycle/end";
+import { endForGoneThread, endTask } from "../lifecycle/end";
 import { addOwedReaction, clearGoneReads, seenRunning, showActivity } from "../lifecycle/run";
 import { attachTrackingComment } from "../lifecycle/start";
 import { readAgentActivity } from "../openhands/activity";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
-import type { StartTask } from "../openhands/types";
+import type { AppConversation, StartTask } from "../openhands/types";
 import { PRODUCED_COST } from "../report/produced";
+import { ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { confirmReceived } from "../start/confirm-received";
@@ -44,26 +45,51 @@ export interface Work {
 /** A fresh token for an agent working as the App: minted (GitHub), handed to its agent-server (OpenHands). */
 const TOKEN_REFRESH_COST = 2;
 
-/** Looking at a running agent: its latest action (OpenHands), its tracking comment, the edit (GitHub). */
-const ACTIVITY_COST = 3;
+/**
+ * Looking at a running agent: its latest action (OpenHands), its tracking comment, the edit (GitHub);
+ * when the thread turns out gone, the issue read or the new comment tried, and the pause (OpenHands).
+ */
+const ACTIVITY_COST = 5;
 
-function activityWork(services: Services, task: Task, now: number): Work {
+function activityWork(services: Services, task: Task, now: number, conversation: AppConversation | null): Work {
   const elapsedMs = now - runStartedMs(task);
-  const work = taskWork(task, ACTIVITY_COST, async () => {
-    const activity = await readAgentActivity(services.openhands, task.id, task.request.repo);
-    return showActivity(services, task, { elapsedMs, activity });
-  });
+  const work = taskWork(
+    task,
+    ACTIVITY_COST,
+    async () => {
+      const activity = await readAgentActivity(services.openhands, task.id, task.request.repo);
+      return showActivity(services, task, { elapsedMs, activity });
+    },
+    { services, conversation: () => conversation },
+  );
   return { ...work, optional: true };
 }
 
-function taskWork(task: Task, cost: number, run: () => Promise<Task>): Work {
+/**
+ * A step of one task. Whatever it posts may find the thread gone for good (report/publish.ts
+ * ThreadGoneError): the task then ends there, its running conversation (as this tick read it)
+ * paused, instead of trying again on every tick.
+ */
+function taskWork(
+  task: Task,
+  cost: number,
+  run: () => Promise<Task>,
+  gone?: { services: Services; conversation: () => AppConversation | null | undefined },
+): Work {
   return {
     id: task.id,
     installationId: task.request.installationId,
     createdMs: Date.parse(task.createdAt),
     status: task.status,
     cost,
-    run: async () => (await run()).status,
+    run: async () => {
+      try {
+        return (await run()).status;
+      } catch (error) {
+        if (!gone || !(error instanceof ThreadGoneError)) throw error;
+        return (await endForGoneThread(gone.services, task, error, gone.conversation())).status;
+      }
+    },
   };
 }
 
@@ -114,7 +140,9 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
         }),
       );
     } else if (task.status !== "queued" && task.trackingCommentId === undefined) {
-      work.push(taskWork(task, COMMENT_COST, () => attachTrackingComment(services, task)));
+      // Its conversation is read below, before any work runs.
+      const gone = { services, conversation: () => conversationOf.get(task.id) };
+      work.push(taskWork(task, COMMENT_COST, () => attachTrackingComment(services, task), gone));
     } else if (task.status !== "queued" && task.reacted === false) {
       work.push(taskWork(task, 1, () => addOwedReaction(services, task)));
     }
@@ -147,7 +175,9 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     const decision = decideStart(task, startTaskOf.get(task.id) ?? null, conversation, now, config);
     if (decision.kind === "ready" && task.stopRequestedBy) {
       const by = task.stopRequestedBy;
-      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, by)));
+      work.push(
+        taskWork(task, REPORT_COST, () => stopTask(services, task, by), { services, conversation: () => conversation }),
+      );
     } else if (decision.kind === "ready") {
       // The run's clock starts when OpenHands accepted the start (its start task's creation, as
       // markStarted recorded it): a time that stays put while the record says "starting", unlike
@@ -182,7 +212,12 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     // A stop recorded whose pause never came (its request was cut short): finish it, never follow the run.
     const stopBy = task.stopRequestedBy;
     if (stopBy) {
-      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, stopBy)));
+      work.push(
+        taskWork(task, REPORT_COST, () => stopTask(services, task, stopBy), {
+          services,
+          conversation: () => conversation,
+        }),
+      );
       continue;
     }
     const decision = decideRun(task, conversation, now, config);
@@ -196,11 +231,16 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     )
       work.push(taskWork(task, 0, () => clearGoneReads(services, task)));
     if (decision.kind === "wait") {
-      if (activityDue(task, now)) work.push(activityWork(services, task, now));
+      if (activityDue(task, now)) work.push(activityWork(services, task, now, conversation));
       continue;
     }
     if (decision.kind === "needs_input" && task.status === "needs_input") continue;
-    work.push(taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision)));
+    work.push(
+      taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision), {
+        services,
+        conversation: () => conversation,
+      }),
+    );
   }
   return work;
 }

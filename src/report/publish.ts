@@ -1,3 +1,4 @@
+import { refusedForGood } from "../github/gone";
 import {
   createComment,
   createReviewReply,
@@ -7,10 +8,26 @@ import {
   updateReviewComment,
   writtenByApp,
 } from "../github/thread";
-import { httpStatus } from "../http-status";
 import { taskMarker } from "../own-marker";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
+
+/**
+ * GitHub refused both the edit of the tracking comment (when there was one to edit) and a new
+ * comment, each for good (`refusedForGood`: deleted, transferred, locked, archived, the App
+ * removed): nobody on the thread can be told anything, now or later. `status` is the new
+ * comment's answer, `editStatus` the edit's; `said` tells where GitHub said it, when elsewhere.
+ */
+export class ThreadGoneError extends Error {
+  constructor(
+    readonly status: number,
+    readonly editStatus?: number,
+    said = `${editStatus ? `${editStatus} to the edit, ` : ""}${status} to a new comment`,
+  ) {
+    super(`the thread takes no comments: GitHub answered ${said}`);
+    this.name = "ThreadGoneError";
+  }
+}
 
 /**
  * Puts `body` in the task's one tracking comment: edits it in place when we know
@@ -18,6 +35,8 @@ import type { Task } from "../tasks/task";
  * Replaying this with the same body changes nothing, which is what makes the
  * final report safe when two cron runs overlap or a save is lost. Whatever the
  * body quotes (agent output, upstream errors) is scrubbed of secrets first.
+ * Throws `ThreadGoneError` when the thread will take no comment; any other
+ * failure (a rate limit, a 5xx) is thrown as it came, to be tried again.
  */
 export async function publishTrackingComment(
   services: Pick<Services, "github" | "redact" | "config" | "appIdentity">,
@@ -51,16 +70,35 @@ export async function publishTrackingComment(
         update: (id: number) => updateComment(github, thread, id, body),
         create: () => createComment(github, thread, body),
       };
-  const known = task.trackingCommentId ?? (await place.find());
+  const known = task.trackingCommentId ?? (await findUnlessGone(place.find));
+  let editStatus: number | undefined;
   if (known !== undefined) {
     try {
       await place.update(known);
       return known;
     } catch (error) {
-      // The comment was deleted, or GitHub will not let us edit it (locked, or not ours
-      // after all): the answer still has to reach them, in a new comment, not a retry loop.
-      if (![403, 404, 410].includes(httpStatus(error) ?? 0)) throw error;
+      // The comment was deleted, or GitHub will not let us edit it (locked, or not ours after all):
+      // the answer still has to reach them, in a new comment, not a retry loop. A rate limit is
+      // not that: a new comment now would be a second one once the edit goes through.
+      editStatus = refusedForGood(error);
+      if (editStatus === undefined) throw error;
     }
   }
-  return place.create();
+  try {
+    return await place.create();
+  } catch (error) {
+    const status = refusedForGood(error);
+    if (status === undefined) throw error;
+    throw new ThreadGoneError(status, editStatus);
+  }
+}
+
+/** A thread that cannot be listed (deleted: 410) may still say so more plainly to the new comment, which decides. */
+async function findUnlessGone(find: () => Promise<number | undefined>): Promise<number | undefined> {
+  try {
+    return await find();
+  } catch (error) {
+    if (refusedForGood(error) === undefined) throw error;
+    return undefined;
+  }
 }

@@ -5,13 +5,14 @@ import { hasWriteAccess } from "../github/permission";
 import { type PullRequestHead, pullRequestHead } from "../github/pulls";
 import { gitHubRetryAt } from "../github/rate-limit";
 import { httpStatus } from "../http-status";
-import { dropTask, endTask } from "../lifecycle/end";
+import { endForGoneThread, endTask } from "../lifecycle/end";
 import { acceptTask, keepQueued, rejectTask } from "../lifecycle/queue";
 import { withTrackingComment } from "../lifecycle/start";
 import { log, redact } from "../log";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import { acknowledge } from "../report/acknowledge";
+import { ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
 import type { Task } from "../tasks/task";
@@ -133,6 +134,9 @@ async function verify(services: Services, task: Task): Promise<Task> {
  * is gone, and the user hears about it either way.
  */
 async function handleFailure(services: Services, current: Task, original: Task, error: unknown): Promise<Task> {
+  // The thread takes no comment (deleted, locked, archived, the App removed): nobody is left to
+  // answer, and no conversation is started for nobody.
+  if (error instanceof ThreadGoneError) return endForGoneThread(services, current, error);
   const status = httpStatus(error);
   const isGitHub = error instanceof RequestError || error instanceof GitHubGarbageError;
   if (!isGitHub && !(error instanceof OpenHandsError)) {
@@ -142,7 +146,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   }
 
   // The issue, the comment or the repository is gone: there is nobody left to answer.
-  if (isGitHub && (status === 404 || status === 410)) return dropTask(services, current, status);
+  if (isGitHub && (status === 404 || status === 410)) return endForGoneThread(services, current, status);
   const reason = describe(services, error);
   const attempts = current.attempts + 1;
   const retryable = !(error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) || error.retryable;
@@ -158,6 +162,10 @@ async function handleFailure(services: Services, current: Task, original: Task, 
       retryAt,
       isError: true,
       showRetryAt: true,
+    }).catch((noticeError: unknown) => {
+      if (noticeError instanceof ThreadGoneError)
+        return endForGoneThread(services, { ...current, attempts }, noticeError);
+      throw noticeError;
     });
   }
   log("error", "task.start_failed", { task: current.id, attempts, reason });

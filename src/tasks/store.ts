@@ -6,8 +6,9 @@ import { isFinal, isPending, type Task, type TaskStatus } from "./task";
  * Workers KV layout, shaped by the Free plan's daily 1,000 lists and 1,000 writes:
  *
  *   task:<id>        the task as JSON; metadata {s: status, c: created ms, t: thread,
- *                    i: installation, r: rejection, st: started ms} so that one list() tells both the
- *                    poller and the limits what they need without reading values.
+ *                    i: installation, r: rejection, st: started ms, g: the status of a thread gone}
+ *                    so that one list() tells the poller, the limits and /status what they need
+ *                    without reading values.
  *                    A webhook event not yet known to be a request (`received.ts`)
  *                    sits under the same prefix with s = "received", so the same
  *                    list() finds it for the cron to finish.
@@ -52,6 +53,8 @@ export interface TaskMetadata {
   r?: Task["rejection"];
   /** When OpenHands accepted the start (ms), for the hourly limits. */
   st?: number;
+  /** The task ended because its thread takes no comments (GitHub's status), for /status. */
+  g?: number;
 }
 
 export interface TaskEntry {
@@ -62,6 +65,8 @@ export interface TaskEntry {
   installationId: number;
   rejection?: Task["rejection"];
   startedMs?: number;
+  /** GitHub's status when the task ended because its thread is gone. */
+  threadGone?: number;
 }
 
 export interface ReceivedEntry {
@@ -117,6 +122,7 @@ export class TaskStore {
       i: task.request.installationId,
       ...(task.rejection ? { r: task.rejection } : {}),
       ...(task.startedAt ? { st: Date.parse(task.startedAt) } : {}),
+      ...(task.threadGone ? { g: task.threadGone.status } : {}),
     };
     await this.kv.put(TASK_PREFIX + task.id, JSON.stringify(task), {
       metadata,
@@ -170,6 +176,7 @@ export class TaskStore {
           installationId: meta.i,
           rejection: meta.r,
           startedMs: meta.st,
+          ...(meta.g ? { threadGone: meta.g } : {}),
         });
       }
       cursor = page.list_complete ? undefined : page.cursor;

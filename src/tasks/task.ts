@@ -100,6 +100,12 @@ export interface Task {
   forwardedTo?: string;
   /** Someone asked to stop it before its sandbox existed: the poller pauses it once ready. */
   stopRequestedBy?: string;
+  /**
+   * The thread took no comment from this task, for good (deleted, transferred, locked, archived, the App
+   * removed from the repository): GitHub's status and when. Set on the record it ended with; nothing more
+   * is asked of GitHub or OpenHands for it.
+   */
+  threadGone?: { status: number; at: string };
   /** Why a rejected task was rejected. ("rate_limited" only on records older than queueing over a limit.) */
   rejection?: "not_allowed" | "fork" | "rate_limited" | "replayed";
 }
