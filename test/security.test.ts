@@ -374,6 +374,27 @@ describe("replays of a captured signed delivery", () => {
     ).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
   });
+
+  it("a command made more than a day before it arrives is refused: its record is gone, so a replay would act again", async () => {
+    const fakes = setup();
+    fakes.github.permissions.set("codertocat", "write");
+    await runCron(fakes.env);
+    const running = commentOn("Codertocat", "Hello-World", "Codertocat");
+    running.comment.body = "@openhands-app fix the bug";
+    await callWorker(await signedWebhook("issue_comment", running), fakes.env);
+    expect(starts(fakes)).toHaveLength(1);
+
+    const stop = commentOn("Codertocat", "Hello-World", "Codertocat");
+    stop.comment.id += 1;
+    stop.comment.body = "@openhands-app stop";
+    stop.comment.created_at = new Date(Date.now() - 2 * 24 * 3600_000).toISOString();
+    const response = await callWorker(await signedWebhook("issue_comment", stop, { keepTimes: true }), fakes.env);
+    await runCron(fakes.env);
+    const tasks = (await taskKeys(fakes.env)).map((e) => JSON.parse(e.value!));
+    expect(tasks.map((t) => [t.status, t.stopRequestedBy])).toEqual([["starting", undefined]]);
+    expect(fakes.openhands.find("POST", /\/pause$/)).toEqual([]);
+    expect(await response.json()).toMatchObject({ ignored: "the command was made more than a day before it arrived" });
+  });
 });
 
 describe("edits", () => {

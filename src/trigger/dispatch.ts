@@ -1,6 +1,8 @@
 import { isKnownDenied } from "../github/permission";
 import { isObject } from "../is-object";
 import { DEFAULT_REPO_CONFIG, eventNameOf, type ParsedRepoConfig, type RepoConfig } from "../repo-config/parse";
+import { ENDED_RETENTION_MS } from "../tasks/store";
+import { parseCommand } from "../trigger/command";
 import { checkIssueComment } from "../trigger/issue-comment";
 import { MENTION_BOUNDARY } from "../trigger/mention";
 import {
@@ -36,6 +38,12 @@ export interface Deployment {
  * still works.
  */
 const MAX_TRIGGER_AGE_MS = 7 * 24 * 3600_000;
+/**
+ * A command leaves nothing on OpenHands to meet a replay, only its record, kept a day: a
+ * `stop` replayed on day two would stop whatever runs on the thread by then. So a command
+ * made longer ago than its record is kept is refused.
+ */
+const MAX_COMMAND_AGE_MS = ENDED_RETENTION_MS;
 
 /**
  * Which events the App acts on, and the pure check deciding whether this one
@@ -48,7 +56,12 @@ export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig
   const decision = decideTrigger(event, payload, repo, deployment);
   if (!decision.run) return decision;
   const made = Date.parse(decision.request.triggeredAt);
-  if (deployment.receivedAt !== undefined && !(deployment.receivedAt - made <= MAX_TRIGGER_AGE_MS)) {
+  const isCommand = decision.request.kind !== "label" && parseCommand(decision.request.request) !== undefined;
+  const age = deployment.receivedAt === undefined ? 0 : deployment.receivedAt - made;
+  if (isCommand && !(age <= MAX_COMMAND_AGE_MS)) {
+    return { run: false, reason: "the command was made more than a day before it arrived" };
+  }
+  if (!(age <= MAX_TRIGGER_AGE_MS)) {
     return { run: false, reason: "the request was made more than seven days before it arrived" };
   }
   const edited = isObject(payload) && payload.action === "edited";
