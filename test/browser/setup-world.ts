@@ -12,7 +12,10 @@ import { FakeOpenHands } from "../fakes/openhands";
  * What the browser test of /setup runs against, as demo/run.ts wires it: the
  * fakes on loopback ports and the Worker under `wrangler dev` pointed at them.
  * github.com's stand-in (GITHUB_URL) and the API's (GITHUB_API_URL) are two
- * origins, as on GitHub; the API server answers the manifest conversion first
+ * origins, as on GitHub. github.com's is addressed as `localhost` and the Worker
+ * as `127.0.0.1`, two sites to the browser (ports do not make one), so that
+ * GitHub's redirect back is cross-site and leaves the setup session's
+ * SameSite=Strict cookie out, as on the real web. The API server answers the manifest conversion first
  * and hands everything else to FakeGitHub. The Worker starts with no App at
  * all: no GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY or GITHUB_WEBHOOK_SECRET.
  */
@@ -51,17 +54,18 @@ export async function startSetupWorld(): Promise<SetupWorld> {
     const nobody = generateKeyPairSync("rsa", { modulusLength: 2048 })
       .publicKey.export({ type: "spki", format: "pem" })
       .toString();
+    const webUrl = webServer.url.replace("//127.0.0.1:", "//localhost:");
     const github = new FakeGitHub({ baseUrl: apiServer.url, appId: "1", appSlug: "nobody", publicKeyPem: nobody });
     // The example webhook's commenter, so that a request from them is served.
     github.permissions.set("codertocat", "admin");
     // Codertocat is signed in to GitHub, and owns the repository of the example webhook.
     const web = new FakeGitHubWeb({
-      webUrl: webServer.url,
+      webUrl,
       apiUrl: apiServer.url,
       api: github,
       user: { login: "Codertocat", id: 21031067 },
     });
-    webServer.serve((request) => web.handle(request));
+    webServer.serve(async (request) => web.handle(await addressedTo(webUrl, request)));
     apiServer.serve(async (request) => (await web.handle(request)) ?? github.handle(request));
 
     const openHandsApiKey = `oh_setup_${randomBytes(12).toString("hex")}`;
@@ -76,7 +80,7 @@ export async function startSetupWorld(): Promise<SetupWorld> {
 
     const setupToken = randomBytes(24).toString("base64url");
     worker = DevWorker.spawn(workDir, await freePort(), {
-      GITHUB_URL: webServer.url,
+      GITHUB_URL: webUrl,
       GITHUB_API_URL: apiServer.url,
       SETUP_TOKEN: setupToken,
       OPENHANDS_API_KEY: openHandsApiKey,
@@ -86,9 +90,20 @@ export async function startSetupWorld(): Promise<SetupWorld> {
     });
     // Not set up yet, the Worker need not say it is healthy: any answer means it runs.
     await worker.waitUntilReady(() => true);
-    return { worker, web, github, openhands, webUrl: webServer.url, apiUrl: apiServer.url, setupToken, workDir, stop };
+    return { worker, web, github, openhands, webUrl, apiUrl: apiServer.url, setupToken, workDir, stop };
   } catch (error) {
     await stop(true);
     throw error;
   }
+}
+
+/** The request on the origin the browser addressed (the loopback server rebuilds it on 127.0.0.1). */
+async function addressedTo(origin: string, request: Request): Promise<Request> {
+  const url = new URL(request.url);
+  const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+  return new Request(`${origin}${url.pathname}${url.search}`, {
+    method: request.method,
+    headers: request.headers,
+    body,
+  });
 }

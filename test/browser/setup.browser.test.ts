@@ -14,7 +14,9 @@ import { type SetupWorld, startSetupWorld } from "./setup-world";
  * with the Worker under `wrangler dev` and started without any App. The steps
  * share one Worker, in order: the refusals and the failed callbacks come before
  * the one that succeeds, so that each error is shown to leave nothing behind.
- * Every step leaves a screenshot in test-artifacts/setup/.
+ * Every step leaves a screenshot in test-artifacts/setup/. github.com's stand-in
+ * is another site than the Worker (setup-world.ts), so the session cookie's
+ * SameSite=Strict is put to the test on GitHub's redirect back.
  *
  *   npx vitest run --config vitest.node.config.mts test/browser/setup.browser.test.ts
  */
@@ -197,29 +199,53 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await shot("01-setup-without-token");
   });
 
-  step("offers the App's manifest to GitHub, and a way to register it for an organisation", async () => {
-    expect(await open(setupUrl(`?token=${encodeURIComponent(world.setupToken)}`))).toBe(200);
-    const { action, manifest } = await manifestForm();
-    expect(`${action.origin}${action.pathname}`).toBe(`${world.webUrl}/settings/apps/new`);
-    expectManifest(manifest);
+  step(
+    "the setup link trades the token for a session cookie and a clean URL (303), with the manifest and an organisation form",
+    async () => {
+      const before = documents.length;
+      expect(await open(setupUrl(`?token=${encodeURIComponent(world.setupToken)}`))).toBe(200);
+      // The 303 took the token out of the address bar; the page shown is the clean /setup.
+      expect(documents.slice(before).map((d) => d.status())).toEqual([303, 200]);
+      expect(page.url()).toBe(setupUrl());
+      const cookies = await browser.context.cookies(setupUrl());
+      expect(cookies).toHaveLength(1);
+      const [session] = cookies;
+      expect(session).toMatchObject({
+        name: "setup_session",
+        path: "/setup",
+        httpOnly: true,
+        secure: true,
+        sameSite: "Strict",
+      });
+      expect(session!.value).not.toContain(world.setupToken);
+      expect(session!.expires * 1000 - Date.now()).toBeGreaterThan(3_500_000);
+      expect(session!.expires * 1000 - Date.now()).toBeLessThanOrEqual(3_600_000);
+      expect(await page.content()).not.toContain(world.setupToken);
+      const { action, manifest } = await manifestForm();
+      expect(`${action.origin}${action.pathname}`).toBe(`${world.webUrl}/settings/apps/new`);
+      expectManifest(manifest);
 
-    const org = await page.locator("#org-form").evaluate((el: unknown) => {
-      const f = el as DomForm;
-      return {
-        method: f.method,
-        action: f.action,
-        fields: [...f.querySelectorAll("input")].map((i) => ({ type: i.type, name: i.name, id: i.id, value: i.value })),
-      };
-    });
-    expect(org.method).toBe("get");
-    expect(new URL(org.action).pathname).toBe("/setup");
-    expect(org.fields).toContainEqual(
-      expect.objectContaining({ type: "hidden", name: "token", value: world.setupToken }),
-    );
-    expect(org.fields).toContainEqual(expect.objectContaining({ type: "text", name: "org", id: "org" }));
-    await expect(page.locator("#org-continue").isVisible()).resolves.toBe(true);
-    await shot("02-setup");
-  });
+      const org = await page.locator("#org-form").evaluate((el: unknown) => {
+        const f = el as DomForm;
+        return {
+          method: f.method,
+          action: f.action,
+          fields: [...f.querySelectorAll("input")].map((i) => ({
+            type: i.type,
+            name: i.name,
+            id: i.id,
+            value: i.value,
+          })),
+        };
+      });
+      expect(org.method).toBe("get");
+      expect(new URL(org.action).pathname).toBe("/setup");
+      // The session goes with the cookie: no field carries the token on.
+      expect(org.fields).toEqual([expect.objectContaining({ type: "text", name: "org", id: "org" })]);
+      await expect(page.locator("#org-continue").isVisible()).resolves.toBe(true);
+      await shot("02-setup");
+    },
+  );
 
   step("organisation: the manifest goes to /organizations/acme/…; Cancel on GitHub creates nothing", async () => {
     await page.fill("#org", "acme");
@@ -292,6 +318,26 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await shot("08-callback-spent-code");
   });
 
+  step(
+    "a callback in a browser without the session: asked again from the Worker's origin, then refused (403)",
+    async () => {
+      expect(held, "a previous step held a callback").toBeDefined();
+      await browser.context.clearCookies();
+      const conversions = world.web.requests.filter((r) => r.path.startsWith("/app-manifests/")).length;
+      const requestsBefore = workerRequests.length;
+      await page.goto(held!.href);
+      await page.waitForURL((url) => url.searchParams.get("resumed") === "1", { waitUntil: "load" });
+      await expectErrorPage(documents.at(-1)!.status(), [403]);
+      expect(await page.locator("#error").innerText()).toContain("This browser holds no setup session");
+      expect(workerRequests.slice(requestsBefore).filter((u) => !u.endsWith("/favicon.ico"))).toEqual([
+        held!.href,
+        `${held!.href}&resumed=1`,
+      ]);
+      expect(world.web.requests.filter((r) => r.path.startsWith("/app-manifests/")).length).toBe(conversions);
+      await shot("08b-callback-without-session");
+    },
+  );
+
   step("registers the App: /setup → GitHub → confirm → callback shows #done with the install link", async () => {
     expect(await open(setupUrl(`?token=${encodeURIComponent(world.setupToken)}`))).toBe(200);
     const { state, manifest } = await manifestForm();
@@ -315,13 +361,23 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await shot("10b-github-name-in-use");
 
     const conversionsBefore = world.web.conversions.length;
-    const status = await clickThrough("#confirm", (url) => url.origin === world.worker.url);
+    const requestsBefore = workerRequests.length;
+    // GitHub's redirect is cross-site, so it comes without the Strict cookie; the Worker's page asks again
+    // from its own origin (a refresh), and that request carries it.
+    const status = await clickThrough(
+      "#confirm",
+      (url) => url.origin === world.worker.url && url.searchParams.get("resumed") === "1",
+    );
     const app = world.web.apps.at(-1)!;
     expect(app.name).toBe(`${manifest.name} two`.slice(0, 34));
     expect(app.slug).not.toBe(world.web.apps[0]!.slug);
     const redirected = new URL(app.redirectedTo!);
     expect(`${redirected.origin}${redirected.pathname}`).toBe(`${world.worker.url}/setup/callback`);
     expect(Object.fromEntries(redirected.searchParams)).toEqual({ code: app.code, state });
+    expect(workerRequests.slice(requestsBefore).filter((u) => !u.endsWith("/favicon.ico"))).toEqual([
+      app.redirectedTo,
+      `${app.redirectedTo}&resumed=1`,
+    ]);
     expect(status, `callback page: ${await page.locator("body").innerText()}`).toBe(200);
     await expect(page.locator("#done").isVisible()).resolves.toBe(true);
     const install = page.locator("#done #install");
@@ -331,6 +387,8 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     await expect(page.locator("#done #label").innerText()).resolves.toBe(app.slug);
     expect(world.web.conversions.slice(conversionsBefore)).toEqual([app]);
     expect(world.github.appId).toBe(String(app.id));
+    // Setup is over: the session with it.
+    expect(await browser.context.cookies(setupUrl())).toEqual([]);
     await shot("11-setup-done");
     created = { app, callback: app.redirectedTo! };
 
@@ -361,6 +419,19 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
     ).toBe(conversions);
     expect(world.github.appId, "the App in use did not change").toBe(String(created!.app.id));
     await expectErrorPage(status, [400, 409, 410]);
+  });
+
+  step("no request after the setup link carried the token, and the Worker never logged it", async () => {
+    const withToken = workerRequests.filter((u) => u.includes(world.setupToken));
+    expect(withToken.length).toBeGreaterThan(0);
+    for (const url of withToken.map((u) => new URL(u))) {
+      expect(url.pathname, url.href).toBe("/setup");
+      expect([...url.searchParams.keys()], url.href).toEqual(["token"]);
+    }
+    // Neither the Worker's lines nor wrangler dev's (which name the path, not the query) show it.
+    const log = world.worker.logTail(100_000);
+    expect(log).toContain("GET /setup 303 See Other");
+    expect(log).not.toContain(world.setupToken);
   });
 
   step(
