@@ -3,7 +3,13 @@ import { httpStatus } from "../http-status";
 import { claimInIsolate, releaseClaim } from "../isolate-claims";
 import { log } from "../log";
 import type { ThreadContext } from "../prompt/context";
-import { currentComment, followUpNote, forkNotSupportedReply, queuedComment } from "../report/messages";
+import {
+  currentComment,
+  followUpNote,
+  forkNotSupportedReply,
+  notAllowedReply,
+  queuedComment,
+} from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
 import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
@@ -122,7 +128,7 @@ export async function rejectTask(
     await createComment(services.github(request.installationId), thread, forkNotSupportedReply(request.requester));
     await services.store.save(next, task);
   } else {
-    if (rejection === "not_allowed") await replyNotAllowed(services, request);
+    if (rejection === "not_allowed") await tellNotAllowed(services, task);
     await services.store.delete(task.id);
   }
   log("info", `request.${rejection}`, {
@@ -132,6 +138,20 @@ export async function rejectTask(
     trigger: request.triggerKey,
   });
   return next;
+}
+
+/**
+ * The not-allowed reply. A request that waited in the queue, and lost its author's access
+ * meanwhile, already has a tracking comment saying it waits: that comment becomes the reply,
+ * so the thread is not left with a promise to start it.
+ */
+async function tellNotAllowed(services: Services, task: Task): Promise<void> {
+  const { request } = task;
+  if (task.trackingCommentId === undefined) {
+    await replyNotAllowed(services, request);
+    return;
+  }
+  await publishTrackingComment(services, task, notAllowedReply(request.requester, request.author));
 }
 
 /**

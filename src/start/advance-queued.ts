@@ -15,7 +15,7 @@ import { acknowledge } from "../report/acknowledge";
 import { ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
-import type { Task } from "../tasks/task";
+import { isPending, type Task } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
@@ -26,6 +26,8 @@ import { StartFailedError, startConversation } from "./start-conversation";
  * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
  * follow-up and its note, comment lookup and post, the lost-start lookup (conversation, search pages),
  * start, queued notice; with GIT_IDENTITY=app, the agent's token and the App's bot account.
+ * A request verified on an earlier advance has its permission asked again (one or two requests) in
+ * place of the verification's permission, PR, replay, context and 👀 requests, so within the same count.
  */
 export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2;
 const BASE_BACKOFF_MS = 60_000;
@@ -41,11 +43,22 @@ const SLOT_RECHECK_MS = 2 * 60_000;
 export async function advanceQueued(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<Task> {
   let current = task;
   const soon = () => new Date(services.now().getTime() + SLOT_RECHECK_MS);
+  // Verified on an earlier advance: who asked is asked about again before anything is done for them.
+  let recheck = task.verified === true;
+  const lostAccess = async () => {
+    if (!recheck) return false;
+    recheck = false;
+    if (await mayAsk(services, current)) return false;
+    log("info", "request.access_lost", { task: task.id, sender: task.request.requester, author: task.request.author });
+    return true;
+  };
   try {
     if (!current.verified) {
       current = await verify(services, current);
       if (current.status !== "queued") return current;
     }
+    // A request still going on this thread may be sent this one at once (checkFollowUp).
+    if (threadBusy(current, entries) && (await lostAccess())) return await rejectTask(services, current, "not_allowed");
     const followUp = await checkFollowUp(services, current, entries);
     if (followUp.kind === "forwarded") return followUp.task;
     if (followUp.kind === "wait") {
@@ -77,6 +90,7 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
         showRetryAt: true,
       });
     }
+    if (await lostAccess()) return await rejectTask(services, current, "not_allowed");
     if (current.trackingCommentId === undefined) current = await withTrackingComment(services, current);
     return await startConversation(services, current);
   } catch (error) {
@@ -108,14 +122,28 @@ async function isReplayOfEndedTask(services: Services, task: Task): Promise<bool
   return started != null && Number.isFinite(created) && created < Date.parse(task.createdAt) - REPLAY_MARGIN_MS;
 }
 
+/** Who asked, and the author of the text they asked with, may write to the repository: checked on GitHub. */
+async function mayAsk(services: Services, task: Task): Promise<boolean> {
+  const { request } = task;
+  const client = services.github(request.installationId);
+  return (
+    (await hasWriteAccess(client, request.owner, request.repo, request.requester)) &&
+    (request.author === undefined || (await hasWriteAccess(client, request.owner, request.repo, request.author)))
+  );
+}
+
+/** An earlier request on the thread is still pending (as checkFollowUp counts them). */
+function threadBusy(task: Task, entries: readonly TaskEntry[]): boolean {
+  const thread = threadKey(task.request);
+  const created = Date.parse(task.createdAt);
+  return entries.some((e) => e.thread === thread && e.id !== task.id && e.createdMs <= created && isPending(e.status));
+}
+
 async function verify(services: Services, task: Task): Promise<Task> {
   const { request } = task;
   const client = services.github(request.installationId);
   const thread = { owner: request.owner, repo: request.repo, number: request.number };
-  const allowed =
-    (await hasWriteAccess(client, request.owner, request.repo, request.requester)) &&
-    (request.author === undefined || (await hasWriteAccess(client, request.owner, request.repo, request.author)));
-  if (!allowed) return rejectTask(services, task, "not_allowed");
+  if (!(await mayAsk(services, task))) return rejectTask(services, task, "not_allowed");
   let head: PullRequestHead | undefined;
   if (request.isPullRequest) {
     head = await pullRequestHead(client, thread);

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { FakeOpenHands } from "./fakes/openhands";
+import { json } from "./fakes/recorder";
+import {
+  callWorker,
+  effectfulGitHubCalls,
+  issueCommentPayload,
+  kvSnapshot,
+  openHandsWork,
+  runCron,
+  signedWebhook,
+  startFakes,
+} from "./harness";
+
+/**
+ * Write access is asked again right before a queued request starts (issue 20, low finding): a
+ * request that waited for a slot while its author was demoted starts nothing, and ends with the
+ * same not-allowed reply as a request that arrives without access.
+ */
+const MIN = 60_000;
+
+describe("a request that waited in the queue", () => {
+  it("whose author lost write access meanwhile starts nothing, and its queued comment becomes the not-allowed reply", async () => {
+    const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
+    fakes.github.permissions.set("codertocat", "write");
+    fakes.github.permissions.set("monalisa", "write");
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "running", "finished"],
+    };
+    const first = issueCommentPayload("@openhands-app first");
+    const second = issueCommentPayload("@openhands-app second", { sender: { login: "monalisa", id: 4242 } });
+    second.issue.number = 2;
+    second.comment.id += 1;
+    await callWorker(await signedWebhook("issue_comment", first), fakes.env);
+    await callWorker(await signedWebhook("issue_comment", second), fakes.env);
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
+    const waiting = fakes.github.commentsOn("Codertocat", "Hello-World", 2);
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]!.body).toContain("waiting for a free slot");
+
+    fakes.github.permissions.set("monalisa", "read");
+    for (let tick = 1; tick <= 6; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * MIN));
+
+    // Only the first request ever reached OpenHands.
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
+    const onSecond = fakes.github.commentsOn("Codertocat", "Hello-World", 2);
+    expect(onSecond).toHaveLength(1);
+    expect(onSecond[0]!.body).toContain(
+      "Sorry @monalisa, only people with write, maintain or admin access to this repository can ask OpenHands to work on it.",
+    );
+    expect(onSecond[0]!.body).not.toContain("queued");
+    // As for a request that arrives without access, nothing of it is kept.
+    const records = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
+    expect(records.map((e) => JSON.parse(e.value!).status)).toEqual(["succeeded"]);
+    expect(
+      fakes.github.find("GET", /\/collaborators\/monalisa\/permission$/).length,
+      "asked on arrival and again before the start",
+    ).toBe(2);
+
+    const before = effectfulGitHubCalls(fakes.github).length + openHandsWork(fakes.openhands).length;
+    for (let tick = 7; tick <= 9; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * MIN));
+    expect(effectfulGitHubCalls(fakes.github).length + openHandsWork(fakes.openhands).length).toBe(before);
+  });
+
+  it("whose author kept write access starts as before, asked once more right before", async () => {
+    const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
+    fakes.github.permissions.set("codertocat", "write");
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "finished"],
+    };
+    const first = issueCommentPayload("@openhands-app first");
+    const second = issueCommentPayload("@openhands-app second");
+    second.issue.number = 2;
+    second.comment.id += 1;
+    await callWorker(await signedWebhook("issue_comment", first), fakes.env);
+    await callWorker(await signedWebhook("issue_comment", second), fakes.env);
+    for (let tick = 1; tick <= 8; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * MIN));
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
+    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)[0]!.body).toContain("OpenHands finished");
+    // On each arrival, and for the second once more when its slot came.
+    expect(fakes.github.find("GET", /\/collaborators\/Codertocat\/permission$/i)).toHaveLength(3);
+  });
+
+  it("a follow-up that waited for the thread's running request is not sent to it once its author lost access", async () => {
+    const fakes = startFakes();
+    fakes.github.permissions.set("codertocat", "write");
+    fakes.github.permissions.set("monalisa", "write");
+    fakes.openhands.nextScript = {
+      ...FakeOpenHands.defaultScript(),
+      startSteps: ["WORKING"],
+      execution: ["running", "running", "running", "running", "finished"],
+    };
+    const first = issueCommentPayload("@openhands-app fix the parser");
+    await callWorker(await signedWebhook("issue_comment", first), fakes.env);
+    await runCron(fakes.env); // READY, running
+    // The running conversation cannot take it just now (its sandbox is busy starting up again): it waits.
+    fakes.openhands.failNext("POST", /\/send-message$/, () => json({ detail: "Sandbox is STARTING" }, 409));
+    const followUp = issueCommentPayload("@openhands-app also the year 2100", {
+      sender: { login: "monalisa", id: 4242 },
+      installationId: first.installation.id,
+    });
+    followUp.comment.id += 1;
+    await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
+    const sends = () => fakes.openhands.find("POST", /\/send-message$/);
+    expect(sends()).toHaveLength(1);
+
+    fakes.github.permissions.set("monalisa", "read");
+    for (let tick = 1; tick <= 6; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * MIN));
+    expect(sends()).toHaveLength(1);
+    const [conversation] = [...fakes.openhands.conversations.values()];
+    expect(conversation!.messages).toEqual([]);
+    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
+    const replies = fakes.github
+      .commentsOn("Codertocat", "Hello-World", 1)
+      .filter((c) => c.body.includes("Sorry @monalisa"));
+    expect(replies).toHaveLength(1);
+  });
+});
