@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
+import { rendered } from "./rendered";
 
 describe("parseRepoConfig", () => {
   it("reads every field", () => {
@@ -42,6 +43,18 @@ describe("parseRepoConfig", () => {
     const parsed = parseRepoConfig(text);
     expect(parsed.config).toEqual(DEFAULT_REPO_CONFIG);
     expect(parsed.problem).toContain(problem);
+  });
+
+  it.each([
+    ['"`</details>\\n@victim [x](https://evil.example) <b>": 1\n'],
+    ['"a``b` @victim": 1\n'],
+    ["label: !<tag:@victim,2000:</details>> x\n"],
+  ])("what the file says is shown as code in the problem, never as markup: %j", (text) => {
+    const { problem } = parseRepoConfig(text);
+    expect(problem).toBeDefined();
+    const seen = rendered(problem!);
+    expect(seen).toMatchObject({ html: [], links: [], live: [], headings: [] });
+    expect(problem).not.toContain("\n");
   });
 });
 

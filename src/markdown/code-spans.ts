@@ -50,3 +50,10 @@ export function longestBacktickRun(text: string): number {
   for (const run of backtickRuns(text)) longest = Math.max(longest, run.end - run.start);
   return longest;
 }
+
+/** `text` as one code span, whatever backticks it holds: GitHub shows it as it is, and links or pings nothing in it. */
+export function codeSpan(text: string): string {
+  const ticks = "`".repeat(longestBacktickRun(text) + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${ticks}${pad}${text}${pad}${ticks}`;
+}

@@ -1,4 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { codeSpan } from "../markdown/code-spans";
 import type { TriggerKind } from "../trigger/request";
 import { isLabelName, isMentionFormat } from "../trigger/words";
 
@@ -49,7 +50,7 @@ export function parseRepoConfig(text: string): ParsedRepoConfig {
   const syntax = doc.errors[0];
   if (syntax) {
     const line = lines.linePos(syntax.pos[0]).line;
-    return invalid(`line ${line}: ${syntax.message.split("\n")[0]}`);
+    return invalid(`line ${line}: ${quoted(syntax.message.split("\n")[0]!)}`);
   }
   if (doc.contents === null) return { config: DEFAULT_REPO_CONFIG };
   if (!isMap(doc.contents)) return invalid("line 1: the file must be a mapping of settings");
@@ -101,8 +102,17 @@ function apply(config: RepoConfig, key: string, value: unknown): string | undefi
       config.draftPr = value;
       return;
     default:
-      return `unknown setting \`${key}\``;
+      return `unknown setting ${quoted(key)}`;
   }
+}
+
+/**
+ * Words from the file (a key, the parser's message, which may quote the file) as they are posted in the
+ * tracking comment: one bounded line of code, which GitHub shows as it is.
+ */
+function quoted(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return codeSpan(line.length > 80 ? `${line.slice(0, 79)}…` : line);
 }
 
 function invalid(problem: string): ParsedRepoConfig {

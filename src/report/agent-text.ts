@@ -1,4 +1,4 @@
-import { codeSpans, longestBacktickRun } from "../markdown/code-spans";
+import { codeSpan, codeSpans, longestBacktickRun } from "../markdown/code-spans";
 import { defuseOpenHandsMention } from "../openhands/github-app";
 import { headFor, sanitize } from "../prompt/sanitize";
 
@@ -41,13 +41,6 @@ const LANGUAGE = /^[\w+#.-]{1,30}$/;
 const DRAWN = new Set(["math", "mermaid", "geojson", "topojson", "stl"]);
 const ATX_HEADING = /^#{1,6}(?:[ \t]+|$)/;
 
-/** `text` as one code span, whatever backticks it holds. */
-function asCode(text: string): string {
-  const ticks = "`".repeat(longestBacktickRun(text) + 1);
-  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
-  return `${ticks}${pad}${text}${pad}${ticks}`;
-}
-
 /** A word of prose: linkable words as code, every other one with its markup escaped. */
 function plainWord(word: string): string {
   if (!LINKABLE.test(word)) return word.replace(MARKUP, "\\$&");
@@ -57,7 +50,7 @@ function plainWord(word: string): string {
   const tail = word.slice(head.length).match(TRAILING_PUNCTUATION)?.[0] ?? "";
   const core = word.slice(head.length, word.length - tail.length);
   if (!core) return word.replace(MARKUP, "\\$&");
-  return head.replace(MARKUP, "\\$&") + asCode(core) + tail.replace(MARKUP, "\\$&");
+  return head.replace(MARKUP, "\\$&") + codeSpan(core) + tail.replace(MARKUP, "\\$&");
 }
 
 /** Prose without code: each word on its own, the spaces between kept. */
