@@ -14,12 +14,23 @@ interface Stored {
 
 export class LearntFact {
   private remembered: { stored: Stored; until: number } | undefined;
+  /** Until when a failed ask is not repeated in this isolate (see `quietAfterFailureMs`). */
+  private failedUntil = 0;
 
-  constructor(private readonly key: string) {}
+  /**
+   * `quietAfterFailureMs`: after the upstream failed to answer, `learn` fails
+   * at once for this long instead of asking again, for a fact that webhooks
+   * ask for, so that a burst of them cannot each wait on a failing upstream.
+   */
+  constructor(
+    private readonly key: string,
+    private readonly quietAfterFailureMs = 0,
+  ) {}
 
   /** Test hook: a cold isolate. */
   forget(): void {
     this.remembered = undefined;
+    this.failedUntil = 0;
   }
 
   /** What is known without asking the upstream. */
@@ -34,11 +45,19 @@ export class LearntFact {
     this.remembered = { stored: fresh, until: Date.now() + MEMORY_MS };
   }
 
-  /** The fact, asking `ask` when it is unknown or a day old. */
+  /** The fact, asking `ask` when it is unknown or a day old; `now` is the caller's clock (the cron's may run ahead). */
   async learn(kv: KVNamespace, ask: () => Promise<string>, now = Date.now()): Promise<string> {
     const stored = await this.stored(kv);
     if (stored && now - stored.at < REFRESH_MS) return stored.value;
-    const fresh = { value: await ask(), at: now };
+    if (now < this.failedUntil) throw new LearntFactUnavailableError(this.key);
+    let value: string;
+    try {
+      value = await ask();
+    } catch (error) {
+      this.failedUntil = now + this.quietAfterFailureMs;
+      throw error;
+    }
+    const fresh = { value, at: now };
     await kv.put(this.key, JSON.stringify(fresh));
     this.remembered = { stored: fresh, until: Date.now() + MEMORY_MS };
     return fresh.value;
@@ -50,5 +69,13 @@ export class LearntFact {
     if (!stored || typeof stored.value !== "string") return undefined;
     this.remembered = { stored, until: Date.now() + MEMORY_MS };
     return stored;
+  }
+}
+
+/** `learn` did not ask: the upstream failed moments ago (`quietAfterFailureMs`). */
+class LearntFactUnavailableError extends Error {
+  constructor(key: string) {
+    super(`${key} was not learnt moments ago; not asking again yet`);
+    this.name = "LearntFactUnavailableError";
   }
 }

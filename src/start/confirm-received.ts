@@ -1,12 +1,13 @@
 import { isServed } from "../github/app-identity";
 import { httpStatus } from "../http-status";
 import { log } from "../log";
-import { knownAgentLogin } from "../openhands/agent-account";
+import { knownAgentLogin, learnAgentLogin } from "../openhands/agent-account";
 import { DEFAULT_REPO_CONFIG, type ParsedRepoConfig } from "../repo-config/parse";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
+import { mayBeAgentWriting } from "../trigger/actor";
 import { type CandidateEvent, decide } from "../trigger/dispatch";
 import type { TriggerWords } from "../trigger/words";
 import { takeRequest } from "./take-request";
@@ -93,12 +94,33 @@ export async function confirmReceived(
     log("warn", "received.config_defaults", { received: received.id, status });
     parsed = { config: DEFAULT_REPO_CONFIG };
   }
-  const agentLogin = await knownAgentLogin(services.config, services.kv);
-  const decision = decide(received.event, received.payload, parsed, {
+  const deployment = {
     words,
-    agentLogin,
+    agentLogin: await knownAgentLogin(services.config, services.kv),
     receivedAt: Date.parse(received.receivedAt),
-  });
+  };
+  let decision = decide(received.event, received.payload, parsed, deployment);
+  // A request the agent-loop guard could refuse, were the agent's account known: learnt now, not by the next cron.
+  if (decision.run && deployment.agentLogin === undefined && mayBeAgentWriting(received.payload)) {
+    try {
+      const agentLogin = await learnAgentLogin(
+        services.config,
+        services.kv,
+        services.openhands,
+        services.now().getTime(),
+      );
+      decision = decide(received.event, received.payload, parsed, { ...deployment, agentLogin });
+    } catch (error) {
+      // The agent's own writing must not start another agent: wait for OpenHands as for the config, then decide.
+      const status = httpStatus(error);
+      if (services.now().getTime() - Date.parse(received.receivedAt) < DECIDE_WITH_DEFAULTS_AFTER_MS) {
+        log("warn", "received.agent_unknown", { received: received.id, status });
+        await services.store.markActive();
+        return "waiting";
+      }
+      log("warn", "received.agent_unknown_decided", { received: received.id, status });
+    }
+  }
   if (!decision.run) {
     await services.store.delete(received.id);
     log("info", "webhook.ignored", {

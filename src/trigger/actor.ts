@@ -1,4 +1,5 @@
 import { isBot } from "../github/bot";
+import { isObject } from "../is-object";
 
 interface Sender {
   login: string;
@@ -26,5 +27,20 @@ export function isAgentWriting(sender: Sender, agentLogin: string | undefined, c
   return (
     content === undefined ||
     ((content as { performed_via_github_app?: unknown }).performed_via_github_app ?? null) !== null
+  );
+}
+
+/**
+ * Whether `isAgentWriting` could say yes to this event, were the agent's
+ * account known: a label (any label from the account counts), or text GitHub
+ * marks as written through an App. Such an event waits for the account to be
+ * learnt before it is decided; text a person typed never needs it, so the
+ * common request is still decided at once.
+ */
+export function mayBeAgentWriting(payload: unknown): boolean {
+  if (!isObject(payload)) return false;
+  if (payload.action === "labeled") return true;
+  return [payload.comment, payload.review, payload.issue, payload.pull_request].some(
+    (item) => isObject(item) && (item.performed_via_github_app ?? null) !== null,
   );
 }

@@ -8,6 +8,7 @@ import { createServices } from "../services";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { type Taken, takeRequest } from "../start/take-request";
+import { mayBeAgentWriting } from "../trigger/actor";
 import { decide, mayTrigger, reasonToIgnore, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
 import { limitBody, requireSettings, requireSignature, type WebhookVariables } from "./middleware";
 
@@ -71,9 +72,8 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
     });
     return c.json({ error: "could not record the request; please redeliver" }, 503);
   };
-  // Not knowing the config, whether this account is served, or the mention (the App's
-  // owner and slug are learnt from GitHub), is decided after the answer.
-  if (!known || !served || !words) {
+  // Decided after the answer, once what it needs is learnt; the cron finishes it if this is cut short.
+  const decideLater = async () => {
     let recorded: Awaited<ReturnType<typeof recordReceived>>;
     try {
       recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });
@@ -82,7 +82,6 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
     }
     const { received, fresh } = recorded;
     if (!fresh) return c.json({ ok: true, duplicate: received.id }, 200);
-    // Read the config and decide after answering; the cron finishes it if this is cut short.
     c.executionCtx.waitUntil(
       afterAnswer(() => confirmReceived(services, received))
         .then((outcome) => log("info", "received.confirmed", { delivery, received: received.id, outcome }))
@@ -95,7 +94,10 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
         ),
     );
     return c.json({ ok: true, received: received.id }, 202);
-  }
+  };
+  // Not knowing the config, whether this account is served, or the mention (the App's
+  // owner and slug are learnt from GitHub), is decided after the answer.
+  if (!known || !served || !words) return decideLater();
 
   const agentLogin = await knownAgentLogin(config, env.TASKS);
   const deployment = { words, agentLogin, receivedAt: services.now().getTime() };
@@ -108,6 +110,8 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
       );
     return ignore(decision.reason);
   }
+  // A request the agent-loop guard could refuse, were the agent's account known (learnt from OpenHands).
+  if (agentLogin === undefined && mayBeAgentWriting(payload)) return decideLater();
   let taken: Taken;
   try {
     taken = await takeRequest(services, decision.request, delivery);
