@@ -6,8 +6,9 @@
  *      has no id in wrangler.toml, and wrangler provisions such bindings, later deploys inheriting it.
  *   2. `wrangler secret list`: which secrets the Worker has.
  *   3. OPENHANDS_API_KEY, when this script's environment has it: `wrangler secret put`, via stdin.
- *   4. SETUP_TOKEN, only when the Worker has none: 32 random bytes in hex, via stdin. An existing one is
- *      never replaced, as the App credentials /setup stores are encrypted with a key derived from it.
+ *   4. SETUP_TOKEN, only when the Worker has none: 32 random bytes in hex (64 characters; /setup refuses
+ *      fewer than 32), via stdin. An existing one is never replaced, as the App credentials /setup stores
+ *      are encrypted with a key derived from it: `npm run rotate-setup-token` replaces it and re-seals them.
  *   5. The Worker's URL as wrangler reported it, and the /setup link (with the token only when it was
  *      just created: Cloudflare never shows a secret again).
  *
