@@ -130,7 +130,8 @@ describe("an @openhands-app comment, from webhook to result", () => {
     expect(after[0]!.body.split("\n")[0]).toBe(
       "✅ **OpenHands opened a pull request:** [#42 Fix leap years in parseDate](https://github.com/Codertocat/Hello-World/pull/42) (draft)",
     );
-    expect(after[0]!.body).toContain("Opened PR #42: https://github.com/Codertocat/Hello-World/pull/42");
+    // the agent's own link is shown as code: only the App's line, read back from GitHub, links
+    expect(after[0]!.body).toContain("Opened PR #42: `https://github.com/Codertocat/Hello-World/pull/42`");
     expect(after[0]!.body).toContain(`https://app.all-hands.dev/conversations/${conversationId}`);
 
     kv = await kvSnapshot(env);
