@@ -196,7 +196,7 @@ async function measureWorker(
   kind: Kind,
 ): Promise<Row> {
   // Each kind starts on a collected heap: the garbage an earlier kind left (the accepted requests' upstream
-  // work) is not billed to this one. `npm run bench` runs Node with --expose-gc.
+  // work) is not billed to this one. `npm run bench` sets NODE_OPTIONS=--expose-gc.
   (globalThis as { gc?: () => void }).gc?.();
   const saved = kv.snapshot();
   let answer = "";
