@@ -5,7 +5,7 @@ import { runMetrics } from "../openhands/metrics";
 import { helpReply, type StatusLine, statusReply } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
 import type { Services } from "../services";
-import { isPending, type Task } from "../tasks/task";
+import { isActive, isPending, type Task } from "../tasks/task";
 import type { Command } from "../trigger/command";
 import { type TriggerRequest, threadKey } from "../trigger/request";
 import type { TriggerWords } from "../trigger/words";
@@ -69,9 +69,7 @@ async function tasksOnThread(services: Services, request: TriggerRequest): Promi
  * once it exists, says it runs and what it has cost so far.
  */
 async function withLiveState(services: Services, tasks: Task[]): Promise<StatusLine[]> {
-  const live = tasks.filter(
-    (task) => task.status === "starting" || task.status === "running" || task.status === "needs_input",
-  );
+  const live = tasks.filter((task) => isActive(task.status));
   const conversations = live.length
     ? await services.openhands.conversations(live.map((task) => task.id)).catch(() => [])
     : [];

@@ -14,7 +14,7 @@ import { replyNotAllowed } from "../report/not-allowed";
 import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
-import { newTask, type Task, transition } from "../tasks/task";
+import { newTask, type Task, transition, WEBHOOK_OWNS_TASK_MS } from "../tasks/task";
 import type { Decision, TriggerRequest } from "../trigger/request";
 
 /**
@@ -26,9 +26,6 @@ import type { Decision, TriggerRequest } from "../trigger/request";
 
 /** Longer than recording takes; the claim is released once the record is written. */
 const RECORD_CLAIM_MS = 60_000;
-
-/** The cron leaves a fresh task to the webhook that is working on it for this long. */
-const WEBHOOK_OWNS_TASK_MS = 2 * 60_000;
 
 /**
  * Records the request as a queued task (a command as "answered": it is done as

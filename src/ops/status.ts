@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { resolveEnv, type WorkerEnv } from "../config";
 import { redact } from "../log";
 import { pendingEntries, type TaskEntry, TaskStore } from "../tasks/store";
-import { PENDING_STATUSES, type PendingStatus, type Task } from "../tasks/task";
+import { mayCarryError, PENDING_STATUSES, type PendingStatus, type Task } from "../tasks/task";
 import { addUsage, emptyUsage, FREE_PLAN_DAILY_LIMITS, USAGE_FIELDS, type Usage } from "../usage";
 import { SERVICE } from "./health";
 import { type DayCounts, STATUS_KEY, type StatusRecord, utcDay } from "./tick-record";
@@ -21,8 +21,6 @@ export const statusRoute = new Hono<{ Bindings: WorkerEnv }>();
 const MAX_ERRORS = 10;
 /** Tasks read to find the last errors: the newest ones that can carry one. */
 const MAX_ERROR_READS = 20;
-/** Statuses a task keeps its `lastError` in; a start clears it. A thread gone leaves one whatever the status. */
-const MAY_CARRY_ERROR = new Set<string>(["queued", "failed", "timed_out", "stopped", "forwarded"]);
 
 /**
  * What one request costs its webhook delivery, answer and `waitUntil` together,
@@ -113,7 +111,7 @@ function goneThreads(tasks: readonly TaskEntry[]) {
 /** The `lastError` of the newest tasks that have one, newest first, redacted again on the way out. */
 async function lastErrors(store: TaskStore, tasks: readonly TaskEntry[], scrub: (text: string) => string) {
   const candidates = tasks
-    .filter((entry) => MAY_CARRY_ERROR.has(entry.status) || entry.threadGone !== undefined)
+    .filter((entry) => mayCarryError(entry.status) || entry.threadGone !== undefined)
     .sort((a, b) => b.createdMs - a.createdMs)
     .slice(0, MAX_ERROR_READS);
   const read = await Promise.all(candidates.map((entry) => store.get(entry.id)));

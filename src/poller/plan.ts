@@ -12,6 +12,7 @@ import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { confirmReceived } from "../start/confirm-received";
 import { refreshAgentToken } from "../start/git-identity";
 import { followOtherStart } from "../start/start-conversation";
+import { WEBHOOK_OWNS_RECEIVED_MS } from "../tasks/received";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
 import { runStartedMs, type Task } from "../tasks/task";
 import { activityDue, decideRun, decideStart, tokenRefreshDue } from "./decide";
@@ -27,7 +28,6 @@ const REPORT_COST = 7 + PRODUCED_COST;
 const COMMENT_COST = 2;
 /** Deciding a received event: the repository's config file, then the organisation's. */
 const CONFIRM_COST = 2;
-const WEBHOOK_OWNS_RECEIVED_MS = 60_000;
 
 /** One step of a tick, priced before it runs so the tick stays within its subrequest budget. */
 export interface Work {

@@ -3,15 +3,13 @@ import { OpenHandsError } from "../openhands/errors";
 import { followUpPrompt } from "../prompt/build";
 import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
-import { isPending, type Task } from "../tasks/task";
+import { isActive, isConversationEnding, isPending, type Task } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 
 export type FollowUp =
   | { kind: "new"; previous?: Task["previous"] }
   | { kind: "forwarded"; task: Task }
   | { kind: "wait"; reason: string };
-
-const ENDED = ["succeeded", "failed", "timed_out", "stopped"];
 
 /**
  * Never two agents on one thread. A request on a thread whose task is still
@@ -30,7 +28,7 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
     // "starting" too: a running agent's record says so until it ends (the poller does not
     // write the step). A sandbox that is not up yet answers 409 or 404, and the request waits.
     // Someone asked to stop it: nothing is sent that would set it going again.
-    const live = active.status === "starting" || active.status === "running" || active.status === "needs_input";
+    const live = isActive(active.status);
     if (live && active.stopRequestedBy === undefined) {
       try {
         await services.openhands.sendMessage(active.id, followUpPrompt(task.request));
@@ -47,9 +45,13 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
     return { kind: "wait", reason: "waiting for the request already running on this thread to finish" };
   }
   // The index may lag behind: a task it lists as pending may have ended since.
-  const endedEntry = [...others].reverse().find((e) => ENDED.includes(e.status));
+  const endedEntry = [...others].reverse().find((e) => isConversationEnding(e.status));
   const ended =
-    active && ENDED.includes(active.status) ? active : endedEntry ? await services.store.get(endedEntry.id) : null;
+    active && isConversationEnding(active.status)
+      ? active
+      : endedEntry
+        ? await services.store.get(endedEntry.id)
+        : null;
   return ended?.outcome
     ? { kind: "new", previous: { conversationId: ended.id, summary: ended.outcome.summary } }
     : { kind: "new" };

@@ -1,10 +1,8 @@
 import type { Config } from "../config";
 import type { TaskEntry } from "../tasks/store";
-import { ACTIVE_STATUSES } from "../tasks/task";
+import { isActive, WEBHOOK_OWNS_TASK_MS } from "../tasks/task";
 
 const HOUR_MS = 3600_000;
-/** A queued task this young is most likely being started by its own webhook right now. */
-const FRESH_MS = 2 * 60_000;
 
 export type LimitVerdict =
   | { kind: "go" }
@@ -55,10 +53,10 @@ export function checkLimits(
   const ahead = others.filter(
     (e) =>
       e.status === "queued" &&
-      now - e.createdMs < FRESH_MS &&
+      now - e.createdMs < WEBHOOK_OWNS_TASK_MS &&
       (e.createdMs < self.createdMs || (e.createdMs === self.createdMs && e.id < self.id)),
   ).length;
-  const running = others.filter((e) => ACTIVE_STATUSES.includes(e.status)).length;
+  const running = others.filter((e) => isActive(e.status)).length;
   if (running + ahead >= config.maxRunning) return { kind: "wait_for_slot", running };
   return { kind: "go" };
 }

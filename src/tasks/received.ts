@@ -21,6 +21,9 @@ export interface ReceivedEvent {
   receivedAt: string;
 }
 
+/** How long a received event belongs to the webhook deciding it after its answer: the cron waits that long. */
+export const WEBHOOK_OWNS_RECEIVED_MS = 60_000;
+
 export function isReceivedEvent(value: unknown): value is ReceivedEvent {
   return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "received";
 }

@@ -35,8 +35,18 @@ export const FINAL_STATUSES = [
 export type PendingStatus = (typeof PENDING_STATUSES)[number];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type TaskStatus = PendingStatus | FinalStatus;
+/**
+ * How long a new task belongs to the webhook that recorded it, which goes on to start it after
+ * answering GitHub: the cron leaves it alone until then, and a burst of requests counts the
+ * queued ones this young as taking a slot.
+ */
+export const WEBHOOK_OWNS_TASK_MS = 2 * 60_000;
 /** Statuses in which a sandbox exists or is being made: they count against the concurrency cap. */
 export const ACTIVE_STATUSES: readonly TaskStatus[] = ["starting", "running", "needs_input"];
+/** How a conversation that was started can end: what a later request on the thread builds on. */
+const CONVERSATION_ENDINGS: readonly TaskStatus[] = ["succeeded", "failed", "timed_out", "stopped"];
+/** Statuses a task keeps its `lastError` in (a start clears it): why it waits, or why it ended. */
+const MAY_CARRY_ERROR: readonly TaskStatus[] = ["queued", "failed", "timed_out", "stopped", "forwarded"];
 
 const ALLOWED: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: ["queued", "starting", "failed", "timed_out", "rejected", "stopped", "forwarded"],
@@ -128,6 +138,18 @@ export function isPending(status: TaskStatus): status is PendingStatus {
 
 export function isFinal(status: TaskStatus): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
+}
+
+export function isActive(status: TaskStatus): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+export function isConversationEnding(status: TaskStatus): boolean {
+  return CONVERSATION_ENDINGS.includes(status);
+}
+
+export function mayCarryError(status: TaskStatus): boolean {
+  return MAY_CARRY_ERROR.includes(status);
 }
 
 export function transition(task: Task, to: TaskStatus, changes: Partial<Task> = {}, now = new Date()): Task {
