@@ -18,6 +18,8 @@ export interface Config {
   privateKey: string;
   webhookSecret: string;
   openHandsApiKey: string;
+  /** What no log line, comment, error or stored value may carry (`boundSecrets`, and the key as converted). */
+  secrets: readonly string[];
   openHandsBaseUrl: string;
   githubApiUrl: string;
   /** GitHub's web address (https://github.com, or a GitHub Enterprise Server's), where the agent clones from. */
@@ -180,6 +182,7 @@ function parseConfig(env: WorkerEnv): Config {
     // A pasted secret often ends in a newline, which would make every signature fail.
     webhookSecret,
     openHandsApiKey: env.OPENHANDS_API_KEY!.trim(),
+    secrets: [...boundSecrets(env), privateKey].filter(Boolean),
     openHandsBaseUrl,
     githubApiUrl,
     githubUrl,
@@ -190,6 +193,19 @@ function parseConfig(env: WorkerEnv): Config {
     ...(mention ? { mention } : {}),
     ...(label ? { label } : {}),
   };
+}
+
+/** The deployment's secrets as bound, trimmed: what `redact` takes out of anything that leaves the Worker. */
+export function boundSecrets(env: WorkerEnv): string[] {
+  return [
+    env.OPENHANDS_API_KEY,
+    env.GITHUB_WEBHOOK_SECRET,
+    env.GITHUB_APP_PRIVATE_KEY,
+    env.STATUS_TOKEN,
+    env.SETUP_TOKEN,
+  ]
+    .map((secret) => secret?.trim() ?? "")
+    .filter(Boolean);
 }
 
 function url(env: WorkerEnv, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL" | "GITHUB_URL", problems: string[]): string {

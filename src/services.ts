@@ -90,12 +90,6 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
     budget,
     usage,
     now,
-    redact: (text, extra = []) =>
-      redact(text, [
-        config.openHandsApiKey,
-        config.webhookSecret,
-        config.privateKey,
-        ...extra.filter((s): s is string => Boolean(s)),
-      ]),
+    redact: (text, extra = []) => redact(text, [...config.secrets, ...extra.filter((s): s is string => Boolean(s))]),
   };
 }

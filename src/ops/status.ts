@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { resolveEnv, type WorkerEnv } from "../config";
+import { boundSecrets, resolveEnv, type WorkerEnv } from "../config";
 import { redact } from "../log";
 import { pendingEntries, type TaskEntry, TaskStore } from "../tasks/store";
 import { mayCarryError, PENDING_STATUSES, type PendingStatus, type Task } from "../tasks/task";
@@ -52,10 +52,7 @@ statusRoute.get("/", async (c) => {
   const now = Date.now();
   const store = new TaskStore(env.TASKS);
   const [index, record] = await Promise.all([store.index(), env.TASKS.get<StatusRecord>(STATUS_KEY, "json")]);
-  const secrets = [env.OPENHANDS_API_KEY, env.GITHUB_WEBHOOK_SECRET, env.GITHUB_APP_PRIVATE_KEY, token].map((s) =>
-    s?.trim(),
-  );
-  const errors = await lastErrors(store, index.tasks, (text) => redact(text, secrets));
+  const errors = await lastErrors(store, index.tasks, (text) => redact(text, boundSecrets(env)));
   return c.json({
     ok: true,
     service: SERVICE,

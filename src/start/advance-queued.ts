@@ -8,7 +8,7 @@ import { httpStatus } from "../http-status";
 import { endForGoneThread, endTask } from "../lifecycle/end";
 import { acceptTask, keepQueued, rejectTask } from "../lifecycle/queue";
 import { withTrackingComment } from "../lifecycle/start";
-import { log, redact } from "../log";
+import { log } from "../log";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import { acknowledge } from "../report/acknowledge";
@@ -209,8 +209,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
 }
 
 function describe(services: Services, error: unknown): string {
-  const secrets = [services.config.openHandsApiKey, services.config.webhookSecret, services.config.privateKey];
-  if (error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) return redact(error.message, secrets);
+  if (error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) return services.redact(error.message);
   if (!(error instanceof RequestError) && !(error instanceof GitHubGarbageError)) return "an unexpected error";
   const status = httpStatus(error);
   // GitHub's own message can quote the request; the status says enough.
