@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { configOrLog, resolveEnv, type WorkerEnv } from "./config";
 import { httpStatus } from "./http-status";
-import { log } from "./log";
+import { errorName, log } from "./log";
 import { learnAgentLogin } from "./openhands/agent-account";
 import { healthRoute } from "./ops/health";
 import { statusRoute } from "./ops/status";
@@ -51,7 +51,7 @@ async function scheduled(controller: ScheduledController, env: WorkerEnv, _ctx: 
   // For GET /status: this tick's usage, saved at most every thirty minutes, and only when someone can read it.
   if (statusToken(env)) {
     await recordTick(services, report).catch((error: unknown) =>
-      log("warn", "status.not_recorded", { error: error instanceof Error ? error.name : "unknown" }),
+      log("warn", "status.not_recorded", { error: errorName(error) }),
     );
   }
 }

@@ -9,6 +9,11 @@ export function log(level: "info" | "warn" | "error", event: string, fields: Rec
   else console.log(line);
 }
 
+/** An error as a log field: its class name, never its message (which may quote what an upstream was sent). */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "unknown";
+}
+
 const TOKEN_PATTERNS = [
   /gh[pousr]_[A-Za-z0-9]{20,}/g, // GitHub tokens, installation tokens included
   /github_pat_[A-Za-z0-9_]{20,}/g,

@@ -7,7 +7,7 @@ import { replyNotAllowed } from "../report/not-allowed";
 import type { Services } from "../services";
 import { isActive, isPending, type Task } from "../tasks/task";
 import type { Command } from "../trigger/command";
-import { type TriggerRequest, threadKey } from "../trigger/request";
+import { type TriggerRequest, threadKey, threadOf } from "../trigger/request";
 import type { TriggerWords } from "../trigger/words";
 import { stopTask } from "./stop-task";
 
@@ -18,7 +18,7 @@ import { stopTask } from "./stop-task";
 export async function runCommand(services: Services, recorded: Task, command: Command): Promise<string> {
   const { request } = recorded;
   const github = services.github(request.installationId);
-  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  const thread = threadOf(request);
   if (!(await hasWriteAccess(github, request.owner, request.repo, request.requester))) {
     await replyNotAllowed(services, request);
     // As for a request: nothing of someone who may not ask is kept. The reply's marker on the

@@ -15,7 +15,7 @@ import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
 import { newTask, type Task, transition, WEBHOOK_OWNS_TASK_MS } from "../tasks/task";
-import type { Decision, TriggerRequest } from "../trigger/request";
+import { type Decision, type TriggerRequest, threadOf } from "../trigger/request";
 
 /**
  * The moves of a task before it reaches OpenHands: recorded, accepted, rejected,
@@ -121,7 +121,7 @@ export async function rejectTask(
     services.now(),
   );
   if (rejection === "fork") {
-    const thread = { owner: request.owner, repo: request.repo, number: request.number };
+    const thread = threadOf(request);
     await createComment(services.github(request.installationId), thread, forkNotSupportedReply(request.requester));
     await services.store.save(next, task);
   } else {

@@ -16,6 +16,7 @@ import {
 import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { type Task, transition } from "../tasks/task";
+import { threadOf } from "../trigger/request";
 
 /**
  * The moves of a task whose agent runs: seen running, waiting for a human and
@@ -40,7 +41,7 @@ export function seenRunning(task: Task, readyAt: string, now: Date): Task {
 export async function showActivity(services: Services, task: Task, progress: Progress): Promise<Task> {
   if (!progress.activity || task.trackingCommentId === undefined) return task;
   const { request } = task;
-  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  const thread = threadOf(request);
   const github = services.github(request.installationId);
   let shown: string;
   try {

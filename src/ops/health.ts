@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { type Config, ConfigError, loadConfig, resolveEnv, storedCredentialsProblem, type WorkerEnv } from "../config";
 import { knownTriggerWords } from "../github/app-identity";
-import { log } from "../log";
+import { errorName, log } from "../log";
 import { collisionWarnings } from "../openhands/github-app";
 import { STATUS_TOKEN_MIN_CHARS, statusToken } from "./token";
 
@@ -88,7 +88,7 @@ async function kvAnswers(kv: KVNamespace, problems: string[]): Promise<Check> {
     if (answer === "read") return "ok";
     problems.push(`KV namespace TASKS did not answer a read within ${KV_TIMEOUT_MS / 1000} s`);
   } catch (error) {
-    log("error", "health.kv_failed", { error: error instanceof Error ? error.name : "unknown" });
+    log("error", "health.kv_failed", { error: errorName(error) });
     problems.push("KV namespace TASKS failed a read");
   } finally {
     clearTimeout(timer);

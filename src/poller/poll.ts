@@ -1,6 +1,6 @@
 import { gitHubRetryAt } from "../github/rate-limit";
 import { httpStatus } from "../http-status";
-import { log } from "../log";
+import { errorName, log } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import type { Services } from "../services";
 import { pendingEntries } from "../tasks/store";
@@ -91,7 +91,7 @@ async function runWork(
     log("warn", "poll.task_deferred", {
       task: item.id,
       status: httpStatus(error),
-      reason: error instanceof Error ? error.name : "unknown",
+      reason: errorName(error),
     });
     report.deferred++;
     return gitHubRetryAt(error, services.now().getTime()) === undefined ? "deferred" : "github_rate_limited";

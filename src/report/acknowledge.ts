@@ -3,6 +3,7 @@ import { httpStatus } from "../http-status";
 import { log } from "../log";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
+import { threadOf } from "../trigger/request";
 
 /**
  * 👀 on the comment that asked. It must not hold up the start: when GitHub
@@ -11,7 +12,7 @@ import type { Task } from "../tasks/task";
 export async function acknowledge(services: Pick<Services, "github">, task: Task): Promise<boolean> {
   const { request } = task;
   try {
-    const thread = { owner: request.owner, repo: request.repo, number: request.number };
+    const thread = threadOf(request);
     await addEyes(services.github(request.installationId), thread, request.reactTo);
     return true;
   } catch (error) {

@@ -3,7 +3,7 @@ import { claimInIsolate, releaseClaim } from "../isolate-claims";
 import { log } from "../log";
 import { notAllowedMarker } from "../own-marker";
 import type { Services } from "../services";
-import type { TriggerRequest } from "../trigger/request";
+import { type TriggerRequest, threadOf } from "../trigger/request";
 import { notAllowedReply } from "./messages";
 
 const DAY_MS = 24 * 3600_000;
@@ -18,7 +18,7 @@ export async function replyNotAllowed(
   request: TriggerRequest,
 ): Promise<boolean> {
   const github = services.github(request.installationId);
-  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  const thread = threadOf(request);
   // Five quick mentions are five requests at once: only one of them in this isolate looks and replies.
   const claim = `not-allowed:${request.repository.toLowerCase()}#${request.number}:${request.requester.toLowerCase()}`;
   if (!claimInIsolate(claim, DAY_MS)) {

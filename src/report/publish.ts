@@ -11,6 +11,7 @@ import {
 import { taskMarker } from "../own-marker";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
+import { threadOf } from "../trigger/request";
 
 /**
  * GitHub refused both the edit of the tracking comment (when there was one to edit) and a new
@@ -47,7 +48,7 @@ export async function publishTrackingComment(
   const github = services.github(task.request.installationId);
   const appId = Number(services.config.appId);
   const body = services.redact(text, extraSecrets);
-  const thread = { owner: task.request.owner, repo: task.request.repo, number: task.request.number };
+  const thread = threadOf(task.request);
   // An inline review comment is answered in its review thread, everything else on the conversation.
   const review = task.request.reviewComment;
   const place = review

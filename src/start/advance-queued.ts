@@ -8,7 +8,7 @@ import { httpStatus } from "../http-status";
 import { endForGoneThread, endTask } from "../lifecycle/end";
 import { acceptTask, keepQueued, rejectTask } from "../lifecycle/queue";
 import { withTrackingComment } from "../lifecycle/start";
-import { log } from "../log";
+import { errorName, log } from "../log";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import { acknowledge } from "../report/acknowledge";
@@ -16,7 +16,7 @@ import { ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
 import { isPending, type Task } from "../tasks/task";
-import { threadKey } from "../trigger/request";
+import { threadKey, threadOf } from "../trigger/request";
 import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
@@ -142,7 +142,7 @@ function threadBusy(task: Task, entries: readonly TaskEntry[]): boolean {
 async function verify(services: Services, task: Task): Promise<Task> {
   const { request } = task;
   const client = services.github(request.installationId);
-  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  const thread = threadOf(request);
   if (!(await mayAsk(services, task))) return rejectTask(services, task, "not_allowed");
   let head: PullRequestHead | undefined;
   if (request.isPullRequest) {
@@ -170,7 +170,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   if (!isGitHub && !(error instanceof OpenHandsError)) {
     // A library choking on an odd answer must not make the cron replay steps already done
     // (a second 👀, a second reply): record the progress and retry like any upstream failure.
-    log("error", "task.unexpected_error", { task: current.id, error: error instanceof Error ? error.name : "unknown" });
+    log("error", "task.unexpected_error", { task: current.id, error: errorName(error) });
   }
 
   // The issue, the comment or the repository is gone: there is nobody left to answer.

@@ -3,7 +3,7 @@ import type { PullRequestHead } from "../github/pulls";
 import { listIssueComments, listReviewComments, pullRequestFiles, type ThreadComment } from "../github/thread";
 import { OWN_MARKER } from "../own-marker";
 import { boundDiscussion, type ThreadContext } from "../prompt/context";
-import type { TriggerRequest } from "../trigger/request";
+import { type TriggerRequest, threadOf } from "../trigger/request";
 
 /** Outbound requests gathering may make: two pages of comments, the PR's files, two pages of review comments. */
 export const GATHER_COST = 5;
@@ -19,7 +19,7 @@ export async function gatherContext(
   request: TriggerRequest,
   head?: PullRequestHead,
 ): Promise<ThreadContext> {
-  const thread = { owner: request.owner, repo: request.repo, number: request.number };
+  const thread = threadOf(request);
   const asked = Date.parse(request.triggeredAt);
   const before = (c: ThreadComment) => !(Date.parse(c.createdAt) > asked) && !(Date.parse(c.updatedAt) > asked);
   const human = (c: ThreadComment) => !c.isBot && !c.body.includes(OWN_MARKER);

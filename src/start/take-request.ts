@@ -1,7 +1,7 @@
 import { runCommand } from "../commands/run-command";
 import { httpStatus } from "../http-status";
 import { recordTask } from "../lifecycle/queue";
-import { log, redact } from "../log";
+import { errorName, log, redact } from "../log";
 import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
 import type { Task } from "../tasks/task";
@@ -57,7 +57,7 @@ export async function takeRequest(
 
 function errorFields(error: unknown) {
   return {
-    error: error instanceof Error ? error.name : "unknown",
+    error: errorName(error),
     status: httpStatus(error),
     // Our own errors say what broke; upstream text never reaches here unredacted.
     message: error instanceof Error ? redact(error.message).slice(0, 300) : undefined,

@@ -77,6 +77,15 @@ export interface TriggerSettings {
 
 export type Decision = { run: true; request: TriggerRequest } | { run: false; reason: string };
 
+/** The issue or pull request the request was made on, and which the App answers on. */
+export function threadOf(request: Pick<TriggerRequest, "owner" | "repo" | "number">): {
+  owner: string;
+  repo: string;
+  number: number;
+} {
+  return { owner: request.owner, repo: request.repo, number: request.number };
+}
+
 /** One key per issue or pull request, for the per-thread limits. */
 export function threadKey(request: Pick<TriggerRequest, "repository" | "number">): string {
   return `${request.repository.toLowerCase()}#${request.number}`;

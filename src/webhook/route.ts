@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { WorkerEnv } from "../config";
 import { isServed, knownTriggerWords, servedOwners } from "../github/app-identity";
-import { log } from "../log";
+import { errorName, log } from "../log";
 import { knownAgentLogin } from "../openhands/agent-account";
 import { cachedRepoConfig } from "../repo-config/load";
 import { createServices } from "../services";
@@ -22,7 +22,7 @@ function afterAnswer<T>(work: () => Promise<T>): Promise<T> {
 
 /** Work after the answer that failed: the cron's sweep or the next event picks it up. */
 function deferred(error: unknown): void {
-  log("warn", "webhook.after_answer_failed", { error: error instanceof Error ? error.name : "unknown" });
+  log("warn", "webhook.after_answer_failed", { error: errorName(error) });
 }
 
 export const webhookRoute = new Hono<{ Bindings: WorkerEnv; Variables: WebhookVariables }>();
@@ -68,7 +68,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
     log("error", "webhook.record_failed", {
       delivery,
       githubEvent: event,
-      error: error instanceof Error ? error.name : "unknown",
+      error: errorName(error),
     });
     return c.json({ error: "could not record the request; please redeliver" }, 503);
   };
@@ -89,7 +89,7 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
           log("warn", "received.deferred", {
             delivery,
             received: received.id,
-            error: error instanceof Error ? error.name : "unknown",
+            error: errorName(error),
           }),
         ),
     );
