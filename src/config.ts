@@ -53,6 +53,9 @@ export interface Config {
   label?: string;
 }
 
+/** What the Worker calls itself: in `/healthz`, `/status`, and the User-Agent of its GitHub requests. */
+export const SERVICE = "openhands-github-app";
+
 export type GitIdentity = "openhands" | "app";
 const GIT_IDENTITIES: readonly string[] = ["openhands", "app"] satisfies GitIdentity[];
 
@@ -208,12 +211,26 @@ export function boundSecrets(env: WorkerEnv): string[] {
     .filter(Boolean);
 }
 
-function url(env: WorkerEnv, name: "OPENHANDS_BASE_URL" | "GITHUB_API_URL" | "GITHUB_URL", problems: string[]): string {
+type UrlSetting = "OPENHANDS_BASE_URL" | "GITHUB_API_URL" | "GITHUB_URL";
+
+function url(env: WorkerEnv, name: UrlSetting, problems: string[]): string {
   const raw = env[name]?.trim() || DEFAULTS[name];
   if (!isHttpsOrLoopback(raw)) problems.push(`${name} must be an https URL (http only for localhost)`);
-  // Octokit and our own client join paths onto it, so a trailing slash would double up.
-  return raw.replace(/\/+$/, "");
+  return origin(env, name);
 }
+
+// Octokit and our own client join paths onto it, so a trailing slash would double up.
+function origin(env: WorkerEnv, name: UrlSetting): string {
+  return (env[name]?.trim() || DEFAULTS[name]).replace(/\/+$/, "");
+}
+
+/** GitHub's web and API origins as set (or the defaults), unchecked: what `/setup` needs before there is an App. */
+export function githubOrigins(env: WorkerEnv): { GITHUB_URL: string; GITHUB_API_URL: string } {
+  return { GITHUB_URL: origin(env, "GITHUB_URL"), GITHUB_API_URL: origin(env, "GITHUB_API_URL") };
+}
+
+/** The upstream timeout before the settings can be read (`/setup`). */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = DEFAULTS.UPSTREAM_TIMEOUT_SECONDS * 1000;
 
 /** Plain http would send the API key, tokens and the App's key in the clear; only a local stand-in may use it. */
 export function isHttpsOrLoopback(raw: string): boolean {

@@ -2,7 +2,7 @@ import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { retry } from "@octokit/plugin-retry";
-import type { Config } from "../config";
+import { type Config, SERVICE } from "../config";
 
 /**
  * No Octokit throttling plugin: its Bottleneck queues live in module scope, and
@@ -15,7 +15,7 @@ import type { Config } from "../config";
 const AppOctokit = Octokit.plugin(paginateRest, retry);
 export type GitHub = InstanceType<typeof AppOctokit>;
 
-const USER_AGENT = "openhands-github-app";
+const USER_AGENT = SERVICE;
 // Octokit's defaults, plus 429: a rate limit is waited out by the task's backoff, not in this request.
 const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 
@@ -71,11 +71,26 @@ async function rejectUnreadable(response: Response): Promise<Response> {
 export type AppAuthConfig = Pick<Config, "appId" | "privateKey" | "githubApiUrl" | "upstreamTimeoutMs">;
 
 /** A hung GitHub must not hold a cron tick (Octokit has no timeout of its own), nor an unreadable answer pass as data. */
-function guardedFetch(config: AppAuthConfig, fetch: typeof globalThis.fetch): typeof globalThis.fetch {
+function guardedFetch(
+  config: Pick<Config, "upstreamTimeoutMs">,
+  fetch: typeof globalThis.fetch,
+): typeof globalThis.fetch {
   return async (input, init) =>
     rejectUnreadable(
       await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(config.upstreamTimeoutMs) }),
     );
+}
+
+/** Unauthenticated, for the one route whose credential is in its path: the App manifest's conversion. */
+export function anonymousClient(
+  config: Pick<Config, "githubApiUrl" | "upstreamTimeoutMs">,
+  fetch: typeof globalThis.fetch = (input, init) => globalThis.fetch(input, init),
+): Octokit {
+  return new Octokit({
+    baseUrl: config.githubApiUrl,
+    userAgent: USER_AGENT,
+    request: { fetch: guardedFetch(config, fetch) },
+  });
 }
 
 /** Authenticated as the App itself (its JWT), for the App's own routes such as `GET /app`. */

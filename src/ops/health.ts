@@ -1,11 +1,17 @@
 import { Hono } from "hono";
-import { type Config, ConfigError, loadConfig, resolveEnv, storedCredentialsProblem, type WorkerEnv } from "../config";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  resolveEnv,
+  SERVICE,
+  storedCredentialsProblem,
+  type WorkerEnv,
+} from "../config";
 import { knownTriggerWords } from "../github/app-identity";
 import { errorName, log } from "../log";
 import { collisionWarnings } from "../openhands/github-app";
 import { STATUS_TOKEN_MIN_CHARS, statusToken } from "./token";
-
-export const SERVICE = "openhands-github-app";
 
 /**
  * `GET /healthz`: is this deployment able to work? The configuration complete and

@@ -1,10 +1,9 @@
 import { Hono } from "hono";
-import { boundSecrets, resolveEnv, type WorkerEnv } from "../config";
+import { boundSecrets, resolveEnv, SERVICE, type WorkerEnv } from "../config";
 import { redact } from "../log";
 import { pendingEntries, type TaskEntry, TaskStore } from "../tasks/store";
 import { mayCarryError, PENDING_STATUSES, type PendingStatus, type Task } from "../tasks/task";
 import { addUsage, emptyUsage, FREE_PLAN_DAILY_LIMITS, USAGE_FIELDS, type Usage } from "../usage";
-import { SERVICE } from "./health";
 import { type DayCounts, STATUS_KEY, type StatusRecord, utcDay } from "./tick-record";
 import { hasBearerToken, statusToken } from "./token";
 

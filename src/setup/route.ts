@@ -1,7 +1,7 @@
-import { Octokit } from "@octokit/core";
 import { type Context, Hono } from "hono";
-import { isHttpsOrLoopback, type WorkerEnv } from "../config";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS, githubOrigins, isHttpsOrLoopback, type WorkerEnv } from "../config";
 import { rememberAppIdentity } from "../github/app-identity";
+import { anonymousClient } from "../github/client";
 import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
 import { log } from "../log";
@@ -27,10 +27,8 @@ export const setupRoute = new Hono<SetupEnv>();
 
 /** Once the App exists the token is the key its credentials are sealed with: guessable is not good enough. */
 const SETUP_TOKEN_MIN_CHARS = 32;
-const DEFAULT_GITHUB_URL = "https://github.com";
 const START_OVER =
   "To start over, delete the App on GitHub, remove the Worker's GITHUB_APP_* secrets or its stored credentials (npx wrangler kv key delete app:credentials --binding TASKS --remote), and open the setup link again.";
-const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 const NO_SESSION =
   "This browser holds no setup session: open the setup link printed by npm run deploy (…/setup?token=…) in this browser, and start from there. A session lasts an hour.";
 
@@ -63,7 +61,7 @@ setupRoute.use(async (c, next) => {
     );
   }
   if (token.length < SETUP_TOKEN_MIN_CHARS) return c.html(shortTokenPage(SETUP_TOKEN_MIN_CHARS), 403);
-  for (const [name, value] of Object.entries(origins(c.env))) {
+  for (const [name, value] of Object.entries(githubOrigins(c.env))) {
     if (!isHttpsOrLoopback(value)) {
       return c.html(
         errorPage(
@@ -82,13 +80,6 @@ async function isSetUp(env: WorkerEnv): Promise<boolean> {
   return Boolean(env.GITHUB_APP_ID?.trim()) || (await hasStoredCredentials(env.TASKS));
 }
 
-function origins(env: WorkerEnv) {
-  return {
-    GITHUB_URL: (env.GITHUB_URL?.trim() || DEFAULT_GITHUB_URL).replace(/\/+$/, ""),
-    GITHUB_API_URL: (env.GITHUB_API_URL?.trim() || DEFAULT_GITHUB_API_URL).replace(/\/+$/, ""),
-  };
-}
-
 setupRoute.get("/", async (c) => {
   const token = c.var.token;
   const offered = c.req.query("token");
@@ -103,7 +94,7 @@ setupRoute.get("/", async (c) => {
   const session = await sessionOf(c, token);
   if (!session) return c.html(errorPage("Not allowed", NO_SESSION), 403);
   const origin = new URL(c.req.url).origin;
-  const action = newAppUrl(origins(c.env).GITHUB_URL, org, await makeState(token, session));
+  const action = newAppUrl(githubOrigins(c.env).GITHUB_URL, org, await makeState(token, session));
   const gitIdentity = c.env.GIT_IDENTITY?.trim().toLowerCase() === "app" ? "app" : "openhands";
   return c.html(startPage({ manifest: appManifest(origin, gitIdentity), action, org }));
 });
@@ -177,7 +168,7 @@ setupRoute.get("/callback", async (c) => {
 async function convertAndStore(c: Context<SetupEnv>, code: string) {
   let credentials: AppCredentials & { name: string };
   try {
-    credentials = await convert(origins(c.env).GITHUB_API_URL, code);
+    credentials = await convert(githubOrigins(c.env).GITHUB_API_URL, code);
   } catch (error) {
     const status = httpStatus(error);
     log("warn", "setup.conversion_failed", { status });
@@ -219,7 +210,7 @@ async function convertAndStore(c: Context<SetupEnv>, code: string) {
   return c.html(
     donePage({
       name,
-      installUrl: `${origins(c.env).GITHUB_URL}/apps/${encodeURIComponent(stored.slug)}/installations/new`,
+      installUrl: `${githubOrigins(c.env).GITHUB_URL}/apps/${encodeURIComponent(stored.slug)}/installations/new`,
       words: deploymentWords(explicit, stored.slug)!,
       warnings: collisionWarnings(explicit, agentAsApp),
       agentAsApp,
@@ -229,7 +220,7 @@ async function convertAndStore(c: Context<SetupEnv>, code: string) {
 
 /** `POST /app-manifests/{code}/conversions`: unauthenticated, the code is the credential. */
 async function convert(apiUrl: string, code: string): Promise<AppCredentials & { name: string }> {
-  const github = new Octokit({ baseUrl: apiUrl, userAgent: "openhands-github-app" });
+  const github = anonymousClient({ githubApiUrl: apiUrl, upstreamTimeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS });
   const { data } = await github.request("POST /app-manifests/{code}/conversions", { code });
   const owner: unknown = isObject(data) ? data.owner : undefined;
   const login = isObject(owner) ? owner.login : undefined;
