@@ -25,6 +25,7 @@ async function sealingKey(token: string) {
     {
       name: "HKDF",
       hash: "SHA-256",
+      // Fixed for good, not the service's name: another salt would leave stored credentials unopenable.
       salt: new TextEncoder().encode("openhands-github-app"),
       info: new TextEncoder().encode("app-credentials v1"),
     },
