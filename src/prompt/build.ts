@@ -1,4 +1,5 @@
 import { OPENHANDS_APP_LABEL, OPENHANDS_APP_MENTION } from "../openhands/github-app";
+import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import type { TriggerRequest } from "../trigger/request";
 import { contextSections, type ThreadContext } from "./context";
 import { clean, fenced, fenceNotice, newNonce } from "./fence";
@@ -128,7 +129,7 @@ export function buildPrompt(request: TriggerRequest, input: PromptInput = {}): s
     "What we expect:",
   );
 
-  const settings = request.settings ?? { instructions: "", branchPrefix: "openhands/", draftPr: true };
+  const settings = request.settings ?? DEFAULT_REPO_CONFIG;
   if (request.isPullRequest) {
     lines.push(
       `- You are on the pull request's branch \`${branch ? clean(branch, 250) : "(head)"}\`. Commit and push your changes to that branch; do not open a new pull request.`,
