@@ -7,6 +7,7 @@ import { healthRoute } from "./ops/health";
 import { statusRoute } from "./ops/status";
 import { recordTick } from "./ops/tick-record";
 import { statusToken } from "./ops/token";
+import { CRON_PERIOD_MS } from "./poller/decide";
 import { pollTasks } from "./poller/poll";
 import { createServices } from "./services";
 import { setupRoute } from "./setup/route";
@@ -26,8 +27,9 @@ app.onError((error, c) => {
 
 /** Once an hour, list even without recent activity, in case the activity marker was lost. */
 function isSweepTick(scheduledTime: number): boolean {
-  return new Date(scheduledTime).getUTCMinutes() < 2;
+  return scheduledTime % HOUR_MS < CRON_PERIOD_MS;
 }
+const HOUR_MS = 3600_000;
 
 async function scheduled(controller: ScheduledController, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
   env = await resolveEnv(env);

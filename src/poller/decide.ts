@@ -129,8 +129,12 @@ export function goneForGood(task: Task, now: number): boolean {
 
 /** How often a running agent's tracking comment may say what it does now. */
 export const ACTIVITY_EVERY_MS = 6 * 60_000;
-/** The cron's period (wrangler.toml: every three minutes); a faster cron only looks a few times per window. */
-const TICK_MS = 3 * 60_000;
+/**
+ * The cron's period, as `crons` in wrangler.toml sets it (a test holds the two together). The
+ * clock-only decisions (activity looks, token refreshes, the hourly sweep) act on the tick that
+ * falls in a window's first period; a faster cron only acts a few times per window.
+ */
+export const CRON_PERIOD_MS = 3 * 60_000;
 
 /**
  * Whether this tick should look at what a running agent does: once in each
@@ -140,7 +144,7 @@ const TICK_MS = 3 * 60_000;
 export function activityDue(task: Task, now: number): boolean {
   if (task.status !== "running") return false;
   const ran = now - runStartedMs(task);
-  return ran >= ACTIVITY_EVERY_MS && ran % ACTIVITY_EVERY_MS < TICK_MS;
+  return ran >= ACTIVITY_EVERY_MS && ran % ACTIVITY_EVERY_MS < CRON_PERIOD_MS;
 }
 
 /**
@@ -154,5 +158,5 @@ const TOKEN_REFRESH_EVERY_MS = 20 * 60_000;
 
 export function tokenRefreshDue(task: Task, now: number): boolean {
   const held = now - Date.parse(task.startedAt ?? task.createdAt);
-  return held >= TOKEN_REFRESH_EVERY_MS && held % TOKEN_REFRESH_EVERY_MS < TICK_MS;
+  return held >= TOKEN_REFRESH_EVERY_MS && held % TOKEN_REFRESH_EVERY_MS < CRON_PERIOD_MS;
 }
