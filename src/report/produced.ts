@@ -36,7 +36,7 @@ export async function findProducedWork(
   const { request } = task;
   const github = services.github(request.installationId);
   const here = { owner: request.owner, repo: request.repo };
-  const candidates = pullRequestsNamed(task, conversation, message).slice(0, MAX_PULLS_READ);
+  const candidates = pullRequestsNamed(task, conversation, message, services.config.githubUrl).slice(0, MAX_PULLS_READ);
   const agent = candidates.length > 0 ? await agentAccounts(services) : new Set<string>();
   const run = {
     repository: request.repository,
@@ -118,15 +118,6 @@ async function agentAccounts(services: Pick<Services, "config" | "kv" | "appIden
   return accounts;
 }
 
-/** Where GitHub's pages live, from the link to the request (github.com, or a GitHub Enterprise Server). */
-function webOrigin(commentUrl: string): string {
-  try {
-    return new URL(commentUrl).origin;
-  } catch {
-    return "https://github.com";
-  }
-}
-
 interface Candidate {
   number: number;
   /** From `pr_number`: only a pull request opened during the run is the one meant. */
@@ -142,6 +133,8 @@ function pullRequestsNamed(
   task: Task,
   conversation: Pick<AppConversation, "pr_number"> | null,
   message: string,
+  /** Where GitHub's pages live (github.com, or a GitHub Enterprise Server). */
+  githubUrl: string,
 ): Candidate[] {
   const { request } = task;
   const found = new Map<number, Candidate>();
@@ -151,7 +144,7 @@ function pullRequestsNamed(
     if (!own && !found.has(number)) found.set(number, { number, openedByRun });
   };
   for (const number of conversation?.pr_number ?? []) add(number, true);
-  const links = new RegExp(`${escapeRegExp(webOrigin(request.commentUrl))}/([\\w.-]+/[\\w.-]+)/pull/(\\d+)`, "gi");
+  const links = new RegExp(`${escapeRegExp(githubUrl)}/([\\w.-]+/[\\w.-]+)/pull/(\\d+)`, "gi");
   for (const [, repository, number] of message.matchAll(links))
     if (repository!.toLowerCase() === request.repository.toLowerCase()) add(Number(number));
   for (const [, number] of message.matchAll(/\b(?:PR|pull request)\s*#(\d+)\b/gi)) add(Number(number));
