@@ -4,10 +4,10 @@ import { recordTask } from "../lifecycle/queue";
 import { errorName, log, redact } from "../log";
 import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
-import type { Task } from "../tasks/task";
+import type { Task, TaskStatus } from "../tasks/task";
 import { type Command, parseCommand } from "../trigger/command";
 import type { TriggerRequest } from "../trigger/request";
-import { acceptRequest } from "./accept-request";
+import { advanceQueued } from "./advance-queued";
 
 /**
  * A request, once known to be one: a command, a request already recorded (a
@@ -46,13 +46,22 @@ export async function takeRequest(
   return {
     kind: "recorded",
     task: recorded.task,
-    run: (task = recorded.task) =>
-      acceptRequest(services, task, entries)
-        .then((outcome) => log("info", "webhook.handled", { delivery, task: recorded.task.id, outcome }))
-        .catch((error: unknown) =>
-          log("error", "webhook.failed", { delivery, task: recorded.task.id, ...errorFields(error) }),
-        ),
+    // From here on a crash, an outage or a lost answer costs at most a delay: the cron replays what is left.
+    run: async (task = recorded.task) => {
+      try {
+        const next = await advanceQueued(services, task, entries ?? (await services.store.entries()));
+        log("info", "webhook.handled", { delivery, task: recorded.task.id, outcome: outcomeOf(next.status) });
+      } catch (error) {
+        log("error", "webhook.failed", { delivery, task: recorded.task.id, ...errorFields(error) });
+      }
+    },
   };
+}
+
+/** What became of a request its webhook took as far as it goes at once, in the log's words. */
+function outcomeOf(status: TaskStatus): "rejected" | "queued" | "failed" | "started" {
+  if (status === "rejected" || status === "queued") return status;
+  return status === "failed" || status === "timed_out" ? "failed" : "started";
 }
 
 function errorFields(error: unknown) {
