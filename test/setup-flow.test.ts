@@ -282,6 +282,12 @@ describe("/setup without the token in URLs (issue 20)", () => {
     expect(html).not.toMatch(/name="token"/);
     expect(page.headers.get("cache-control")).toBe("no-store");
     expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    // The page may only style itself and post its forms to itself and to GitHub; nobody may frame it.
+    expect(page.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://github.com; frame-ancestors 'none'; base-uri 'none'",
+    );
+    expect(page.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
 
     // The organisation's page keeps its query, and the link opened again keeps the session (a GitHub tab
     // still open carries a state bound to it).

@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS, githubOrigins, isHttpsOrLoopback, type WorkerEnv } from "../config";
 import { rememberAppIdentity } from "../github/app-identity";
 import { anonymousClient } from "../github/client";
@@ -32,11 +33,23 @@ const START_OVER =
 const NO_SESSION =
   "This browser holds no setup session: open the setup link printed by npm run deploy (…/setup?token=…) in this browser, and start from there. A session lasts an hour.";
 
-// Nothing here may be cached, or sent on as a Referer (the callback's URL carries GitHub's code).
+// Hono's secure headers (no Referer, for the callback's URL carries GitHub's code; no framing; no sniffing),
+// with a policy that lets the pages do only what they do: inline styles, and forms to /setup and to GitHub.
+setupRoute.use((c, next) =>
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'unsafe-inline'"],
+      formAction: ["'self'", githubOrigins(c.env).GITHUB_URL],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  })(c, next),
+);
+// Nothing here may be cached.
 setupRoute.use(async (c, next) => {
   await next();
   c.header("Cache-Control", "no-store");
-  c.header("Referrer-Policy", "no-referrer");
 });
 
 /** Every setup page: closed once set up; off without a long enough token, or with GitHub over plain http. */
