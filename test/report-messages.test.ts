@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PullRequestSummary } from "../src/github/pulls";
+import type { PullRequestSummary } from "../src/github/pull-request";
 import { defuseOpenHandsMention } from "../src/openhands/github-app";
 import { runMetrics } from "../src/openhands/metrics";
 import { OWN_MARKER } from "../src/own-marker";

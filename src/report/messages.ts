@@ -1,4 +1,4 @@
-import type { PullRequestSummary } from "../github/pulls";
+import type { PullRequestSummary } from "../github/pull-request";
 import type { AgentActivity } from "../openhands/activity";
 import {
   defuseOpenHandsMention,

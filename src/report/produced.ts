@@ -1,5 +1,5 @@
 import { escapeRegExp } from "../escape-regexp";
-import type { PullRequestOrigin, PullRequestSummary } from "../github/pulls";
+import type { PullRequestOrigin, PullRequestSummary } from "../github/pull-request";
 import { committedAt, pullRequestHead, readPullRequest } from "../github/pulls";
 import { knownAgentLogin } from "../openhands/agent-account";
 import type { AppConversation } from "../openhands/types";
