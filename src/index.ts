@@ -7,7 +7,7 @@ import { healthRoute } from "./ops/health";
 import { statusRoute } from "./ops/status";
 import { recordTick } from "./ops/tick-record";
 import { statusToken } from "./ops/token";
-import { CRON_PERIOD_MS } from "./poller/decide";
+import { CRON_PERIOD_MS } from "./poller/cron-period";
 import { pollTasks } from "./poller/poll";
 import { createServices } from "./services";
 import { setupRoute } from "./setup/route";

@@ -1,3 +1,6 @@
+// Types only, importing nothing: report/messages.ts names them, and the README's example script type-checks
+// the messages without the Worker's types, which github/pulls.ts (through client.ts) would bring in.
+
 /** A pull request as the result line names it, read back from GitHub rather than taken from the agent's word. */
 export interface PullRequestSummary {
   repository: string;

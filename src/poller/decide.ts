@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { AppConversation, StartTask } from "../openhands/types";
 import { runStartedMs, type Task } from "../tasks/task";
+import { CRON_PERIOD_MS } from "./cron-period";
 
 /**
  * Pure decisions of the poller: what a status read from OpenHands means for a
@@ -129,12 +130,6 @@ export function goneForGood(task: Task, now: number): boolean {
 
 /** How often a running agent's tracking comment may say what it does now. */
 export const ACTIVITY_EVERY_MS = 6 * 60_000;
-/**
- * The cron's period, as `crons` in wrangler.toml sets it (a test holds the two together). The
- * clock-only decisions (activity looks, token refreshes, the hourly sweep) act on the tick that
- * falls in a window's first period; a faster cron only acts a few times per window.
- */
-export const CRON_PERIOD_MS = 3 * 60_000;
 
 /**
  * Whether this tick should look at what a running agent does: once in each
