@@ -190,7 +190,7 @@ it(`${ISSUES} webhooks on one installation and overlapping cron ticks, each in i
     `after ${elapsed} ms, ${ticks} ticks in ${rounds} rounds`,
     `task statuses: ${JSON.stringify(all.map((e) => (e.metadata as { s: string }).s))}`,
     `webhook statuses: ${JSON.stringify(statuses)}; tick outcomes: ${JSON.stringify(tally(outcomes))}`,
-    `OpenHands starts: ${fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).length}`,
+    `OpenHands starts: ${fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).length} (${fakes.openhands.rateLimited} requests answered 429)`,
     `threads with a result: ${Array.from({ length: ISSUES }, (_, i) => 100 + i).filter(finished).length}/${ISSUES}`,
     `Worker events: ${JSON.stringify(eventCounts(consoleLines))}`,
     ...collapse(problems),
@@ -225,7 +225,10 @@ it(`${ISSUES} webhooks on one installation and overlapping cron ticks, each in i
     all.map((e) => (e.metadata as { s: string }).s),
     diagnosis,
   ).toEqual(all.map(() => "succeeded"));
-  // One conversation per request: no start was lost, none was made twice.
-  expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/), diagnosis).toHaveLength(ISSUES);
+  // One conversation per request: no start was lost, none was made twice. A start the fake's rate
+  // limiter answered 429 (ten a second per key, as OpenHands Cloud) is sent again: count the accepted ones.
+  const starts = fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).length;
+  expect(fakes.openhands.startTasks.size, diagnosis).toBe(ISSUES);
+  expect(starts, diagnosis).toBeLessThanOrEqual(ISSUES + fakes.openhands.rateLimited);
   expect(fakes.openhands.conversations.size, diagnosis).toBe(ISSUES);
 });
