@@ -237,6 +237,28 @@ describe("what the agent is told", () => {
     expect(prompt).toContain("[3 earlier or later comments left out]");
   });
 
+  it("a long discussion costs two reads, the oldest and the newest hundred comments", async () => {
+    const gh = fakes.github;
+    for (let i = 0; i < 250; i++) {
+      const c = gh.addComment("Codertocat", "Hello-World", 1, `comment ${i}`, { login: "alice", id: 5, type: "User" });
+      c.created_at = c.updated_at = "2019-05-15T15:00:00Z";
+    }
+    const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands-app please fix it"));
+    await send("issue_comment", payload);
+    const reads = gh.requests.filter(
+      (r) => r.method === "GET" && r.path === "/repos/Codertocat/Hello-World/issues/1/comments",
+    );
+    // The discussion is read first (the tracking comment's lookup, after it, pages through them all for its marker).
+    expect(reads.slice(0, 2).map((r) => [r.query.get("per_page"), r.query.get("page")])).toEqual([
+      ["100", null],
+      ["100", "3"],
+    ]);
+    const prompt = promptOf(started()[0]!);
+    expect(prompt).toContain("comment 249");
+    // the hundred in between are not read, and the prompt says so with the rest it left out
+    expect(Number(/\[(\d+) earlier or later comments left out\]/.exec(prompt)?.[1])).toBeGreaterThanOrEqual(100);
+  });
+
   // Golden prompts: GitHub's example payloads in, the exact prompt out. Review the snapshot when it changes.
   it.each([
     [

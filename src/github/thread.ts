@@ -225,25 +225,21 @@ function toThreadComment(c: Record<string, unknown>): ThreadComment | undefined 
   };
 }
 
+/** One page of a comments list, as GitHub answers it (its `Link` header says where the last page is). */
+type CommentsPage = (page?: number) => Promise<{ data: unknown; headers: { link?: string } }>;
+
 /**
  * The oldest and the newest hundred comments, at most two calls whatever the
  * thread's length: the start says what it is about, the end where it stands.
  */
-async function firstAndLastPage(
-  github: GitHub,
-  route:
-    | "GET /repos/{owner}/{repo}/issues/{issue_number}/comments"
-    | "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
-  params: Record<string, string | number>,
-): Promise<{ comments: ThreadComment[]; skipped: number }> {
-  const first = await github.request(route, { ...params, per_page: 100 } as never);
+async function firstAndLastPage(fetchPage: CommentsPage): Promise<{ comments: ThreadComment[]; skipped: number }> {
+  const first = await fetchPage();
   if (!Array.isArray(first.data)) throw new GitHubGarbageError("list comments");
-  const link = String((first.headers as Record<string, unknown>).link ?? "");
-  const last = /<[^>]*[?&]page=(\d+)[^>]*>;\s*rel="last"/.exec(link);
+  const last = /<[^>]*[?&]page=(\d+)[^>]*>;\s*rel="last"/.exec(first.headers.link ?? "");
   let rows: unknown[] = first.data;
   let skipped = 0;
   if (last && Number(last[1]) > 1) {
-    const page = await github.request(route, { ...params, per_page: 100, page: Number(last[1]) } as never);
+    const page = await fetchPage(Number(last[1]));
     if (!Array.isArray(page.data)) throw new GitHubGarbageError("list comments");
     rows = [...rows, ...page.data];
     // The pages in between are full: exactly this many comments are not read.
@@ -257,19 +253,27 @@ async function firstAndLastPage(
 }
 
 export function listIssueComments(github: GitHub, thread: Thread) {
-  return firstAndLastPage(github, "GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-    owner: thread.owner,
-    repo: thread.repo,
-    issue_number: thread.number,
-  });
+  return firstAndLastPage((page) =>
+    github.request("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+      owner: thread.owner,
+      repo: thread.repo,
+      issue_number: thread.number,
+      per_page: 100,
+      ...(page ? { page } : {}),
+    }),
+  );
 }
 
 export function listReviewComments(github: GitHub, thread: Thread) {
-  return firstAndLastPage(github, "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
-    owner: thread.owner,
-    repo: thread.repo,
-    pull_number: thread.number,
-  });
+  return firstAndLastPage((page) =>
+    github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", {
+      owner: thread.owner,
+      repo: thread.repo,
+      pull_number: thread.number,
+      per_page: 100,
+      ...(page ? { page } : {}),
+    }),
+  );
 }
 
 /** The first hundred changed files of a pull request. */
