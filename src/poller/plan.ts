@@ -51,7 +51,7 @@ const TOKEN_REFRESH_COST = 2;
  */
 const ACTIVITY_COST = 5;
 
-function activityWork(services: Services, task: Task, now: number, conversation: AppConversation | null): Work {
+function activityWork(services: Services, task: Task, now: number, gone: EndIfGone): Work {
   const elapsedMs = now - runStartedMs(task);
   const work = taskWork(
     task,
@@ -60,9 +60,15 @@ function activityWork(services: Services, task: Task, now: number, conversation:
       const activity = await readAgentActivity(services.openhands, task.id, task.request.repo);
       return showActivity(services, task, { elapsedMs, activity });
     },
-    { services, conversation: () => conversation },
+    gone,
   );
   return { ...work, optional: true };
+}
+
+/** What a step needs to end its task when the thread is gone: the conversations this tick read. */
+interface EndIfGone {
+  services: Services;
+  conversationOf: ReadonlyMap<string, AppConversation | null>;
 }
 
 /**
@@ -70,12 +76,7 @@ function activityWork(services: Services, task: Task, now: number, conversation:
  * ThreadGoneError): the task then ends there, its running conversation (as this tick read it)
  * paused, instead of trying again on every tick.
  */
-function taskWork(
-  task: Task,
-  cost: number,
-  run: () => Promise<Task>,
-  gone?: { services: Services; conversation: () => AppConversation | null | undefined },
-): Work {
+function taskWork(task: Task, cost: number, run: () => Promise<Task>, gone?: EndIfGone): Work {
   return {
     id: task.id,
     installationId: task.request.installationId,
@@ -87,7 +88,7 @@ function taskWork(
         return (await run()).status;
       } catch (error) {
         if (!gone || !(error instanceof ThreadGoneError)) throw error;
-        return (await endForGoneThread(gone.services, task, error, gone.conversation())).status;
+        return (await endForGoneThread(gone.services, task, error, gone.conversationOf.get(task.id))).status;
       }
     },
   };
@@ -124,6 +125,9 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
   const work: Work[] = [];
   // Tasks this tick starts count against the cap at once.
   const liveEntries = entries.map((entry) => ({ ...entry }));
+  // Filled below, before any work runs.
+  const conversationOf = new Map<string, AppConversation | null>();
+  const gone: EndIfGone = { services, conversationOf };
 
   for (const task of tasks) {
     if (task.status === "queued" && Date.parse(task.nextAttemptAt ?? task.createdAt) <= now) {
@@ -140,8 +144,6 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
         }),
       );
     } else if (task.status !== "queued" && task.trackingCommentId === undefined) {
-      // Its conversation is read below, before any work runs.
-      const gone = { services, conversation: () => conversationOf.get(task.id) };
       work.push(taskWork(task, COMMENT_COST, () => attachTrackingComment(services, task), gone));
     } else if (task.status !== "queued" && task.reacted === false) {
       work.push(taskWork(task, 1, () => addOwedReaction(services, task)));
@@ -157,7 +159,7 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     following.length + starting.length
       ? await openhands.conversations([...following, ...starting].map((t) => t.id))
       : [];
-  const conversationOf = new Map([...following, ...starting].map((task, i) => [task.id, conversations[i] ?? null]));
+  for (const [i, task] of [...following, ...starting].entries()) conversationOf.set(task.id, conversations[i] ?? null);
   // Only a start whose conversation is not there yet needs its start task read.
   const unseen = starting.filter((task) => !conversationOf.get(task.id));
   const startTasks: (StartTask | null)[] = unseen.length
@@ -175,9 +177,7 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     const decision = decideStart(task, startTaskOf.get(task.id) ?? null, conversation, now, config);
     if (decision.kind === "ready" && task.stopRequestedBy) {
       const by = task.stopRequestedBy;
-      work.push(
-        taskWork(task, REPORT_COST, () => stopTask(services, task, by), { services, conversation: () => conversation }),
-      );
+      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, by), gone));
     } else if (decision.kind === "ready") {
       // The run's clock starts when OpenHands accepted the start (its start task's creation, as
       // markStarted recorded it): a time that stays put while the record says "starting", unlike
@@ -212,12 +212,7 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     // A stop recorded whose pause never came (its request was cut short): finish it, never follow the run.
     const stopBy = task.stopRequestedBy;
     if (stopBy) {
-      work.push(
-        taskWork(task, REPORT_COST, () => stopTask(services, task, stopBy), {
-          services,
-          conversation: () => conversation,
-        }),
-      );
+      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, stopBy), gone));
       continue;
     }
     const decision = decideRun(task, conversation, now, config);
@@ -231,16 +226,11 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     )
       work.push(taskWork(task, 0, () => clearGoneReads(services, task)));
     if (decision.kind === "wait") {
-      if (activityDue(task, now)) work.push(activityWork(services, task, now, conversation));
+      if (activityDue(task, now)) work.push(activityWork(services, task, now, gone));
       continue;
     }
     if (decision.kind === "needs_input" && task.status === "needs_input") continue;
-    work.push(
-      taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision), {
-        services,
-        conversation: () => conversation,
-      }),
-    );
+    work.push(taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision), gone));
   }
   return work;
 }
