@@ -39,6 +39,7 @@ describe("containsMention", () => {
     ["text\n\n    @openhands indented after a blank line", false],
     ["> quoted\n@openhands on a lazy continuation line", false],
     ["<pre>\n@openhands in pre\n</pre>", false],
+    ["```\nx\n```~\n@openhands after a line that closes no fence", false],
     ["see <code>@openhands</code> in code", false],
     // ... and these as text that asks:
     ["a paragraph\n    @openhands continues it", true],

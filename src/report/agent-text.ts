@@ -1,4 +1,5 @@
 import { codeSpan, codeSpans, longestBacktickRun } from "../markdown/code-spans";
+import { closesFence, fenceOpening } from "../markdown/fences";
 import { defuseOpenHandsMention } from "../openhands/github-app";
 import { headFor, sanitize } from "../prompt/sanitize";
 
@@ -33,8 +34,6 @@ const URL_START = /[a-z][\w+.-]*:\/\/|www\.|mailto:|xmpp:/i;
 /** What opens or ends a sentence around a word is not part of it. */
 const LEADING_PUNCTUATION = /^[(["']+/;
 const TRAILING_PUNCTUATION = /[.,;:!?'")\]]+$/;
-/** A fence opens code that runs to a closing fence of the same character, at least as long, or to the end. */
-const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 /** A language name is all of an info string that is kept: the rest of it could be anything. */
 const LANGUAGE = /^[\w+#.-]{1,30}$/;
 /** Languages GitHub draws rather than shows as code: a diagram or a map may carry links. */
@@ -100,15 +99,14 @@ function defuseLines(lines: readonly string[]): string[] {
   let open: { fence: string; info: string; content: string[] } | undefined;
   for (const line of lines) {
     if (open) {
-      const closing = /^ {0,3}([`~]+)[ \t]*$/.exec(line)?.[1];
-      if (closing && closing[0] === open.fence[0] && closing.length >= open.fence.length) {
+      if (closesFence(line, open.fence)) {
         out.push(...codeBlock(open.info, open.content));
         open = undefined;
       } else open.content.push(line);
       continue;
     }
-    const opener = FENCE.exec(line);
-    if (opener) open = { fence: opener[1]!, info: opener[2]!, content: [] };
+    const opener = fenceOpening(line);
+    if (opener) open = { ...opener, content: [] };
     else out.push(proseLine(line));
   }
   if (open) out.push(...codeBlock(open.info, open.content));

@@ -1,5 +1,6 @@
 import { escapeRegExp } from "../escape-regexp";
 import { codeSpans } from "../markdown/code-spans";
+import { closesFence, fenceOpening } from "../markdown/fences";
 import { removeHiddenMarkdown } from "../markdown/hidden";
 
 /**
@@ -18,8 +19,6 @@ function stripNonRequestText(body: string): string {
 
 // `[^<>]*` in the tag stops at the next `<`, and an unclosed element takes the rest of the text: linear time.
 const HTML_CODE = /<(pre|code)\b[^<>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi;
-const FENCE_OPENING = /^ {0,3}(`{3,}|~{3,})/;
-const FENCE_CLOSING = /^ {0,3}([`~]+)[ \t]*$/;
 const BLANK = /^[ \t]*$/;
 const QUOTED = /^ {0,3}>/;
 const INDENTED = /^(?: {4}| {0,3}\t)/;
@@ -27,7 +26,7 @@ const INDENTED = /^(?: {4}| {0,3}\t)/;
 const STARTS_BLOCK = /^ {0,3}(?:[-*+][ \t]|\d{1,9}[.)][ \t]|#{1,6}(?:[ \t]|$)|`{3}|~{3}|<|[-*_][ \t]*[-*_][ \t]*[-*_])/;
 
 /**
- * Fenced code (to its closing fence, the same character and at least as long, or to the end),
+ * Fenced code (to its closing fence or to the end: markdown/fences.ts),
  * indented code (after a blank line, as CommonMark has it), and quotes with the lines that
  * continue their paragraph without a `>`. A scan over the lines: a pattern that searches ahead
  * for the closing fence from every opening one costs time growing with the square of a text
@@ -40,14 +39,14 @@ function removeCodeAndQuotes(text: string): string {
   let previous: "blank" | "text" | "quote" | "code" = "blank";
   for (const [i, line] of lines.entries()) {
     if (fence !== undefined) {
-      if (FENCE_CLOSING.exec(line)?.[1]?.startsWith(fence)) {
+      if (closesFence(line, fence)) {
         fence = undefined;
         previous = "blank";
       }
       kept.push("");
       continue;
     }
-    const opening = i < lines.length - 1 ? FENCE_OPENING.exec(line)?.[1] : undefined;
+    const opening = i < lines.length - 1 ? fenceOpening(line)?.fence : undefined;
     if (opening !== undefined) {
       fence = opening;
       kept.push("");
