@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { Webhooks } from "@octokit/webhooks";
 import examples from "@octokit/webhooks-examples";
 import { http, passthrough } from "msw";
-import { afterEach, expect } from "vitest";
+import { expect } from "vitest";
 import type { WorkerEnv } from "../src/config";
 import { forgetAppIdentity } from "../src/github/app-identity";
 import { clearInstallationTokenCache } from "../src/github/client";
@@ -17,19 +17,19 @@ import { FakeOpenHands } from "./fakes/openhands";
 
 export { mostInOneSecond } from "./fakes/recorder";
 
-import { network } from "./setup";
+import { network } from "./support/network";
 
 export type TestEnv = WorkerEnv & Pick<Cloudflare.Env, "TEST_PRIVATE_KEY_PKCS8" | "TEST_PUBLIC_KEY">;
 
 /** The GitHub fakes of the running test. */
 const fakeGitHubs: FakeGitHub[] = [];
 
-// OpenHands' own App is installed wherever the agent works: nothing the App posts, in any test, may set it off.
-afterEach(() => {
+/** Fails the test if the App posted anything OpenHands' own GitHub App would answer (run after each test). */
+export function expectNothingOpenHandsAppAnswers() {
   const answered = fakeGitHubs.flatMap((github) => github.bodiesOpenHandsAppAnswers());
   fakeGitHubs.length = 0;
   expect(answered, "comments OpenHands' own GitHub App would answer").toEqual([]);
-});
+}
 
 /** A GitHub and an OpenHands fake wired to the Worker's outbound fetch through msw. */
 export function startFakes(overrides: Partial<TestEnv> = {}) {

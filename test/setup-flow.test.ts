@@ -15,7 +15,7 @@ import {
   startFakes,
   type TestEnv,
 } from "./harness";
-import { network } from "./setup";
+import { network } from "./support/network";
 
 /**
  * `/setup` inside workerd: the pages, the manifest, the conversion and what is

@@ -1,14 +1,16 @@
 import { env } from "cloudflare:test";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { afterEach, beforeEach } from "vitest";
+import { expectNothingOpenHandsAppAnswers } from "./harness";
+import { network } from "./support/network";
 
-/** Every outbound request must be answered by a fake; anything else fails the test. */
-export const network = setupServer();
-beforeAll(() => network.listen({ onUnhandledRequest: "error" }));
+// Runs before each test file, in the workerd process the files share: every hook that must hold
+// in every file is registered here, never at a shared module's top level (that runs only once).
 afterEach(() => network.resetHandlers());
-afterAll(() => network.close());
 
-// Storage outlives a test in this pool version: start each test from an empty namespace.
+// OpenHands' own App is installed wherever the agent works: nothing the App posts, in any test, may set it off.
+afterEach(expectNothingOpenHandsAppAnswers);
+
+// Storage outlives a test file in this pool: start each test from an empty namespace.
 beforeEach(async () => {
   let cursor: string | undefined;
   do {
