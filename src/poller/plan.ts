@@ -14,7 +14,7 @@ import { refreshAgentToken } from "../start/git-identity";
 import { followOtherStart } from "../start/start-conversation";
 import { WEBHOOK_OWNS_RECEIVED_MS } from "../tasks/received";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
-import { runStartedMs, type Task } from "../tasks/task";
+import { isPending, runStartedMs, type Task } from "../tasks/task";
 import { activityDue, decideRun, decideStart, tokenRefreshDue } from "./decide";
 import { followConversation } from "./follow";
 
@@ -29,15 +29,16 @@ const COMMENT_COST = 2;
 /** Deciding a received event: the repository's config file, then the organisation's. */
 const CONFIRM_COST = 2;
 
+/** What a step did to its item: the tick's report counts the moves and the endings. */
+export type StepResult = "unchanged" | "advanced" | "ended";
+
 /** One step of a tick, priced before it runs so the tick stays within its subrequest budget. */
 export interface Work {
   id: string;
   installationId: number;
   createdMs: number;
-  status: string;
   cost: number;
-  /** The status it ends the step in. */
-  run: () => Promise<string>;
+  run: () => Promise<StepResult>;
   /** Nice to have (what a running agent does now): done after everything else, when the budget allows. */
   optional?: boolean;
 }
@@ -81,17 +82,21 @@ function taskWork(task: Task, cost: number, run: () => Promise<Task>, gone?: End
     id: task.id,
     installationId: task.request.installationId,
     createdMs: Date.parse(task.createdAt),
-    status: task.status,
     cost,
     run: async () => {
       try {
-        return (await run()).status;
+        return resultOf(task, await run());
       } catch (error) {
         if (!gone || !(error instanceof ThreadGoneError)) throw error;
-        return (await endForGoneThread(gone.services, task, error, gone.conversationOf.get(task.id))).status;
+        return resultOf(task, await endForGoneThread(gone.services, task, error, gone.conversationOf.get(task.id)));
       }
     },
   };
+}
+
+function resultOf(before: Task, after: Task): StepResult {
+  if (after.status === before.status) return "unchanged";
+  return isPending(after.status) ? "advanced" : "ended";
 }
 
 /**
@@ -107,64 +112,86 @@ export function receivedWork(services: Services, received: readonly ReceivedEntr
       id: entry.id,
       installationId: entry.installationId,
       createdMs: entry.receivedMs,
-      status: "received",
       cost: CONFIRM_COST + ADVANCE_COST,
-      run: async () => {
+      run: async (): Promise<StepResult> => {
         const event = await services.store.getReceived(entry.id);
-        if (!event) return "gone";
-        const outcome = await confirmReceived(services, event, entries);
-        return outcome === "waiting" ? "received" : outcome;
+        if (!event) return "ended";
+        // Decided either way (a task recorded, a command answered, nothing to do): the event itself is done.
+        return (await confirmReceived(services, event, entries)) === "waiting" ? "unchanged" : "ended";
       },
     }));
 }
 
 /** Reads every status in two batched calls and turns each pending task into the work it needs. */
 export async function planWork(services: Services, tasks: Task[], entries: TaskEntry[]): Promise<Work[]> {
-  const { openhands, config } = services;
   const now = services.now().getTime();
-  const work: Work[] = [];
   // Tasks this tick starts count against the cap at once.
   const liveEntries = entries.map((entry) => ({ ...entry }));
-  // Filled below, before any work runs.
+  // Filled by readRuns, before any work runs.
   const conversationOf = new Map<string, AppConversation | null>();
   const gone: EndIfGone = { services, conversationOf };
-
-  for (const task of tasks) {
-    if (task.status === "queued" && Date.parse(task.nextAttemptAt ?? task.createdAt) <= now) {
-      work.push(
-        taskWork(task, ADVANCE_COST, async () => {
-          const next = await advanceQueued(services, task, liveEntries);
-          const entry = liveEntries.find((e) => e.id === task.id);
-          if (entry)
-            Object.assign(entry, {
-              status: next.status,
-              startedMs: next.startedAt ? Date.parse(next.startedAt) : undefined,
-            });
-          return next;
-        }),
-      );
-    } else if (task.status !== "queued" && task.trackingCommentId === undefined) {
-      work.push(taskWork(task, COMMENT_COST, () => attachTrackingComment(services, task), gone));
-    } else if (task.status !== "queued" && task.reacted === false) {
-      work.push(taskWork(task, 1, () => addOwedReaction(services, task)));
-    }
-  }
+  const work = tasks.flatMap((task) => upkeepWork(services, task, now, liveEntries, gone));
 
   const starting = tasks.filter((task) => task.status === "starting" && task.startTaskId);
   const following = tasks.filter((task) => task.status === "running" || task.status === "needs_input");
+  const startTaskOf = await readRuns(services, starting, following, conversationOf);
+  for (const task of starting) {
+    const step = startingWork(services, task, startTaskOf.get(task.id) ?? null, now, gone);
+    if (step === "follow") {
+      // The run's clock starts when OpenHands accepted the start (its start task's creation, as
+      // markStarted recorded it): a time that stays put while the record says "starting", unlike
+      // the conversation's `created_at`, which moves with each agent-server report.
+      // READY with no conversation even on the read made after the start task: followed as a run
+      // that reads as gone, which ends it only when that lasts (three reads over five minutes),
+      // instead of waiting out the run deadline for a conversation deleted meanwhile.
+      following.push(seenRunning(task, task.startedAt ?? services.now().toISOString(), services.now()));
+    } else if (step) work.push(step);
+  }
+  for (const task of following) work.push(...followingWork(services, task, now, gone));
+  return work;
+}
+
+/** What any pending task may owe before its run is looked at: its start when due, its tracking comment, its 👀. */
+function upkeepWork(services: Services, task: Task, now: number, liveEntries: TaskEntry[], gone: EndIfGone): Work[] {
+  if (task.status === "queued") {
+    if (Date.parse(task.nextAttemptAt ?? task.createdAt) > now) return [];
+    const work = taskWork(task, ADVANCE_COST, async () => {
+      const next = await advanceQueued(services, task, liveEntries);
+      const entry = liveEntries.find((e) => e.id === task.id);
+      if (entry)
+        Object.assign(entry, {
+          status: next.status,
+          startedMs: next.startedAt ? Date.parse(next.startedAt) : undefined,
+        });
+      return next;
+    });
+    return [work];
+  }
+  if (task.trackingCommentId === undefined)
+    return [taskWork(task, COMMENT_COST, () => attachTrackingComment(services, task), gone)];
+  if (task.reacted === false) return [taskWork(task, 1, () => addOwedReaction(services, task))];
+  return [];
+}
+
+/**
+ * Reads the conversations of the running and starting tasks into `conversationOf`, and the start
+ * tasks of the starts whose conversation is not there yet, which it returns.
+ */
+async function readRuns(
+  { openhands }: Services,
+  starting: Task[],
+  following: Task[],
+  conversationOf: Map<string, AppConversation | null>,
+): Promise<Map<string, StartTask | null>> {
   // The conversation is the truth, whatever its start task says: a lost answer or a
   // duplicate start (never refused, stuck behind the first) must not hide a running agent.
   // Read in the same batch as the running ones, so it costs no extra request.
-  const conversations =
-    following.length + starting.length
-      ? await openhands.conversations([...following, ...starting].map((t) => t.id))
-      : [];
-  for (const [i, task] of [...following, ...starting].entries()) conversationOf.set(task.id, conversations[i] ?? null);
+  const runs = [...following, ...starting];
+  const conversations = runs.length ? await openhands.conversations(runs.map((t) => t.id)) : [];
+  for (const [i, task] of runs.entries()) conversationOf.set(task.id, conversations[i] ?? null);
   // Only a start whose conversation is not there yet needs its start task read.
   const unseen = starting.filter((task) => !conversationOf.get(task.id));
-  const startTasks: (StartTask | null)[] = unseen.length
-    ? await openhands.startTasks(unseen.map((t) => t.startTaskId!))
-    : [];
+  const startTasks = unseen.length ? await openhands.startTasks(unseen.map((t) => t.startTaskId!)) : [];
   const startTaskOf = new Map(unseen.map((task, i) => [task.id, startTasks[i] ?? null]));
   // A start that became READY since: its conversation is there now, and is followed this tick.
   const justReady = unseen.filter((task) => startTaskOf.get(task.id)?.status === "READY");
@@ -172,64 +199,60 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
     const fresh = await openhands.conversations(justReady.map((t) => t.id));
     for (const [i, task] of justReady.entries()) conversationOf.set(task.id, fresh[i] ?? null);
   }
-  for (const task of starting) {
-    const conversation = conversationOf.get(task.id) ?? null;
-    const decision = decideStart(task, startTaskOf.get(task.id) ?? null, conversation, now, config);
-    if (decision.kind === "ready" && task.stopRequestedBy) {
-      const by = task.stopRequestedBy;
-      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, by), gone));
-    } else if (decision.kind === "ready") {
-      // The run's clock starts when OpenHands accepted the start (its start task's creation, as
-      // markStarted recorded it): a time that stays put while the record says "starting", unlike
-      // the conversation's `created_at`, which moves with each agent-server report.
-      const next = seenRunning(task, task.startedAt ?? services.now().toISOString(), services.now());
-      // READY with no conversation even on the read made after the start task: followed as a run
-      // that reads as gone, which ends it only when that lasts (three reads over five minutes),
-      // instead of waiting out the run deadline for a conversation deleted meanwhile.
-      following.push(next);
-    } else if (decision.kind === "start_failed") {
-      // Another start of ours may still be on its way (an earlier attempt whose answer was lost).
-      work.push(
-        taskWork(
-          task,
-          REPORT_COST + START_TASK_SEARCH_PAGES,
-          async () =>
-            (await followOtherStart(services, task)) ??
-            endTask(services, task, { status: "failed", reason: decision.reason }),
-        ),
-      );
-    } else if (decision.kind === "fail") {
-      work.push(
-        taskWork(task, REPORT_COST, () => endTask(services, task, { status: "failed", reason: decision.reason })),
-      );
-    } else if (decision.kind === "timeout") {
-      work.push(taskWork(task, REPORT_COST, () => endTask(services, task, { status: "timed_out", phase: "start" })));
-    }
-  }
+  return startTaskOf;
+}
 
-  for (const task of following) {
-    const conversation = conversationOf.get(task.id) ?? null;
-    // A stop recorded whose pause never came (its request was cut short): finish it, never follow the run.
-    const stopBy = task.stopRequestedBy;
-    if (stopBy) {
-      work.push(taskWork(task, REPORT_COST, () => stopTask(services, task, stopBy), gone));
-      continue;
+/** The step a starting task needs, or "follow" when its run is there and is followed this tick. */
+function startingWork(
+  services: Services,
+  task: Task,
+  startTask: StartTask | null,
+  now: number,
+  gone: EndIfGone,
+): Work | "follow" | undefined {
+  const conversation = gone.conversationOf.get(task.id) ?? null;
+  const decision = decideStart(task, startTask, conversation, now, services.config);
+  switch (decision.kind) {
+    case "ready": {
+      const by = task.stopRequestedBy;
+      return by ? taskWork(task, REPORT_COST, () => stopTask(services, task, by), gone) : "follow";
     }
-    const decision = decideRun(task, conversation, now, config);
-    const goesOn = decision.kind === "wait" || decision.kind === "needs_input";
-    if (config.gitIdentity === "app" && goesOn && conversation?.conversation_url && tokenRefreshDue(task, now))
-      work.push(taskWork(task, TOKEN_REFRESH_COST, () => refreshAgentToken(services, task, conversation)));
-    // The run reads as there again after reads that showed it gone: they no longer count.
-    if (
-      task.goneReads &&
-      (decision.kind === "wait" || (decision.kind === "needs_input" && task.status === "needs_input"))
-    )
-      work.push(taskWork(task, 0, () => clearGoneReads(services, task)));
-    if (decision.kind === "wait") {
-      if (activityDue(task, now)) work.push(activityWork(services, task, now, gone));
-      continue;
-    }
-    if (decision.kind === "needs_input" && task.status === "needs_input") continue;
+    case "start_failed":
+      // Another start of ours may still be on its way (an earlier attempt whose answer was lost).
+      return taskWork(
+        task,
+        REPORT_COST + START_TASK_SEARCH_PAGES,
+        async () =>
+          (await followOtherStart(services, task)) ??
+          endTask(services, task, { status: "failed", reason: decision.reason }),
+      );
+    case "fail":
+      return taskWork(task, REPORT_COST, () => endTask(services, task, { status: "failed", reason: decision.reason }));
+    case "timeout":
+      return taskWork(task, REPORT_COST, () => endTask(services, task, { status: "timed_out", phase: "start" }));
+    default:
+      return undefined;
+  }
+}
+
+/** The steps a running task needs: a fresh token, forgetting gone reads, a look at its activity, or its ending. */
+function followingWork(services: Services, task: Task, now: number, gone: EndIfGone): Work[] {
+  // A stop recorded whose pause never came (its request was cut short): finish it, never follow the run.
+  const stopBy = task.stopRequestedBy;
+  if (stopBy) return [taskWork(task, REPORT_COST, () => stopTask(services, task, stopBy), gone)];
+  const conversation = gone.conversationOf.get(task.id) ?? null;
+  const decision = decideRun(task, conversation, now, services.config);
+  const work: Work[] = [];
+  const goesOn = decision.kind === "wait" || decision.kind === "needs_input";
+  if (services.config.gitIdentity === "app" && goesOn && conversation?.conversation_url && tokenRefreshDue(task, now))
+    work.push(taskWork(task, TOKEN_REFRESH_COST, () => refreshAgentToken(services, task, conversation)));
+  const stillWaits = decision.kind === "needs_input" && task.status === "needs_input";
+  // The run reads as there again after reads that showed it gone: they no longer count.
+  if (task.goneReads && (decision.kind === "wait" || stillWaits))
+    work.push(taskWork(task, 0, () => clearGoneReads(services, task)));
+  if (decision.kind === "wait") {
+    if (activityDue(task, now)) work.push(activityWork(services, task, now, gone));
+  } else if (!stillWaits) {
     work.push(taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision), gone));
   }
   return work;

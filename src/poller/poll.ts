@@ -4,7 +4,7 @@ import { errorName, log } from "../log";
 import { OpenHandsError } from "../openhands/errors";
 import type { Services } from "../services";
 import { pendingEntries } from "../tasks/store";
-import { isPending, type Task, type TaskStatus } from "../tasks/task";
+import { isPending, type Task } from "../tasks/task";
 import { planWork, receivedWork, type Work } from "./plan";
 
 /** Kept free for Octokit's one quick retry of a failed GitHub call. */
@@ -79,11 +79,9 @@ async function runWork(
   report: PollReport,
 ): Promise<"done" | "deferred" | "github_rate_limited"> {
   try {
-    const status = await item.run();
-    if (status !== item.status) {
-      report.advanced++;
-      if (!isPending(status as TaskStatus)) report.ended++;
-    }
+    const result = await item.run();
+    if (result !== "unchanged") report.advanced++;
+    if (result === "ended") report.ended++;
     return "done";
   } catch (error) {
     // One task's trouble must not hold up the others; it stays as it was and is retried next tick.
