@@ -11,9 +11,15 @@ export interface WebhookVariables {
   /** The bindings, with the App's credentials from /setup filled in when they were not set by hand. */
   env: WorkerEnv;
   config: Config;
+  /** `X-GitHub-Event`. */
+  event: string;
+  /** The parsed body: its shape is checked by whoever reads it. */
+  payload: unknown;
+  /** `X-GitHub-Delivery`, for the logs. */
+  delivery: string | undefined;
 }
 
-type WebhookEnv = { Bindings: WorkerEnv; Variables: WebhookVariables };
+export type WebhookEnv = { Bindings: WorkerEnv; Variables: WebhookVariables };
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -51,5 +57,21 @@ export const requireSettings = createMiddleware<WebhookEnv>(async (c, next) => {
   const config = configOrLog(c.var.env);
   if (!config) return c.json({ error: "the App is not configured; see the Worker's logs" }, 500);
   c.set("config", config);
+  await next();
+});
+
+/** A signed body that is JSON, with the event it is named as. */
+export const readEvent = createMiddleware<WebhookEnv>(async (c, next) => {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(c.var.rawBody);
+  } catch {
+    return c.json({ error: "body is not valid JSON" }, 400);
+  }
+  const event = c.req.header("x-github-event");
+  if (!event) return c.json({ error: "missing X-GitHub-Event header" }, 400);
+  c.set("payload", payload);
+  c.set("event", event);
+  c.set("delivery", c.req.header("x-github-delivery"));
   await next();
 });

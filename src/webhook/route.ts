@@ -1,16 +1,23 @@
-import { Hono } from "hono";
-import type { WorkerEnv } from "../config";
+import { type Context, Hono } from "hono";
 import { isServed, knownTriggerWords, servedOwners } from "../github/app-identity";
 import { errorName, log } from "../log";
 import { knownAgentLogin } from "../openhands/agent-account";
-import { cachedRepoConfig } from "../repo-config/load";
-import { createServices } from "../services";
+import { type CachedRepoConfig, cachedRepoConfig } from "../repo-config/load";
+import { createServices, type Services } from "../services";
 import { confirmReceived, recordReceived } from "../start/confirm-received";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
 import { type Taken, takeRequest } from "../start/take-request";
 import { mayBeAgentWriting } from "../trigger/actor";
-import { decide, mayTrigger, reasonToIgnore, refusedAtOnce, repositoryOwnerOf } from "../trigger/dispatch";
-import { limitBody, requireSettings, requireSignature, type WebhookVariables } from "./middleware";
+import {
+  type CandidateEvent,
+  decide,
+  mayTrigger,
+  reasonToIgnore,
+  refusedAtOnce,
+  repositoryOwnerOf,
+} from "../trigger/dispatch";
+import type { TriggerWords } from "../trigger/words";
+import { limitBody, readEvent, requireSettings, requireSignature, type WebhookEnv } from "./middleware";
 
 /**
  * Work left for `waitUntil`, started on a later turn of the event loop: its
@@ -25,81 +32,81 @@ function deferred(error: unknown): void {
   log("warn", "webhook.after_answer_failed", { error: errorName(error) });
 }
 
-export const webhookRoute = new Hono<{ Bindings: WorkerEnv; Variables: WebhookVariables }>();
+type WebhookContext = Context<WebhookEnv>;
 
-webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) => {
-  const { rawBody, env, config } = c.var;
+export const webhookRoute = new Hono<WebhookEnv>();
 
-  let payload: unknown;
-  try {
-    payload = JSON.parse(rawBody);
-  } catch {
-    return c.json({ error: "body is not valid JSON" }, 400);
-  }
-  const event = c.req.header("x-github-event");
-  if (!event) return c.json({ error: "missing X-GitHub-Event header" }, 400);
-
-  const delivery = c.req.header("x-github-delivery");
-  const ignore = (reason: string, logged = reason) => {
-    log("info", "webhook.ignored", { delivery, githubEvent: event, reason: logged });
-    return c.json({ ok: true, ignored: reason }, 200);
-  };
+webhookRoute.post("/", limitBody, requireSignature, requireSettings, readEvent, async (c) => {
+  const { env, config, event, payload } = c.var;
   // Most deliveries ask for nothing: the payload alone says so, before any KV read.
   const candidate = mayTrigger(event, payload);
-  if (!candidate) {
-    return ignore(reasonToIgnore(event, payload));
-  }
+  if (!candidate) return ignored(c, reasonToIgnore(event, payload));
   // Only the accounts this deployment serves: a stranger who installs the App on their own
   // repository (where they are admin) must not run agents on the operator's credits.
   const served = await servedOwners(config, env.TASKS);
   const owner = repositoryOwnerOf(payload);
   if (served && owner !== undefined && !isServed(served, owner))
-    return ignore("account not served by this App", "account not served");
+    return ignored(c, "account not served by this App", "account not served");
   const refusal = refusedAtOnce(event, payload);
-  if (refusal) return ignore(refusal);
+  if (refusal) return ignored(c, refusal);
   const services = createServices(config, env.TASKS);
   // A custom mention, label or allowed bot lives in the repository's config. It is
   // used here only when known without GitHub (isolate memory or KV): the answer must
   // not wait on GitHub, which may take longer than GitHub waits for us (10 s).
   const known = await cachedRepoConfig(env.TASKS, candidate.owner, candidate.repo);
   const words = await knownTriggerWords(config, env.TASKS);
-  // Not recorded means not accepted: a 5xx lets the delivery be redelivered.
-  const notRecorded = (error: unknown) => {
-    log("error", "webhook.record_failed", {
-      delivery,
-      githubEvent: event,
-      error: errorName(error),
-    });
-    return c.json({ error: "could not record the request; please redeliver" }, 503);
-  };
-  // Decided after the answer, once what it needs is learnt; the cron finishes it if this is cut short.
-  const decideLater = async () => {
-    let recorded: Awaited<ReturnType<typeof recordReceived>>;
-    try {
-      recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });
-    } catch (error) {
-      return notRecorded(error);
-    }
-    const { received, fresh } = recorded;
-    if (!fresh) return c.json({ ok: true, duplicate: received.id }, 200);
-    c.executionCtx.waitUntil(
-      afterAnswer(() => confirmReceived(services, received))
-        .then((outcome) => log("info", "received.confirmed", { delivery, received: received.id, outcome }))
-        .catch((error: unknown) =>
-          log("warn", "received.deferred", {
-            delivery,
-            received: received.id,
-            error: errorName(error),
-          }),
-        ),
-    );
-    return c.json({ ok: true, received: received.id }, 202);
-  };
   // Not knowing the config, whether this account is served, or the mention (the App's
   // owner and slug are learnt from GitHub), is decided after the answer.
-  if (!known || !served || !words) return decideLater();
+  if (!known || !served || !words) return decideLater(c, services, candidate);
+  return decideNow(c, services, candidate, known, words);
+});
 
-  const agentLogin = await knownAgentLogin(config, env.TASKS);
+function ignored(c: WebhookContext, reason: string, logged = reason) {
+  log("info", "webhook.ignored", { delivery: c.var.delivery, githubEvent: c.var.event, reason: logged });
+  return c.json({ ok: true, ignored: reason }, 200);
+}
+
+/** Not recorded means not accepted: a 5xx lets the delivery be redelivered. */
+function notRecorded(c: WebhookContext, error: unknown) {
+  log("error", "webhook.record_failed", {
+    delivery: c.var.delivery,
+    githubEvent: c.var.event,
+    error: errorName(error),
+  });
+  return c.json({ error: "could not record the request; please redeliver" }, 503);
+}
+
+/** Decided after the answer, once what it needs is learnt; the cron finishes it if this is cut short. */
+async function decideLater(c: WebhookContext, services: Services, candidate: CandidateEvent) {
+  const { event, payload, rawBody, delivery } = c.var;
+  let recorded: Awaited<ReturnType<typeof recordReceived>>;
+  try {
+    recorded = await recordReceived(services, { event, payload, rawBody, delivery, candidate });
+  } catch (error) {
+    return notRecorded(c, error);
+  }
+  const { received, fresh } = recorded;
+  if (!fresh) return c.json({ ok: true, duplicate: received.id }, 200);
+  c.executionCtx.waitUntil(
+    afterAnswer(() => confirmReceived(services, received))
+      .then((outcome) => log("info", "received.confirmed", { delivery, received: received.id, outcome }))
+      .catch((error: unknown) =>
+        log("warn", "received.deferred", { delivery, received: received.id, error: errorName(error) }),
+      ),
+  );
+  return c.json({ ok: true, received: received.id }, 202);
+}
+
+/** Decided before the answer, with what is known without GitHub; a request is recorded before GitHub hears back. */
+async function decideNow(
+  c: WebhookContext,
+  services: Services,
+  candidate: CandidateEvent,
+  known: CachedRepoConfig,
+  words: TriggerWords,
+) {
+  const { event, payload, delivery } = c.var;
+  const agentLogin = await knownAgentLogin(services.config, services.kv);
   const deployment = { words, agentLogin, receivedAt: services.now().getTime() };
   const decision = decide(event, payload, known.value, deployment);
   const delivered = { name: event, payload, delivery };
@@ -108,15 +115,15 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
       c.executionCtx.waitUntil(
         afterAnswer(() => recheckIgnored(services, delivered, candidate, known.value, deployment)).catch(deferred),
       );
-    return ignore(decision.reason);
+    return ignored(c, decision.reason);
   }
   // A request the agent-loop guard could refuse, were the agent's account known (learnt from OpenHands).
-  if (agentLogin === undefined && mayBeAgentWriting(payload)) return decideLater();
+  if (agentLogin === undefined && mayBeAgentWriting(payload)) return decideLater(c, services, candidate);
   let taken: Taken;
   try {
     taken = await takeRequest(services, decision.request, delivery);
   } catch (error) {
-    return notRecorded(error);
+    return notRecorded(c, error);
   }
   if (taken.kind === "duplicate") {
     return c.json({ ok: true, duplicate: decision.request.triggerKey, status: taken.task.status }, 200);
@@ -130,4 +137,4 @@ webhookRoute.post("/", limitBody, requireSignature, requireSettings, async (c) =
   return taken.kind === "command"
     ? c.json({ ok: true, command: taken.command }, 202)
     : c.json({ ok: true, accepted: decision.request.triggerKey }, 202);
-});
+}
