@@ -37,35 +37,44 @@ export async function followConversation(
       // 409 while the sandbox is not RUNNING after all: the next tick tries again.
       await openhands.sendMessage(task.id, CONTINUE_AFTER_RESUME_PROMPT);
       return markContinued(services, task);
-    case "from_events": {
-      // The sandbox no longer reports a status: the persisted events still tell how the run ended.
-      let last: string | undefined;
-      try {
-        last = await readLastExecutionStatus(openhands, conversation.id);
-      } catch (error) {
-        // The events cannot be read: the run's deadline still holds on this path.
-        if (services.now().getTime() - runStartedMs(task) > services.config.runTimeoutMs)
-          return endTask(services, task, { status: "timed_out", phase: "run" });
-        throw error;
-      }
-      if (last === "finished") return endSucceeded(services, task, conversation);
-      if (last === "error" || last === "stuck") {
-        return endAgentFailure(services, task, conversation, AGENT_FAILURE_REASON[last]);
-      }
-      if (decision.mayResume && !task.resumed) {
-        if (await stoppedMeanwhile(services, task)) return task;
-        // OpenHands pauses the oldest sandboxes when too many run; bring ours back once.
-        await openhands.resumeSandbox(conversation.sandbox_id ?? conversation.id);
-        return markResumed(services, task);
-      }
-      if (!decision.mayResume && !goneForGood(task, services.now().getTime()))
-        return markGoneRead(services, task, "the sandbox is missing");
-      const reason = decision.mayResume
-        ? "the OpenHands sandbox was paused before the agent finished, and did not come back"
-        : "the OpenHands sandbox is gone before the agent finished";
-      return endTask(services, task, { status: "failed", reason });
-    }
+    case "from_events":
+      return endFromEvents(services, task, conversation, decision.mayResume);
   }
+}
+
+/** The sandbox no longer reports a status: the persisted events still tell how the run ended. */
+async function endFromEvents(
+  services: Services,
+  task: Task,
+  conversation: AppConversation,
+  mayResume: boolean,
+): Promise<Task> {
+  const { openhands } = services;
+  let last: string | undefined;
+  try {
+    last = await readLastExecutionStatus(openhands, conversation.id);
+  } catch (error) {
+    // The events cannot be read: the run's deadline still holds on this path.
+    if (services.now().getTime() - runStartedMs(task) > services.config.runTimeoutMs)
+      return endTask(services, task, { status: "timed_out", phase: "run" });
+    throw error;
+  }
+  if (last === "finished") return endSucceeded(services, task, conversation);
+  if (last === "error" || last === "stuck") {
+    return endAgentFailure(services, task, conversation, AGENT_FAILURE_REASON[last]);
+  }
+  if (mayResume && !task.resumed) {
+    if (await stoppedMeanwhile(services, task)) return task;
+    // OpenHands pauses the oldest sandboxes when too many run; bring ours back once.
+    await openhands.resumeSandbox(conversation.sandbox_id ?? conversation.id);
+    return markResumed(services, task);
+  }
+  if (!mayResume && !goneForGood(task, services.now().getTime()))
+    return markGoneRead(services, task, "the sandbox is missing");
+  const reason = mayResume
+    ? "the OpenHands sandbox was paused before the agent finished, and did not come back"
+    : "the OpenHands sandbox is gone before the agent finished";
+  return endTask(services, task, { status: "failed", reason });
 }
 
 /**
