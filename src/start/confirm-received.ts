@@ -9,6 +9,7 @@ import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
 import { mayBeAgentWriting } from "../trigger/actor";
 import { type CandidateEvent, decide } from "../trigger/dispatch";
+import type { Decision } from "../trigger/request";
 import type { TriggerWords } from "../trigger/words";
 import { takeRequest } from "./take-request";
 
@@ -52,16 +53,9 @@ export async function confirmReceived(
   received: ReceivedEvent,
   entries?: readonly TaskEntry[],
 ): Promise<ConfirmOutcome> {
-  let served: string[];
-  try {
-    served = await services.servedOwners();
-  } catch (error) {
-    // Never serve an account before knowing it may be served: wait for GitHub instead.
-    log("warn", "received.owner_unknown", { received: received.id, status: httpStatus(error) });
-    await services.store.markActive();
-    return "waiting";
-  }
-  if (!isServed(served, received.owner)) {
+  const known = await whatDecides(services, received);
+  if (known === "waiting") return "waiting";
+  if (known === "not_served") {
     await services.store.delete(received.id);
     log("info", "webhook.ignored", {
       delivery: received.delivery,
@@ -70,57 +64,8 @@ export async function confirmReceived(
     });
     return "ignored";
   }
-  let words: TriggerWords;
-  try {
-    words = await services.triggerWords();
-  } catch (error) {
-    // The mention is the App's slug, learnt from GitHub: deciding without it could take the wrong words. Asked only
-    // once the account is known to be served, so that a stranger's event costs no GitHub call.
-    log("warn", "received.words_unknown", { received: received.id, status: httpStatus(error) });
-    await services.store.markActive();
-    return "waiting";
-  }
-  let parsed: ParsedRepoConfig;
-  try {
-    parsed = await services.repoConfig(received.owner, received.repo, received.installationId);
-  } catch (error) {
-    const status = httpStatus(error);
-    if (services.now().getTime() - Date.parse(received.receivedAt) < DECIDE_WITH_DEFAULTS_AFTER_MS) {
-      log("warn", "received.config_unavailable", { received: received.id, status });
-      // So that the cron's next tick lists it instead of skipping an idle namespace.
-      await services.store.markActive();
-      return "waiting";
-    }
-    log("warn", "received.config_defaults", { received: received.id, status });
-    parsed = { config: DEFAULT_REPO_CONFIG };
-  }
-  const deployment = {
-    words,
-    agentLogin: await knownAgentLogin(services.config, services.kv),
-    receivedAt: Date.parse(received.receivedAt),
-  };
-  let decision = decide(received.event, received.payload, parsed, deployment);
-  // A request the agent-loop guard could refuse, were the agent's account known: learnt now, not by the next cron.
-  if (decision.run && deployment.agentLogin === undefined && mayBeAgentWriting(received.payload)) {
-    try {
-      const agentLogin = await learnAgentLogin(
-        services.config,
-        services.kv,
-        services.openhands,
-        services.now().getTime(),
-      );
-      decision = decide(received.event, received.payload, parsed, { ...deployment, agentLogin });
-    } catch (error) {
-      // The agent's own writing must not start another agent: wait for OpenHands as for the config, then decide.
-      const status = httpStatus(error);
-      if (services.now().getTime() - Date.parse(received.receivedAt) < DECIDE_WITH_DEFAULTS_AFTER_MS) {
-        log("warn", "received.agent_unknown", { received: received.id, status });
-        await services.store.markActive();
-        return "waiting";
-      }
-      log("warn", "received.agent_unknown_decided", { received: received.id, status });
-    }
-  }
+  const decision = await decideReceived(services, received, known);
+  if (decision === "waiting") return "waiting";
   if (!decision.run) {
     await services.store.delete(received.id);
     log("info", "webhook.ignored", {
@@ -134,4 +79,74 @@ export async function confirmReceived(
   await services.store.delete(received.id);
   if (taken.kind !== "duplicate") await taken.run();
   return taken.kind;
+}
+
+/** Waiting is marked on the namespace, so that the cron's next tick lists it instead of skipping an idle one. */
+async function wait(services: Services, event: string, received: ReceivedEvent, error: unknown): Promise<"waiting"> {
+  log("warn", event, { received: received.id, status: httpStatus(error) });
+  await services.store.markActive();
+  return "waiting";
+}
+
+/** What the decision needs from GitHub: that the account is served, the App's words, the repository's config. */
+async function whatDecides(
+  services: Services,
+  received: ReceivedEvent,
+): Promise<{ words: TriggerWords; parsed: ParsedRepoConfig } | "waiting" | "not_served"> {
+  let served: string[];
+  try {
+    served = await services.servedOwners();
+  } catch (error) {
+    // Never serve an account before knowing it may be served: wait for GitHub instead.
+    return wait(services, "received.owner_unknown", received, error);
+  }
+  if (!isServed(served, received.owner)) return "not_served";
+  let words: TriggerWords;
+  try {
+    words = await services.triggerWords();
+  } catch (error) {
+    // The mention is the App's slug, learnt from GitHub: deciding without it could take the wrong words. Asked only
+    // once the account is known to be served, so that a stranger's event costs no GitHub call.
+    return wait(services, "received.words_unknown", received, error);
+  }
+  try {
+    return { words, parsed: await services.repoConfig(received.owner, received.repo, received.installationId) };
+  } catch (error) {
+    if (!decideWithDefaults(services, received)) return wait(services, "received.config_unavailable", received, error);
+    log("warn", "received.config_defaults", { received: received.id, status: httpStatus(error) });
+    return { words, parsed: { config: DEFAULT_REPO_CONFIG } };
+  }
+}
+
+function decideWithDefaults(services: Services, received: ReceivedEvent): boolean {
+  return services.now().getTime() - Date.parse(received.receivedAt) >= DECIDE_WITH_DEFAULTS_AFTER_MS;
+}
+
+async function decideReceived(
+  services: Services,
+  received: ReceivedEvent,
+  { words, parsed }: { words: TriggerWords; parsed: ParsedRepoConfig },
+): Promise<Decision | "waiting"> {
+  const deployment = {
+    words,
+    agentLogin: await knownAgentLogin(services.config, services.kv),
+    receivedAt: Date.parse(received.receivedAt),
+  };
+  const decision = decide(received.event, received.payload, parsed, deployment);
+  // A request the agent-loop guard could refuse, were the agent's account known: learnt now, not by the next cron.
+  if (!decision.run || deployment.agentLogin !== undefined || !mayBeAgentWriting(received.payload)) return decision;
+  try {
+    const agentLogin = await learnAgentLogin(
+      services.config,
+      services.kv,
+      services.openhands,
+      services.now().getTime(),
+    );
+    return decide(received.event, received.payload, parsed, { ...deployment, agentLogin });
+  } catch (error) {
+    // The agent's own writing must not start another agent: wait for OpenHands as for the config, then decide.
+    if (!decideWithDefaults(services, received)) return wait(services, "received.agent_unknown", received, error);
+    log("warn", "received.agent_unknown_decided", { received: received.id, status: httpStatus(error) });
+    return decision;
+  }
 }
