@@ -148,32 +148,9 @@ function parseConfig(env: WorkerEnv): Config {
   const githubUrl = url(env, "GITHUB_URL", problems);
   const gitIdentity = env.GIT_IDENTITY?.trim().toLowerCase() || "openhands";
   if (!GIT_IDENTITIES.includes(gitIdentity)) problems.push(`GIT_IDENTITY must be one of: ${GIT_IDENTITIES.join(", ")}`);
-  const number = (name: NumberSetting) => positiveNumber(env, name, problems);
-  const limits = {
-    startTimeoutMs: number("START_TIMEOUT_MINUTES") * 60_000,
-    runTimeoutMs: number("RUN_TIMEOUT_MINUTES") * 60_000,
-    startMaxAttempts: Math.floor(number("START_MAX_ATTEMPTS")),
-    maxRunning: Math.floor(number("MAX_RUNNING_CONVERSATIONS")),
-    maxStartsPerThreadPerHour: Math.floor(number("MAX_STARTS_PER_THREAD_PER_HOUR")),
-    maxStartsPerInstallationPerHour: Math.floor(number("MAX_STARTS_PER_INSTALLATION_PER_HOUR")),
-    upstreamTimeoutMs: number("UPSTREAM_TIMEOUT_SECONDS") * 1000,
-    subrequestBudget: Math.floor(number("SUBREQUEST_BUDGET")),
-    retryDelayMs: nonNegativeNumber(env, "GITHUB_RETRY_DELAY_MS", problems),
-    openHandsRequestsPerSecond: Math.max(1, Math.floor(number("OPENHANDS_REQUESTS_PER_SECOND"))),
-  };
-  let privateKey = "";
-  if (env.GITHUB_APP_PRIVATE_KEY?.trim()) {
-    try {
-      privateKey = normalizePrivateKey(env.GITHUB_APP_PRIVATE_KEY);
-    } catch (error) {
-      if (!(error instanceof PrivateKeyError)) throw error;
-      problems.push(error.message);
-    }
-  }
-  const mention = env.MENTION?.trim() || undefined;
-  if (mention !== undefined && !isMentionFormat(mention)) problems.push("MENTION must look like @name");
-  const label = env.LABEL?.trim() || undefined;
-  if (label !== undefined && !isLabelName(label)) problems.push("LABEL must be a label name (at most 50 characters)");
+  const limits = limitsOf(env, problems);
+  const privateKey = privateKeyOf(env, problems);
+  const words = wordsOf(env, problems);
   const allowedOwners = env.ALLOWED_OWNERS?.split(",")
     .map((login) => login.trim().toLowerCase())
     .filter(Boolean);
@@ -191,11 +168,46 @@ function parseConfig(env: WorkerEnv): Config {
     githubUrl,
     gitIdentity: gitIdentity as GitIdentity,
     ...limits,
+    ...words,
     ...(allowedOwners?.length ? { allowedOwners } : {}),
     ...(env.AGENT_GITHUB_LOGIN?.trim() ? { agentLogin: env.AGENT_GITHUB_LOGIN.trim() } : {}),
-    ...(mention ? { mention } : {}),
-    ...(label ? { label } : {}),
   };
+}
+
+function limitsOf(env: WorkerEnv, problems: string[]) {
+  const number = (name: NumberSetting) => positiveNumber(env, name, problems);
+  return {
+    startTimeoutMs: number("START_TIMEOUT_MINUTES") * 60_000,
+    runTimeoutMs: number("RUN_TIMEOUT_MINUTES") * 60_000,
+    startMaxAttempts: Math.floor(number("START_MAX_ATTEMPTS")),
+    maxRunning: Math.floor(number("MAX_RUNNING_CONVERSATIONS")),
+    maxStartsPerThreadPerHour: Math.floor(number("MAX_STARTS_PER_THREAD_PER_HOUR")),
+    maxStartsPerInstallationPerHour: Math.floor(number("MAX_STARTS_PER_INSTALLATION_PER_HOUR")),
+    upstreamTimeoutMs: number("UPSTREAM_TIMEOUT_SECONDS") * 1000,
+    subrequestBudget: Math.floor(number("SUBREQUEST_BUDGET")),
+    retryDelayMs: nonNegativeNumber(env, "GITHUB_RETRY_DELAY_MS", problems),
+    openHandsRequestsPerSecond: Math.max(1, Math.floor(number("OPENHANDS_REQUESTS_PER_SECOND"))),
+  };
+}
+
+function privateKeyOf(env: WorkerEnv, problems: string[]): string {
+  if (!env.GITHUB_APP_PRIVATE_KEY?.trim()) return "";
+  try {
+    return normalizePrivateKey(env.GITHUB_APP_PRIVATE_KEY);
+  } catch (error) {
+    if (!(error instanceof PrivateKeyError)) throw error;
+    problems.push(error.message);
+    return "";
+  }
+}
+
+/** The deployment's own mention and label, when set; unset, they come from the App's slug. */
+function wordsOf(env: WorkerEnv, problems: string[]): Pick<Config, "mention" | "label"> {
+  const mention = env.MENTION?.trim() || undefined;
+  if (mention !== undefined && !isMentionFormat(mention)) problems.push("MENTION must look like @name");
+  const label = env.LABEL?.trim() || undefined;
+  if (label !== undefined && !isLabelName(label)) problems.push("LABEL must be a label name (at most 50 characters)");
+  return { ...(mention ? { mention } : {}), ...(label ? { label } : {}) };
 }
 
 /** The deployment's secrets as bound, trimmed: what `redact` takes out of anything that leaves the Worker. */
