@@ -48,7 +48,7 @@ export function examples(): { stage: string; body: string }[] {
       stage: "Queued: it could not start yet, and says why and until when",
       body: queuedComment({
         ...view,
-        reason: "5 conversations were started on this thread in the last hour, which is the limit",
+        reason: { kind: "hourly_limit", scope: "thread", limit: 5 },
         retryAt: new Date(asked.getTime() + 38 * MIN),
       }),
     },
@@ -91,7 +91,12 @@ export function examples(): { stage: string; body: string }[] {
       stage: "Failed, with the reason",
       body: failedComment({
         ...view,
-        reason: "the agent run ended with an error (LLMBadRequestError: Budget exceeded for this user)",
+        reason: {
+          kind: "agent",
+          status: "error",
+          resumed: false,
+          detail: "LLMBadRequestError: Budget exceeded for this user",
+        },
         durationMs: 12 * MIN,
         summary: "I could not run the tests before the budget ran out.",
         metrics,

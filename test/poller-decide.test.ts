@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AppConversation, StartTask } from "../src/openhands/types";
-import { AGENT_FAILURE_REASON, decideRun, decideStart, UNKNOWN_START_TASK_GRACE_MS } from "../src/poller/decide";
+import { decideRun, decideStart, UNKNOWN_START_TASK_GRACE_MS } from "../src/poller/decide";
+import { failureWords } from "../src/report/messages";
 import { newTask, transition } from "../src/tasks/task";
 import { sampleRequest } from "./fixtures/request";
 
@@ -46,20 +47,20 @@ describe("decideStart", () => {
     expect(decideStart(starting, null, null, since + UNKNOWN_START_TASK_GRACE_MS, config)).toEqual({ kind: "wait" });
     expect(decideStart(starting, null, null, since + UNKNOWN_START_TASK_GRACE_MS + 1, config)).toEqual({
       kind: "fail",
-      reason: "OpenHands has no record of the start of this conversation",
+      reason: { kind: "start_unknown" },
     });
   });
 
   it("reads READY as ready and ERROR as a failed start with the service's detail", () => {
     expect(decideStart(starting, startTask("READY"), null, T0, config)).toEqual({ kind: "ready" });
-    expect(decideStart(starting, startTask("ERROR", "  no credits left \n"), null, T0, config)).toEqual({
-      kind: "start_failed",
-      reason: "no credits left",
-    });
+    const failed = decideStart(starting, startTask("ERROR", "  no credits left \n"), null, T0, config);
+    expect(failed).toEqual({ kind: "start_failed", detail: "  no credits left \n" });
+    expect(failureWords({ kind: "start_errored", detail: "  no credits left \n" })).toBe("no credits left");
     expect(decideStart(starting, startTask("ERROR", "  "), null, T0, config)).toEqual({
       kind: "start_failed",
-      reason: "OpenHands could not start the conversation",
+      detail: "  ",
     });
+    expect(failureWords({ kind: "start_errored", detail: "  " })).toBe("OpenHands could not start the conversation");
   });
 
   it("waits on any other status, known or newer than this code, until the start deadline", () => {
@@ -88,7 +89,7 @@ describe("decideRun", () => {
   it("fails a task whose conversation is gone", () => {
     expect(decideRun(running, null, now, config)).toEqual({
       kind: "fail",
-      reason: "the conversation no longer exists on OpenHands",
+      reason: { kind: "conversation_gone" },
     });
   });
 
@@ -96,11 +97,11 @@ describe("decideRun", () => {
     expect(decideRun(running, conversation("RUNNING", "finished"), now, config)).toEqual({ kind: "finished" });
     expect(decideRun(running, conversation("RUNNING", "error"), now, config)).toEqual({
       kind: "agent_failed",
-      reason: AGENT_FAILURE_REASON.error,
+      status: "error",
     });
     expect(decideRun(running, conversation("RUNNING", "stuck"), now, config)).toEqual({
       kind: "agent_failed",
-      reason: AGENT_FAILURE_REASON.stuck,
+      status: "stuck",
     });
     expect(decideRun(running, conversation("RUNNING", "waiting_for_confirmation"), now, config)).toEqual({
       kind: "needs_input",
@@ -138,7 +139,7 @@ describe("decideRun", () => {
     });
     expect(decideRun(running, conversation("ERROR", null), now, config)).toEqual({
       kind: "fail",
-      reason: "the OpenHands sandbox failed",
+      reason: { kind: "sandbox_failed" },
     });
   });
 

@@ -241,7 +241,7 @@ describe("concurrency cap", () => {
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
     const waiting = fakes.github.commentsOn("Codertocat", "Hello-World", 2);
     expect(waiting).toHaveLength(1);
-    expect(waiting[0]!.body).toContain("waiting for a free slot: 1 conversations are running (limit 1)");
+    expect(waiting[0]!.body).toContain("waiting for a free slot: 1 conversation is running, and the limit is 1");
 
     for (let tick = 1; tick <= 8; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * 60_000));
     const all = await tasks(fakes.env);

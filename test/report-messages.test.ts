@@ -5,6 +5,7 @@ import { runMetrics } from "../src/openhands/metrics";
 import { OWN_MARKER } from "../src/own-marker";
 import { agentLine, quoteAgentText } from "../src/report/agent-text";
 import * as messages from "../src/report/messages";
+import type { FailureReason, WaitReason } from "../src/tasks/reasons";
 import { newTask, transition } from "../src/tasks/task";
 import { containsMention } from "../src/trigger/mention";
 import { openHandsAppAnswers } from "./fakes/github";
@@ -50,7 +51,11 @@ describe("the tracking comment at each stage (golden files)", () => {
   it.each([
     [
       "queued",
-      messages.queuedComment({ ...view, reason: "waiting for a free slot", retryAt: new Date(T0.getTime() + 2 * MIN) }),
+      messages.queuedComment({
+        ...view,
+        reason: { kind: "no_free_slot", running: 3, limit: 3 },
+        retryAt: new Date(T0.getTime() + 2 * MIN),
+      }),
     ],
     ["working", messages.workingComment(view)],
     [
@@ -120,7 +125,12 @@ describe("the tracking comment at each stage (golden files)", () => {
       "failed",
       messages.failedComment({
         ...view,
-        reason: "the agent run ended with an error (LLMBadRequestError: Budget exceeded for this user)",
+        reason: {
+          kind: "agent",
+          status: "error",
+          resumed: false,
+          detail: "LLMBadRequestError: Budget exceeded for this user",
+        },
         durationMs: 12 * MIN,
         summary: "I could not run the tests: the budget ran out.",
         metrics: runMetrics({ metrics: { ...METRICS, accumulated_cost: 5 }, llm_model: "claude-sonnet-4-5" }),
@@ -193,6 +203,69 @@ describe("the App's other messages (golden files)", () => {
   });
 });
 
+// Every reason a step can give, by kind: a new kind fails the type check here until it has its example.
+const WAIT_REASONS: { [K in WaitReason["kind"]]: Extract<WaitReason, { kind: K }>[] } = {
+  thread_busy: [{ kind: "thread_busy" }],
+  no_free_slot: [{ kind: "no_free_slot", running: 3, limit: 3 }],
+  hourly_limit: [
+    { kind: "hourly_limit", scope: "thread", limit: 5 },
+    { kind: "hourly_limit", scope: "installation", limit: 30 },
+  ],
+  upstream: [
+    { kind: "upstream", trouble: { service: "openhands", detail: "OpenHands answered 503: Service Unavailable" } },
+    { kind: "upstream", trouble: { service: "github", status: 502 } },
+    { kind: "upstream", trouble: { service: "github" } },
+    { kind: "upstream", trouble: { service: "unknown" } },
+  ],
+};
+const FAILURE_REASONS: { [K in FailureReason["kind"]]: Extract<FailureReason, { kind: K }>[] } = {
+  start_errored: [{ kind: "start_errored", detail: "Sandbox image could not be pulled" }, { kind: "start_errored" }],
+  start_refused: [{ kind: "start_refused", detail: "OpenHands answered 402: no credits left" }],
+  start_rejected: [
+    { kind: "start_rejected", trouble: { service: "openhands", detail: "OpenHands answered 422: invalid repository" } },
+  ],
+  start_attempts_spent: [{ kind: "start_attempts_spent", attempts: 5, trouble: { service: "github", status: 500 } }],
+  agent_token_refused: [
+    {
+      kind: "agent_token_refused",
+      detail: "GitHub would not give the agent a token with contents: write; grant it to the App's installation",
+    },
+  ],
+  start_unknown: [{ kind: "start_unknown" }],
+  conversation_gone: [{ kind: "conversation_gone" }],
+  sandbox_failed: [{ kind: "sandbox_failed" }],
+  sandbox_gone: [{ kind: "sandbox_gone" }],
+  sandbox_not_back: [{ kind: "sandbox_not_back" }],
+  agent: [
+    { kind: "agent", status: "error", resumed: false },
+    { kind: "agent", status: "stuck", resumed: true },
+    { kind: "agent", status: "error", resumed: false, detail: "LLMBadRequestError: Budget exceeded @openhands-app" },
+  ],
+};
+
+describe("every reason the App gives (golden file)", () => {
+  it("says each wait and each failure in words, and in one file", async () => {
+    const lines = [
+      "# Why a request waits (the ⏳ comment)",
+      "",
+      ...Object.values(WAIT_REASONS)
+        .flat()
+        .map((reason) => `- ${messages.waitWords(reason)}`),
+      "",
+      "# Why a task failed (the ❌ comment)",
+      "",
+      ...Object.values(FAILURE_REASONS)
+        .flat()
+        .map((reason) => `- ${messages.failureWords(reason)}`),
+      "",
+    ];
+    const body = asPosted(lines.join("\n"));
+    await expect(body).toMatchFileSnapshot(golden("reasons"));
+    expect(containsMention(body, "@openhands-app")).toBe(false);
+    expect(openHandsAppAnswers(body)).toBe(false);
+  });
+});
+
 describe("cost and size", () => {
   it("says what the service counted, and nothing when it counted nothing", () => {
     expect(messages.runFigures(23 * MIN, runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }))).toBe(
@@ -231,7 +304,7 @@ describe("cost and size", () => {
   });
 
   it("shows no cost in a failure when there is none", () => {
-    const body = messages.failedComment({ ...view, reason: "the sandbox failed", durationMs: MIN });
+    const body = messages.failedComment({ ...view, reason: { kind: "sandbox_failed" }, durationMs: MIN });
     expect(body).not.toMatch(/\$|tokens/);
   });
 });

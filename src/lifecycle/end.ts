@@ -4,9 +4,10 @@ import { runMetrics } from "../openhands/metrics";
 import type { AppConversation } from "../openhands/types";
 import { acknowledge } from "../report/acknowledge";
 import type { Produced } from "../report/messages";
-import { failedComment, stoppedComment, succeededComment, timedOutComment } from "../report/messages";
+import { failedComment, failureWords, stoppedComment, succeededComment, timedOutComment } from "../report/messages";
 import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
+import type { FailureReason } from "../tasks/reasons";
 import type { Task, TaskStatus } from "../tasks/task";
 import { transition } from "../tasks/task";
 
@@ -20,7 +21,7 @@ export type Ending =
       /** OpenHands would not give the final answer: the comment says so instead of quoting it. */
       summaryUnread?: boolean;
     }
-  | { status: "failed"; reason: string; summary?: string; conversation?: AppConversation }
+  | { status: "failed"; reason: FailureReason; summary?: string; conversation?: AppConversation }
   | { status: "timed_out"; phase: "start" | "run" }
   | { status: "stopped"; by: string };
 
@@ -137,7 +138,7 @@ function outcomeSummary(ending: Ending): string {
     case "succeeded":
       return ending.summary;
     case "failed":
-      return ending.reason;
+      return failureWords(ending.reason);
     case "timed_out":
       return "timed_out";
     case "stopped":

@@ -9,11 +9,13 @@ import {
   forkNotSupportedReply,
   notAllowedReply,
   queuedComment,
+  waitWords,
 } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
 import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
+import type { WaitReason } from "../tasks/reasons";
 import { newTask, type Task, transition, WEBHOOK_OWNS_TASK_MS } from "../tasks/task";
 import { type Decision, type TriggerRequest, threadOf } from "../trigger/request";
 
@@ -161,7 +163,7 @@ export async function keepQueued(
   task: Task,
   stored: Task,
   wait: {
-    reason: string;
+    reason: WaitReason;
     retryAt: Date;
     /** An upstream failure (counted, always saved), not a wait for a slot or the thread. */
     isError: boolean;
@@ -170,8 +172,10 @@ export async function keepQueued(
   },
 ): Promise<Task> {
   const { reason, retryAt } = wait;
-  const next = transition(task, "queued", { nextAttemptAt: retryAt.toISOString(), lastError: reason }, services.now());
-  if (reason !== stored.lastError || next.trackingCommentId === undefined) {
+  // In words, as the comment says it: a reason said once is not said again.
+  const said = waitWords(reason);
+  const next = transition(task, "queued", { nextAttemptAt: retryAt.toISOString(), lastError: said }, services.now());
+  if (said !== stored.lastError || next.trackingCommentId === undefined) {
     const link = services.openhands.conversationLink(next.id);
     try {
       const body = queuedComment({ task: next, link, reason, retryAt: wait.showRetryAt ? retryAt : undefined });
@@ -183,8 +187,7 @@ export async function keepQueued(
       log("warn", "github.queued_notice_failed", { task: next.id, status: httpStatus(error) });
     }
   }
-  if (!wait.isError && reason === stored.lastError && next.trackingCommentId === stored.trackingCommentId)
-    return stored;
+  if (!wait.isError && said === stored.lastError && next.trackingCommentId === stored.trackingCommentId) return stored;
   await services.store.save(next, stored);
   return next;
 }

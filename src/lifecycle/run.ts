@@ -15,6 +15,7 @@ import {
 } from "../report/messages";
 import { publishTrackingComment, ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
+import type { GoneRead } from "../tasks/reasons";
 import { type Task, transition } from "../tasks/task";
 import { threadOf } from "../trigger/request";
 
@@ -88,7 +89,7 @@ export async function markResumed(services: Services, task: Task): Promise<Task>
  * The run read as gone, but not for long enough to be believed (poller/decide.ts goneForGood): counted,
  * and nothing is said on the thread.
  */
-export async function markGoneRead(services: Services, task: Task, what: string): Promise<Task> {
+export async function markGoneRead(services: Services, task: Task, what: GoneRead): Promise<Task> {
   const now = services.now();
   const next = transition(
     task,

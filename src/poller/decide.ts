@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import type { AppConversation, StartTask } from "../openhands/types";
+import type { FailureReason } from "../tasks/reasons";
 import { runStartedMs, type Task } from "../tasks/task";
 import { CRON_PERIOD_MS } from "./cron-period";
 
@@ -10,9 +11,9 @@ import { CRON_PERIOD_MS } from "./cron-period";
 export type StartDecision =
   | { kind: "wait" }
   | { kind: "ready" }
-  /** The start task ended in ERROR; `reason` is the service's detail. */
-  | { kind: "start_failed"; reason: string }
-  | { kind: "fail"; reason: string }
+  /** The start task ended in ERROR; `detail` is the service's. */
+  | { kind: "start_failed"; detail?: string }
+  | { kind: "fail"; reason: FailureReason }
   | { kind: "timeout" };
 
 /** A start task the service does not know may just not be visible yet; give it this long. */
@@ -30,33 +31,29 @@ export function decideStart(
   const since = Date.parse(task.startedAt ?? task.createdAt);
   if (startTask === null) {
     return now - since > UNKNOWN_START_TASK_GRACE_MS
-      ? { kind: "fail", reason: "OpenHands has no record of the start of this conversation" }
+      ? { kind: "fail", reason: { kind: "start_unknown" } }
       : { kind: "wait" };
   }
   if (startTask.status === "READY") return { kind: "ready" };
   if (startTask.status === "ERROR") {
-    return { kind: "start_failed", reason: startTask.detail?.trim() || "OpenHands could not start the conversation" };
+    return { kind: "start_failed", detail: startTask.detail ?? undefined };
   }
   // Every other status, known or not, is still on its way; the server may also have lost it.
   return now - since > config.startTimeoutMs ? { kind: "timeout" } : { kind: "wait" };
 }
 
-/** Why an agent's run failed, by its execution status; also read back from the events of a gone sandbox. */
-export const AGENT_FAILURE_REASON = {
-  error: "the agent run ended with an error",
-  stuck: "the agent got stuck in a loop",
-} as const;
-
 export type RunDecision =
   | { kind: "wait" }
   | { kind: "finished" }
-  | { kind: "agent_failed"; reason: string }
+  /** By its execution status; also read back from the events of a gone sandbox. */
+  | { kind: "agent_failed"; status: "error" | "stuck" }
   | { kind: "needs_input" }
   | { kind: "back_to_work" }
   /** The sandbox we resumed runs again: tell the agent to go on. */
   | { kind: "continue" }
   | { kind: "from_events"; mayResume: boolean }
-  | { kind: "fail"; reason: string }
+  /** The run reads as gone: believed once it lasts (goneForGood). */
+  | { kind: "fail"; reason: FailureReason & { kind: "conversation_gone" | "sandbox_failed" } }
   | { kind: "timeout" };
 
 export function decideRun(
@@ -65,7 +62,7 @@ export function decideRun(
   now: number,
   config: Pick<Config, "runTimeoutMs">,
 ): RunDecision {
-  if (conversation === null) return { kind: "fail", reason: "the conversation no longer exists on OpenHands" };
+  if (conversation === null) return { kind: "fail", reason: { kind: "conversation_gone" } };
   // A resumed run reads `error` (the agent-server reloads it so) until it gets a message.
   if (
     task.resumed &&
@@ -90,9 +87,9 @@ function readConversation(conversation: AppConversation): RunDecision | { kind: 
         case "finished":
           return { kind: "finished" };
         case "error":
-          return { kind: "agent_failed", reason: AGENT_FAILURE_REASON.error };
+          return { kind: "agent_failed", status: "error" };
         case "stuck":
-          return { kind: "agent_failed", reason: AGENT_FAILURE_REASON.stuck };
+          return { kind: "agent_failed", status: "stuck" };
         case "waiting_for_confirmation":
           return { kind: "needs_input" };
         case "deleting":
@@ -106,7 +103,7 @@ function readConversation(conversation: AppConversation): RunDecision | { kind: 
     case "MISSING":
       return { kind: "from_events", mayResume: false };
     case "ERROR":
-      return { kind: "fail", reason: "the OpenHands sandbox failed" };
+      return { kind: "fail", reason: { kind: "sandbox_failed" } };
     default:
       return { kind: "wait" };
   }

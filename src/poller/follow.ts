@@ -3,11 +3,10 @@ import { markAnswerUnread, markContinued, markGoneRead, markResumed, showProgres
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
-import { agentLine } from "../report/agent-text";
 import { findProducedWork } from "../report/produced";
 import type { Services } from "../services";
 import { isPending, runStartedMs, type Task } from "../tasks/task";
-import { AGENT_FAILURE_REASON, goneForGood, type RunDecision } from "./decide";
+import { goneForGood, type RunDecision } from "./decide";
 
 /** Acts on what the conversation's status means: reads what the report needs, then makes the move. */
 export async function followConversation(
@@ -21,10 +20,10 @@ export async function followConversation(
     case "finished":
       return endSucceeded(services, task, conversation);
     case "agent_failed":
-      return endAgentFailure(services, task, conversation, decision.reason);
+      return endAgentFailure(services, task, conversation, decision.status);
     case "fail":
       // No conversation, or its sandbox in ERROR: believed once it lasts (decide.ts goneForGood).
-      if (!goneForGood(task, services.now().getTime())) return markGoneRead(services, task, decision.reason);
+      if (!goneForGood(task, services.now().getTime())) return markGoneRead(services, task, decision.reason.kind);
       return endTask(services, task, { status: "failed", reason: decision.reason });
     case "timeout":
       return endTask(services, task, { status: "timed_out", phase: "run" });
@@ -61,7 +60,7 @@ async function endFromEvents(
   }
   if (last === "finished") return endSucceeded(services, task, conversation);
   if (last === "error" || last === "stuck") {
-    return endAgentFailure(services, task, conversation, AGENT_FAILURE_REASON[last]);
+    return endAgentFailure(services, task, conversation, last);
   }
   if (mayResume && !task.resumed) {
     if (await stoppedMeanwhile(services, task)) return task;
@@ -70,10 +69,8 @@ async function endFromEvents(
     return markResumed(services, task);
   }
   if (!mayResume && !goneForGood(task, services.now().getTime()))
-    return markGoneRead(services, task, "the sandbox is missing");
-  const reason = mayResume
-    ? "the OpenHands sandbox was paused before the agent finished, and did not come back"
-    : "the OpenHands sandbox is gone before the agent finished";
+    return markGoneRead(services, task, "sandbox_missing");
+  const reason = { kind: mayResume ? "sandbox_not_back" : "sandbox_gone" } as const;
   return endTask(services, task, { status: "failed", reason });
 }
 
@@ -124,17 +121,15 @@ async function endAgentFailure(
   services: Services,
   task: Task,
   conversation: AppConversation,
-  reason: string,
+  status: "error" | "stuck",
 ): Promise<Task> {
   const detail = await readLastError(services.openhands, conversation.id).catch(() => undefined);
-  const why = task.resumed ? `${reason}, after OpenHands paused its sandbox and this App resumed it` : reason;
   const answer = await finalAnswer(services, task, conversation);
   if ("later" in answer) return answer.later;
   const summary = answer.summary;
   return endTask(services, task, {
     status: "failed",
-    // The service's error detail may quote what the agent or its model said: defused like the agent's text.
-    reason: detail ? `${why} (${agentLine(detail, 300)})` : why,
+    reason: { kind: "agent", status, resumed: task.resumed === true, ...(detail ? { detail } : {}) },
     summary,
     conversation,
   });

@@ -224,7 +224,7 @@ function startingWork(
         REPORT_COST + START_TASK_SEARCH_PAGES,
         async () =>
           (await followOtherStart(services, task)) ??
-          endTask(services, task, { status: "failed", reason: decision.reason }),
+          endTask(services, task, { status: "failed", reason: { kind: "start_errored", detail: decision.detail } }),
       );
     case "fail":
       return taskWork(task, REPORT_COST, () => endTask(services, task, { status: "failed", reason: decision.reason }));

@@ -9,6 +9,7 @@ import {
 } from "../openhands/github-app";
 import type { RunMetrics } from "../openhands/metrics";
 import { notAllowedMarker, taskMarker } from "../own-marker";
+import type { FailureReason, UpstreamTrouble, WaitReason } from "../tasks/reasons";
 import type { Task } from "../tasks/task";
 import type { TriggerWords } from "../trigger/words";
 import { agentLine, quoteAgentText } from "./agent-text";
@@ -78,9 +79,71 @@ function configNote({ task }: View): string {
   return problem ? `\n\n⚠️ \`.github/openhands.yml\` was ignored (${problem}); the defaults apply.` : "";
 }
 
-export function queuedComment(view: View & { reason: string; retryAt?: Date }): string {
+export function queuedComment(view: View & { reason: WaitReason; retryAt?: Date }): string {
   const when = view.retryAt ? ` after ${isoMinute(view.retryAt)}` : "";
-  return `⏳ **OpenHands could not start yet** (${view.reason}). The request is queued and will be retried automatically${when}.${footer(view)}`;
+  return `⏳ **OpenHands could not start yet** (${waitWords(view.reason)}). The request is queued and will be retried automatically${when}.${footer(view)}`;
+}
+
+/** Why a request waits, as the ⏳ comment and `/status` say it. */
+export function waitWords(reason: WaitReason): string {
+  switch (reason.kind) {
+    case "thread_busy":
+      return "waiting for the request already running on this thread to finish";
+    case "no_free_slot": {
+      const verb = reason.running === 1 ? "is" : "are";
+      return `waiting for a free slot: ${conversations(reason.running)} ${verb} running, and the limit is ${reason.limit}`;
+    }
+    case "hourly_limit": {
+      const where = reason.scope === "thread" ? "on this thread" : "for this installation";
+      return `${conversations(reason.limit)} were started ${where} in the last hour, which is the limit`;
+    }
+    case "upstream":
+      return troubleWords(reason.trouble);
+  }
+}
+
+export function troubleWords(trouble: UpstreamTrouble): string {
+  switch (trouble.service) {
+    case "openhands":
+      return trouble.detail;
+    case "github":
+      // GitHub's own message can quote the request; the status says enough.
+      return trouble.refusal ?? `GitHub answered ${trouble.status ?? "with a network error"}`;
+    case "unknown":
+      return "an unexpected error";
+  }
+}
+
+/** Why a task failed, as the ❌ comment, `/status` and the thread's next request say it. */
+export function failureWords(reason: FailureReason): string {
+  switch (reason.kind) {
+    case "start_errored":
+      return reason.detail?.trim() || "OpenHands could not start the conversation";
+    case "start_refused":
+      return `OpenHands could not start it: ${reason.detail}`;
+    case "start_rejected":
+      return `OpenHands refused to start it (${troubleWords(reason.trouble)})`;
+    case "start_attempts_spent":
+      return `it could not be started after ${reason.attempts} attempts (${troubleWords(reason.trouble)})`;
+    case "agent_token_refused":
+      return reason.detail;
+    case "start_unknown":
+      return "OpenHands has no record of the start of this conversation";
+    case "conversation_gone":
+      return "the conversation no longer exists on OpenHands";
+    case "sandbox_failed":
+      return "the OpenHands sandbox failed";
+    case "sandbox_gone":
+      return "the OpenHands sandbox is gone before the agent finished";
+    case "sandbox_not_back":
+      return "the OpenHands sandbox was paused before the agent finished, and did not come back";
+    case "agent": {
+      const what = reason.status === "error" ? "the agent run ended with an error" : "the agent got stuck in a loop";
+      const why = reason.resumed ? `${what}, after OpenHands paused its sandbox and this App resumed it` : what;
+      // The service's error detail may quote what the agent or its model said: defused like the agent's text.
+      return reason.detail ? `${why} (${agentLine(reason.detail, 300)})` : why;
+    }
+  }
 }
 
 /** What a run took, as the service accounts it: "12 min · $0.87 · 421k tokens · `claude-sonnet-4-5`". */
@@ -113,12 +176,12 @@ export function succeededComment(
 }
 
 export function failedComment(
-  view: View & { reason: string; durationMs: number; summary?: string; metrics?: RunMetrics },
+  view: View & { reason: FailureReason; durationMs: number; summary?: string; metrics?: RunMetrics },
 ): string {
   const last = view.summary?.trim() ? `\n\n${agentMessage("The agent's last message", view.summary, view.link)}` : "";
   const figures = view.metrics ? ` (${runFigures(undefined, view.metrics)})` : "";
   const headline = `❌ **OpenHands could not complete this request** after ${formatDuration(view.durationMs)}${figures}`;
-  return `${headline}: ${view.reason}.${last}\n\nYou can look at the [conversation](${view.link}) and ask again.${footer(view)}`;
+  return `${headline}: ${failureWords(view.reason)}.${last}\n\nYou can look at the [conversation](${view.link}) and ask again.${footer(view)}`;
 }
 
 /** The first thing a finished comment says: what the run left on GitHub. */
@@ -246,6 +309,10 @@ function isoMinute(date: Date): string {
 
 export function forkNotSupportedReply(login: string): string {
   return `Sorry @${login}, OpenHands can only work on pull requests whose branch lives in this repository, not in a fork.`;
+}
+
+function conversations(n: number): string {
+  return n === 1 ? "1 conversation" : `${n} conversations`;
 }
 
 function formatDuration(ms: number): string {

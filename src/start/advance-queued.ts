@@ -12,8 +12,10 @@ import { errorName, log } from "../log";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
 import { acknowledge } from "../report/acknowledge";
+import { troubleWords } from "../report/messages";
 import { ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
+import type { FailureReason, UpstreamTrouble } from "../tasks/reasons";
 import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
 import { isPending, type Task } from "../tasks/task";
 import { threadKey, threadOf } from "../trigger/request";
@@ -72,12 +74,11 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
     if (followUp.previous) current = { ...current, previous: followUp.previous };
     const verdict = checkLimits(entries, selfOf(current), services.now().getTime(), services.config);
     if (verdict.kind === "wait_for_slot") {
-      const reason = `waiting for a free slot: ${verdict.running} conversations are running (limit ${services.config.maxRunning})`;
+      const reason = { kind: "no_free_slot", running: verdict.running, limit: services.config.maxRunning } as const;
       return await keepQueued(services, current, task, { reason, retryAt: soon(), isError: false, showRetryAt: false });
     }
     if (verdict.kind === "over_limit") {
-      const where = verdict.scope === "thread" ? "on this thread" : "for this installation";
-      const reason = `${verdict.limit} conversations were started ${where} in the last hour, which is the limit`;
+      const reason = { kind: "hourly_limit", scope: verdict.scope, limit: verdict.limit } as const;
       log("warn", "request.over_limit", {
         task: task.id,
         scope: verdict.scope,
@@ -175,7 +176,8 @@ async function handleFailure(services: Services, current: Task, original: Task, 
 
   // The issue, the comment or the repository is gone: there is nobody left to answer.
   if (isGitHub && (status === 404 || status === 410)) return endForGoneThread(services, current, status);
-  const reason = describe(services, error);
+  const trouble = troubleOf(services, error);
+  const said = troubleWords(trouble);
   const attempts = current.attempts + 1;
   const retryable = !(error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) || error.retryable;
   if (retryable && attempts < services.config.startMaxAttempts) {
@@ -184,9 +186,9 @@ async function handleFailure(services: Services, current: Task, original: Task, 
     // Whichever upstream said when to come back is believed over our own schedule.
     const told = error instanceof OpenHandsError ? error.retryAt : gitHubRetryAt(error, now);
     const retryAt = new Date(Math.max(now + backoff, told ?? 0));
-    log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason });
+    log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason: said });
     return keepQueued(services, { ...current, attempts }, original, {
-      reason,
+      reason: { kind: "upstream", trouble },
       retryAt,
       isError: true,
       showRetryAt: true,
@@ -196,24 +198,24 @@ async function handleFailure(services: Services, current: Task, original: Task, 
       throw noticeError;
     });
   }
-  log("error", "task.start_failed", { task: current.id, attempts, reason });
-  const message =
+  log("error", "task.start_failed", { task: current.id, attempts, reason: said });
+  const reason: FailureReason =
     error instanceof StartFailedError
-      ? `OpenHands could not start it: ${reason}`
+      ? { kind: "start_refused", detail: said }
       : error instanceof AgentTokenRefusedError
-        ? reason
+        ? { kind: "agent_token_refused", detail: said }
         : retryable
-          ? `it could not be started after ${attempts} attempts (${reason})`
-          : `OpenHands refused to start it (${reason})`;
-  return endTask(services, { ...current, attempts, lastError: reason }, { status: "failed", reason: message });
+          ? { kind: "start_attempts_spent", attempts, trouble }
+          : { kind: "start_rejected", trouble };
+  return endTask(services, { ...current, attempts, lastError: said }, { status: "failed", reason });
 }
 
-function describe(services: Services, error: unknown): string {
-  if (error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) return services.redact(error.message);
-  if (!(error instanceof RequestError) && !(error instanceof GitHubGarbageError)) return "an unexpected error";
-  const status = httpStatus(error);
-  // GitHub's own message can quote the request; the status says enough.
-  return `GitHub answered ${status ?? "with a network error"}`;
+function troubleOf(services: Services, error: unknown): UpstreamTrouble {
+  if (error instanceof OpenHandsError) return { service: "openhands", detail: services.redact(error.message) };
+  if (error instanceof AgentTokenRefusedError)
+    return { service: "github", status: 422, refusal: services.redact(error.message) };
+  if (!(error instanceof RequestError) && !(error instanceof GitHubGarbageError)) return { service: "unknown" };
+  return { service: "github", status: httpStatus(error) };
 }
 
 function selfOf(task: Task) {

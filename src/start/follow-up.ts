@@ -2,6 +2,7 @@ import { forwardTask } from "../lifecycle/queue";
 import { OpenHandsError } from "../openhands/errors";
 import { followUpPrompt } from "../prompt/build";
 import type { Services } from "../services";
+import type { WaitReason } from "../tasks/reasons";
 import type { TaskEntry } from "../tasks/store";
 import { isActive, isConversationEnding, isPending, type Task } from "../tasks/task";
 import { threadKey } from "../trigger/request";
@@ -9,7 +10,7 @@ import { threadKey } from "../trigger/request";
 export type FollowUp =
   | { kind: "new"; previous?: Task["previous"] }
   | { kind: "forwarded"; task: Task }
-  | { kind: "wait"; reason: string };
+  | { kind: "wait"; reason: WaitReason };
 
 /**
  * Never two agents on one thread. A request on a thread whose task is still
@@ -42,7 +43,7 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
           throw error;
       }
     }
-    return { kind: "wait", reason: "waiting for the request already running on this thread to finish" };
+    return { kind: "wait", reason: { kind: "thread_busy" } };
   }
   // The index may lag behind: a task it lists as pending may have ended since.
   const endedEntry = [...others].reverse().find((e) => isConversationEnding(e.status));
