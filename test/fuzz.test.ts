@@ -1,7 +1,7 @@
 import examples from "@octokit/webhooks-examples";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG } from "../src/repo-config/parse";
-import { decide } from "../src/trigger/dispatch";
+import { decideEvent } from "../src/trigger/decide-event";
 import { DEPLOYMENT } from "./fixtures/request";
 import {
   callWorker,
@@ -171,9 +171,9 @@ describe("what a request is read from beyond its text, malformed", () => {
     const payload = examplePayloads(event).find((p) => p.action === action)!;
     payload.installation = { id: 1 };
     ask[name]!(payload);
-    expect(decide(event, payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT).run).toBe(true);
+    expect(decideEvent(event, payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT).run).toBe(true);
     mangle(payload);
-    expect(decide(event, payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT)).toEqual({
+    expect(decideEvent(event, payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT)).toEqual({
       run: false,
       reason: `payload of ${name} is missing fields`,
     });

@@ -104,7 +104,7 @@ describe("isBot", () => {
 });
 
 describe("what the App writes never asks it, nor OpenHands' own App, for work", async () => {
-  const { decide } = await import("../src/trigger/dispatch");
+  const { decideEvent } = await import("../src/trigger/decide-event");
   const { DEFAULT_REPO_CONFIG } = await import("../src/repo-config/parse");
   const { issueCommentPayload } = await import("./harness");
   const { openHandsAppAnswers } = await import("./fakes/github");
@@ -121,7 +121,7 @@ describe("what the App writes never asks it, nor OpenHands' own App, for work", 
     describe(`with the words ${deployment.words.mention} and ${deployment.words.label}`, () => {
       // A request, so that the texts are rendered from a real task; the agent's own words
       // (a summary, a reason) ask for work too, as hostile agent output might, of both Apps.
-      const asked = decide(
+      const asked = decideEvent(
         "issue_comment",
         issueCommentPayload(`${deployment.words.mention} fix the parser`),
         defaults,
@@ -168,7 +168,7 @@ describe("what the App writes never asks it, nor OpenHands' own App, for work", 
       };
       it.each(Object.entries(texts))("%s: not a request to this App", (_, body) => {
         // posted by a maintainer, so that only the text itself can keep it from being a request
-        const decision = decide("issue_comment", issueCommentPayload(body), defaults, deployment);
+        const decision = decideEvent("issue_comment", issueCommentPayload(body), defaults, deployment);
         expect(decision.run).toBe(false);
       });
       // The agent's words are defused where they are quoted; the App's own may name @openhands (the help

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
-import { decide } from "../src/trigger/dispatch";
+import { decideEvent } from "../src/trigger/decide-event";
 import type { FakeComment } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
 import { DEPLOYMENT } from "./fixtures/request";
@@ -316,7 +316,7 @@ describe("a repository config ignored for a problem", () => {
     const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands-app please fix the typo"));
     const parsed = parseRepoConfig("draft_pr: maybe\n");
     expect(parsed.problem).toContain("`draft_pr` must be true or false");
-    const decision = decide("issue_comment", payload, parsed, DEPLOYMENT);
+    const decision = decideEvent("issue_comment", payload, parsed, DEPLOYMENT);
     expect(decision.run && decision.request.settings).toEqual({
       mention: "@openhands-app",
       label: "openhands-app",
@@ -325,7 +325,7 @@ describe("a repository config ignored for a problem", () => {
       draftPr: true,
       configProblem: parsed.problem,
     });
-    const plain = decide("issue_comment", payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT);
+    const plain = decideEvent("issue_comment", payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT);
     expect(plain.run && plain.request.settings).not.toHaveProperty("configProblem");
   });
 });

@@ -1,6 +1,6 @@
 import { httpStatus } from "../http-status";
-import { endTask } from "../lifecycle/end";
-import { keepRunningAfterStop, requestStop } from "../lifecycle/run";
+import { endTask } from "../lifecycle/ended";
+import { keepRunningAfterStop, requestStop } from "../lifecycle/running";
 import { log } from "../log";
 import type { AppConversation } from "../openhands/types";
 import type { Services } from "../services";
@@ -22,7 +22,7 @@ export async function stopTask(services: Services, task: Task, by: string): Prom
   let current = task;
   if (current.status !== "queued") {
     // Recorded before anything is paused: a tick that read the task earlier re-reads it before it resumes,
-    // continues or forwards to the conversation (poller/follow.ts, start/follow-up.ts), and leaves it alone.
+    // continues or forwards to the conversation (poller/act.ts, start/follow-up.ts), and leaves it alone.
     if (current.stopRequestedBy !== by) current = await requestStop(services, current, by);
     const [conversation] = await services.openhands.conversations([current.id]);
     if (!conversation && current.status === "starting") return current;

@@ -4,7 +4,7 @@ import type { OpenHandsClient } from "./client";
 
 /**
  * After OpenHands failed to say, how long this isolate does not ask again: a
- * webhook may ask (`learnAgentLogin` in confirm-received), and a burst of
+ * webhook may ask (`learnAgentLogin` in decide-received), and a burst of
  * requests must not each wait on a failing OpenHands. Shorter than a cron period.
  */
 const QUIET_AFTER_FAILURE_MS = 60_000;

@@ -1,4 +1,4 @@
-import type { PollReport } from "../poller/poll";
+import type { TickSummary } from "../poller/poll";
 import type { Services } from "../services";
 import { addUsage, emptyUsage, type Usage } from "../usage";
 
@@ -36,7 +36,7 @@ export interface DayCounts extends Usage {
 export interface StatusRecord {
   savedAt: string;
   /** The tick that saved the record: the most recent tick that did work, up to thirty minutes old. */
-  lastTick: { at: string; report: PollReport };
+  lastTick: { at: string; report: TickSummary };
   /** By UTC day (`YYYY-MM-DD`). */
   days: Record<string, DayCounts>;
 }
@@ -74,7 +74,7 @@ function recent(savedMs: number | undefined, now: number): boolean {
 }
 
 /** Adds this tick to the day's counts, and saves them when the tick did work and the last save is thirty minutes old. */
-export async function recordTick(services: Services, report: PollReport): Promise<"saved" | "held"> {
+export async function recordTick(services: Services, report: TickSummary): Promise<"saved" | "held"> {
   const now = services.now().getTime();
   const day = utcDay(now);
   const tick = services.usage.take();
@@ -82,7 +82,7 @@ export async function recordTick(services: Services, report: PollReport): Promis
   const didWork = report.listed || tick.kvWrites + tick.kvDeletes + tick.githubRequests + tick.openhandsRequests > 0;
   if (!didWork || recent(lastSaveMs, now)) return "held";
 
-  // Taken before the first await, so an overlapping tick in this isolate neither saves nor counts them twice.
+  // Recorded before the first await, so an overlapping tick in this isolate neither saves nor counts them twice.
   lastSaveMs = now;
   const saving = unsaved;
   unsaved = {};

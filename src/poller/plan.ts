@@ -1,7 +1,7 @@
 import { stopTask } from "../commands/stop-task";
-import { endForGoneThread, endTask } from "../lifecycle/end";
-import { addOwedReaction, clearGoneReads, seenRunning, showActivity } from "../lifecycle/run";
-import { attachTrackingComment } from "../lifecycle/start";
+import { endForGoneThread, endTask } from "../lifecycle/ended";
+import { addOwedReaction, clearGoneReads, seenRunning, showActivity } from "../lifecycle/running";
+import { attachTrackingComment } from "../lifecycle/started";
 import { readAgentActivity } from "../openhands/activity";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import type { AppConversation, StartTask } from "../openhands/types";
@@ -9,14 +9,14 @@ import { PRODUCED_COST } from "../report/produced";
 import { ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
-import { confirmReceived } from "../start/confirm-received";
+import { decideReceived } from "../start/decide-received";
 import { refreshAgentToken } from "../start/git-identity";
-import { followOtherStart } from "../start/start-conversation";
+import { adoptOtherStart } from "../start/start-conversation";
 import { WEBHOOK_OWNS_RECEIVED_MS } from "../tasks/received";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
 import { isPending, runStartedMs, type Task } from "../tasks/task";
+import { actOnRun } from "./act";
 import { activityDue, decideRun, decideStart, tokenRefreshDue } from "./decide";
-import { followConversation } from "./follow";
 
 /**
  * Outbound requests a step may need at most, besides the installation token
@@ -117,7 +117,7 @@ export function receivedWork(services: Services, received: readonly ReceivedEntr
         const event = await services.store.getReceived(entry.id);
         if (!event) return "ended";
         // Decided either way (a task recorded, a command answered, nothing to do): the event itself is done.
-        return (await confirmReceived(services, event, entries)) === "waiting" ? "unchanged" : "ended";
+        return (await decideReceived(services, event, entries)) === "waiting" ? "unchanged" : "ended";
       },
     }));
 }
@@ -223,7 +223,7 @@ function startingWork(
         task,
         REPORT_COST + START_TASK_SEARCH_PAGES,
         async () =>
-          (await followOtherStart(services, task)) ??
+          (await adoptOtherStart(services, task)) ??
           endTask(services, task, { status: "failed", reason: { kind: "start_errored", detail: decision.detail } }),
       );
     case "fail":
@@ -253,7 +253,7 @@ function followingWork(services: Services, task: Task, now: number, gone: EndIfG
   if (decision.kind === "wait") {
     if (activityDue(task, now)) work.push(activityWork(services, task, now, gone));
   } else if (!stillWaits) {
-    work.push(taskWork(task, REPORT_COST, () => followConversation(services, task, conversation!, decision), gone));
+    work.push(taskWork(task, REPORT_COST, () => actOnRun(services, task, conversation!, decision), gone));
   }
   return work;
 }

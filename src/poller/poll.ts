@@ -10,7 +10,7 @@ import { planWork, receivedWork, type Work } from "./plan";
 /** Kept free for Octokit's one quick retry of a failed GitHub call. */
 const RETRY_RESERVE = 4;
 
-export interface PollReport {
+export interface TickSummary {
   listed: boolean;
   pending: number;
   /** Tasks whose status changed this tick. */
@@ -27,9 +27,9 @@ export interface PollReport {
  * One cron tick: list the pending tasks, read their statuses in batches, plan
  * the work each needs (plan.ts) and run it, oldest first, within the budget.
  */
-export async function pollTasks(services: Services, options: { sweep?: boolean } = {}): Promise<PollReport> {
+export async function pollTasks(services: Services, options: { sweep?: boolean } = {}): Promise<TickSummary> {
   const { store, budget } = services;
-  const report: PollReport = { listed: false, pending: 0, advanced: 0, ended: 0, deferred: 0, subrequests: 0 };
+  const report: TickSummary = { listed: false, pending: 0, advanced: 0, ended: 0, deferred: 0, subrequests: 0 };
   const now = services.now().getTime();
 
   const activeUntil = await store.activeUntil();
@@ -76,7 +76,7 @@ export async function pollTasks(services: Services, options: { sweep?: boolean }
 async function runWork(
   services: Services,
   item: Work,
-  report: PollReport,
+  report: TickSummary,
 ): Promise<"done" | "deferred" | "github_rate_limited"> {
   try {
     const result = await item.run();

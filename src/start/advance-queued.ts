@@ -5,9 +5,9 @@ import { hasWriteAccess } from "../github/permission";
 import { type PullRequestHead, pullRequestHead } from "../github/pulls";
 import { gitHubRetryAt } from "../github/rate-limit";
 import { httpStatus } from "../http-status";
-import { endForGoneThread, endTask } from "../lifecycle/end";
-import { acceptTask, keepQueued, rejectTask } from "../lifecycle/queue";
-import { withTrackingComment } from "../lifecycle/start";
+import { endForGoneThread, endTask } from "../lifecycle/ended";
+import { keepQueued, markAccepted, rejectTask } from "../lifecycle/queued";
+import { withTrackingComment } from "../lifecycle/started";
 import { errorName, log } from "../log";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
@@ -154,7 +154,7 @@ async function verify(services: Services, task: Task): Promise<Task> {
   const context = await gatherContext(client, request, head);
   // Last, and it never throws: a failure above must not leave a 👀 the record does not know about.
   const reacted = await acknowledge(services, task);
-  return acceptTask(task, { reacted, context, head });
+  return markAccepted(task, { reacted, context, head });
 }
 
 /**

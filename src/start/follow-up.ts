@@ -1,4 +1,4 @@
-import { forwardTask } from "../lifecycle/queue";
+import { forwardTask } from "../lifecycle/queued";
 import { OpenHandsError } from "../openhands/errors";
 import { followUpPrompt } from "../prompt/build";
 import type { Services } from "../services";

@@ -1,11 +1,11 @@
 import { httpStatus } from "../http-status";
-import { redecideTask } from "../lifecycle/queue";
+import { applyNewDecision } from "../lifecycle/queued";
 import { log } from "../log";
 import type { ParsedRepoConfig } from "../repo-config/parse";
 import type { Services } from "../services";
-import { type CandidateEvent, type Deployment, decide } from "../trigger/dispatch";
+import { type CandidateEvent, type Deployment, decideEvent } from "../trigger/decide-event";
 import type { Decision } from "../trigger/request";
-import { type Taken, takeRequest } from "./take-request";
+import { type Recorded, recordRequest } from "./record-request";
 
 /**
  * The webhook decides with the repository config it already has, so as to
@@ -14,7 +14,7 @@ import { type Taken, takeRequest } from "./take-request";
  * and the new decision wins: a request under the new config is taken, one
  * that no longer is a request is dropped before anything starts.
  */
-async function redecide(
+async function decideAgain(
   services: Services,
   event: string,
   payload: unknown,
@@ -35,7 +35,7 @@ async function redecide(
   }
   if (!rechecked.changed) return undefined;
   log("info", "repo_config.changed", { repository: `${candidate.owner}/${candidate.repo}` });
-  return decide(event, payload, rechecked.value, deployment);
+  return decideEvent(event, payload, rechecked.value, deployment);
 }
 
 /** After an event ignored with an unchecked config: under the new config it may be a request. */
@@ -46,9 +46,9 @@ export async function recheckIgnored(
   known: ParsedRepoConfig,
   deployment: Deployment,
 ): Promise<void> {
-  const decision = await redecide(services, event.name, event.payload, candidate, known, deployment);
+  const decision = await decideAgain(services, event.name, event.payload, candidate, known, deployment);
   if (!decision?.run) return;
-  const taken = await takeRequest(services, decision.request, event.delivery);
+  const taken = await recordRequest(services, decision.request, event.delivery);
   if (taken.kind !== "duplicate") await taken.run();
 }
 
@@ -59,11 +59,11 @@ export async function recheckTaken(
   candidate: CandidateEvent,
   known: ParsedRepoConfig,
   deployment: Deployment,
-  taken: Exclude<Taken, { kind: "duplicate" }>,
+  taken: Exclude<Recorded, { kind: "duplicate" }>,
 ): Promise<void> {
-  const decision = await redecide(services, event.name, event.payload, candidate, known, deployment);
+  const decision = await decideAgain(services, event.name, event.payload, candidate, known, deployment);
   if (decision === undefined) return taken.run();
   if (taken.kind === "command") return decision.run ? taken.run() : undefined;
-  const task = await redecideTask(services, taken.task, decision);
+  const task = await applyNewDecision(services, taken.task, decision);
   return task ? taken.run(task) : undefined;
 }

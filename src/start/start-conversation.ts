@@ -1,5 +1,5 @@
 import { isObject } from "../is-object";
-import { adoptConversation, followStartTask, markStarted } from "../lifecycle/start";
+import { adoptConversation, markStarted, switchToStartTask } from "../lifecycle/started";
 import { log } from "../log";
 import { normalizeId } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
@@ -94,10 +94,10 @@ function liveStartTask(startTasks: readonly StartTask[]): StartTask | null {
  * (an earlier attempt whose answer was lost): follow it, never a start made for
  * some other conversation id. Null when there is none.
  */
-export async function followOtherStart(services: Services, task: Task): Promise<Task | null> {
+export async function adoptOtherStart(services: Services, task: Task): Promise<Task | null> {
   const other = liveStartTask(
     (await ownStartTasks(services, task)).filter((t) => normalizeId(t.id) !== task.startTaskId),
   );
   if (!other) return null;
-  return followStartTask(services, task, normalizeId(other.id));
+  return switchToStartTask(services, task, normalizeId(other.id));
 }

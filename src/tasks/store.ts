@@ -99,7 +99,7 @@ export class TaskStore {
     };
     // Kept as long as GitHub may redeliver; the cron decides it long before. The activity
     // marker is left alone: the webhook decides nearly every event itself, and one it
-    // could not finish is marked by `confirmReceived`, or found by the hourly sweep.
+    // could not finish is marked by `decideReceived`, or found by the hourly sweep.
     await this.kv.put(TASK_PREFIX + received.id, JSON.stringify(received), {
       metadata,
       expirationTtl: RECEIVED_RETENTION_SECONDS,

@@ -4,18 +4,18 @@ import { errorName, log } from "../log";
 import { knownAgentLogin } from "../openhands/agent-account";
 import { type CachedRepoConfig, cachedRepoConfig } from "../repo-config/load";
 import { createServices, type Services } from "../services";
-import { confirmReceived, recordReceived } from "../start/confirm-received";
+import { decideReceived, recordReceived } from "../start/decide-received";
 import { recheckIgnored, recheckTaken } from "../start/recheck-config";
-import { type Taken, takeRequest } from "../start/take-request";
+import { type Recorded, recordRequest } from "../start/record-request";
 import { mayBeAgentWriting } from "../trigger/actor";
 import {
   type CandidateEvent,
-  decide,
+  decideEvent,
   mayTrigger,
   reasonToIgnore,
   refusedAtOnce,
   repositoryOwnerOf,
-} from "../trigger/dispatch";
+} from "../trigger/decide-event";
 import type { TriggerWords } from "../trigger/words";
 import { limitBody, readEvent, requireSettings, requireSignature, type WebhookEnv } from "./middleware";
 
@@ -88,7 +88,7 @@ async function decideLater(c: WebhookContext, services: Services, candidate: Can
   const { received, fresh } = recorded;
   if (!fresh) return c.json({ ok: true, duplicate: received.id }, 200);
   c.executionCtx.waitUntil(
-    afterAnswer(() => confirmReceived(services, received))
+    afterAnswer(() => decideReceived(services, received))
       .then((outcome) => log("info", "received.confirmed", { delivery, received: received.id, outcome }))
       .catch((error: unknown) =>
         log("warn", "received.deferred", { delivery, received: received.id, error: errorName(error) }),
@@ -108,7 +108,7 @@ async function decideNow(
   const { event, payload, delivery } = c.var;
   const agentLogin = await knownAgentLogin(services.config, services.kv);
   const deployment = { words, agentLogin, receivedAt: services.now().getTime() };
-  const decision = decide(event, payload, known.value, deployment);
+  const decision = decideEvent(event, payload, known.value, deployment);
   const delivered = { name: event, payload, delivery };
   if (!decision.run) {
     if (!known.fresh)
@@ -119,9 +119,9 @@ async function decideNow(
   }
   // A request the agent-loop guard could refuse, were the agent's account known (learnt from OpenHands).
   if (agentLogin === undefined && mayBeAgentWriting(payload)) return decideLater(c, services, candidate);
-  let taken: Taken;
+  let taken: Recorded;
   try {
-    taken = await takeRequest(services, decision.request, delivery);
+    taken = await recordRequest(services, decision.request, delivery);
   } catch (error) {
     return notRecorded(c, error);
   }

@@ -10,7 +10,7 @@ import { parseRepoConfig } from "../../src/repo-config/parse";
 import { agentLine, quoteAgentText } from "../../src/report/agent-text";
 import { activityLine } from "../../src/report/messages";
 import { parseCommand } from "../../src/trigger/command";
-import { decide, mayTrigger, reasonToIgnore, refusedAtOnce } from "../../src/trigger/dispatch";
+import { decideEvent, mayTrigger, reasonToIgnore, refusedAtOnce } from "../../src/trigger/decide-event";
 import { containsMention, requestText } from "../../src/trigger/mention";
 import { DEPLOYMENT, sampleRequest } from "../fixtures/request";
 
@@ -163,7 +163,7 @@ describe("outside text costs linear time", () => {
         payload.comment.body = text;
         payload.comment.author_association = association;
         if (!mayTrigger("issue_comment", payload)) reasonToIgnore("issue_comment", payload);
-        else if (!refusedAtOnce("issue_comment", payload)) decide("issue_comment", payload, parsed, DEPLOYMENT);
+        else if (!refusedAtOnce("issue_comment", payload)) decideEvent("issue_comment", payload, parsed, DEPLOYMENT);
       }
     });
     console.log(`[figures] ${expect.getState().currentTestName}: ${worst.ms.toFixed(1)} ms (${worst.shape})`);

@@ -1,5 +1,5 @@
-import { endTask } from "../lifecycle/end";
-import { markAnswerUnread, markContinued, markGoneRead, markResumed, showProgress } from "../lifecycle/run";
+import { endTask } from "../lifecycle/ended";
+import { markAnswerUnread, markContinued, markGoneRead, markResumed, showProgress } from "../lifecycle/running";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
@@ -9,7 +9,7 @@ import { isPending, runStartedMs, type Task } from "../tasks/task";
 import { goneForGood, type RunDecision } from "./decide";
 
 /** Acts on what the conversation's status means: reads what the report needs, then makes the move. */
-export async function followConversation(
+export async function actOnRun(
   services: Services,
   task: Task,
   conversation: AppConversation,

@@ -1,6 +1,6 @@
 import { runCommand } from "../commands/run-command";
 import { httpStatus } from "../http-status";
-import { recordTask } from "../lifecycle/queue";
+import { recordTask } from "../lifecycle/queued";
 import { errorName, log, redact } from "../log";
 import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
@@ -14,19 +14,19 @@ import { advanceQueued } from "./advance-queued";
  * redelivery), or a new task. `run` is what remains after recording; the
  * webhook hands it to `waitUntil` so GitHub gets its answer first.
  */
-export type Taken =
+export type Recorded =
   | { kind: "command"; command: Command; run: () => Promise<void> }
   | { kind: "duplicate"; task: Task }
   | { kind: "recorded"; task: Task; run: (task?: Task) => Promise<void> };
 
 /** Records the request (KV errors are thrown: not recorded means not accepted). */
-export async function takeRequest(
+export async function recordRequest(
   services: Services,
   request: TriggerRequest,
   delivery?: string,
   /** The task index when the caller already listed it (the cron). */
   entries?: readonly TaskEntry[],
-): Promise<Taken> {
+): Promise<Recorded> {
   const command = request.kind === "label" ? undefined : parseCommand(request.request);
   if (command) {
     // Recorded like a request, so that a redelivery or a replayed signed body is not answered twice.

@@ -68,7 +68,7 @@ export async function adoptConversation(services: Services, task: Task): Promise
 }
 
 /** Our start task failed, but another start of ours is still on its way: follow that one. */
-export async function followStartTask(services: Services, task: Task, startTaskId: string): Promise<Task> {
+export async function switchToStartTask(services: Services, task: Task, startTaskId: string): Promise<Task> {
   const next = transition(task, "starting", { startTaskId }, services.now());
   await services.store.save(next, task);
   log("info", "task.followed_other_start", { task: task.id, startTask: startTaskId });

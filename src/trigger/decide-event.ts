@@ -51,9 +51,14 @@ const MAX_COMMAND_AGE_MS = ENDED_RETENTION_MS;
  * trusted once signed, but their shape is still checked, so that a malformed
  * one is ignored here instead of throwing later.
  */
-export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig, deployment: Deployment): Decision {
+export function decideEvent(
+  event: string,
+  payload: unknown,
+  parsed: ParsedRepoConfig,
+  deployment: Deployment,
+): Decision {
   const repo = parsed.config;
-  const decision = decideTrigger(event, payload, repo, deployment);
+  const decision = decideByKind(event, payload, repo, deployment);
   if (!decision.run) return decision;
   const made = Date.parse(decision.request.triggeredAt);
   const isCommand = decision.request.kind !== "label" && parseCommand(decision.request.request) !== undefined;
@@ -86,7 +91,7 @@ export function decide(event: string, payload: unknown, parsed: ParsedRepoConfig
  */
 export function reasonToIgnore(event: string, payload: unknown): string {
   // The text can hold no mention (`mayTrigger` looked): the reason comes from the rest, without reading it again.
-  const decision = decideTrigger(event, withoutText(event, payload), DEFAULT_REPO_CONFIG, {
+  const decision = decideByKind(event, withoutText(event, payload), DEFAULT_REPO_CONFIG, {
     words: { mention: "@", label: "" },
   });
   return decision.run ? "no mention" : decision.reason;
@@ -186,7 +191,7 @@ export function repositoryOwnerOf(payload: unknown): string | undefined {
   return typeof login === "string" ? login : undefined;
 }
 
-function decideTrigger(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): Decision {
+function decideByKind(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): Decision {
   if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
   const settings = {
     mention: repo.mention ?? deployment.words.mention,

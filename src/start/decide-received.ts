@@ -8,10 +8,10 @@ import { conversationIdFor } from "../tasks/ids";
 import type { ReceivedEvent } from "../tasks/received";
 import type { TaskEntry } from "../tasks/store";
 import { mayBeAgentWriting } from "../trigger/actor";
-import { type CandidateEvent, decide } from "../trigger/dispatch";
+import { type CandidateEvent, decideEvent } from "../trigger/decide-event";
 import type { Decision } from "../trigger/request";
 import type { TriggerWords } from "../trigger/words";
-import { takeRequest } from "./take-request";
+import { recordRequest } from "./record-request";
 
 /**
  * After this long without the repository's config (GitHub failing), the event is
@@ -40,7 +40,7 @@ export async function recordReceived(
   return { received, fresh: await services.store.saveReceived(received) };
 }
 
-export type ConfirmOutcome = "ignored" | "command" | "recorded" | "duplicate" | "waiting";
+export type ReceivedOutcome = "ignored" | "command" | "recorded" | "duplicate" | "waiting";
 
 /**
  * Decides a received event with its repository's config, then replaces the
@@ -48,11 +48,11 @@ export type ConfirmOutcome = "ignored" | "command" | "recorded" | "duplicate" | 
  * is written before the record is deleted, so a crash in between only makes
  * the cron find the task already recorded next time.
  */
-export async function confirmReceived(
+export async function decideReceived(
   services: Services,
   received: ReceivedEvent,
   entries?: readonly TaskEntry[],
-): Promise<ConfirmOutcome> {
+): Promise<ReceivedOutcome> {
   const known = await whatDecides(services, received);
   if (known === "waiting") return "waiting";
   if (known === "not_served") {
@@ -64,7 +64,7 @@ export async function confirmReceived(
     });
     return "ignored";
   }
-  const decision = await decideReceived(services, received, known);
+  const decision = await decideWith(services, received, known);
   if (decision === "waiting") return "waiting";
   if (!decision.run) {
     await services.store.delete(received.id);
@@ -75,7 +75,7 @@ export async function confirmReceived(
     });
     return "ignored";
   }
-  const taken = await takeRequest(services, decision.request, received.delivery, entries);
+  const taken = await recordRequest(services, decision.request, received.delivery, entries);
   await services.store.delete(received.id);
   if (taken.kind !== "duplicate") await taken.run();
   return taken.kind;
@@ -122,7 +122,7 @@ function decideWithDefaults(services: Services, received: ReceivedEvent): boolea
   return services.now().getTime() - Date.parse(received.receivedAt) >= DECIDE_WITH_DEFAULTS_AFTER_MS;
 }
 
-async function decideReceived(
+async function decideWith(
   services: Services,
   received: ReceivedEvent,
   { words, parsed }: { words: TriggerWords; parsed: ParsedRepoConfig },
@@ -132,7 +132,7 @@ async function decideReceived(
     agentLogin: await knownAgentLogin(services.config, services.kv),
     receivedAt: Date.parse(received.receivedAt),
   };
-  const decision = decide(received.event, received.payload, parsed, deployment);
+  const decision = decideEvent(received.event, received.payload, parsed, deployment);
   // A request the agent-loop guard could refuse, were the agent's account known: learnt now, not by the next cron.
   if (!decision.run || deployment.agentLogin !== undefined || !mayBeAgentWriting(received.payload)) return decision;
   try {
@@ -142,7 +142,7 @@ async function decideReceived(
       services.openhands,
       services.now().getTime(),
     );
-    return decide(received.event, received.payload, parsed, { ...deployment, agentLogin });
+    return decideEvent(received.event, received.payload, parsed, { ...deployment, agentLogin });
   } catch (error) {
     // The agent's own writing must not start another agent: wait for OpenHands as for the config, then decide.
     if (!decideWithDefaults(services, received)) return wait(services, "received.agent_unknown", received, error);

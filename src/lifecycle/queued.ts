@@ -77,7 +77,7 @@ export async function recordTask(
  * event is decided again: still a request (with the new settings), or withdrawn
  * before anything shows on GitHub.
  */
-export async function redecideTask(services: Services, task: Task, decision: Decision): Promise<Task | null> {
+export async function applyNewDecision(services: Services, task: Task, decision: Decision): Promise<Task | null> {
   if (!decision.run) {
     await services.store.delete(task.id);
     log("info", "request.withdrawn", { task: task.id, reason: decision.reason });
@@ -92,7 +92,7 @@ export async function redecideTask(services: Services, task: Task, decision: Dec
  * Who asked may ask, and the thread is read. Not saved on its own: the move that
  * follows in the same step (started, queued, failed) saves it, one write fewer.
  */
-export function acceptTask(
+export function markAccepted(
   task: Task,
   accepted: { reacted: boolean; context: ThreadContext; head?: { ref: string; sha: string } },
 ): Task {
