@@ -56,6 +56,25 @@ describe("the result line", () => {
     expect(pullReads()).toEqual(["/repos/Codertocat/Hello-World/pulls/43"]);
   });
 
+  it("waits out a rate-limited read of the pull request instead of posting the result without it", async () => {
+    // GitHub's secondary limit answers 403, with Retry-After: "later", unlike a 403 for a repository it will not show.
+    const limited = () =>
+      new Response(JSON.stringify({ message: "You have exceeded a secondary rate limit." }), {
+        status: 403,
+        headers: { "content-type": "application/json", "retry-after": "60" },
+      });
+    await run("Done.", () => {
+      fakes.github.pulls.set(43, opened("Fix leap years", { draft: true }));
+      fakes.openhands.recordPullRequest(conversation().id, "https://github.com/Codertocat/Hello-World/pull/43");
+      fakes.github.failNext("GET", /\/pulls\/43$/, limited);
+    });
+    expect(result()).not.toContain("OpenHands finished");
+    await runCron(fakes.env, new Date(Date.now() + 2 * 60_000));
+    expect(result().split("\n")[0]).toBe(
+      "✅ **OpenHands opened a pull request:** [#43 Fix leap years](https://github.com/Codertocat/Hello-World/pull/43) (draft)",
+    );
+  });
+
   it("says nothing of cost when the service counted nothing, and 'no changes' when nothing was opened", async () => {
     await run("The parser is right; the test expectation was wrong.", () => {});
     expect(result().split("\n")[0]).toBe(

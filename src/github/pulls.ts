@@ -2,6 +2,7 @@ import { httpStatus } from "../http-status";
 import { isObject } from "../is-object";
 import type { GitHub } from "./client";
 import { GitHubGarbageError } from "./errors";
+import { refusedForGood } from "./gone";
 import type { PullRequestOrigin, PullRequestSummary } from "./pull-request";
 import type { Thread } from "./thread";
 
@@ -61,7 +62,8 @@ export async function readPullRequest(github: GitHub, thread: Thread): Promise<P
   try {
     data = (await getPullRequest(github, thread)) as Unchecked<PullRequestData>;
   } catch (error) {
-    if ([403, 404, 410].includes(httpStatus(error) ?? 0)) return null;
+    // A rate limit says "later": the report is tried again rather than posted without this pull request.
+    if (refusedForGood(error) !== undefined) return null;
     throw error;
   }
   if (!isObject(data) || typeof data.number !== "number" || typeof data.html_url !== "string") {
@@ -112,7 +114,8 @@ export async function committedAt(
   try {
     data = (await getCommit(github, repository, sha)) as typeof data;
   } catch (error) {
-    if ([403, 404, 409, 410, 422].includes(httpStatus(error) ?? 0)) return undefined;
+    // No such commit here (409 an empty repository, 422 not a commit), or not ours to read; a rate limit is "later".
+    if ([409, 422].includes(httpStatus(error) ?? 0) || refusedForGood(error) !== undefined) return undefined;
     throw error;
   }
   if (!isObject(data)) throw new GitHubGarbageError("get commit");
