@@ -1,3 +1,4 @@
+import { htmlElements } from "../markdown/elements";
 import { removeHiddenMarkdown } from "../markdown/hidden";
 
 // Text folded in `<details>` is one click away on GitHub, and is mostly logs
@@ -16,9 +17,8 @@ function unfold(tag: string, _name: string, at: number, text: string): string {
   return /^<\/summary/i.test(tag) && text[at + tag.length] !== "\n" ? "\n" : "";
 }
 
-// GitHub drops scripts and styles with what they hold. `[^<>]*` in the tag stops at the next `<`, and
-// an unclosed one takes the rest of the text, so a text of openers costs linear time.
-const SCRIPT = /<(script|style)\b[^<>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi;
+// GitHub drops scripts and styles with what they hold.
+const SCRIPT = htmlElements("script", "style");
 
 // An entity GitHub turns into an invisible character: `&#8203;`, `&#xE0041;` (a tag character), `&zwj;`.
 const NUMERIC_ENTITY = /&#(?:[xX]([0-9a-fA-F]{1,6})|(\d{1,7}));/g;

@@ -1,5 +1,6 @@
 import { escapeRegExp } from "../escape-regexp";
 import { codeSpans } from "../markdown/code-spans";
+import { htmlElements } from "../markdown/elements";
 import { closesFence, fenceOpening } from "../markdown/fences";
 import { removeHiddenMarkdown } from "../markdown/hidden";
 
@@ -17,8 +18,7 @@ function stripNonRequestText(body: string): string {
   );
 }
 
-// `[^<>]*` in the tag stops at the next `<`, and an unclosed element takes the rest of the text: linear time.
-const HTML_CODE = /<(pre|code)\b[^<>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi;
+const HTML_CODE = htmlElements("pre", "code");
 const BLANK = /^[ \t]*$/;
 const QUOTED = /^ {0,3}>/;
 const INDENTED = /^(?: {4}| {0,3}\t)/;
