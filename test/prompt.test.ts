@@ -4,7 +4,7 @@ import { sanitize } from "../src/prompt/sanitize";
 import { containsMention } from "../src/trigger/mention";
 import type { TriggerRequest } from "../src/trigger/request";
 import { openHandsAppAnswers } from "./fakes/github";
-import { sampleRequest } from "./fixtures/request";
+import { APP_WORDS, sampleRequest } from "./fixtures/request";
 
 const base = sampleRequest;
 
@@ -191,7 +191,7 @@ describe("the trigger label", () => {
 
 describe("the mentions and labels that start agents", () => {
   const settings = { instructions: "", branchPrefix: "openhands/", draftPr: true };
-  type Words = { mention?: string; label?: string };
+  type Words = { mention: string; label: string };
   it.each([
     [
       "a new request",
@@ -219,10 +219,6 @@ describe("the mentions and labels that start agents", () => {
       expect(same).toContain("Never write an `@` directly followed by `openhands` in anything");
       expect(same).toContain("never add the label `openhands`.");
       expect(openHandsAppAnswers(same)).toBe(false);
-      // tasks recorded before the words were carried were asked with the old default, @openhands
-      const fallback = prompt({});
-      expect(fallback).toContain("Never write an `@` directly followed by `openhands` in anything");
-      expect(containsMention(fallback, "@openhands")).toBe(false);
     },
   );
 });
@@ -288,7 +284,7 @@ describe("the fence", () => {
         kind: "review_comment",
         isPullRequest: true,
         reviewComment: { commentId: 7, path: "README.md", line: 3, diffHunk: "@@ -1 +1 @@\n-# Hello" },
-        settings: { instructions: "Run npm test first.", branchPrefix: "openhands/", draftPr: true },
+        settings: { ...APP_WORDS, instructions: "Run npm test first.", branchPrefix: "openhands/", draftPr: true },
       },
       {
         branch: "fix/typo",

@@ -1,6 +1,5 @@
 import { hasWriteAccess } from "../github/permission";
 import { createComment } from "../github/thread";
-import { OPENHANDS_APP_LABEL, OPENHANDS_APP_MENTION } from "../openhands/github-app";
 import { runMetrics } from "../openhands/metrics";
 import { helpReply, type StatusLine, statusReply } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
@@ -8,7 +7,6 @@ import type { Services } from "../services";
 import { isActive, isPending, type Task } from "../tasks/task";
 import type { Command } from "../trigger/command";
 import { type TriggerRequest, threadKey, threadOf } from "../trigger/request";
-import type { TriggerWords } from "../trigger/words";
 import { stopTask } from "./stop-task";
 
 /**
@@ -29,7 +27,8 @@ export async function runCommand(services: Services, recorded: Task, command: Co
   const tasks = await tasksOnThread(services, request);
   switch (command) {
     case "help":
-      await createComment(github, thread, helpReply({ words: wordsOf(request), ...services.config }));
+      // The words the request was decided with: the repository's, else the deployment's.
+      await createComment(github, thread, helpReply({ words: request.settings, ...services.config }));
       return "help";
     case "status":
       await createComment(github, thread, statusReply(await withLiveState(services, tasks), services.now()));
@@ -41,14 +40,6 @@ export async function runCommand(services: Services, recorded: Task, command: Co
       return `stopped ${active.length}`;
     }
   }
-}
-
-/** The words the request was decided with: the repository's, else the deployment's. */
-function wordsOf(request: TriggerRequest): TriggerWords {
-  return {
-    mention: request.settings?.mention ?? OPENHANDS_APP_MENTION,
-    label: request.settings?.label ?? OPENHANDS_APP_LABEL,
-  };
 }
 
 /** The tasks of this thread, newest first, found through the task index (one list). */

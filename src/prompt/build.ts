@@ -1,5 +1,4 @@
 import { OPENHANDS_APP_LABEL, OPENHANDS_APP_MENTION } from "../openhands/github-app";
-import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import type { RequestSettings, TriggerRequest } from "../trigger/request";
 import { contextSections, type ThreadContext } from "./context";
 import { clean, fenced, fenceNotice, newNonce } from "./fence";
@@ -27,10 +26,9 @@ export interface PromptInput {
  * so that this prompt, quoted back on GitHub, holds no mention either.
  */
 function mentionRule(request: TriggerRequest): string {
-  // Tasks recorded before the words travelled with them were asked with the old default, @openhands.
-  const own = request.settings?.mention ?? OPENHANDS_APP_MENTION;
-  const names = [...new Set([own, OPENHANDS_APP_MENTION].map((m) => m.replace(/^@/, "").toLowerCase()))];
-  const labels = [...new Set([request.settings?.label?.toLowerCase() ?? OPENHANDS_APP_LABEL, OPENHANDS_APP_LABEL])];
+  const { mention, label } = request.settings;
+  const names = [...new Set([mention, OPENHANDS_APP_MENTION].map((m) => m.replace(/^@/, "").toLowerCase()))];
+  const labels = [...new Set([label.toLowerCase(), OPENHANDS_APP_LABEL])];
   const quoted = (words: string[]) => words.map((word) => `\`${word}\``).join(" or ");
   return `Never write an \`@\` directly followed by ${quoted(names)} in anything you post on GitHub: pull request titles and descriptions, comments, commit messages, your final summary; and never add the label ${quoted(labels)}. Each would start another agent (this App's, or OpenHands' own GitHub App's); call it "OpenHands" instead.`;
 }
@@ -86,7 +84,7 @@ export function buildPrompt(request: TriggerRequest, input: PromptInput = {}): s
   const { branch, previous, context, nonce = newNonce() } = input;
   const kind = request.isPullRequest ? "pull request" : "issue";
   const where = `GitHub ${kind} #${request.number} in ${request.repository}`;
-  const settings = request.settings ?? DEFAULT_REPO_CONFIG;
+  const { settings } = request;
   return [
     fenceNotice(nonce),
     "",

@@ -75,7 +75,7 @@ export function activityLine(activity: AgentActivity): string {
 
 /** An invalid `.github/openhands.yml` is ignored, and the people relying on it are told why. */
 function configNote({ task }: View): string {
-  const problem = task.request.settings?.configProblem;
+  const problem = task.request.settings.configProblem;
   return problem ? `\n\n⚠️ \`.github/openhands.yml\` was ignored (${problem}); the defaults apply.` : "";
 }
 

@@ -3,7 +3,6 @@ import type { PullRequestOrigin, PullRequestSummary } from "../github/pull-reque
 import { committedAt, pullRequestHead, readPullRequest } from "../github/pulls";
 import { knownAgentLogin } from "../openhands/agent-account";
 import type { AppConversation } from "../openhands/types";
-import { DEFAULT_REPO_CONFIG } from "../repo-config/parse";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
 import type { Produced } from "./messages";
@@ -42,7 +41,7 @@ export async function findProducedWork(
     repository: request.repository,
     // GitHub's and git's times are whole seconds: the second the request was recorded in counts as the run's.
     startedMs: Math.floor(Date.parse(task.createdAt) / 1000) * 1000,
-    branchPrefix: request.settings?.branchPrefix ?? DEFAULT_REPO_CONFIG.branchPrefix,
+    branchPrefix: request.settings.branchPrefix,
     agent,
   };
   let commitsLeft = MAX_COMMITS_READ;

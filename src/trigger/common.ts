@@ -1,7 +1,7 @@
 import { isObject } from "../is-object";
 import { isAgentWriting, isDisallowedBot } from "./actor";
 import type { CommonFields } from "./payload";
-import type { Decision, TriggerRequest, TriggerSettings } from "./request";
+import type { AskedRequest, KindDecision, TriggerSettings } from "./request";
 
 /**
  * The checks every trigger shares: an installation to act as, a human sender
@@ -21,8 +21,8 @@ export function commonRejection(
 
 export function requestFrom(
   payload: CommonFields,
-  fields: Omit<TriggerRequest, "repository" | "owner" | "repo" | "installationId" | "requester">,
-): Decision {
+  fields: Omit<AskedRequest, "repository" | "owner" | "repo" | "installationId" | "requester">,
+): KindDecision {
   return {
     run: true,
     request: {

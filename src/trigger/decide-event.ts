@@ -14,7 +14,7 @@ import {
   isReviewCommentCreatedEvent,
   isReviewSubmittedEvent,
 } from "../trigger/payload";
-import type { Decision, RequestSettings } from "../trigger/request";
+import type { Decision, KindDecision, RequestSettings } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
 import type { TriggerWords } from "../trigger/words";
@@ -191,7 +191,7 @@ export function repositoryOwnerOf(payload: unknown): string | undefined {
   return typeof login === "string" ? login : undefined;
 }
 
-function decideByKind(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): Decision {
+function decideByKind(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): KindDecision {
   if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
   const settings = {
     mention: repo.mention ?? deployment.words.mention,
@@ -201,7 +201,7 @@ function decideByKind(event: string, payload: unknown, repo: RepoConfig, deploym
     agentLogin: deployment.agentLogin,
   };
   const name = `${event}.${typeof payload.action === "string" ? payload.action : ""}`;
-  const malformed: Decision = { run: false, reason: `payload of ${name} is missing fields` };
+  const malformed: KindDecision = { run: false, reason: `payload of ${name} is missing fields` };
   switch (name) {
     case "issue_comment.created":
     case "issue_comment.edited":

@@ -3,13 +3,13 @@ import { isDisallowedBot } from "./actor";
 import { commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import type { IssueCommentEvent } from "./payload";
-import type { Decision, TriggerSettings } from "./request";
+import type { KindDecision, TriggerSettings } from "./request";
 
 /**
  * A comment on an issue or a PR's conversation. An edit counts only when it
  * adds the mention: fixing a typo in an already handled request starts nothing.
  */
-export function checkIssueComment(payload: IssueCommentEvent, settings: TriggerSettings): Decision {
+export function checkIssueComment(payload: IssueCommentEvent, settings: TriggerSettings): KindDecision {
   const { comment, issue } = payload;
   const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };

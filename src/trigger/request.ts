@@ -45,18 +45,15 @@ export interface TriggerRequest {
   triggeredAt: string;
   labels?: string[];
   reviewComment?: ReviewCommentContext;
-  /** What the repository's `.github/openhands.yml` says about the work itself. */
-  settings?: RequestSettings;
+  /** What the repository's `.github/openhands.yml` says about the work itself, and the words that ask the App. */
+  settings: RequestSettings;
 }
 
 export interface RequestSettings {
-  /**
-   * The mention that asks the App for work, which the agent must never write.
-   * Absent in tasks recorded before it was carried: the default then.
-   */
-  mention?: string;
-  /** The label that asks the App for work, for the help reply. Absent in tasks recorded before it was carried. */
-  label?: string;
+  /** The mention that asks the App for work, which the agent must never write. */
+  mention: string;
+  /** The label that asks the App for work, for the help reply. */
+  label: string;
   instructions: string;
   branchPrefix: string;
   draftPr: boolean;
@@ -76,6 +73,10 @@ export interface TriggerSettings {
 }
 
 export type Decision = { run: true; request: TriggerRequest } | { run: false; reason: string };
+
+/** A request as its trigger kind reads it, before decideEvent adds the repository's settings. */
+export type AskedRequest = Omit<TriggerRequest, "settings">;
+export type KindDecision = { run: true; request: AskedRequest } | { run: false; reason: string };
 
 /** The issue or pull request the request was made on, and which the App answers on. */
 export function threadOf(request: Pick<TriggerRequest, "owner" | "repo" | "number">): {

@@ -3,10 +3,10 @@ import { isDisallowedBot } from "./actor";
 import { commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import type { ReviewCommentCreatedEvent, ReviewSubmittedEvent } from "./payload";
-import type { Decision, TriggerSettings } from "./request";
+import type { KindDecision, TriggerSettings } from "./request";
 
 /** An inline comment on a diff line; the answer goes into that review thread. */
-export function checkReviewComment(payload: ReviewCommentCreatedEvent, settings: TriggerSettings): Decision {
+export function checkReviewComment(payload: ReviewCommentCreatedEvent, settings: TriggerSettings): KindDecision {
   const { comment, pull_request: pr } = payload;
   const rejection = commonRejection(payload, settings, comment);
   if (rejection) return { run: false, reason: rejection };
@@ -39,7 +39,7 @@ export function checkReviewComment(payload: ReviewCommentCreatedEvent, settings:
 }
 
 /** A submitted review whose body asks; its inline comments are the context. */
-export function checkReview(payload: ReviewSubmittedEvent, settings: TriggerSettings): Decision {
+export function checkReview(payload: ReviewSubmittedEvent, settings: TriggerSettings): KindDecision {
   const { review, pull_request: pr } = payload;
   const rejection = commonRejection(payload, settings, review);
   if (rejection) return { run: false, reason: rejection };

@@ -2,7 +2,7 @@ import { OWN_MARKER } from "../own-marker";
 import { commonRejection, labelNames, requestFrom } from "./common";
 import { containsMention, requestText } from "./mention";
 import type { IssuesLabeledEvent, IssuesOpenedEvent, PullRequestLabeledEvent, PullRequestOpenedEvent } from "./payload";
-import type { Decision, TriggerSettings } from "./request";
+import type { KindDecision, TriggerSettings } from "./request";
 
 type Opened = IssuesOpenedEvent | PullRequestOpenedEvent;
 type Labeled = IssuesLabeledEvent | PullRequestLabeledEvent;
@@ -14,7 +14,7 @@ function thread(payload: Opened | Labeled) {
 }
 
 /** An issue or PR opened with the mention in its body: the body is the request. */
-export function checkOpened(payload: Opened, settings: TriggerSettings): Decision {
+export function checkOpened(payload: Opened, settings: TriggerSettings): KindDecision {
   const { isPullRequest, item } = thread(payload);
   const rejection = commonRejection(payload, settings, item);
   if (rejection) return { run: false, reason: rejection };
@@ -42,7 +42,7 @@ export function checkOpened(payload: Opened, settings: TriggerSettings): Decisio
 }
 
 /** The trigger label put on an issue or PR; the permission check is on who put it. */
-export function checkLabeled(payload: Labeled, settings: TriggerSettings): Decision {
+export function checkLabeled(payload: Labeled, settings: TriggerSettings): KindDecision {
   const label = settings.label;
   const rejection = commonRejection(payload, settings);
   if (rejection) return { run: false, reason: rejection };
