@@ -32,8 +32,19 @@ const LAYERS: readonly (readonly string[])[] = [
   ["report/"],
   // the outside world as one invocation sees it
   ["services.ts"],
-  // clients and pure domain logic
-  ["github/", "openhands/", "repo-config/", "tasks/", "trigger/", "prompt/", "config.ts", "usage.ts", "budget.ts"],
+  // pure domain logic and the clients, each reading only what is below it:
+  // does this event ask for work (with the repository's settings, and what the task store keeps)
+  ["trigger/"],
+  ["repo-config/"],
+  // the task record and its store; the prompt's parts it keeps
+  ["tasks/"],
+  ["prompt/"],
+  // the two clients: GitHub (which breaks OpenHands' App's mention in what it posts), then OpenHands
+  ["github/"],
+  ["openhands/"],
+  ["config.ts", "usage.ts", "budget.ts"],
+  // what a request is, and the words that ask for one: the types every layer above shares
+  ["trigger/request.ts", "trigger/words.ts"],
   // leaves
   [
     "log.ts",
@@ -69,9 +80,16 @@ function layerOf(file: string): number {
   return LAYERS.findIndex((layer) => layer.some((entry) => entry.endsWith("/") && file.startsWith(entry)));
 }
 
+/** The entry of LAYERS a file belongs to: its own name when listed, else its folder. */
+function entryOf(file: string): string {
+  return LAYERS.flat().find((entry) => entry === file) ?? LAYERS.flat().find((entry) => file.startsWith(entry)) ?? file;
+}
+
 function localImports(file: string): string[] {
   const text = readFileSync(join(SRC, file), "utf8");
-  return [...text.matchAll(/from "(\.{1,2}\/[^"]+)"/g)].map((m) => normalize(join(dirname(file), `${m[1]}.ts`)));
+  return [...text.matchAll(/(?:from|import) "(\.{1,2}\/[^"]+)"/g)].map((m) =>
+    normalize(join(dirname(file), `${m[1]}.ts`)),
+  );
 }
 
 describe("src/ layers", () => {
@@ -105,6 +123,28 @@ describe("src/ layers", () => {
       state.set(file, "done");
     };
     for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it("has no import cycle between the entries of the layers: within a layer too, one is read before the other", () => {
+    const edges = new Map<string, Set<string>>();
+    for (const file of files) {
+      for (const target of localImports(file)) {
+        const [from, to] = [entryOf(file), entryOf(target)];
+        if (from === to) continue;
+        edges.set(from, (edges.get(from) ?? new Set<string>()).add(to));
+      }
+    }
+    const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+      [...(edges.get(from) ?? [])].some((next) => {
+        if (next === to) return true;
+        if (seen.has(next)) return false;
+        seen.add(next);
+        return reaches(next, to, seen);
+      });
+    const cycles = [...edges].flatMap(([from, targets]) =>
+      [...targets].filter((to) => reaches(to, from)).map((to) => `${from} <-> ${to}`),
+    );
     expect(cycles).toEqual([]);
   });
 
