@@ -77,39 +77,44 @@ export async function showProgress(services: Services, task: Task, status: "runn
   return next;
 }
 
-/** OpenHands paused the sandbox mid-run and this App resumed it: at most once per task. */
-export async function markResumed(services: Services, task: Task): Promise<Task> {
-  const next = transition(task, task.status, { resumed: true }, services.now());
+/** A fact about the run, kept on its record: the status stays, and nothing is said on the thread. */
+async function noteOnRecord(
+  services: Services,
+  task: Task,
+  fields: Partial<Task>,
+  event: { level: "info" | "warn"; name: string; fields?: Record<string, unknown> },
+): Promise<Task> {
+  const next = transition(task, task.status, fields, services.now());
   await services.store.save(next, task);
-  log("info", "task.sandbox_resumed", { task: task.id });
+  log(event.level, event.name, { task: task.id, ...event.fields });
   return next;
+}
+
+/** OpenHands paused the sandbox mid-run and this App resumed it: at most once per task. */
+export function markResumed(services: Services, task: Task): Promise<Task> {
+  return noteOnRecord(services, task, { resumed: true }, { level: "info", name: "task.sandbox_resumed" });
 }
 
 /**
  * The run read as gone, but not for long enough to be believed (poller/decide.ts goneForGood): counted,
  * and nothing is said on the thread.
  */
-export async function markGoneRead(services: Services, task: Task, what: GoneRead): Promise<Task> {
-  const now = services.now();
-  const next = transition(
+export function markGoneRead(services: Services, task: Task, what: GoneRead): Promise<Task> {
+  const reads = (task.goneReads ?? 0) + 1;
+  const goneSince = task.goneSince ?? services.now().toISOString();
+  return noteOnRecord(
+    services,
     task,
-    task.status,
-    { goneReads: (task.goneReads ?? 0) + 1, goneSince: task.goneSince ?? now.toISOString() },
-    now,
+    { goneReads: reads, goneSince },
+    { level: "warn", name: "task.gone_read", fields: { what, reads } },
   );
-  await services.store.save(next, task);
-  log("warn", "task.gone_read", { task: task.id, what, reads: next.goneReads });
-  return next;
 }
 
 /** OpenHands would not give the ended run's final answer this time; the next ticks try again. */
 export async function markAnswerUnread(services: Services, task: Task): Promise<Task> {
   if (task.answerUnreadSince) return task;
-  const now = services.now();
-  const next = transition(task, task.status, { answerUnreadSince: now.toISOString() }, now);
-  await services.store.save(next, task);
-  log("warn", "task.answer_unread", { task: task.id });
-  return next;
+  const since = services.now().toISOString();
+  return noteOnRecord(services, task, { answerUnreadSince: since }, { level: "warn", name: "task.answer_unread" });
 }
 
 /** The run reads as there again: a later gone starts counting afresh. */
@@ -122,11 +127,8 @@ export async function clearGoneReads(services: Services, task: Task): Promise<Ta
 }
 
 /** The resumed agent was told to go on (until then a resumed run reads `error`). */
-export async function markContinued(services: Services, task: Task): Promise<Task> {
-  const next = transition(task, task.status, { continued: true }, services.now());
-  await services.store.save(next, task);
-  log("info", "task.continued_after_resume", { task: task.id });
-  return next;
+export function markContinued(services: Services, task: Task): Promise<Task> {
+  return noteOnRecord(services, task, { continued: true }, { level: "info", name: "task.continued_after_resume" });
 }
 
 /** The 👀 GitHub refused at the start, added now; unchanged while GitHub still refuses. */
