@@ -30,7 +30,7 @@ const STARTS_BLOCK = /^ {0,3}(?:[-*+][ \t]|\d{1,9}[.)][ \t]|#{1,6}(?:[ \t]|$)|`{
  * indented code (after a blank line, as CommonMark has it), and quotes with the lines that
  * continue their paragraph without a `>`. A scan over the lines: a pattern that searches ahead
  * for the closing fence from every opening one costs time growing with the square of a text
- * made of unclosed fences (issue 20).
+ * made of unclosed fences.
  */
 function removeCodeAndQuotes(text: string): string {
   const lines = text.split("\n");
@@ -96,7 +96,7 @@ function mentionPattern(mention: string, flags: string): RegExp {
 export function containsMention(body: string | null | undefined, mention: string): boolean {
   if (!body) return false;
   // Most text never names the App: say so before the code-span and fence patterns, whose cost
-  // grows faster than the text on long runs of backticks (issue 20).
+  // grows faster than the text on long runs of backticks.
   if (!body.toLowerCase().includes(mention.replace(/^@/, "").toLowerCase())) return false;
   return mentionPattern(mention, "i").test(stripNonRequestText(body));
 }
