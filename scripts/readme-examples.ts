@@ -32,6 +32,13 @@ const request: TriggerRequest = {
   body: "2024-02-29 is parsed as March 1st.",
   request: "the date parser fails on leap years, please fix it and add a test",
   triggeredAt: asked.toISOString(),
+  settings: {
+    mention: "@acme-openhands",
+    label: "acme-openhands",
+    instructions: "",
+    branchPrefix: "openhands/",
+    draftPr: true,
+  },
 };
 const task = transition(newTask("4b7e2d9c1a3f4e5d8c6b0a9f8e7d6c5b", request, asked, asked), "starting", {}, asked);
 const link = `https://app.all-hands.dev/conversations/${task.id}`;
