@@ -5,8 +5,8 @@
  * that finishes 10 runs. Counted: OpenHands requests, the 429s among them, and the
  * largest number in any one second (all of them, and those the service accepted).
  */
-import { FakeOpenHands } from "../test/fakes/openhands";
-import { mostInOneSecond, type RecordedRequest } from "../test/fakes/recorder";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
+import { mostInOneSecond, type RecordedRequest } from "../test/support/fakes/recorder";
 import { CountingKV } from "./kv";
 import { table } from "./stats";
 import {

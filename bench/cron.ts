@@ -3,7 +3,7 @@
  * webhook to its result, and what an idle day costs: time, upstream requests and
  * KV operations, all counted by the KV binding and the fake upstreams.
  */
-import { FakeOpenHands } from "../test/fakes/openhands";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { fmt, table } from "./stats";

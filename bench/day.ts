@@ -7,7 +7,7 @@
  * are counted by the binding; the day fits the Free plan when every count stays
  * under its daily limit.
  */
-import { FakeOpenHands } from "../test/fakes/openhands";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { table } from "./stats";

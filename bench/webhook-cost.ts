@@ -389,7 +389,7 @@ async function main() {
     "",
     `The Worker is \`src/index.ts\` bundled by esbuild as wrangler bundles it (${(bytes / 1024).toFixed(0)} KiB, conditions \`workerd\`, \`worker\`, \`browser\`) ` +
       "and called through its `fetch` export in Node, with an in-memory KV that counts every operation, fake GitHub and OpenHands " +
-      "(`test/fakes/`) behind a stubbed `fetch`, `ALLOWED_OWNERS` and `AGENT_GITHUB_LOGIN` set. workerd's clocks do not advance during " +
+      "(`test/support/fakes/`) behind a stubbed `fetch`, `ALLOWED_OWNERS` and `AGENT_GITHUB_LOGIN` set. workerd's clocks do not advance during " +
       "pure computation (only on I/O), so CPU time cannot be measured inside it: the same bundle is timed in Node, in one process and one " +
       "run next to the alternatives.",
     "",

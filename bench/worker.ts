@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { FakeGitHub } from "../test/fakes/github";
-import { FakeOpenHands } from "../test/fakes/openhands";
+import { FakeGitHub } from "../test/support/fakes/github";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
 import type { CountingKV } from "./kv";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

@@ -6,7 +6,7 @@ import type { WebhookDefinition } from "@octokit/webhooks-examples";
 /**
  * The webhook GitHub would send when a maintainer writes an @openhands-app comment:
  * GitHub's own `issue_comment.created` example, adapted the way
- * `issueCommentPayload` in test/harness.ts adapts it (that module needs the
+ * `issueCommentPayload` in test/support/harness.ts adapts it (that module needs the
  * Workers test runtime, so it cannot be imported here).
  */
 export const COMMENT = "@openhands-app the date parser fails on leap years, please fix it and add a test";

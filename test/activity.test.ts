@@ -4,10 +4,10 @@ import type { OpenHandsEvent } from "../src/openhands/types";
 import { ACTIVITY_EVERY_MS, activityDue } from "../src/poller/decide";
 import { activityLine } from "../src/report/messages";
 import { newTask, transition } from "../src/tasks/task";
-import { FakeOpenHands } from "./fakes/openhands";
-import { sampleRequest } from "./fixtures/request";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./harness";
-import { rendered } from "./rendered";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { sampleRequest } from "./support/fixtures";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
+import { rendered } from "./support/rendered";
 
 // What the agent is doing now, on its tracking comment while it runs.
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
+import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   examplePayloads,
@@ -8,7 +8,7 @@ import {
   runCron,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
 
 /**
  * The agent-loop guard (trigger/actor.ts): what the agent's account writes through an App, and

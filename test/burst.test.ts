@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
+import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   examplePayloads,
@@ -8,7 +8,7 @@ import {
   runCron,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
 
 /**
  * A maintainer labels 30 issues at once, against OpenHands' limit of 10 requests a

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
-import { callWorker, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./harness";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { json } from "./support/fakes/recorder";
+import { callWorker, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./support/harness";
 
 /**
  * The one suite that lets Octokit's quick retry wait as it does in production

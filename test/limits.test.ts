@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
 
 describe("a maintainer labels 40 issues at once, with default settings", () => {
   it("every issue gets exactly one result; never more than MAX_RUNNING_CONVERSATIONS run at a time", {

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
 
 /**
  * 200 requests at once, on 200 threads of 40 installations. Every task must end

@@ -2,8 +2,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { WEBHOOK_COST_PER_TASK } from "../src/ops/status";
 import { UsageCounter } from "../src/usage";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   issueCommentPayload,
@@ -12,7 +12,7 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
 
 const STATUS_TOKEN = "status-token-for-tests-5d1c0e7b9a";
 const START = /^\/api\/v1\/app-conversations$/;

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./harness";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
 
 // What a finished run says first, through the whole Worker: the pull requests it produced,
 // read back from GitHub, and what it cost, as the fake service reports them.

@@ -1,8 +1,8 @@
 import { SELF } from "cloudflare:test";
 import process from "node:process";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./harness";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./support/harness";
 
 /**
  * Webhooks and cron ticks that overlap in one isolate, each in its own request

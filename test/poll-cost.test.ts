@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
+import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   issueCommentPayload,
@@ -8,7 +8,7 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
 
 /** Counts what the Worker asks of KV: the Free plan's scarce resources are lists and writes. */
 function countingKv(env: TestEnv) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AppConversation, StartTask } from "../src/openhands/types";
 import { AGENT_FAILURE_REASON, decideRun, decideStart, UNKNOWN_START_TASK_GRACE_MS } from "../src/poller/decide";
 import { newTask, transition } from "../src/tasks/task";
-import { sampleRequest } from "./fixtures/request";
+import { sampleRequest } from "./support/fixtures";
 
 // The pure half of the poller: what a status read from OpenHands means for a task.
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -10,7 +10,7 @@ import {
   runCron,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
 
 /**
  * Write access is asked again right before a queued request starts (issue 20, low finding): a

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -10,7 +10,7 @@ import {
   runCron,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
 
 /**
  * The webhook records before it answers and reads the repository's config after:

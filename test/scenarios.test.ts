@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
+import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -9,7 +9,7 @@ import {
   runCron,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
 
 let fakes: ReturnType<typeof startFakes>;
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { taskMarker } from "../src/own-marker";
 import { conversationIdFor } from "../src/tasks/ids";
-import { FakeOpenHands } from "./fakes/openhands";
+import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   callWorkerWithoutWaiting,
@@ -12,7 +12,7 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
 
 /**
  * Who is served, and what an outsider can cause. The agent these requests start

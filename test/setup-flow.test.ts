@@ -5,7 +5,7 @@ import { forgetOpenedCredentials } from "../src/config";
 import { rememberAppIdentity } from "../src/github/app-identity";
 import { storeCredentials } from "../src/setup/credentials";
 import { seal } from "../src/setup/sealing";
-import { FakeOpenHands } from "./fakes/openhands";
+import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   issueCommentPayload,
@@ -14,7 +14,7 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
 import { network } from "./support/network";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -11,7 +11,7 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
 
 /**
  * A thread that will never take the App's comments again (issue 20): the task ends, its slot is

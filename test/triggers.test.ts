@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
 import { decide } from "../src/trigger/dispatch";
-import type { FakeComment } from "./fakes/github";
-import { FakeOpenHands } from "./fakes/openhands";
-import { DEPLOYMENT } from "./fixtures/request";
-import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import type { FakeComment } from "./support/fakes/github";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { DEPLOYMENT } from "./support/fixtures";
+import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
 
 /** Every place a maintainer can ask from, each with GitHub's own example payload adapted. */
 let fakes: ReturnType<typeof startFakes>;

@@ -4,13 +4,13 @@ import type { Page, Response as PageResponse, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCommentPayload, signedWebhook } from "../../demo/webhook";
 import { sleep } from "../../demo/worker";
-import type { RegisteredApp } from "../fakes/github-web";
+import type { RegisteredApp } from "../support/fakes/github-web";
 import { ensureChromium, launchChromium } from "./chromium";
 import { type SetupWorld, startSetupWorld } from "./setup-world";
 
 /**
  * /setup in a real browser: Debian's chromium walks the Worker's setup pages
- * and a stand-in of github.com's App manifest flow (test/fakes/github-web.ts),
+ * and a stand-in of github.com's App manifest flow (test/support/fakes/github-web.ts),
  * with the Worker under `wrangler dev` and started without any App. The steps
  * share one Worker, in order: the refusals and the failed callbacks come before
  * the one that succeeds, so that each error is shown to leave nothing behind.

@@ -135,7 +135,7 @@ export class FakeGitHub extends FakeBase {
   /**
    * From now on this API serves `app`: JWTs must name it (its id, or its client
    * ID as GitHub also accepts) and be signed with its key. The manifest flow
-   * (test/fakes/github-web.ts) calls this when it hands an App's credentials out.
+   * (test/support/fakes/github-web.ts) calls this when it hands an App's credentials out.
    */
   useApp(app: FakeAppCredentials): void {
     this.appId = String(app.id);

@@ -3,21 +3,21 @@ import { Webhooks } from "@octokit/webhooks";
 import examples from "@octokit/webhooks-examples";
 import { http, passthrough } from "msw";
 import { expect } from "vitest";
-import type { WorkerEnv } from "../src/config";
-import { forgetAppIdentity } from "../src/github/app-identity";
-import { clearInstallationTokenCache } from "../src/github/client";
-import { forgetDenied } from "../src/github/permission";
-import worker from "../src/index";
-import { forgetClaims } from "../src/isolate-claims";
-import { forgetAgentLogin } from "../src/openhands/agent-account";
-import { forgetUnsavedTicks } from "../src/ops/tick-record";
-import { clearRepoConfigMemory } from "../src/repo-config/load";
+import type { WorkerEnv } from "../../src/config";
+import { forgetAppIdentity } from "../../src/github/app-identity";
+import { clearInstallationTokenCache } from "../../src/github/client";
+import { forgetDenied } from "../../src/github/permission";
+import worker from "../../src/index";
+import { forgetClaims } from "../../src/isolate-claims";
+import { forgetAgentLogin } from "../../src/openhands/agent-account";
+import { forgetUnsavedTicks } from "../../src/ops/tick-record";
+import { clearRepoConfigMemory } from "../../src/repo-config/load";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
 
 export { mostInOneSecond } from "./fakes/recorder";
 
-import { network } from "./support/network";
+import { network } from "./network";
 
 export type TestEnv = WorkerEnv & Pick<Cloudflare.Env, "TEST_PRIVATE_KEY_PKCS8" | "TEST_PUBLIC_KEY">;
 
