@@ -78,7 +78,7 @@ export async function runBurstBench(
     const statuses = await Promise.all(
       Array.from({ length: 30 }, async () => {
         const { ctx, settled } = executionContext();
-        const response = await worker.fetch(commentDelivery(template, { installationId: 31_000_000 }), env, ctx);
+        const response = await worker.fetch(await commentDelivery(template, { installationId: 31_000_000 }), env, ctx);
         await response.text();
         await settled();
         return response.status;
@@ -100,7 +100,7 @@ export async function runBurstBench(
     const tenEnv = workerEnv(tenKv, { OPENHANDS_REQUESTS_PER_SECOND: "8" });
     for (let i = 0; i < 10; i++) {
       const { ctx, settled } = executionContext();
-      await (await worker.fetch(commentDelivery(template, { installationId: 31_000_001 }), tenEnv, ctx)).text();
+      await (await worker.fetch(await commentDelivery(template, { installationId: 31_000_001 }), tenEnv, ctx)).text();
       await settled();
     }
     // Ticks come minutes after the webhooks, not in the same second.

@@ -66,7 +66,7 @@ async function simulateDay(upstreams: Upstreams, template: Payload, tasks: numbe
         at(midnight + Math.floor((sent * DAY_MS) / tasks) + 1_000);
         const { ctx, settled } = executionContext();
         const response = await worker.fetch(
-          commentDelivery(template, { repository: `Hello-World-${sent % REPOSITORIES}` }),
+          await commentDelivery(template, { repository: `Hello-World-${sent % REPOSITORIES}` }),
           env,
           ctx,
         );
