@@ -1,5 +1,4 @@
 import { expect, it } from "vitest";
-import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   examplePayloads,
@@ -9,6 +8,7 @@ import {
   signedWebhook,
   startFakes,
 } from "./support/harness";
+import { quickScript } from "./support/world";
 
 /**
  * A maintainer labels 30 issues at once, against OpenHands' limit of 10 requests a
@@ -26,11 +26,7 @@ it(`${ISSUES} issues labelled at once each get one conversation and its result; 
   const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: String(ISSUES) });
   expect(fakes.openhands.rateLimit).toBe(true);
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript();
   const label = async (i: number) => {
     const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;
     payload.installation = { id: 8_300_000, node_id: "x" };

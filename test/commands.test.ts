@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./support/fakes/openhands";
 import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 let fakes: ReturnType<typeof startFakes>;
 let commentId = 9_100_000;
@@ -9,11 +10,7 @@ beforeEach(() => {
   installationId++;
   fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "running", "running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "running", "finished"] });
 });
 
 async function say(body: string) {

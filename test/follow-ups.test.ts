@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./support/fakes/openhands";
 import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 let fakes: ReturnType<typeof startFakes>;
 let commentId = 9_300_000;
@@ -29,11 +30,7 @@ async function tasks() {
 
 describe("a new request on a thread whose task is still going", () => {
   it("is sent to the running conversation, and the thread is told so", async () => {
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "running", "running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "running", "finished"] });
     await say("@openhands-app fix the date parser");
     await runCron(fakes.env); // READY, running
     const followUp = await say("@openhands-app also handle the year 2100");
@@ -86,7 +83,7 @@ describe("a new request on a thread whose task is still going", () => {
 
 describe("a new request after the previous one ended", () => {
   it("starts a new conversation that links the previous one and includes its final message", async () => {
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["finished"] });
     await say("@openhands-app fix the date parser");
     await runCron(fakes.env);
     await runCron(fakes.env);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./support/fakes/openhands";
 import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 describe("a maintainer labels 40 issues at once, with default settings", () => {
   it("every issue gets exactly one result; never more than MAX_RUNNING_CONVERSATIONS run at a time", {
@@ -8,11 +8,7 @@ describe("a maintainer labels 40 issues at once, with default settings", () => {
   }, async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript();
     const installationId = 8_100_000;
     const label = async (i: number) => {
       const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;

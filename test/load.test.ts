@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { FakeOpenHands } from "./support/fakes/openhands";
 import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 /**
  * 200 requests at once, on 200 threads of 40 installations. Every task must end
@@ -21,11 +21,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     OPENHANDS_REQUESTS_PER_SECOND: "1000",
   });
   fakes.openhands.rateLimit = false;
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript();
   fakes.github.permissions.set("octocat", "write");
   const firstInstallation = 9_000_000;
   const request = async (i: number) => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./support/fakes/openhands";
 import { json } from "./support/fakes/recorder";
 import {
   callWorker,
@@ -11,6 +10,7 @@ import {
   signedWebhook,
   startFakes,
 } from "./support/harness";
+import { quickScript } from "./support/world";
 
 /**
  * Write access is asked again right before a queued request starts (issue 20, low finding): a
@@ -24,11 +24,7 @@ describe("a request that waited in the queue", () => {
     const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
     fakes.github.permissions.set("codertocat", "write");
     fakes.github.permissions.set("monalisa", "write");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "finished"] });
     const first = issueCommentPayload("@openhands-app first");
     const second = issueCommentPayload("@openhands-app second", { sender: { login: "monalisa", id: 4242 } });
     second.issue.number = 2;
@@ -67,11 +63,7 @@ describe("a request that waited in the queue", () => {
   it("whose author kept write access starts as before, asked once more right before", async () => {
     const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
     fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript();
     const first = issueCommentPayload("@openhands-app first");
     const second = issueCommentPayload("@openhands-app second");
     second.issue.number = 2;
@@ -89,11 +81,7 @@ describe("a request that waited in the queue", () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "write");
     fakes.github.permissions.set("monalisa", "write");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "running", "running", "running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "running", "running", "finished"] });
     const first = issueCommentPayload("@openhands-app fix the parser");
     await callWorker(await signedWebhook("issue_comment", first), fakes.env);
     await runCron(fakes.env); // READY, running

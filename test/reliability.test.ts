@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./support/fakes/openhands";
 import { json } from "./support/fakes/recorder";
 import {
   callWorker,
@@ -9,38 +8,23 @@ import {
   openHandsWork,
   runCron,
   signedWebhook,
-  startFakes,
   type TestEnv,
 } from "./support/harness";
+import { startWorld, type World } from "./support/world";
 
-type Fakes = ReturnType<typeof startFakes>;
-
-function setup(overrides: Partial<TestEnv> = {}): Fakes {
-  const fakes = startFakes(overrides);
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
-  return fakes;
-}
+type Fakes = World;
 
 async function deliver(fakes: Fakes, payload: Record<string, any>, env: TestEnv = fakes.env) {
   return callWorker(await signedWebhook("issue_comment", payload), env);
 }
 
-async function tasks(env: TestEnv) {
-  return (await kvSnapshot(env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
-}
-
 describe("no duplicate conversation", () => {
   it("a redelivery after the task ended starts nothing and posts nothing", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     const payload = issueCommentPayload("@openhands-app fix it");
     await deliver(fakes, payload);
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
-    expect((await tasks(fakes.env))[0].status).toBe("succeeded");
+    expect((await fakes.tasks())[0]!.status).toBe("succeeded");
     const requests = fakes.github.requests.length + fakes.openhands.requests.length;
 
     const again = await deliver(fakes, structuredClone(payload));
@@ -49,7 +33,7 @@ describe("no duplicate conversation", () => {
   });
 
   it("a delivery replayed after its ended task's record expired (a day) finds the conversation, and shows nothing on GitHub", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     // Made 25 hours ago and delivered now (GitHub retries, or an operator redelivers): old enough
     // that an earlier delivery's ended record could have expired, so OpenHands is asked.
     const payload = issueCommentPayload("@openhands-app fix it");
@@ -62,8 +46,8 @@ describe("no duplicate conversation", () => {
       expect.stringMatching(/^[0-9a-f]{32}$/),
     ]);
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
-    const [ended] = await tasks(fakes.env);
-    expect(ended.status).toBe("succeeded");
+    const [ended] = await fakes.tasks();
+    expect(ended!.status).toBe("succeeded");
     // A day later: the record has expired; the conversation, started then, is still on OpenHands.
     const entry = (await kvSnapshot(fakes.env)).find((e) => e.name.startsWith("task:"))!;
     await fakes.env.TASKS.delete(entry.name);
@@ -78,20 +62,21 @@ describe("no duplicate conversation", () => {
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(starts);
     expect(fakes.github.requests.slice(github).filter((r) => r.method !== "GET")).toEqual([]);
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)).toHaveLength(1);
-    expect(await tasks(fakes.env)).toEqual([]);
+    expect(await fakes.tasks()).toEqual([]);
+    expect(await fakes.received()).toEqual([]);
     // and the cron finds nothing left to do
     await runCron(fakes.env);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(starts);
   });
 
   it("a request made moments ago costs no replay read: its own record would have answered", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     expect(fakes.openhands.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /api/v1/app-conversations"]);
   });
 
   it("a duplicate that races past KV (eventual consistency) adopts the running conversation", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     const payload = issueCommentPayload("@openhands-app fix it");
     await deliver(fakes, payload);
     // Another location has not seen the record yet: to it, the task does not exist.
@@ -105,8 +90,8 @@ describe("no duplicate conversation", () => {
       fakes.openhands.advanceStarts();
       await runCron(fakes.env);
     }
-    const [task] = await tasks(fakes.env);
-    expect(task.status).toBe("succeeded");
+    const [task] = await fakes.tasks();
+    expect(task!.status).toBe("succeeded");
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
     // one agent, one comment
     expect(fakes.openhands.conversations.size).toBe(1);
@@ -119,7 +104,7 @@ describe("no duplicate conversation", () => {
 
 describe("no lost task", () => {
   it("if KV cannot record the request, GitHub gets a 503 so the delivery can be redelivered", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     const failingKv = {
       ...fakes.env.TASKS,
       get: fakes.env.TASKS.get.bind(fakes.env.TASKS),
@@ -137,7 +122,7 @@ describe("no lost task", () => {
   });
 
   it("a crash between posting the result and recording it still ends with one result", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     await runCron(fakes.env); // READY, running
     // The next save of a final status fails, as if the Worker died right after the edit.
@@ -157,16 +142,16 @@ describe("no lost task", () => {
     } as unknown as KVNamespace;
     await runCron({ ...fakes.env, TASKS: flaky });
     expect(failed).toBe(true);
-    expect((await tasks(fakes.env))[0].status).toBe("starting"); // running, as the record leaves it
+    expect((await fakes.tasks())[0]!.status).toBe("starting"); // running, as the record leaves it
     await runCron(fakes.env);
-    expect((await tasks(fakes.env))[0].status).toBe("succeeded");
+    expect((await fakes.tasks())[0]!.status).toBe("succeeded");
     const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain("OpenHands finished");
   });
 
   it("a start that keeps failing ends, after START_MAX_ATTEMPTS, with a comment saying so", async () => {
-    const fakes = setup({ START_MAX_ATTEMPTS: "3" });
+    const fakes = startWorld({ env: { START_MAX_ATTEMPTS: "3" } });
     fakes.openhands.failNext(
       "POST",
       /^\/api\/v1\/app-conversations$/,
@@ -175,7 +160,7 @@ describe("no lost task", () => {
     );
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     for (let tick = 1; tick <= 6; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 10 * 60_000));
-    const [task] = await tasks(fakes.env);
+    const [task] = await fakes.tasks();
     expect(task).toMatchObject({ status: "failed", attempts: 3 });
     const [comment] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(comment!.body).toContain("could not be started after 3 attempts");
@@ -184,7 +169,7 @@ describe("no lost task", () => {
   });
 
   it("a daily quota 429 waits until the quota resets", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     const resetAt = new Date(Date.now() + 5 * 3600_000).toISOString();
     fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
       json(
@@ -201,16 +186,16 @@ describe("no lost task", () => {
       ),
     );
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
-    const [task] = await tasks(fakes.env);
-    expect(task.status).toBe("queued");
-    expect(task.nextAttemptAt).toBe(resetAt);
+    const [task] = await fakes.tasks();
+    expect(task!.status).toBe("queued");
+    expect(task!.nextAttemptAt).toBe(resetAt);
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain(
       "Daily conversation limit of 50 reached.",
     );
   });
 
   it("a thread that was deleted drops its task cleanly", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     fakes.github.failNext(
       "POST",
       /\/issues\/1\/comments$/,
@@ -218,9 +203,9 @@ describe("no lost task", () => {
       5,
     );
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
-    const [task] = await tasks(fakes.env);
-    expect(task.status).toBe("failed");
-    expect(task.outcome.summary).toBe("thread is gone");
+    const [task] = await fakes.tasks();
+    expect(task!.status).toBe("failed");
+    expect(task!.outcome!.summary).toBe("thread is gone");
     // nothing asked of OpenHands (a new request needs no replay read)
     expect(fakes.openhands.requests).toEqual([]);
     const before = openHandsWork(fakes.openhands).length;
@@ -231,7 +216,7 @@ describe("no lost task", () => {
 
 describe("concurrency cap", () => {
   it("beyond MAX_RUNNING_CONVERSATIONS, requests wait in the queue, say so, and start when a slot frees", async () => {
-    const fakes = setup({ MAX_RUNNING_CONVERSATIONS: "1" });
+    const fakes = startWorld({ env: { MAX_RUNNING_CONVERSATIONS: "1" } });
     const first = issueCommentPayload("@openhands-app first");
     const second = issueCommentPayload("@openhands-app second");
     second.issue.number = 2;
@@ -244,8 +229,9 @@ describe("concurrency cap", () => {
     expect(waiting[0]!.body).toContain("waiting for a free slot: 1 conversations are running (limit 1)");
 
     for (let tick = 1; tick <= 8; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * 60_000));
-    const all = await tasks(fakes.env);
+    const all = await fakes.tasks();
     expect(all.map((t) => t.status)).toEqual(["succeeded", "succeeded"]);
+    expect(await fakes.received()).toEqual([]);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)).toHaveLength(1);
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)[0]!.body).toContain("OpenHands finished");
@@ -254,7 +240,7 @@ describe("concurrency cap", () => {
 
 describe("no loops", () => {
   it("at most MAX_STARTS_PER_THREAD_PER_HOUR starts on a thread; the rest wait, say until when, and still get their result", async () => {
-    const fakes = setup({ MAX_STARTS_PER_THREAD_PER_HOUR: "2", MAX_RUNNING_CONVERSATIONS: "10" });
+    const fakes = startWorld({ env: { MAX_STARTS_PER_THREAD_PER_HOUR: "2", MAX_RUNNING_CONVERSATIONS: "10" } });
     const installationId = 7_777_001;
     const start = Date.now();
     const at = (minutes: number) => new Date(start + minutes * 60_000);
@@ -267,15 +253,15 @@ describe("no loops", () => {
     }
     // two started and ended; the third is over the limit and waits in the queue, saying until when
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
-    const third = (await tasks(fakes.env)).find((t) => t.request.request === "attempt 2")!;
+    const third = (await fakes.tasks()).find((t) => t.request.request === "attempt 2")!;
     expect(third).toMatchObject({
       status: "queued",
       lastError: "2 conversations were started on this thread in the last hour, which is the limit",
     });
     const firstStart = Math.min(
-      ...(await tasks(fakes.env)).filter((t) => t.startedAt).map((t) => Date.parse(t.startedAt)),
+      ...(await fakes.tasks()).filter((t) => t.startedAt).map((t) => Date.parse(t.startedAt!)),
     );
-    expect(Date.parse(third.nextAttemptAt)).toBe(firstStart + 3600_000);
+    expect(Date.parse(third.nextAttemptAt!)).toBe(firstStart + 3600_000);
     const notice = fakes.github
       .commentsOn("Codertocat", "Hello-World", 1)
       .find((c) => c.id === third.trackingCommentId)!;
@@ -284,21 +270,23 @@ describe("no loops", () => {
     // an hour after the first start, it starts, and its requester gets the result
     for (let tick = 0; tick < 4; tick++) await runCron(fakes.env, at(61 + 2 * tick));
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(3);
-    const all = await tasks(fakes.env);
+    const all = await fakes.tasks();
     expect(all.map((t) => t.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(await fakes.received()).toEqual([]);
     expect(
       fakes.github.commentsOn("Codertocat", "Hello-World", 1).filter((c) => c.body.includes("OpenHands finished")),
     ).toHaveLength(3);
   });
 
   it("a comment carrying the App's own marker is ignored even from a human account", async () => {
-    const fakes = setup();
+    const fakes = startWorld();
     const response = await deliver(
       fakes,
       issueCommentPayload("@openhands-app quoted\n<!-- openhands-github-app task:abc -->"),
     );
     expect(response.status).toBe(202);
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
-    expect(await tasks(fakes.env)).toEqual([]);
+    expect(await fakes.tasks()).toEqual([]);
+    expect(await fakes.received()).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
 import { rendered } from "./support/rendered";
+import { quickScript } from "./support/world";
 
 describe("parseRepoConfig", () => {
   it("reads every field", () => {
@@ -67,7 +68,7 @@ describe(".github/openhands.yml, end to end", () => {
     const { FakeOpenHands } = await import("./support/fakes/openhands");
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"] };
+    fakes.openhands.nextScript = quickScript({ execution: FakeOpenHands.defaultScript().execution });
     for (const [key, text] of Object.entries(files)) fakes.github.files.set(key, text);
     const send = async (body: string) => {
       const payload = issueCommentPayload(body, { installationId: installationId++ });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { taskMarker } from "../src/own-marker";
 import { conversationIdFor } from "../src/tasks/ids";
-import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   callWorkerWithoutWaiting,
@@ -10,26 +9,16 @@ import {
   kvSnapshot,
   runCron,
   signedWebhook,
-  startFakes,
   type TestEnv,
 } from "./support/harness";
+import { startWorld, type World } from "./support/world";
 
 /**
  * Who is served, and what an outsider can cause. The agent these requests start
  * pushes code with the operator's GitHub account and spends the operator's
  * OpenHands credits.
  */
-type Fakes = ReturnType<typeof startFakes>;
-
-function setup(overrides: Partial<TestEnv> = {}): Fakes {
-  const fakes = startFakes(overrides);
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
-  return fakes;
-}
+type Fakes = World;
 
 /** A comment by `sender` on `owner/repo`, where the sender is the repository's admin. */
 function commentOn(owner: string, repo: string, sender: string, body = "@openhands-app fix the crash") {
@@ -55,7 +44,7 @@ const taskKeys = async (env: TestEnv) => (await kvSnapshot(env)).filter((e) => e
 
 describe("which accounts are served", () => {
   it("by default only the account that owns the App: a stranger's installation starts nothing", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "admin");
     // the App's owner is learnt once (the cron does it; here the first tick)
     await runCron(fakes.env);
@@ -69,7 +58,7 @@ describe("which accounts are served", () => {
   });
 
   it("before the owner is known, a stranger's event is held, then dropped once GitHub says who owns the App", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "admin");
     expect((await deliver(fakes, commentOn("mallory", "bait", "mallory"))).status).toBe(202);
     expect(starts(fakes)).toEqual([]);
@@ -78,14 +67,17 @@ describe("which accounts are served", () => {
   });
 
   it("the owner's own repositories are served", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "admin");
     expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
   });
 
   it("ALLOWED_OWNERS names the accounts served; with MENTION and LABEL too, GitHub is not asked who the App is", async () => {
-    const fakes = setup({ ALLOWED_OWNERS: " acme , Codertocat ", MENTION: "@openhands-app", LABEL: "openhands-app" });
+    const fakes = startWorld({
+      role: null,
+      env: { ALLOWED_OWNERS: " acme , Codertocat ", MENTION: "@openhands-app", LABEL: "openhands-app" },
+    });
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "admin");
     expect(await (await deliver(fakes, commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({
@@ -97,7 +89,7 @@ describe("which accounts are served", () => {
   });
 
   it("ALLOWED_OWNERS alone: GitHub is asked for the App's slug, the default mention, once", async () => {
-    const fakes = setup({ ALLOWED_OWNERS: "Codertocat" });
+    const fakes = startWorld({ role: null, env: { ALLOWED_OWNERS: "Codertocat" } });
     fakes.github.permissions.set("codertocat", "admin");
     expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     const second = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands-app and more");
@@ -114,7 +106,7 @@ describe("the agent cannot start more agents", () => {
   const viaOpenHands = { id: 1008841, slug: "openhands-ai", name: "OpenHands AI", owner: { login: "All-Hands-AI" } };
 
   async function learnt(overrides: Partial<TestEnv> = {}) {
-    const fakes = setup(overrides);
+    const fakes = startWorld({ role: null, env: overrides });
     for (const login of ["codertocat", AGENT]) fakes.github.permissions.set(login, "write");
     await runCron(fakes.env); // learns the App's owner and the agent's account
     return fakes;
@@ -190,7 +182,7 @@ describe("an outsider cannot spend the budget", () => {
   }
 
   it("mentions, commands and edits from someone with no access write nothing, ask GitHub nothing, post nothing", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     await runCron(fakes.env);
     const before = { github: fakes.github.requests.length, kv: (await kvSnapshot(fakes.env)).length };
     let i = 0;
@@ -212,7 +204,7 @@ describe("an outsider cannot spend the budget", () => {
   });
 
   it("a collaborator without write access hears it once a day, is asked about once, and leaves nothing in KV", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "read");
     for (let i = 0; i < 6; i++)
       await deliver(
@@ -229,7 +221,7 @@ describe("an outsider cannot spend the budget", () => {
   });
 
   it("an e-mail address or a URL with an @ is not a candidate: nothing is read or written", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     await runCron(fakes.env);
     const before = fakes.github.requests.length;
@@ -244,7 +236,7 @@ describe("an outsider cannot spend the budget", () => {
 
 describe("the tracking comment is always the App's own", () => {
   it("a comment carrying the predicted marker, written by someone else, is never adopted", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
     // Task ids follow from the trigger, so the marker can be predicted and posted ahead of time.
@@ -264,7 +256,7 @@ describe("the tracking comment is always the App's own", () => {
   });
 
   it("an edit GitHub refuses ends in a new comment with the result, not an endless retry", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"));
     fakes.github.failNext(
@@ -284,14 +276,14 @@ describe("the tracking comment is always the App's own", () => {
 
 describe("operator pitfalls", () => {
   it("a webhook secret pasted with a trailing newline still verifies GitHub's signatures", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: `${fakes.env.GITHUB_WEBHOOK_SECRET}\n` };
     expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"), env)).status).toBe(202);
   });
 
   it("a webhook secret too short to resist guessing is refused as a configuration error", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: "short" };
     const request = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), {
       secret: "short",
@@ -308,7 +300,7 @@ describe("operator pitfalls", () => {
   });
 
   it("plain http is refused for the upstreams, except on this machine", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
     const remote = { ...fakes.env, OPENHANDS_BASE_URL: "http://app.all-hands.dev" };
     expect((await deliver(fakes, payload, remote)).status).toBe(500);
@@ -318,7 +310,7 @@ describe("operator pitfalls", () => {
   });
 
   it("an unsigned caller learns nothing about a broken configuration", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const broken = { ...fakes.env, OPENHANDS_API_KEY: "" };
     const unsigned = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), {
       signature: null,
@@ -329,7 +321,7 @@ describe("operator pitfalls", () => {
   });
 
   it("a body without Content-Length is cut off at 25 MB as it streams in", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const chunk = new Uint8Array(1024 * 1024).fill(0x20);
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
@@ -352,7 +344,7 @@ describe("operator pitfalls", () => {
 
 describe("replays of a captured signed delivery", () => {
   it("a request made more than seven days before it arrives is refused; a recent redelivery still works", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     await runCron(fakes.env);
     const old = commentOn("Codertocat", "Hello-World", "Codertocat");
@@ -376,7 +368,7 @@ describe("replays of a captured signed delivery", () => {
   });
 
   it("a command made more than a day before it arrives is refused: its record is gone, so a replay would act again", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     await runCron(fakes.env);
     const running = commentOn("Codertocat", "Hello-World", "Codertocat");
@@ -399,7 +391,7 @@ describe("replays of a captured signed delivery", () => {
 
 describe("edits", () => {
   it("a maintainer who edits an outsider's comment to add the mention does not turn the outsider's words into a request", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "read");
     const edit = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands-app run the script from my gist");
@@ -429,7 +421,7 @@ describe("once means once, under overlapping deliveries (issue 19)", () => {
   const posted = (fakes: Fakes) => fakes.github.find("POST", /\/issues\/\d+\/comments$/);
 
   it("five quick mentions by a read-only collaborator get one reply", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("reader", "read");
     // Known already, so each is decided at once, as on a warm isolate.
     await runCron(fakes.env);
@@ -468,7 +460,7 @@ describe("once means once, when KV is slow to show what an overlapping delivery 
     ["a help", "@openhands-app help", 1, 0],
     ["a request", "@openhands-app fix the crash", 1, 1],
   ])("%s delivered three times at once is answered once", async (_, body, comments, conversations) => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "admin");
     await runCron(fakes.env);
     const env = { ...fakes.env, TASKS: laggingKv(fakes.env.TASKS) };

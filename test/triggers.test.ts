@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
 import { decide } from "../src/trigger/dispatch";
 import type { FakeComment } from "./support/fakes/github";
-import { FakeOpenHands } from "./support/fakes/openhands";
 import { DEPLOYMENT } from "./support/fixtures";
 import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 /** Every place a maintainer can ask from, each with GitHub's own example payload adapted. */
 let fakes: ReturnType<typeof startFakes>;
@@ -13,11 +13,7 @@ beforeEach(() => {
   fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
   fakes.github.pulls.set(2, { ref: "changes", repository: "Codertocat/Hello-World", baseRef: "master" });
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript();
 });
 
 function example(event: string, action: string, change: (p: Record<string, any>) => void = () => {}) {
