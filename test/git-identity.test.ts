@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
-import { quickScript } from "./support/world";
+import { quickScript, storedTasks } from "./support/world";
 
 /**
  * GIT_IDENTITY=app: the agent clones, pushes and opens pull requests as this
@@ -113,8 +113,8 @@ describe("GIT_IDENTITY=app", () => {
     expect(comment).toContain(
       "GitHub would not give the agent a token for Hello-World (GIT_IDENTITY=app needs the App's Contents, Pull requests and Issues permissions set to read and write",
     );
-    const [task] = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
-    expect(JSON.parse(task!.value!)).toMatchObject({ status: "failed", attempts: 1 });
+    const [task] = await storedTasks(fakes.env);
+    expect(task).toMatchObject({ status: "failed", attempts: 1 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
-import { quickScript } from "./support/world";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript, storedTasks } from "./support/world";
 
 /**
  * 200 requests at once, on 200 threads of 40 installations. Every task must end
@@ -47,9 +47,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     const before = fakes.github.requests.length + fakes.openhands.requests.length;
     await runCron(fakes.env);
     perTick.push(fakes.github.requests.length + fakes.openhands.requests.length - before);
-    ended = (await kvSnapshot(fakes.env)).filter(
-      (e) => e.name.startsWith("task:") && (e.metadata as { s: string }).s === "succeeded",
-    ).length;
+    ended = (await storedTasks(fakes.env)).filter((task) => task.status === "succeeded").length;
   }
 
   expect(ended).toBe(TASKS);

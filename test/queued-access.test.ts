@@ -4,13 +4,12 @@ import {
   callWorker,
   effectfulGitHubCalls,
   issueCommentPayload,
-  kvSnapshot,
   openHandsWork,
   runCron,
   signedWebhook,
   startFakes,
 } from "./support/harness";
-import { quickScript } from "./support/world";
+import { quickScript, receivedEvents, storedTasks } from "./support/world";
 
 /**
  * Write access is asked again right before a queued request starts (issue 20, low finding): a
@@ -48,8 +47,8 @@ describe("a request that waited in the queue", () => {
     );
     expect(onSecond[0]!.body).not.toContain("queued");
     // As for a request that arrives without access, nothing of it is kept.
-    const records = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
-    expect(records.map((e) => JSON.parse(e.value!).status)).toEqual(["succeeded"]);
+    expect((await storedTasks(fakes.env)).map((task) => task.status)).toEqual(["succeeded"]);
+    expect(await receivedEvents(fakes.env)).toEqual([]);
     expect(
       fakes.github.find("GET", /\/collaborators\/monalisa\/permission$/).length,
       "asked on arrival and again before the start",

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
 import { rendered } from "./support/rendered";
-import { quickScript } from "./support/world";
 
 describe("parseRepoConfig", () => {
   it("reads every field", () => {
@@ -62,14 +61,10 @@ describe("parseRepoConfig", () => {
 describe(".github/openhands.yml, end to end", () => {
   let installationId = 5_500_000;
   async function setup(files: Record<string, string>) {
-    const { callWorker, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } = await import(
-      "./support/harness"
-    );
+    const { callWorker, issueCommentPayload, kvSnapshot, signedWebhook } = await import("./support/harness");
     const { FakeOpenHands } = await import("./support/fakes/openhands");
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = quickScript({ execution: FakeOpenHands.defaultScript().execution });
-    for (const [key, text] of Object.entries(files)) fakes.github.files.set(key, text);
+    const { startWorld } = await import("./support/world");
+    const fakes = startWorld({ files, script: { execution: FakeOpenHands.defaultScript().execution } });
     const send = async (body: string) => {
       const payload = issueCommentPayload(body, { installationId: installationId++ });
       payload.comment.id = installationId;

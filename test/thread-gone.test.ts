@@ -4,7 +4,6 @@ import {
   callWorker,
   effectfulGitHubCalls,
   issueCommentPayload,
-  kvSnapshot,
   openHandsWork,
   runCron,
   signedWebhook,

@@ -24,7 +24,7 @@ export async function storedTasks(env: TestEnv): Promise<Task[]> {
 }
 
 /** The events kept but not decided yet: with `storedTasks`, everything the store holds under its task keys. */
-async function receivedEvents(env: TestEnv) {
+export async function receivedEvents(env: TestEnv) {
   return (await new TaskStore(env.TASKS).index()).received;
 }
 
