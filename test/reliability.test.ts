@@ -214,70 +214,7 @@ describe("no lost task", () => {
   });
 });
 
-describe("concurrency cap", () => {
-  it("beyond MAX_RUNNING_CONVERSATIONS, requests wait in the queue, say so, and start when a slot frees", async () => {
-    const fakes = startWorld({ env: { MAX_RUNNING_CONVERSATIONS: "1" } });
-    const first = issueCommentPayload("@openhands-app first");
-    const second = issueCommentPayload("@openhands-app second");
-    second.issue.number = 2;
-    second.comment.id += 1;
-    await deliver(fakes, first);
-    await deliver(fakes, second);
-    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
-    const waiting = fakes.github.commentsOn("Codertocat", "Hello-World", 2);
-    expect(waiting).toHaveLength(1);
-    expect(waiting[0]!.body).toContain("waiting for a free slot: 1 conversations are running (limit 1)");
-
-    for (let tick = 1; tick <= 8; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * 60_000));
-    const all = await fakes.tasks();
-    expect(all.map((t) => t.status)).toEqual(["succeeded", "succeeded"]);
-    expect(await fakes.received()).toEqual([]);
-    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
-    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)).toHaveLength(1);
-    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)[0]!.body).toContain("OpenHands finished");
-  });
-});
-
 describe("no loops", () => {
-  it("at most MAX_STARTS_PER_THREAD_PER_HOUR starts on a thread; the rest wait, say until when, and still get their result", async () => {
-    const fakes = startWorld({ env: { MAX_STARTS_PER_THREAD_PER_HOUR: "2", MAX_RUNNING_CONVERSATIONS: "10" } });
-    const installationId = 7_777_001;
-    const start = Date.now();
-    const at = (minutes: number) => new Date(start + minutes * 60_000);
-    // one request after another, each once the previous one has ended
-    for (let i = 0; i < 3; i++) {
-      const payload = issueCommentPayload(`@openhands-app attempt ${i}`, { installationId });
-      payload.comment.id += 10 + i;
-      await deliver(fakes, payload);
-      for (let tick = 1; tick <= 3; tick++) await runCron(fakes.env, at(10 * i + tick));
-    }
-    // two started and ended; the third is over the limit and waits in the queue, saying until when
-    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
-    const third = (await fakes.tasks()).find((t) => t.request.request === "attempt 2")!;
-    expect(third).toMatchObject({
-      status: "queued",
-      lastError: "2 conversations were started on this thread in the last hour, which is the limit",
-    });
-    const firstStart = Math.min(
-      ...(await fakes.tasks()).filter((t) => t.startedAt).map((t) => Date.parse(t.startedAt!)),
-    );
-    expect(Date.parse(third.nextAttemptAt!)).toBe(firstStart + 3600_000);
-    const notice = fakes.github
-      .commentsOn("Codertocat", "Hello-World", 1)
-      .find((c) => c.id === third.trackingCommentId)!;
-    expect(notice.body).toContain("which is the limit). The request is queued and will be retried automatically after");
-
-    // an hour after the first start, it starts, and its requester gets the result
-    for (let tick = 0; tick < 4; tick++) await runCron(fakes.env, at(61 + 2 * tick));
-    expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(3);
-    const all = await fakes.tasks();
-    expect(all.map((t) => t.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
-    expect(await fakes.received()).toEqual([]);
-    expect(
-      fakes.github.commentsOn("Codertocat", "Hello-World", 1).filter((c) => c.body.includes("OpenHands finished")),
-    ).toHaveLength(3);
-  });
-
   it("a comment carrying the App's own marker is ignored even from a human account", async () => {
     const fakes = startWorld();
     const response = await deliver(
