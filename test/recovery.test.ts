@@ -114,55 +114,6 @@ describe("a duplicate start (a redelivery that raced past KV)", () => {
   });
 });
 
-describe("@openhands-app stop", () => {
-  it("pauses the conversation's own sandbox when sandboxes are grouped", async () => {
-    const fakes = startWorld(SLOWER_START);
-    fakes.openhands.sandboxGrouping = true;
-    // a sandbox of the user's already runs: with grouping, the new conversation joins it
-    const shared = fakes.openhands.seedSandbox();
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env);
-    const [task] = await fakes.tasks();
-    expect(task!.status).toBe("starting"); // running; the record is not rewritten for that step
-    const conversation = fakes.openhands.conversations.get(task!.id)!;
-    expect(conversation.sandboxId).toBe(shared);
-
-    await comment(fakes, "@openhands-app stop");
-    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([
-      `/api/v1/sandboxes/${conversation.sandboxId}/pause`,
-    ]);
-    expect((await fakes.tasks())[0]!.status).toBe("stopped");
-  });
-
-  it("answered 404 while the sandbox still runs: not marked stopped, the thread is told, the result still comes", async () => {
-    const fakes = startWorld(SLOWER_START);
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env);
-    expect((await fakes.tasks())[0]!.status).toBe("starting"); // running; not rewritten for that step
-    fakes.openhands.failSandboxRuntime("pause");
-
-    await comment(fakes, "@openhands-app stop");
-    const [task] = await fakes.tasks();
-    expect(task!.status).toBe("starting"); // running; the record is not rewritten for that step
-    const tracking = fakes.github
-      .commentsOn("Codertocat", "Hello-World", 1)
-      .find((c) => c.id === task!.trackingCommentId)!;
-    expect(tracking.body).toContain(
-      "asked to stop, but OpenHands did not pause the sandbox and the agent is still working",
-    );
-
-    const [ended] = await fakes.tickUntilEnded({ from: 2, every: 2 });
-    expect(ended!.status).toBe("succeeded");
-    expect(
-      fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task!.trackingCommentId)!.body,
-    ).toContain("OpenHands finished");
-  });
-});
-
 describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
   async function pausedMidRun(fakes: Fakes) {
     fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
@@ -198,56 +149,6 @@ describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain(
       "the agent run ended with an error, after OpenHands paused its sandbox and this App resumed it",
     );
-  });
-});
-
-describe("a stop racing a tick that read the task before it (issue 19: a stop sticks)", () => {
-  it("a tick about to resume a sandbox OpenHands paused finds the stop recorded, and wakes nothing", async () => {
-    const fakes = startWorld(SLOWER_START);
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env); // READY, running
-    const [task] = await fakes.tasks();
-    fakes.openhands.sandboxes.get(fakes.openhands.conversations.get(task!.id)!.sandboxId)!.status = "PAUSED";
-    // The tick reads the conversation (paused), then its events; meanwhile a maintainer says stop.
-    fakes.openhands.failNext("GET", /\/events\/search$/, async () => {
-      const stop = issueCommentPayload("@openhands-app stop");
-      stop.comment.id = 990_001;
-      await callWorker(await signedWebhook("issue_comment", stop), fakes.env);
-      return fakes.openhands.handle(
-        new Request(fakes.openhands.find("GET", /\/events\/search$/).at(-1)!.url, {
-          headers: { authorization: `Bearer ${fakes.env.OPENHANDS_API_KEY}` },
-        }),
-      ) as Promise<Response>;
-    });
-    await runCron(fakes.env, later(2));
-    for (let i = 2; i <= 4; i++) await runCron(fakes.env, later(2 * i));
-    expect(fakes.openhands.find("POST", /\/resume$/)).toEqual([]);
-    expect(fakes.openhands.find("POST", /\/send-message$/)).toEqual([]);
-    expect((await fakes.tasks()).find((t) => t.id === task!.id)).toMatchObject({ status: "stopped" });
-    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toMatch(/^⏹️ \*\*Stopped\*\* by @/);
-  });
-
-  it("a follow-up to a conversation being stopped waits instead of waking it", async () => {
-    const fakes = startWorld(SLOWER_START);
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env);
-    const [task] = await fakes.tasks();
-    // The stop is recorded, its pause not answered yet, when the follow-up arrives.
-    fakes.openhands.failNext("POST", /\/pause$/, async () => {
-      const followUp = issueCommentPayload("@openhands-app and also the docs");
-      followUp.comment.id = 990_002;
-      await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
-      return Response.json({ success: true });
-    });
-    const stop = issueCommentPayload("@openhands-app stop");
-    stop.comment.id = 990_003;
-    await callWorker(await signedWebhook("issue_comment", stop), fakes.env);
-    expect(fakes.openhands.find("POST", /\/send-message$/)).toEqual([]);
-    expect((await fakes.tasks()).find((t) => t.id === task!.id)).toMatchObject({ status: "stopped" });
   });
 });
 

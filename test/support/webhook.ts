@@ -23,10 +23,17 @@ let nextInstallationId = 2311213;
  */
 export function issueCommentPayload(
   body: string,
-  options: { pullRequest?: boolean; sender?: Record<string, unknown>; installationId?: number } = {},
+  options: {
+    pullRequest?: boolean;
+    sender?: Record<string, unknown>;
+    installationId?: number;
+    commentId?: number;
+  } = {},
 ) {
   const payload = examplePayloads("issue_comment").find((p) => p.action === "created" && p.installation)!;
   payload.comment.body = body;
+  // The comment's id names the request: the same id twice is one request delivered again.
+  if (options.commentId !== undefined) payload.comment.id = options.commentId;
   // A fresh installation per payload by default: Octokit spaces writes per installation,
   // and a test need not wait for the previous test's writes.
   payload.installation = {
