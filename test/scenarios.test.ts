@@ -1,13 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./support/fakes/openhands";
-import {
-  callWorker,
-  effectfulGitHubCalls,
-  issueCommentPayload,
-  kvWithoutConfigCache,
-  runCron,
-  signedWebhook,
-} from "./support/harness";
+import { effectfulGitHubCalls, kvWithoutConfigCache, runCron } from "./support/harness";
 import { quickScript, startWorld, type World } from "./support/world";
 
 let world: World;
@@ -183,28 +176,6 @@ describe("outcomes", () => {
     await runCron(env, new Date(Date.now() + 31 * 60_000));
     expect((await world.tasks())[0]!.status).toBe("timed_out");
     expect(world.comments()[0]!.body).toContain("OpenHands did not finish within");
-  });
-});
-
-describe("exactly once", () => {
-  it("two overlapping cron runs post one result", async () => {
-    world.openhands.nextScript = quickScript({ execution: ["finished"] });
-    await world.comment("@openhands-app fix it");
-    await Promise.all([runCron(world.env), runCron(world.env)]);
-    await Promise.all([runCron(world.env), runCron(world.env)]);
-    expect(world.comments()).toHaveLength(1);
-    expect(world.github.find("POST", /\/issues\/1\/comments$/)).toHaveLength(1);
-    expect(world.comments()[0]!.body).toContain("OpenHands finished");
-    expect((await world.tasks())[0]!.status).toBe("succeeded");
-  });
-
-  it("the same delivery twice starts one conversation", async () => {
-    const payload = issueCommentPayload("@openhands-app fix it");
-    const request = await signedWebhook("issue_comment", payload, { delivery: "same-delivery" });
-    await callWorker(request.clone(), world.env);
-    await callWorker(request, world.env);
-    expect(world.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
-    expect(world.comments()).toHaveLength(1);
   });
 });
 

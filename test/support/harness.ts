@@ -102,6 +102,11 @@ export function signedWebhook(
   return signedDelivery(event, payload, { ...options, secret: options.secret ?? env.GITHUB_WEBHOOK_SECRET! });
 }
 
+/** Delivers `payload` as an `issue_comment` event to the Worker, with `env` or the fakes' own. */
+export async function deliverComment(fakes: { env: TestEnv }, payload: unknown, env: TestEnv = fakes.env) {
+  return callWorker(await signedWebhook("issue_comment", payload), env);
+}
+
 /** All KV entries, parsed, with their metadata. */
 export async function kvSnapshot(testEnv: TestEnv) {
   const list = await testEnv.TASKS.list();
@@ -112,6 +117,11 @@ export async function kvSnapshot(testEnv: TestEnv) {
       value: await testEnv.TASKS.get(key.name),
     })),
   );
+}
+
+/** Everything KV holds under the task keys, tasks and undecided events alike: for "nothing kept". */
+export async function taskKeys(env: TestEnv) {
+  return (await kvSnapshot(env)).filter((e) => e.name.startsWith("task:"));
 }
 
 /**

@@ -56,6 +56,21 @@ export function issueCommentPayload(
   return payload;
 }
 
+/** A comment by `sender` on `owner/repo`, where the sender is the repository's admin. */
+export function commentOn(owner: string, repo: string, sender: string, body = "@openhands-app fix the crash") {
+  const payload = issueCommentPayload(body);
+  payload.repository = {
+    ...payload.repository,
+    name: repo,
+    full_name: `${owner}/${repo}`,
+    owner: { ...payload.repository.owner, login: owner },
+  };
+  payload.sender = { ...payload.sender, login: sender };
+  payload.comment.user = { ...payload.comment.user, login: sender };
+  payload.comment.author_association = "OWNER";
+  return payload;
+}
+
 /**
  * GitHub delivers an event seconds after it happens; its examples are years old.
  * The times the App judges a request by (created, edited, labelled, submitted)
