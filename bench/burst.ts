@@ -5,8 +5,8 @@
  * that finishes 10 runs. Counted: OpenHands requests, the 429s among them, and the
  * largest number in any one second (all of them, and those the service accepted).
  */
-import { FakeOpenHands } from "../test/fakes/openhands";
-import { mostInOneSecond, type RecordedRequest } from "../test/fakes/recorder";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
+import { mostInOneSecond, type RecordedRequest } from "../test/support/fakes/recorder";
 import { CountingKV } from "./kv";
 import { table } from "./stats";
 import {
@@ -78,7 +78,7 @@ export async function runBurstBench(
     const statuses = await Promise.all(
       Array.from({ length: 30 }, async () => {
         const { ctx, settled } = executionContext();
-        const response = await worker.fetch(commentDelivery(template, { installationId: 31_000_000 }), env, ctx);
+        const response = await worker.fetch(await commentDelivery(template, { installationId: 31_000_000 }), env, ctx);
         await response.text();
         await settled();
         return response.status;
@@ -100,7 +100,7 @@ export async function runBurstBench(
     const tenEnv = workerEnv(tenKv, { OPENHANDS_REQUESTS_PER_SECOND: "8" });
     for (let i = 0; i < 10; i++) {
       const { ctx, settled } = executionContext();
-      await (await worker.fetch(commentDelivery(template, { installationId: 31_000_001 }), tenEnv, ctx)).text();
+      await (await worker.fetch(await commentDelivery(template, { installationId: 31_000_001 }), tenEnv, ctx)).text();
       await settled();
     }
     // Ticks come minutes after the webhooks, not in the same second.

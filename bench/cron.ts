@@ -3,7 +3,7 @@
  * webhook to its result, and what an idle day costs: time, upstream requests and
  * KV operations, all counted by the KV binding and the fake upstreams.
  */
-import { FakeOpenHands } from "../test/fakes/openhands";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { fmt, table } from "./stats";
@@ -108,7 +108,7 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
     const base = installation;
     installation += 100;
     for (let i = 0; i < pendingCount; i++) {
-      const status = await webhook(worker, env, commentDelivery(template, { installationId: base + (i % 40) }));
+      const status = await webhook(worker, env, await commentDelivery(template, { installationId: base + (i % 40) }));
       if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
     }
     const start = Date.now();
@@ -142,7 +142,7 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
   const start = Math.ceil(realNow() / 86_400_000) * 86_400_000 + 10 * 86_400_000 + 10 * 3600_000 + 5 * 60_000;
   const { task, ticksToEnd, ended, idle } = await onSimulatedClock(start, async (at) => {
     let task = await counted(kv, upstreams, async () => {
-      const status = await webhook(worker, env, commentDelivery(template, { installationId: installation++ }));
+      const status = await webhook(worker, env, await commentDelivery(template, { installationId: installation++ }));
       if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
     });
     let ticksToEnd = 0;
@@ -182,7 +182,11 @@ export async function runCronBench(worker: WorkerModule, upstreams: Upstreams, t
   const longStart = start + 2 * 86_400_000;
   const long = await onSimulatedClock(longStart, async (at) => {
     let cost = await counted(longKv, upstreams, async () => {
-      const status = await webhook(worker, longEnv, commentDelivery(template, { installationId: installation++ }));
+      const status = await webhook(
+        worker,
+        longEnv,
+        await commentDelivery(template, { installationId: installation++ }),
+      );
       if (status !== 202) throw new Error(`cron bench: webhook answered ${status}`);
     });
     let ticks = 0;

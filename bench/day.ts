@@ -7,7 +7,7 @@
  * are counted by the binding; the day fits the Free plan when every count stays
  * under its daily limit.
  */
-import { FakeOpenHands } from "../test/fakes/openhands";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
 import { onSimulatedClock, realNow } from "./clock";
 import { CountingKV, type KvCounts } from "./kv";
 import { table } from "./stats";
@@ -66,7 +66,7 @@ async function simulateDay(upstreams: Upstreams, template: Payload, tasks: numbe
         at(midnight + Math.floor((sent * DAY_MS) / tasks) + 1_000);
         const { ctx, settled } = executionContext();
         const response = await worker.fetch(
-          commentDelivery(template, { repository: `Hello-World-${sent % REPOSITORIES}` }),
+          await commentDelivery(template, { repository: `Hello-World-${sent % REPOSITORIES}` }),
           env,
           ctx,
         );

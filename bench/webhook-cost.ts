@@ -7,11 +7,11 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Webhooks } from "@octokit/webhooks";
 import { Hono } from "hono";
+import { examplePayloads, happenedNow, signedDelivery } from "../test/support/webhook";
 import { type BurstReport, runBurstBench } from "./burst";
 import { type CronReport, runCronBench } from "./cron";
 import { type DaysReport, runDays } from "./day";
@@ -29,30 +29,16 @@ import {
   workerEnv,
 } from "./worker";
 
-const require = createRequire(import.meta.url);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1500);
 const ACCEPTED_RUNS = Number(process.env.BENCH_ACCEPTED_RUNS ?? 300);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
 
 type Payload = Record<string, any>;
-const examples = require("@octokit/webhooks-examples") as { name: string; examples: Payload[] }[];
 
 function example(event: string, pick: (p: Payload) => boolean): Payload {
-  const found = examples.find((e) => e.name === event)?.examples.find(pick);
+  const found = examplePayloads(event).find(pick);
   if (!found) throw new Error(`no ${event} example`);
-  return structuredClone(found);
-}
-
-/** GitHub's examples are years old; the Worker refuses requests made more than 7 days before they arrive. */
-function happenedNow(payload: Payload): Payload {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  for (const key of ["comment", "issue", "pull_request", "review"]) {
-    const item = payload[key];
-    if (typeof item !== "object" || item === null) continue;
-    for (const field of ["created_at", "updated_at", "submitted_at"])
-      if (typeof item[field] === "string") item[field] = now;
-  }
-  return payload;
+  return found;
 }
 
 function commentPayload(body: string, commentId?: number): Payload {
@@ -63,24 +49,19 @@ function commentPayload(body: string, commentId?: number): Payload {
   return payload;
 }
 
+/** The floor's own signing, and a wrong signature: the Worker's requests are signed by `signedDelivery`. */
 function sign(rawBody: string): string {
   return `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(rawBody).digest("hex")}`;
 }
 
-let deliveries = 0;
-function webhookRequest(event: string, rawBody: string, signature: string | null, delivery?: string): Request {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    // GitHub always sends it; without it hono/body-limit must count the body as it streams.
-    "content-length": String(Buffer.byteLength(rawBody)),
-    "user-agent": "GitHub-Hookshot/2f3e1a4",
-    "x-github-event": event,
-    "x-github-delivery": delivery ?? `72d3162e-cc78-11e3-81ab-${String(++deliveries).padStart(12, "0")}`,
-    "x-github-hook-id": "292430182",
-    "x-github-hook-installation-target-type": "integration",
-  };
-  if (signature !== null) headers["x-hub-signature-256"] = signature;
-  return new Request("https://worker.example/api/github/webhooks", { method: "POST", headers, body: rawBody });
+function webhookRequest(event: string, rawBody: string, signature?: string | null, delivery?: string) {
+  return signedDelivery(event, undefined, {
+    secret: WEBHOOK_SECRET,
+    rawBody,
+    signature,
+    delivery,
+    contentLength: true,
+  });
 }
 
 interface Row {
@@ -125,7 +106,7 @@ async function compareBaselines(rawBody: string, signature: string): Promise<{ r
     return c.json({ ok: true, ignored: "no mention" }, 200);
   });
   const httpFloor = await measure(RUNS, WARMUP, async () => {
-    const request = webhookRequest("issue_comment", rawBody, signature);
+    const request = await webhookRequest("issue_comment", rawBody, signature);
     return timed(async () => {
       const response = await http.fetch(request);
       if (response.status !== 200) throw new Error("HTTP floor: not 200");
@@ -181,7 +162,7 @@ interface Kind {
   what: string;
   runs: number;
   /** Builds the request for run i (untimed). */
-  request(i: number): Request;
+  request(i: number): Promise<Request>;
   /** Puts KV back after each run (untimed), for requests that must each look like the first. */
   resetKv?: boolean;
   /** Upstreams never answer, so the work after the answer stops at its first request (and is not awaited). */
@@ -203,7 +184,7 @@ async function measureWorker(
   let counts: KvCounts = { reads: 0, writes: 0, deletes: 0, lists: 0 };
   let outbound = 0;
   const timing = await measure(kind.runs, Math.min(WARMUP, kind.runs), async (i) => {
-    const request = kind.request(i);
+    const request = await kind.request(i);
     const { ctx, settled } = executionContext();
     kv.resetCounts();
     const outboundBefore = upstreams.outbound;
@@ -265,12 +246,12 @@ async function main() {
     {
       what: 'this Worker: "@alice looks good" (ignored; config cached after the first run)',
       runs: RUNS,
-      request: () => webhookRequest("issue_comment", alice, sign(alice)),
+      request: () => webhookRequest("issue_comment", alice),
     },
     {
       what: "this Worker: another event, `star.created` (ignored)",
       runs: RUNS,
-      request: () => webhookRequest("star", rawStar, sign(rawStar)),
+      request: () => webhookRequest("star", rawStar),
     },
     {
       what: 'this Worker: "@alice looks good" on a repository the App has no config for (new to it, or quiet for a week)',
@@ -281,7 +262,7 @@ async function main() {
         payload.repository.name = `Hello-World-${i + WARMUP + 1}`;
         payload.repository.full_name = `Codertocat/${payload.repository.name}`;
         const raw = JSON.stringify(payload);
-        return webhookRequest("issue_comment", raw, sign(raw));
+        return webhookRequest("issue_comment", raw);
       },
     },
     {
@@ -290,7 +271,7 @@ async function main() {
       resetKv: true,
       request: (i) => {
         const raw = JSON.stringify(commentPayload("@openhands-app please fix this", 3_000_000_000 + i + WARMUP + 1));
-        return webhookRequest("issue_comment", raw, sign(raw));
+        return webhookRequest("issue_comment", raw);
       },
     },
     {
@@ -300,13 +281,13 @@ async function main() {
       silentUpstreams: true,
       request: (i) => {
         const raw = JSON.stringify(commentPayload("@openhands-app please fix this", 4_000_000_000 + i + WARMUP + 1));
-        return webhookRequest("issue_comment", raw, sign(raw));
+        return webhookRequest("issue_comment", raw);
       },
     },
     {
       what: "this Worker: a redelivery of an accepted request",
       runs: RUNS,
-      request: () => webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId),
+      request: () => webhookRequest("issue_comment", redelivered, undefined, redeliveryId),
     },
     {
       what: "this Worker: an unsigned body (401)",
@@ -327,7 +308,7 @@ async function main() {
     // The redelivered request is accepted once before its kind is measured.
     const first = executionContext();
     await (
-      await worker.fetch(webhookRequest("issue_comment", redelivered, sign(redelivered), redeliveryId), env, first.ctx)
+      await worker.fetch(await webhookRequest("issue_comment", redelivered, undefined, redeliveryId), env, first.ctx)
     ).text();
     await first.settled();
     for (const kind of kinds) workerRows.push(await measureWorker(worker, kv, env, upstreams, kind));
@@ -389,7 +370,7 @@ async function main() {
     "",
     `The Worker is \`src/index.ts\` bundled by esbuild as wrangler bundles it (${(bytes / 1024).toFixed(0)} KiB, conditions \`workerd\`, \`worker\`, \`browser\`) ` +
       "and called through its `fetch` export in Node, with an in-memory KV that counts every operation, fake GitHub and OpenHands " +
-      "(`test/fakes/`) behind a stubbed `fetch`, `ALLOWED_OWNERS` and `AGENT_GITHUB_LOGIN` set. workerd's clocks do not advance during " +
+      "(`test/support/fakes/`) behind a stubbed `fetch`, `ALLOWED_OWNERS` and `AGENT_GITHUB_LOGIN` set. workerd's clocks do not advance during " +
       "pure computation (only on I/O), so CPU time cannot be measured inside it: the same bundle is timed in Node, in one process and one " +
       "run next to the alternatives.",
     "",

@@ -5,14 +5,15 @@
  * global fetch. workerd's clocks do not advance during pure computation (only on
  * I/O), so CPU cost can only be timed outside it.
  */
-import { createHmac, generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { FakeGitHub } from "../test/fakes/github";
-import { FakeOpenHands } from "../test/fakes/openhands";
+import { FakeGitHub } from "../test/support/fakes/github";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
+import { signedDelivery } from "../test/support/webhook";
 import type { CountingKV } from "./kv";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -94,7 +95,7 @@ let nextIssue = 50_000;
 export function commentDelivery(
   template: Record<string, any>,
   options: { installationId?: number; repository?: string } = {},
-): Request {
+): Promise<Request> {
   const payload = structuredClone(template);
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   payload.comment.body = "@openhands-app please fix this";
@@ -108,18 +109,7 @@ export function commentDelivery(
     payload.repository.name = options.repository;
     payload.repository.full_name = `${payload.repository.owner.login}/${options.repository}`;
   }
-  const raw = JSON.stringify(payload);
-  return new Request("https://worker.example/api/github/webhooks", {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "content-length": String(Buffer.byteLength(raw)),
-      "x-github-event": "issue_comment",
-      "x-github-delivery": crypto.randomUUID(),
-      "x-hub-signature-256": `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(raw).digest("hex")}`,
-    },
-    body: raw,
-  });
+  return signedDelivery("issue_comment", payload, { secret: WEBHOOK_SECRET, keepTimes: true, contentLength: true });
 }
 
 export const WEBHOOK_SECRET = "bench-webhook-secret-0123456789ab"; // 32 characters

@@ -8,11 +8,11 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeGitHub } from "../test/fakes/github";
-import { FakeOpenHands } from "../test/fakes/openhands";
+import { FakeGitHub } from "../test/support/fakes/github";
+import { FakeOpenHands } from "../test/support/fakes/openhands";
+import { issueCommentPayload, signedDelivery } from "../test/support/webhook";
 import { LoopbackServer } from "./loopback";
 import { narrateGitHub, OpenHandsNarrator, Timeline } from "./timeline";
-import { COMMENT, issueCommentPayload, signedWebhook } from "./webhook";
 import { DemoError, DevWorker, freePort, sleep } from "./worker";
 
 const CRON = "*/3 * * * *"; // as in wrangler.toml
@@ -21,6 +21,7 @@ const FLOW_TIMEOUT_MS = 90_000;
 const ACCEPT_TIMEOUT_MS = 20_000;
 const APP_ID = "123456";
 const THREAD = { owner: "Codertocat", repo: "Hello-World", number: 1 }; // from the example payload
+const COMMENT = "@openhands-app the date parser fails on leap years, please fix it and add a test";
 
 /** Everything that must not outlive the demo, however it ends. */
 const running: { worker?: DevWorker; servers: LoopbackServer[]; workDir?: string; interrupted?: NodeJS.Signals } = {
@@ -130,15 +131,13 @@ async function startFakes(timeline: Timeline, secrets: ReturnType<typeof makeSec
 }
 
 async function sendWebhook(timeline: Timeline, worker: DevWorker, secret: string): Promise<void> {
-  const webhook = await signedWebhook("issue_comment", issueCommentPayload(COMMENT), secret);
-  timeline.step("📨", `GitHub delivers issue_comment.created (delivery ${webhook.delivery}):`);
-  timeline.note(`"${COMMENT}"`);
-  const response = await fetch(`${worker.url}/api/github/webhooks`, {
-    method: "POST",
-    headers: webhook.headers,
-    body: webhook.body,
-    signal: AbortSignal.timeout(15_000),
+  const webhook = await signedDelivery("issue_comment", issueCommentPayload(COMMENT), {
+    secret,
+    url: `${worker.url}/api/github/webhooks`,
   });
+  timeline.step("📨", `GitHub delivers issue_comment.created (delivery ${webhook.headers.get("x-github-delivery")}):`);
+  timeline.note(`"${COMMENT}"`);
+  const response = await fetch(webhook, { signal: AbortSignal.timeout(15_000) });
   const text = await response.text();
   if (response.status !== 202) {
     throw new DemoError(

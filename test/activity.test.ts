@@ -4,10 +4,10 @@ import type { OpenHandsEvent } from "../src/openhands/types";
 import { ACTIVITY_EVERY_MS, activityDue } from "../src/poller/decide";
 import { activityLine } from "../src/report/messages";
 import { newTask, transition } from "../src/tasks/task";
-import { FakeOpenHands } from "./fakes/openhands";
-import { sampleRequest } from "./fixtures/request";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./harness";
-import { rendered } from "./rendered";
+import { sampleRequest } from "./support/fixtures";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
+import { rendered } from "./support/rendered";
+import { quickScript } from "./support/world";
 
 // What the agent is doing now, on its tracking comment while it runs.
 const MIN = 60_000;
@@ -127,7 +127,7 @@ describe("on the tracking comment", () => {
   });
 
   it("says how long it has worked and what it does now, and edits only when that changes", async () => {
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
     await callWorker(
       await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
       fakes.env,
@@ -190,11 +190,7 @@ describe("on the tracking comment", () => {
   });
 
   it("leaves a deleted tracking comment alone: the result posts one new comment, not two", async () => {
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "finished"] });
     await callWorker(
       await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
       fakes.env,
@@ -219,7 +215,7 @@ describe("on the tracking comment", () => {
   });
 
   it("keeps the notes added under the comment, such as a follow-up sent to the conversation", async () => {
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
     await callWorker(
       await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
       fakes.env,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
 import {
   callWorker,
   examplePayloads,
@@ -7,25 +6,20 @@ import {
   kvSnapshot,
   runCron,
   signedWebhook,
-  startFakes,
-} from "./harness";
+} from "./support/harness";
+import { startWorld, type World, type WorldOptions } from "./support/world";
 
 /**
  * The agent-loop guard (trigger/actor.ts): what the agent's account writes through an App, and
  * any label it puts, starts nothing. It holds from the first request after a deploy, before any
  * cron has learnt the account from OpenHands: an event the guard could refuse waits for the account.
  */
-type Fakes = ReturnType<typeof startFakes>;
+type Fakes = World;
 
 const AGENT = "openhands-agent"; // the fake's git-info login: the OpenHands key owner's GitHub account
 const viaOpenHands = { id: 1008841, slug: "openhands-ai", name: "OpenHands AI", owner: { login: "All-Hands-AI" } };
 
-function setup(): Fakes {
-  const fakes = startFakes();
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
-  for (const login of ["codertocat", AGENT]) fakes.github.permissions.set(login, "write");
-  return fakes;
-}
+const AGENT_WRITES: WorldOptions = { script: { execution: ["running"] }, roles: { [AGENT]: "write" } };
 
 let nextId = 770_000_001;
 /** A comment on issue #1; `byAgent`: posted by the agent through OpenHands' GitHub App. */
@@ -55,7 +49,7 @@ const receivedKeys = async (fakes: Fakes) =>
 
 describe("the agent-loop guard, before any cron", () => {
   it("the very first request after a deploy, the agent's comment with the mention, starts nothing; the account typing still asks", async () => {
-    const fakes = setup();
+    const fakes = startWorld(AGENT_WRITES);
     await callWorker(
       await signedWebhook("issue_comment", comment(AGENT, "Done. @openhands-app please review", true)),
       fakes.env,
@@ -72,7 +66,7 @@ describe("the agent-loop guard, before any cron", () => {
   });
 
   it("decided at once (config and words known), the agent's comment still waits for its account and starts nothing", async () => {
-    const fakes = setup();
+    const fakes = startWorld(AGENT_WRITES);
     // a person's request first: the config and the App's words are learnt, the agent's account is not needed
     await callWorker(
       await signedWebhook("issue_comment", comment("Codertocat", "@openhands-app fix it", false)),
@@ -89,13 +83,13 @@ describe("the agent-loop guard, before any cron", () => {
   });
 
   it("a label the agent's account puts, first thing after a deploy, starts nothing", async () => {
-    const fakes = setup();
+    const fakes = startWorld(AGENT_WRITES);
     await callWorker(await signedWebhook("issues", label(AGENT, 3)), fakes.env);
     expect(starts(fakes)).toEqual([]);
   });
 
   it("while OpenHands cannot say whose account it is, the agent's comments wait (asked once a minute), then are refused", async () => {
-    const fakes = setup();
+    const fakes = startWorld(AGENT_WRITES);
     fakes.openhands.gitLogin = null; // 403 "Git provider not connected"
     for (let i = 0; i < 4; i++) {
       const byAgent = comment(AGENT, `Step ${i} done. @openhands-app go on`, true);

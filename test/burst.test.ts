@@ -1,14 +1,6 @@
 import { expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import {
-  callWorker,
-  examplePayloads,
-  kvSnapshot,
-  mostInOneSecond,
-  runCron,
-  signedWebhook,
-  startFakes,
-} from "./harness";
+import { callWorker, examplePayloads, mostInOneSecond, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript, receivedEvents, storedTasks } from "./support/world";
 
 /**
  * A maintainer labels 30 issues at once, against OpenHands' limit of 10 requests a
@@ -26,11 +18,7 @@ it(`${ISSUES} issues labelled at once each get one conversation and its result; 
   const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: String(ISSUES) });
   expect(fakes.openhands.rateLimit).toBe(true);
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript();
   const label = async (i: number) => {
     const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;
     payload.installation = { id: 8_300_000, node_id: "x" };
@@ -47,9 +35,9 @@ it(`${ISSUES} issues labelled at once each get one conversation and its result; 
   // The burst did meet the limit, and every start went through within its own delivery.
   expect(refusedInBurst, "OpenHands 429s during the burst").toBeGreaterThan(0);
   expect(fakes.openhands.startTasks.size).toBe(ISSUES);
-  const states = async () =>
-    (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => (e.metadata as { s: string }).s);
+  const states = async () => (await storedTasks(fakes.env)).map((task) => task.status);
   expect(await states()).toEqual(Array(ISSUES).fill("starting"));
+  expect(await receivedEvents(fakes.env)).toEqual([]);
 
   let ticks = 0;
   while (ticks < 20 && (await states()).some((s) => s !== "succeeded")) {

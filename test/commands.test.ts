@@ -1,19 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { callWorker, issueCommentPayload, runCron, signedWebhook } from "./support/harness";
+import { startWorld, type World } from "./support/world";
 
-let fakes: ReturnType<typeof startFakes>;
+let fakes: World;
 let commentId = 9_100_000;
 let installationId = 4_242_000;
 beforeEach(() => {
   installationId++;
-  fakes = startFakes();
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "running", "running", "finished"],
-  };
+  fakes = startWorld({ script: { execution: ["running", "running", "running", "finished"] } });
 });
 
 async function say(body: string) {
@@ -28,9 +22,7 @@ const starts = () => fakes.openhands.find("POST", /^\/api\/v1\/app-conversations
 async function tasks() {
   return (await records()).filter((t) => t.status !== "answered");
 }
-async function records() {
-  return (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
-}
+const records = () => fakes.tasks();
 
 describe("@openhands-app help", () => {
   it("explains the App and the commands, and starts nothing", async () => {
@@ -39,8 +31,10 @@ describe("@openhands-app help", () => {
     expect(thread()[0]!.body).toContain("Commands (alone after the mention): `stop`");
     expect(starts()).toEqual([]);
     expect(await tasks()).toEqual([]);
+    expect(await fakes.received()).toEqual([]);
     // recorded as answered, so that the same delivery again is not answered again
     expect((await records()).map((t) => t.status)).toEqual(["answered"]);
+    expect(await fakes.received()).toEqual([]);
   });
 
   it("the same signed delivery sent three times is answered once", async () => {
@@ -61,10 +55,12 @@ describe("@openhands-app help", () => {
       expect.stringContaining("only people with write, maintain or admin access"),
     ]);
     expect(await records()).toEqual([]);
+    expect(await fakes.received()).toEqual([]);
     // GitHub redelivers it: the reply on the thread is found, and not posted again
     await callWorker(request.clone(), fakes.env);
     expect(thread()).toHaveLength(1);
     expect(await records()).toEqual([]);
+    expect(await fakes.received()).toEqual([]);
   });
 });
 
@@ -92,54 +88,5 @@ describe("@openhands-app status", () => {
     expect(thread().at(-1)!.body).toMatch(
       /- 👀 working: asked by @Codertocat (less than a minute|\d+ min) ago · \$0\.42 · 123k tokens · `claude-sonnet-4-5` so far · \[conversation\]/,
     );
-  });
-});
-
-describe("@openhands-app stop", () => {
-  it("pauses the running conversation and says so in its tracking comment", async () => {
-    await say("@openhands-app fix the bug");
-    await runCron(fakes.env); // READY, running
-    const [task] = await tasks();
-    await say("@openhands-app stop");
-    expect(fakes.openhands.find("POST", /\/api\/v1\/sandboxes\/[0-9a-f]{32}\/pause$/).map((r) => r.path)).toEqual([
-      `/api/v1/sandboxes/${task.id}/pause`,
-    ]);
-    const [ended] = await tasks();
-    expect(ended.status).toBe("stopped");
-    const tracking = thread().find((c) => c.id === task.trackingCommentId)!;
-    expect(tracking.body).toContain("Stopped** by @Codertocat");
-    // nothing more happens to it
-    const before = fakes.openhands.requests.length;
-    await runCron(fakes.env);
-    expect(fakes.openhands.requests.length).toBe(before);
-  });
-
-  it("a stop before the sandbox exists takes effect as soon as the start is ready", async () => {
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] };
-    await say("@openhands-app fix the bug");
-    await say("@openhands-app stop");
-    expect((await tasks())[0]).toMatchObject({ status: "starting", stopRequestedBy: "Codertocat" });
-    await runCron(fakes.env); // still starting
-    await runCron(fakes.env); // READY: paused and stopped
-    expect((await tasks())[0].status).toBe("stopped");
-    // nothing to pause until the conversation existed; then its own sandbox
-    const [conversation] = fakes.openhands.conversations.values();
-    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([
-      `/api/v1/sandboxes/${conversation!.sandboxId}/pause`,
-    ]);
-  });
-
-  it("from someone without write access stops nothing", async () => {
-    await say("@openhands-app fix the bug");
-    fakes.github.permissions.set("codertocat", "read");
-    await say("@openhands-app stop");
-    expect(fakes.openhands.find("POST", /\/pause$/)).toEqual([]);
-    expect((await tasks())[0].status).toBe("starting");
-  });
-
-  it("followed by more words is a request, not a command", async () => {
-    expect((await say("@openhands-app stop the crash on start-up")).status).toBe(202);
-    expect(starts()).toHaveLength(1);
-    expect(await tasks()).toHaveLength(1);
   });
 });

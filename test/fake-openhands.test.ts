@@ -4,7 +4,7 @@ import {
   FakeOpenHands,
   type FakeOpenHandsOptions,
   SANDBOX_NOT_FOUND_BODY,
-} from "./fakes/openhands";
+} from "./support/fakes/openhands";
 
 // Self-checks of the OpenHands fake alone: requests go straight to its handle().
 

@@ -1,3 +1,3 @@
-import { CALLS, faultSuite } from "./fault-suite";
+import { CALLS, faultSuite } from "./support/fault-suite";
 
 faultSuite(CALLS.filter((call) => call.upstream === "openhands"));

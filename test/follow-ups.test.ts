@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { FakeOpenHands } from "./support/fakes/openhands";
+import { callWorker, issueCommentPayload, runCron, signedWebhook } from "./support/harness";
+import { quickScript, startWorld, type World } from "./support/world";
 
-let fakes: ReturnType<typeof startFakes>;
+let fakes: World;
 let commentId = 9_300_000;
 let installationId = 6_300_000;
 beforeEach(() => {
-  fakes = startFakes();
+  fakes = startWorld({ script: FakeOpenHands.defaultScript() });
   installationId++;
-  fakes.github.permissions.set("codertocat", "write");
 });
 
 async function say(body: string) {
@@ -20,20 +20,12 @@ async function say(body: string) {
 
 const starts = () =>
   fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/).map((r) => r.body as Record<string, any>);
-async function tasks() {
-  return (await kvSnapshot(fakes.env))
-    .filter((e) => e.name.startsWith("task:"))
-    .map((e) => JSON.parse(e.value!))
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-}
+/** Oldest first, as the store lists them. */
+const tasks = () => fakes.tasks();
 
 describe("a new request on a thread whose task is still going", () => {
   it("is sent to the running conversation, and the thread is told so", async () => {
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "running", "running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "running", "finished"] });
     await say("@openhands-app fix the date parser");
     await runCron(fakes.env); // READY, running
     const followUp = await say("@openhands-app also handle the year 2100");
@@ -43,7 +35,7 @@ describe("a new request on a thread whose task is still going", () => {
     expect(conversation!.messages).toHaveLength(1);
     expect(conversation!.messages[0]).toMatch(/<request-([0-9a-f]{16})>\nalso handle the year 2100\n<\/request-\1>/);
     const [first, second] = await tasks();
-    expect(second).toMatchObject({ status: "forwarded", forwardedTo: first.id });
+    expect(second).toMatchObject({ status: "forwarded", forwardedTo: first!.id });
     expect(fakes.github.reactions.map((r) => r.id)).toContain(followUp.comment.id);
     const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(comments).toHaveLength(1);
@@ -51,6 +43,7 @@ describe("a new request on a thread whose task is still going", () => {
 
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
     expect((await tasks()).map((t) => t.status)).toEqual(["succeeded", "forwarded"]);
+    expect(await fakes.received()).toEqual([]);
   });
 
   it("waits while the first one's sandbox is not running (409), then starts with its result as context", async () => {
@@ -71,11 +64,12 @@ describe("a new request on a thread whose task is still going", () => {
       if ((await tasks()).every((t) => t.status === "succeeded")) break;
     }
     expect((await tasks()).map((t) => t.status)).toEqual(["succeeded", "succeeded"]);
+    expect(await fakes.received()).toEqual([]);
     expect(starts()).toHaveLength(2);
     const [first] = await tasks();
     const prompt: string = starts()[1]!.initial_message.content[0].text;
     expect(prompt).toContain(
-      `This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first.id}`,
+      `This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first!.id}`,
     );
     expect(prompt).toMatch(/<previous_result-[0-9a-f]{16}>\nI fixed the leap-year bug/);
     expect(prompt).toMatch(/<request-([0-9a-f]{16})>\nand update the changelog\n<\/request-\1>/);
@@ -86,11 +80,11 @@ describe("a new request on a thread whose task is still going", () => {
 
 describe("a new request after the previous one ended", () => {
   it("starts a new conversation that links the previous one and includes its final message", async () => {
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["finished"] });
     await say("@openhands-app fix the date parser");
     await runCron(fakes.env);
     await runCron(fakes.env);
-    expect((await tasks())[0].status).toBe("succeeded");
+    expect((await tasks())[0]!.status).toBe("succeeded");
     await say("@openhands-app now add a regression test");
     expect(starts()).toHaveLength(2);
     expect(starts()[1]!.initial_message.content[0].text).toMatch(/<previous_result-[0-9a-f]{16}>/);

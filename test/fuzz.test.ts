@@ -2,7 +2,7 @@ import examples from "@octokit/webhooks-examples";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG } from "../src/repo-config/parse";
 import { decideEvent } from "../src/trigger/decide-event";
-import { DEPLOYMENT } from "./fixtures/request";
+import { DEPLOYMENT } from "./support/fixtures";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -11,7 +11,7 @@ import {
   kvWithoutConfigCache,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript, storedTasks } from "./support/world";
 
 /**
  * GIT_IDENTITY=app: the agent clones, pushes and opens pull requests as this
@@ -18,7 +18,7 @@ beforeEach(() => {
   fakes.github.permissions.set("codertocat", "write");
   fakes.github.installationPermissions.contents = "write";
   fakes.github.pulls.set(2, { ref: "fix;rm -rf ~", repository: "Codertocat/Hello-World", baseRef: "master" });
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+  fakes.openhands.nextScript = quickScript({ execution: ["running"] });
 });
 
 let commentId = 8_800_000_000;
@@ -113,8 +113,8 @@ describe("GIT_IDENTITY=app", () => {
     expect(comment).toContain(
       "GitHub would not give the agent a token for Hello-World (GIT_IDENTITY=app needs the App's Contents, Pull requests and Issues permissions set to read and write",
     );
-    const [task] = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
-    expect(JSON.parse(task!.value!)).toMatchObject({ status: "failed", attempts: 1 });
+    const [task] = await storedTasks(fakes.env);
+    expect(task).toMatchObject({ status: "failed", attempts: 1 });
   });
 });
 
@@ -159,11 +159,7 @@ describe("GIT_IDENTITY=app: the agent's token leaks nowhere", () => {
       });
       answers.push(await (await ask("@openhands-app fix the parser")).text());
       // A second request starts, and its agent prints the token it holds before failing.
-      fakes.openhands.nextScript = {
-        ...FakeOpenHands.defaultScript(),
-        startSteps: ["WORKING"],
-        execution: ["running", "error"],
-      };
+      fakes.openhands.nextScript = quickScript({ execution: ["running", "error"] });
       const payload = issueCommentPayload("@openhands-app fix the other bug");
       payload.issue.number = 3;
       answers.push(await (await callWorker(await signedWebhook("issue_comment", payload), fakes.env)).text());

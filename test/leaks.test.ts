@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { json } from "./support/fakes/recorder";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 /**
  * Runs the flows where a secret could escape — success, an upstream error that
@@ -28,13 +28,11 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
     };
 
     // 1. An agent whose final message and error quote the secrets it saw.
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
+    fakes.openhands.nextScript = quickScript({
       execution: ["running", "error"],
       error: { code: "AuthError", detail: `rejected key ${apiKey} and session ${fakes.openhands.sessionKey}` },
       finalMessage: `My env: OPENHANDS_API_KEY=${apiKey} GITHUB_TOKEN=ghs_${"a".repeat(36)} SESSION=${fakes.openhands.sessionKey}`,
-    };
+    });
     await send("@openhands-app print your environment");
     for (let i = 0; i < 4; i++) await runCron(fakes.env);
 
@@ -57,7 +55,7 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
     await send("@openhands-app second request", (p) => (p.comment.id += 1));
 
     // 3. A start deferred by a 503 whose body quotes the key, then a success.
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["finished"] });
     fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
       json({ detail: `upstream said: token=${apiKey}` }, 503),
     );

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript, storedTasks } from "./support/world";
 
 /**
  * 200 requests at once, on 200 threads of 40 installations. Every task must end
@@ -21,11 +21,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     OPENHANDS_REQUESTS_PER_SECOND: "1000",
   });
   fakes.openhands.rateLimit = false;
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript();
   fakes.github.permissions.set("octocat", "write");
   const firstInstallation = 9_000_000;
   const request = async (i: number) => {
@@ -51,9 +47,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     const before = fakes.github.requests.length + fakes.openhands.requests.length;
     await runCron(fakes.env);
     perTick.push(fakes.github.requests.length + fakes.openhands.requests.length - before);
-    ended = (await kvSnapshot(fakes.env)).filter(
-      (e) => e.name.startsWith("task:") && (e.metadata as { s: string }).s === "succeeded",
-    ).length;
+    ended = (await storedTasks(fakes.env)).filter((task) => task.status === "succeeded").length;
   }
 
   expect(ended).toBe(TASKS);

@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -8,9 +7,8 @@ import {
   kvSnapshot,
   runCron,
   signedWebhook,
-  startFakes,
-  type TestEnv,
-} from "./harness";
+} from "./support/harness";
+import { startWorld, type World, type WorldOptions } from "./support/world";
 
 /**
  * OpenHands' own GitHub App is installed wherever the agent works (OpenHands
@@ -19,14 +17,9 @@ import {
  * name instead, so that one request never gets two agents; the harness checks,
  * after every test, that nothing this App posts would set that App off.
  */
-let fakes: ReturnType<typeof startFakes>;
+let fakes: World;
 
-function setup(overrides: Partial<TestEnv> = {}) {
-  fakes = startFakes(overrides);
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
-  return fakes;
-}
+const FINISHES: WorldOptions = { script: { execution: ["finished"] } };
 
 let commentId = 7_700_000_000;
 async function say(body: string) {
@@ -48,7 +41,7 @@ const starts = () => fakes.openhands.find("POST", /^\/api\/v1\/app-conversations
 const taskKeys = async () => (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
 
 describe("by default the App answers its own name, and leaves @openhands to OpenHands' own App", () => {
-  beforeEach(() => setup());
+  beforeEach(() => (fakes = startWorld(FINISHES)));
 
   it("@openhands and the label openhands start nothing, post nothing and keep nothing", async () => {
     // The first delivery learns the App's slug (GET /app) after answering; the next ones know it.
@@ -86,7 +79,7 @@ describe("by default the App answers its own name, and leaves @openhands to Open
 });
 
 describe("MENTION=@openhands and LABEL=openhands, set by the operator", () => {
-  beforeEach(() => setup({ MENTION: "@openhands", LABEL: "openhands" }));
+  beforeEach(() => (fakes = startWorld({ ...FINISHES, env: { MENTION: "@openhands", LABEL: "openhands" } })));
 
   it("start the agent", async () => {
     expect(await (await say("@openhands fix the parser")).json()).toMatchObject({ received: expect.any(String) });
@@ -108,7 +101,7 @@ describe("MENTION=@openhands and LABEL=openhands, set by the operator", () => {
 
 describe("a repository's .github/openhands.yml still chooses its own words", () => {
   it("overrides the deployment's mention and label", async () => {
-    setup({ MENTION: "@team-bot" });
+    fakes = startWorld({ ...FINISHES, env: { MENTION: "@team-bot" } });
     fakes.github.files.set("Codertocat/Hello-World:.github/openhands.yml", "mention: '@helper'\nlabel: agent\n");
     await say("@team-bot fix it");
     await say("@helper fix it");

@@ -2,8 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { WEBHOOK_COST_PER_TASK } from "../src/ops/status";
 import { UsageCounter } from "../src/usage";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   issueCommentPayload,
@@ -12,7 +11,8 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
+import { quickScript } from "./support/world";
 
 const STATUS_TOKEN = "status-token-for-tests-5d1c0e7b9a";
 const START = /^\/api\/v1\/app-conversations$/;
@@ -220,7 +220,7 @@ describe("GET /status", () => {
     const fakes = startFakes({ STATUS_TOKEN });
     fakes.github.permissions.set("codertocat", "admin");
     // The first request starts and keeps running.
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
     const first = issueCommentPayload("@openhands-app fix the leap years");
     expect((await callWorker(await signedWebhook("issue_comment", first), fakes.env)).status).toBe(202);
     // The second, on another issue, meets an OpenHands outage whose answer quotes our key.
@@ -309,7 +309,7 @@ describe("GET /status", () => {
   it("costs no KV write on an idle tick, and at most one status write per thirty minutes while busy", async () => {
     const fakes = startFakes({ STATUS_TOKEN });
     fakes.github.permissions.set("codertocat", "admin");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
     const { calls, env: testEnv } = recordingKv(fakes.env);
     const t0 = Date.now();
     const at = (minutes: number) => new Date(t0 + minutes * 60_000);

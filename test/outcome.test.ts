@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./harness";
+import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 // What a finished run says first, through the whole Worker: the pull requests it produced,
 // read back from GitHub, and what it cost, as the fake service reports them.
@@ -16,12 +16,7 @@ const pullReads = () => fakes.github.find("GET", /\/pulls\/\d+$/).map((r) => r.p
 
 /** Comment, let the agent start and work, let `duringRun` act as the agent, then let it finish. */
 async function run(finalMessage: string, duringRun: () => void, options: { pullRequest?: boolean } = {}) {
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "running", "finished"],
-    finalMessage,
-  };
+  fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "finished"], finalMessage });
   const payload = issueCommentPayload("@openhands-app fix the date parser", options);
   await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
   await runCron(fakes.env); // READY, running
@@ -259,14 +254,12 @@ describe("the result line claims only what the run did", () => {
 
 describe("a long run's events", () => {
   it("a run that stored thousands of events is read in a handful of small, kind-filtered searches", async () => {
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
+    fakes.openhands.nextScript = quickScript({
       execution: ["running", "running", "finished"],
       // Paused as it ends: the agent-server is gone, so the ending and the answer come from the stored events.
       sandbox: ["RUNNING", "RUNNING", "PAUSED"],
       finalMessage: "Fixed the parser; all 1,000 cases pass.",
-    };
+    });
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")), fakes.env);
     await runCron(fakes.env); // READY, running
     fakes.openhands.recordRunSteps(conversation().id, 1000);

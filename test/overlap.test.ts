@@ -1,8 +1,8 @@
 import { SELF } from "cloudflare:test";
 import process from "node:process";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./harness";
+import { issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./support/harness";
+import { quickScript } from "./support/world";
 
 /**
  * Webhooks and cron ticks that overlap in one isolate, each in its own request
@@ -124,11 +124,7 @@ it(`${ISSUES} webhooks on one installation and overlapping cron ticks, each in i
   const deadline = started + SETTLE_WITHIN_MS;
   const left = () => deadline - Date.now();
   const fakes = startFakes();
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript();
   fakes.github.permissions.set("octocat", "write");
 
   const statuses: number[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type PaceOptions, Pacer } from "../src/openhands/pace";
-import { mostInOneSecond } from "./harness";
+import { mostInOneSecond } from "./support/harness";
 
 /** A clock that only moves when the pacer sleeps. */
 function virtualPacer(options: Partial<PaceOptions> = {}) {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
 import {
   callWorker,
   issueCommentPayload,
@@ -8,7 +7,8 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
+import { quickScript } from "./support/world";
 
 /** Counts what the Worker asks of KV: the Free plan's scarce resources are lists and writes. */
 function countingKv(env: TestEnv) {
@@ -60,11 +60,7 @@ describe("what the cron costs", () => {
   it("a task costs four KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker runs out by itself", async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "admin");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript();
     const { counts, env } = countingKv(fakes.env);
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app go")), env);
     for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));
@@ -93,7 +89,7 @@ describe("what the cron costs", () => {
   it("the marker is written at most once an hour however many tasks arrive, and kept while tasks are pending", async () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "admin");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
     const { puts, env } = recordingKv(fakes.env);
     const markerWrites = () => puts.filter((p) => p.key === "poll:active").map((p) => p.options?.expirationTtl);
     for (let i = 0; i < 5; i++) {

@@ -3,7 +3,7 @@ import type { AppConversation, StartTask } from "../src/openhands/types";
 import { decideRun, decideStart, UNKNOWN_START_TASK_GRACE_MS } from "../src/poller/decide";
 import { failureWords } from "../src/report/messages";
 import { newTask, transition } from "../src/tasks/task";
-import { sampleRequest } from "./fixtures/request";
+import { sampleRequest } from "./support/fixtures";
 
 // The pure half of the poller: what a status read from OpenHands means for a task.
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalizePrivateKey, PrivateKeyError } from "../src/github/private-key";
-import { callWorker, issueCommentPayload, signedWebhook, startFakes } from "./harness";
+import { callWorker, issueCommentPayload, signedWebhook, startFakes } from "./support/harness";
 
 async function tokenExchangeWith(privateKey: string) {
   const fakes = startFakes({ GITHUB_APP_PRIVATE_KEY: privateKey });

@@ -3,8 +3,8 @@ import { buildPrompt, followUpPrompt } from "../src/prompt/build";
 import { sanitize } from "../src/prompt/sanitize";
 import { containsMention } from "../src/trigger/mention";
 import type { TriggerRequest } from "../src/trigger/request";
-import { openHandsAppAnswers } from "./fakes/github";
-import { APP_WORDS, sampleRequest } from "./fixtures/request";
+import { openHandsAppAnswers } from "./support/fakes/github";
+import { APP_WORDS, sampleRequest } from "./support/fixtures";
 
 const base = sampleRequest;
 

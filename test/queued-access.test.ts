@@ -1,16 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   effectfulGitHubCalls,
   issueCommentPayload,
-  kvSnapshot,
   openHandsWork,
   runCron,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
+import { quickScript, receivedEvents, storedTasks } from "./support/world";
 
 /**
  * Write access is asked again right before a queued request starts (issue 20, low finding): a
@@ -24,11 +23,7 @@ describe("a request that waited in the queue", () => {
     const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
     fakes.github.permissions.set("codertocat", "write");
     fakes.github.permissions.set("monalisa", "write");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "finished"] });
     const first = issueCommentPayload("@openhands-app first");
     const second = issueCommentPayload("@openhands-app second", { sender: { login: "monalisa", id: 4242 } });
     second.issue.number = 2;
@@ -52,8 +47,8 @@ describe("a request that waited in the queue", () => {
     );
     expect(onSecond[0]!.body).not.toContain("queued");
     // As for a request that arrives without access, nothing of it is kept.
-    const records = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
-    expect(records.map((e) => JSON.parse(e.value!).status)).toEqual(["succeeded"]);
+    expect((await storedTasks(fakes.env)).map((task) => task.status)).toEqual(["succeeded"]);
+    expect(await receivedEvents(fakes.env)).toEqual([]);
     expect(
       fakes.github.find("GET", /\/collaborators\/monalisa\/permission$/).length,
       "asked on arrival and again before the start",
@@ -67,11 +62,7 @@ describe("a request that waited in the queue", () => {
   it("whose author kept write access starts as before, asked once more right before", async () => {
     const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
     fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript();
     const first = issueCommentPayload("@openhands-app first");
     const second = issueCommentPayload("@openhands-app second");
     second.issue.number = 2;
@@ -89,11 +80,7 @@ describe("a request that waited in the queue", () => {
     const fakes = startFakes();
     fakes.github.permissions.set("codertocat", "write");
     fakes.github.permissions.set("monalisa", "write");
-    fakes.openhands.nextScript = {
-      ...FakeOpenHands.defaultScript(),
-      startSteps: ["WORKING"],
-      execution: ["running", "running", "running", "running", "finished"],
-    };
+    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "running", "running", "finished"] });
     const first = issueCommentPayload("@openhands-app fix the parser");
     await callWorker(await signedWebhook("issue_comment", first), fakes.env);
     await runCron(fakes.env); // READY, running

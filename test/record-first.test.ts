@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   effectfulGitHubCalls,
@@ -9,8 +8,9 @@ import {
   openHandsWork,
   runCron,
   signedWebhook,
-  startFakes,
-} from "./harness";
+  type TestEnv,
+} from "./support/harness";
+import { startWorld, type WorldOptions } from "./support/world";
 
 /**
  * The webhook records before it answers and reads the repository's config after:
@@ -19,19 +19,9 @@ import {
  */
 const CONFIG = /\/contents\/\.github(%2F|\/)openhands\.yml$/;
 
-function setup() {
-  const fakes = startFakes();
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.github.files.set("Codertocat/Hello-World:.github/openhands.yml", "mention: '@helper'\n");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
-  return fakes;
-}
+const HELPER: WorldOptions = { files: { "Codertocat/Hello-World:.github/openhands.yml": "mention: '@helper'\n" } };
 
-async function records(env: ReturnType<typeof setup>["env"]) {
+async function records(env: TestEnv) {
   return (await kvSnapshot(env))
     .filter((e) => e.name.startsWith("task:"))
     .map((e) => ({ kind: (e.metadata as { s: string }).s, value: JSON.parse(e.value!) }));
@@ -41,7 +31,7 @@ const minutes = (n: number) => new Date(Date.now() + n * 60_000);
 
 describe("GitHub cannot give the repository's config when a request arrives", () => {
   it("the request waits as received, and the cron decides it by the config once GitHub answers", async () => {
-    const fakes = setup();
+    const fakes = startWorld(HELPER);
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 2);
     const response = await callWorker(
       await signedWebhook("issue_comment", issueCommentPayload("@helper fix the crash")),
@@ -65,7 +55,7 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
   });
 
   it("an event that turns out to ask for nothing is dropped quietly", async () => {
-    const fakes = setup();
+    const fakes = startWorld(HELPER);
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 2);
     await callWorker(
       await signedWebhook("issue_comment", issueCommentPayload("@openhands-app looks good, thanks")),
@@ -79,7 +69,7 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
   });
 
   it("when GitHub stays down for half an hour, the usual mention is served by the defaults", async () => {
-    const fakes = setup();
+    const fakes = startWorld(HELPER);
     fakes.github.files.clear();
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 4);
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")), fakes.env);
@@ -92,7 +82,7 @@ describe("GitHub cannot give the repository's config when a request arrives", ()
   });
 
   it("a redelivery of a received event records nothing more", async () => {
-    const fakes = setup();
+    const fakes = startWorld(HELPER);
     fakes.github.failNext("GET", CONFIG, () => json({ message: "Server Error" }, 500), 4);
     const request = await signedWebhook("issue_comment", issueCommentPayload("@helper fix it"), { delivery: "d-1" });
     expect((await callWorker(request.clone(), fakes.env)).status).toBe(202);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook } from "./support/harness";
+import { quickScript, startWorld, type World, type WorldOptions } from "./support/world";
 
 /**
  * Recovery as the service really behaves (its source, not its docs): a second
@@ -9,18 +9,10 @@ import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, st
  * ids when sandboxes are grouped, a 404 from pause proves nothing, and a run
  * resumed after OpenHands paused it reads `error` until it is told to go on.
  */
-type Fakes = ReturnType<typeof startFakes>;
+type Fakes = World;
 
-function setup(): Fakes {
-  const fakes = startFakes();
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING", "WAITING_FOR_SANDBOX"],
-    execution: ["running", "finished"],
-  };
-  return fakes;
-}
+/** A start that shows its sandbox being made, so a lost answer can be found mid-start. */
+const SLOWER_START: WorldOptions = { script: { startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] } };
 
 const START = /^\/api\/v1\/app-conversations$/;
 const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
@@ -30,19 +22,6 @@ async function comment(fakes: Fakes, body: string, number = 1) {
   payload.issue.number = number;
   payload.comment.id = 700_000 + number * 100 + fakes.github.requests.length;
   return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
-}
-
-async function tasks(fakes: Fakes) {
-  return (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
-}
-
-async function tickUntilEnded(fakes: Fakes, from = 2, max = 10) {
-  for (let tick = 0; tick < max; tick++) {
-    await runCron(fakes.env, later(from + 2 * tick));
-    const all = await tasks(fakes);
-    if (all.every((t) => ["succeeded", "failed", "timed_out", "stopped"].includes(t.status))) return all;
-  }
-  return tasks(fakes);
 }
 
 /** The service takes the start, but its answer never reaches the Worker (a reset connection). */
@@ -62,12 +41,12 @@ function loseStartAnswer(fakes: Fakes) {
 
 describe("a start whose answer was lost", () => {
   it("is found while still in progress and followed: no second start, one result", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     loseStartAnswer(fakes);
     await comment(fakes, "@openhands-app fix it");
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "queued", attempts: 1 });
-    const [ended] = await tickUntilEnded(fakes);
-    expect(ended.status).toBe("succeeded");
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "queued", attempts: 1 });
+    const [ended] = await fakes.tickUntilEnded({ from: 2, every: 2 });
+    expect(ended!.status).toBe("succeeded");
     // the service saw one POST from the Worker plus the replay above: one start task
     expect(fakes.openhands.startTasks.size).toBe(1);
     const thread = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
@@ -76,7 +55,7 @@ describe("a start whose answer was lost", () => {
   });
 
   it("that ended in ERROR is reported with the service's detail, not started again", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     fakes.openhands.nextScript = {
       start: "ERROR",
       startSteps: ["WORKING"],
@@ -87,8 +66,8 @@ describe("a start whose answer was lost", () => {
     // the service moves on without us reading it
     fakes.openhands.advanceStarts();
     fakes.openhands.advanceStarts();
-    const [ended] = await tickUntilEnded(fakes);
-    expect(ended.status).toBe("failed");
+    const [ended] = await fakes.tickUntilEnded({ from: 2, every: 2 });
+    expect(ended!.status).toBe("failed");
     expect(fakes.openhands.startTasks.size).toBe(1);
     const [tracking] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(tracking!.body).toContain("Repository not found: Codertocat/Hello-World");
@@ -96,17 +75,17 @@ describe("a start whose answer was lost", () => {
   });
 
   it("is never confused with another request's start made in the same minutes", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     await comment(fakes, "@openhands-app first thing", 7); // another thread's start, in the search window
     loseStartAnswer(fakes);
     const first = fakes.openhands.nextScript;
     fakes.openhands.nextScript = { start: "ERROR", startSteps: ["WORKING"], startErrorDetail: "Branch not found" };
-    const [seven] = await tasks(fakes);
-    fakes.openhands.script(seven.id, first);
+    const [seven] = await fakes.tasks();
+    fakes.openhands.script(seven!.id, first);
     await comment(fakes, "@openhands-app second thing", 8);
     fakes.openhands.advanceStarts();
     fakes.openhands.advanceStarts();
-    const all = await tickUntilEnded(fakes);
+    const all = await fakes.tickUntilEnded({ from: 2, every: 2 });
     const byNumber = new Map(all.map((t) => [t.request.number, t]));
     expect(byNumber.get(7)!.status).toBe("succeeded");
     expect(byNumber.get(8)!.status).toBe("failed");
@@ -117,7 +96,7 @@ describe("a start whose answer was lost", () => {
 
 describe("a duplicate start (a redelivery that raced past KV)", () => {
   it("stuck WORKING behind the first is not reported as failed or timed out: the running conversation is followed", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     const payload = issueCommentPayload("@openhands-app fix it");
     await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
     const [first] = (await kvSnapshot(fakes.env)).filter((e) => e.name.startsWith("task:"));
@@ -127,60 +106,11 @@ describe("a duplicate start (a redelivery that raced past KV)", () => {
     // The first start goes on by itself; the second never leaves WORKING.
     for (let i = 0; i < 3; i++) fakes.openhands.advanceStarts();
     // even past the start deadline, the conversation with our id decides
-    const [ended] = await tickUntilEnded(fakes, 20);
-    expect(ended.status).toBe("succeeded");
+    const [ended] = await fakes.tickUntilEnded({ from: 20, every: 2 });
+    expect(ended!.status).toBe("succeeded");
     const thread = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(thread).toHaveLength(1);
     expect(thread[0]!.body).toContain("OpenHands finished");
-  });
-});
-
-describe("@openhands-app stop", () => {
-  it("pauses the conversation's own sandbox when sandboxes are grouped", async () => {
-    const fakes = setup();
-    fakes.openhands.sandboxGrouping = true;
-    // a sandbox of the user's already runs: with grouping, the new conversation joins it
-    const shared = fakes.openhands.seedSandbox();
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env);
-    const [task] = await tasks(fakes);
-    expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
-    const conversation = fakes.openhands.conversations.get(task.id)!;
-    expect(conversation.sandboxId).toBe(shared);
-
-    await comment(fakes, "@openhands-app stop");
-    expect(fakes.openhands.find("POST", /\/pause$/).map((r) => r.path)).toEqual([
-      `/api/v1/sandboxes/${conversation.sandboxId}/pause`,
-    ]);
-    expect((await tasks(fakes))[0].status).toBe("stopped");
-  });
-
-  it("answered 404 while the sandbox still runs: not marked stopped, the thread is told, the result still comes", async () => {
-    const fakes = setup();
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env);
-    expect((await tasks(fakes))[0].status).toBe("starting"); // running; not rewritten for that step
-    fakes.openhands.failSandboxRuntime("pause");
-
-    await comment(fakes, "@openhands-app stop");
-    const [task] = await tasks(fakes);
-    expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
-    const tracking = fakes.github
-      .commentsOn("Codertocat", "Hello-World", 1)
-      .find((c) => c.id === task.trackingCommentId)!;
-    expect(tracking.body).toContain(
-      "asked to stop, but OpenHands did not pause the sandbox and the agent is still working",
-    );
-
-    const [ended] = await tickUntilEnded(fakes);
-    expect(ended.status).toBe("succeeded");
-    expect(
-      fakes.github.commentsOn("Codertocat", "Hello-World", 1).find((c) => c.id === task.trackingCommentId)!.body,
-    ).toContain("OpenHands finished");
   });
 });
 
@@ -190,181 +120,131 @@ describe("a sandbox OpenHands paused mid-run (its concurrency cap)", () => {
     await comment(fakes, "@openhands-app fix it");
     await runCron(fakes.env);
     await runCron(fakes.env); // READY, running
-    const [task] = await tasks(fakes);
-    expect(task.status).toBe("starting"); // running; the record is not rewritten for that step
-    fakes.openhands.sandboxes.get(fakes.openhands.conversations.get(task.id)!.sandboxId)!.status = "PAUSED";
+    const [task] = await fakes.tasks();
+    expect(task!.status).toBe("starting"); // running; the record is not rewritten for that step
+    fakes.openhands.sandboxes.get(fakes.openhands.conversations.get(task!.id)!.sandboxId)!.status = "PAUSED";
     return task;
   }
 
   it("is resumed, told to go on once it runs, and its result is reported", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     const task = await pausedMidRun(fakes);
-    const [ended] = await tickUntilEnded(fakes);
-    expect(ended.status).toBe("succeeded");
+    const [ended] = await fakes.tickUntilEnded({ from: 2, every: 2 });
+    expect(ended!.status).toBe("succeeded");
     expect(fakes.openhands.find("POST", /\/resume$/)).toHaveLength(1);
     const continues = fakes.openhands.find("POST", /\/send-message$/);
-    expect(continues.map((r) => r.path)).toEqual([`/api/v1/app-conversations/${task.id}/send-message`]);
+    expect(continues.map((r) => r.path)).toEqual([`/api/v1/app-conversations/${task!.id}/send-message`]);
     expect(JSON.stringify(continues[0]!.body)).toContain("Continue the task where you left off");
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain("OpenHands finished");
   });
 
   it("that fails again after the resume is reported honestly", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     const task = await pausedMidRun(fakes);
     await runCron(fakes.env, later(2)); // resumed
     await runCron(fakes.env, later(4)); // continued
-    fakes.openhands.conversations.get(task.id)!.injected.push("error");
-    const [ended] = await tickUntilEnded(fakes, 6);
-    expect(ended.status).toBe("failed");
+    fakes.openhands.conversations.get(task!.id)!.injected.push("error");
+    const [ended] = await fakes.tickUntilEnded({ from: 6, every: 2 });
+    expect(ended!.status).toBe("failed");
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toContain(
       "the agent run ended with an error, after OpenHands paused its sandbox and this App resumed it",
     );
   });
 });
 
-describe("a stop racing a tick that read the task before it (issue 19: a stop sticks)", () => {
-  it("a tick about to resume a sandbox OpenHands paused finds the stop recorded, and wakes nothing", async () => {
-    const fakes = setup();
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running", "running", "finished"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env); // READY, running
-    const [task] = await tasks(fakes);
-    fakes.openhands.sandboxes.get(fakes.openhands.conversations.get(task.id)!.sandboxId)!.status = "PAUSED";
-    // The tick reads the conversation (paused), then its events; meanwhile a maintainer says stop.
-    fakes.openhands.failNext("GET", /\/events\/search$/, async () => {
-      const stop = issueCommentPayload("@openhands-app stop");
-      stop.comment.id = 990_001;
-      await callWorker(await signedWebhook("issue_comment", stop), fakes.env);
-      return fakes.openhands.handle(
-        new Request(fakes.openhands.find("GET", /\/events\/search$/).at(-1)!.url, {
-          headers: { authorization: `Bearer ${fakes.env.OPENHANDS_API_KEY}` },
-        }),
-      ) as Promise<Response>;
-    });
-    await runCron(fakes.env, later(2));
-    for (let i = 2; i <= 4; i++) await runCron(fakes.env, later(2 * i));
-    expect(fakes.openhands.find("POST", /\/resume$/)).toEqual([]);
-    expect(fakes.openhands.find("POST", /\/send-message$/)).toEqual([]);
-    expect((await tasks(fakes)).find((t) => t.id === task.id)).toMatchObject({ status: "stopped" });
-    expect(fakes.github.commentsOn("Codertocat", "Hello-World", 1)[0]!.body).toMatch(/^⏹️ \*\*Stopped\*\* by @/);
-  });
-
-  it("a follow-up to a conversation being stopped waits instead of waking it", async () => {
-    const fakes = setup();
-    fakes.openhands.nextScript = { ...fakes.openhands.nextScript, execution: ["running"] };
-    await comment(fakes, "@openhands-app fix it");
-    await runCron(fakes.env);
-    await runCron(fakes.env);
-    const [task] = await tasks(fakes);
-    // The stop is recorded, its pause not answered yet, when the follow-up arrives.
-    fakes.openhands.failNext("POST", /\/pause$/, async () => {
-      const followUp = issueCommentPayload("@openhands-app and also the docs");
-      followUp.comment.id = 990_002;
-      await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
-      return Response.json({ success: true });
-    });
-    const stop = issueCommentPayload("@openhands-app stop");
-    stop.comment.id = 990_003;
-    await callWorker(await signedWebhook("issue_comment", stop), fakes.env);
-    expect(fakes.openhands.find("POST", /\/send-message$/)).toEqual([]);
-    expect((await tasks(fakes)).find((t) => t.id === task.id)).toMatchObject({ status: "stopped" });
-  });
-});
-
 describe("a run that reads as gone for a moment (issue 19: transient reads are not endings)", () => {
   /** Started and seen running once; `at` is minutes after that. */
   async function running(fakes: Fakes, execution: string[]) {
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution };
+    fakes.openhands.nextScript = quickScript({ execution });
     await comment(fakes, "@openhands-app fix it");
     await runCron(fakes.env, later(1));
-    expect((await tasks(fakes))[0]!.status).not.toBe("failed");
+    expect((await fakes.tasks())[0]!.status).not.toBe("failed");
   }
   const comments = (fakes: Fakes) => fakes.github.commentsOn("Codertocat", "Hello-World", 1).map((c) => c.body);
 
   it("two MISSING reads from a failed runtime call, then the finish: the result, never a failure", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     await running(fakes, ["running", "running", "running", "running", "finished"]);
     fakes.openhands.failRuntimeReads(2);
     await runCron(fakes.env, later(4));
     await runCron(fakes.env, later(7));
-    const [counted] = await tasks(fakes);
+    const [counted] = await fakes.tasks();
     expect(counted).toMatchObject({ goneReads: 2 });
     expect(comments(fakes).some((body) => body.startsWith("❌"))).toBe(false);
-    const [ended] = await tickUntilEnded(fakes, 10);
+    const [ended] = await fakes.tickUntilEnded({ from: 10, every: 2 });
     expect(ended).toMatchObject({ status: "succeeded" });
     expect(ended).not.toHaveProperty("goneReads");
     expect(comments(fakes)[0]).toMatch(/^✅ \*\*OpenHands/);
   });
 
   it("a read that shows it again starts the count afresh", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     await running(fakes, ["running"]);
     fakes.openhands.failRuntimeReads(2);
     await runCron(fakes.env, later(4));
     await runCron(fakes.env, later(7));
     await runCron(fakes.env, later(10)); // there again
-    expect((await tasks(fakes))[0]).not.toHaveProperty("goneReads");
+    expect((await fakes.tasks())[0]).not.toHaveProperty("goneReads");
     fakes.openhands.failRuntimeReads(2);
     await runCron(fakes.env, later(13));
     await runCron(fakes.env, later(16));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "running", goneReads: 2 });
   });
 
   it("MISSING for good: failed once three reads span five minutes, well within half an hour", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     await running(fakes, ["running"]);
     fakes.openhands.failRuntimeReads(100);
     for (const minute of [4, 5, 6]) await runCron(fakes.env, later(minute)); // three reads, two minutes
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 3 });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "running", goneReads: 3 });
     await runCron(fakes.env, later(9));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "failed" });
     expect(comments(fakes)[0]).toContain("the OpenHands sandbox is gone before the agent finished");
   });
 
   it("a conversation deleted while its record still says starting ends within half an hour, not at the run deadline", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     await running(fakes, ["running"]);
     // Seen running, which is not written: the record still says "starting".
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "starting" });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "starting" });
     for (const conversation of fakes.openhands.conversations.values()) conversation.deleted = true;
     for (const minute of [4, 7]) await runCron(fakes.env, later(minute));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "running", goneReads: 2 });
     for (const minute of [10, 13]) await runCron(fakes.env, later(minute));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "failed" });
     expect(comments(fakes)[0]).toMatch(/^❌/);
   });
 
   it("five minutes of MISSING with only two reads is not enough: the third read decides", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     await running(fakes, ["running"]);
     fakes.openhands.failRuntimeReads(100);
     await runCron(fakes.env, later(4));
     await runCron(fakes.env, later(12));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "running", goneReads: 2 });
     await runCron(fakes.env, later(15));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "failed" });
   });
 
   it("a conversation that no longer exists is believed only when that lasts too", async () => {
-    const fakes = setup();
+    const fakes = startWorld(SLOWER_START);
     await running(fakes, ["running"]);
     fakes.openhands.failRuntimeReads(1);
     await runCron(fakes.env, later(4));
     for (const conversation of fakes.openhands.conversations.values()) conversation.deleted = true;
     await runCron(fakes.env, later(7));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "running", goneReads: 2 });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "running", goneReads: 2 });
     expect(comments(fakes)[0]).not.toMatch(/^❌/);
     await runCron(fakes.env, later(10));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "failed" });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "failed" });
     expect(comments(fakes)[0]).toContain("the conversation no longer exists on OpenHands");
   });
 });
 
 describe("a run whose ending cannot be read (issue 19: every run reaches the thread)", () => {
   it("a finished run whose final answer OpenHands will not give is posted without it after about ten minutes", async () => {
-    const fakes = setup();
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["finished"] };
+    const fakes = startWorld(SLOWER_START);
+    fakes.openhands.nextScript = quickScript({ execution: ["finished"] });
     // agent_server's route fails, and the app server's event search answers 404 (routes that differ).
     fakes.openhands.failNext(
       "GET",
@@ -385,7 +265,7 @@ describe("a run whose ending cannot be read (issue 19: every run reaches the thr
       expect(body()).toMatch(/^👀/);
     }
     await runCron(fakes.env, later(14));
-    const [ended] = await tasks(fakes);
+    const [ended] = await fakes.tasks();
     expect(ended).toMatchObject({ status: "succeeded" });
     expect(body()).toMatch(/^✅ \*\*OpenHands/);
     expect(body()).toContain("OpenHands would not give the agent's final message; it is in the [conversation](");
@@ -394,9 +274,7 @@ describe("a run whose ending cannot be read (issue 19: every run reaches the thr
   });
 
   it("a gone sandbox whose events cannot be read still ends at the run deadline", async () => {
-    const fakes = startFakes({ RUN_TIMEOUT_MINUTES: "30" });
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running"] };
+    const fakes = startWorld({ env: { RUN_TIMEOUT_MINUTES: "30" }, script: { execution: ["running"] } });
     await comment(fakes, "@openhands-app fix it");
     await runCron(fakes.env, later(1));
     fakes.openhands.failRuntimeReads(1_000);
@@ -408,8 +286,8 @@ describe("a run whose ending cannot be read (issue 19: every run reaches the thr
     );
     for (const minute of [4, 10, 20]) await runCron(fakes.env, later(minute));
     // Not ended on unreadable events (its record still says "starting": running is not written).
-    expect(["starting", "running"]).toContain((await tasks(fakes))[0].status);
+    expect(["starting", "running"]).toContain((await fakes.tasks())[0]!.status);
     await runCron(fakes.env, later(40));
-    expect((await tasks(fakes))[0]).toMatchObject({ status: "timed_out" });
+    expect((await fakes.tasks())[0]).toMatchObject({ status: "timed_out" });
   });
 });

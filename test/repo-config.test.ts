@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
-import { rendered } from "./rendered";
+import { rendered } from "./support/rendered";
 
 describe("parseRepoConfig", () => {
   it("reads every field", () => {
@@ -61,12 +61,10 @@ describe("parseRepoConfig", () => {
 describe(".github/openhands.yml, end to end", () => {
   let installationId = 5_500_000;
   async function setup(files: Record<string, string>) {
-    const { callWorker, issueCommentPayload, kvSnapshot, signedWebhook, startFakes } = await import("./harness");
-    const { FakeOpenHands } = await import("./fakes/openhands");
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"] };
-    for (const [key, text] of Object.entries(files)) fakes.github.files.set(key, text);
+    const { callWorker, issueCommentPayload, kvSnapshot, signedWebhook } = await import("./support/harness");
+    const { FakeOpenHands } = await import("./support/fakes/openhands");
+    const { startWorld } = await import("./support/world");
+    const fakes = startWorld({ files, script: { execution: FakeOpenHands.defaultScript().execution } });
     const send = async (body: string) => {
       const payload = issueCommentPayload(body, { installationId: installationId++ });
       payload.comment.id = installationId;
@@ -136,7 +134,7 @@ describe(".github/openhands.yml, end to end", () => {
     expect(await tasks()).toHaveLength(1);
 
     async function kvSnapshot() {
-      const { kvSnapshot } = await import("./harness");
+      const { kvSnapshot } = await import("./support/harness");
       return kvSnapshot(fakes.env);
     }
   });
@@ -146,7 +144,7 @@ describe(".github/openhands.yml, end to end", () => {
     const { fakes, send } = await setup({
       "Codertocat/Hello-World:.github/openhands.yml": "instructions: Be brief.\n",
     });
-    const { recordingKv } = await import("./harness");
+    const { recordingKv } = await import("./support/harness");
     const recorded = recordingKv(fakes.env);
     fakes.env = recorded.env;
     for (let i = 0; i < 3; i++) {
@@ -185,7 +183,7 @@ describe(".github/openhands.yml, end to end", () => {
     const { fakes } = await setup({
       "Codertocat/Hello-World:.github/openhands.yml": "allowed_bots: ['renovate[bot]']\n",
     });
-    const { callWorker, issueCommentPayload, signedWebhook } = await import("./harness");
+    const { callWorker, issueCommentPayload, signedWebhook } = await import("./support/harness");
     fakes.github.permissions.set("renovate[bot]", "write");
     for (const login of ["renovate[bot]", "dependabot[bot]"]) {
       const payload = issueCommentPayload("@openhands-app rebase this", {

@@ -8,9 +8,9 @@ import * as messages from "../src/report/messages";
 import type { FailureReason, WaitReason } from "../src/tasks/reasons";
 import { newTask, transition } from "../src/tasks/task";
 import { containsMention } from "../src/trigger/mention";
-import { openHandsAppAnswers } from "./fakes/github";
-import { APP_WORDS, sampleRequest } from "./fixtures/request";
-import { rendered } from "./rendered";
+import { openHandsAppAnswers } from "./support/fakes/github";
+import { APP_WORDS, sampleRequest } from "./support/fixtures";
+import { rendered } from "./support/rendered";
 
 /** What GitHub receives: github/thread.ts breaks every `@openhands` in what the App posts. */
 const asPosted = defuseOpenHandsMention;

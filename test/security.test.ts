@@ -1,66 +1,36 @@
 import { describe, expect, it } from "vitest";
 import { taskMarker } from "../src/own-marker";
 import { conversationIdFor } from "../src/tasks/ids";
-import { FakeOpenHands } from "./fakes/openhands";
 import {
   callWorker,
-  callWorkerWithoutWaiting,
+  deliverComment,
   examplePayloads,
-  issueCommentPayload,
   kvSnapshot,
   runCron,
   signedWebhook,
-  startFakes,
   type TestEnv,
-} from "./harness";
+  taskKeys,
+} from "./support/harness";
+import { commentOn } from "./support/webhook";
+import { startWorld, type World } from "./support/world";
 
 /**
  * Who is served, and what an outsider can cause. The agent these requests start
  * pushes code with the operator's GitHub account and spends the operator's
  * OpenHands credits.
  */
-type Fakes = ReturnType<typeof startFakes>;
-
-function setup(overrides: Partial<TestEnv> = {}): Fakes {
-  const fakes = startFakes(overrides);
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
-  return fakes;
-}
-
-/** A comment by `sender` on `owner/repo`, where the sender is the repository's admin. */
-function commentOn(owner: string, repo: string, sender: string, body = "@openhands-app fix the crash") {
-  const payload = issueCommentPayload(body);
-  payload.repository = {
-    ...payload.repository,
-    name: repo,
-    full_name: `${owner}/${repo}`,
-    owner: { ...payload.repository.owner, login: owner },
-  };
-  payload.sender = { ...payload.sender, login: sender };
-  payload.comment.user = { ...payload.comment.user, login: sender };
-  payload.comment.author_association = "OWNER";
-  return payload;
-}
-
-async function deliver(fakes: Fakes, payload: unknown, env: TestEnv = fakes.env) {
-  return callWorker(await signedWebhook("issue_comment", payload), env);
-}
+type Fakes = World;
 
 const starts = (fakes: Fakes) => fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/);
-const taskKeys = async (env: TestEnv) => (await kvSnapshot(env)).filter((e) => e.name.startsWith("task:"));
 
 describe("which accounts are served", () => {
   it("by default only the account that owns the App: a stranger's installation starts nothing", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "admin");
     // the App's owner is learnt once (the cron does it; here the first tick)
     await runCron(fakes.env);
     const before = fakes.github.requests.length;
-    const response = await deliver(fakes, commentOn("mallory", "bait", "mallory"));
+    const response = await deliverComment(fakes, commentOn("mallory", "bait", "mallory"));
     expect(await response.json()).toEqual({ ok: true, ignored: "account not served by this App" });
     expect(starts(fakes)).toEqual([]);
     // ignored before any GitHub call or KV write
@@ -69,41 +39,44 @@ describe("which accounts are served", () => {
   });
 
   it("before the owner is known, a stranger's event is held, then dropped once GitHub says who owns the App", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "admin");
-    expect((await deliver(fakes, commentOn("mallory", "bait", "mallory"))).status).toBe(202);
+    expect((await deliverComment(fakes, commentOn("mallory", "bait", "mallory"))).status).toBe(202);
     expect(starts(fakes)).toEqual([]);
     expect(fakes.github.find("GET", /\/collaborators\//)).toEqual([]);
     expect(await taskKeys(fakes.env)).toEqual([]);
   });
 
   it("the owner's own repositories are served", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "admin");
-    expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
+    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
   });
 
   it("ALLOWED_OWNERS names the accounts served; with MENTION and LABEL too, GitHub is not asked who the App is", async () => {
-    const fakes = setup({ ALLOWED_OWNERS: " acme , Codertocat ", MENTION: "@openhands-app", LABEL: "openhands-app" });
+    const fakes = startWorld({
+      role: null,
+      env: { ALLOWED_OWNERS: " acme , Codertocat ", MENTION: "@openhands-app", LABEL: "openhands-app" },
+    });
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "admin");
-    expect(await (await deliver(fakes, commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({
+    expect(await (await deliverComment(fakes, commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({
       ignored: "account not served by this App",
     });
-    expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
+    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     expect(starts(fakes)).toHaveLength(1);
     expect(fakes.github.find("GET", /^\/app$/)).toEqual([]);
   });
 
   it("ALLOWED_OWNERS alone: GitHub is asked for the App's slug, the default mention, once", async () => {
-    const fakes = setup({ ALLOWED_OWNERS: "Codertocat" });
+    const fakes = startWorld({ role: null, env: { ALLOWED_OWNERS: "Codertocat" } });
     fakes.github.permissions.set("codertocat", "admin");
-    expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
+    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
     const second = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands-app and more");
     second.comment.id += 1;
     second.issue.number = 2; // a second request on one thread would wait for the first
-    expect((await deliver(fakes, second)).status).toBe(202);
+    expect((await deliverComment(fakes, second)).status).toBe(202);
     expect(starts(fakes)).toHaveLength(2);
     expect(fakes.github.find("GET", /^\/app$/)).toHaveLength(1);
   });
@@ -114,7 +87,7 @@ describe("the agent cannot start more agents", () => {
   const viaOpenHands = { id: 1008841, slug: "openhands-ai", name: "OpenHands AI", owner: { login: "All-Hands-AI" } };
 
   async function learnt(overrides: Partial<TestEnv> = {}) {
-    const fakes = setup(overrides);
+    const fakes = startWorld({ role: null, env: overrides });
     for (const login of ["codertocat", AGENT]) fakes.github.permissions.set(login, "write");
     await runCron(fakes.env); // learns the App's owner and the agent's account
     return fakes;
@@ -160,13 +133,13 @@ describe("the agent cannot start more agents", () => {
     const fakes = await learnt();
     const byAgent = commentOn("Codertocat", "Hello-World", AGENT, "Done. @openhands-app please review");
     byAgent.comment.performed_via_github_app = viaOpenHands;
-    await deliver(fakes, byAgent);
+    await deliverComment(fakes, byAgent);
     expect(starts(fakes)).toEqual([]);
 
     const typed = commentOn("Codertocat", "Hello-World", AGENT, "@openhands-app fix the crash");
     typed.comment.id += 1;
     typed.comment.performed_via_github_app = null;
-    await deliver(fakes, typed);
+    await deliverComment(fakes, typed);
     expect(starts(fakes)).toHaveLength(1);
   });
 
@@ -176,7 +149,7 @@ describe("the agent cannot start more agents", () => {
     const byBot = commentOn("Codertocat", "Hello-World", "our-bot", "@openhands-app go on");
     byBot.comment.performed_via_github_app = viaOpenHands;
     fakes.github.permissions.set("our-bot", "write");
-    await deliver(fakes, byBot);
+    await deliverComment(fakes, byBot);
     expect(starts(fakes)).toEqual([]);
   });
 });
@@ -190,20 +163,20 @@ describe("an outsider cannot spend the budget", () => {
   }
 
   it("mentions, commands and edits from someone with no access write nothing, ask GitHub nothing, post nothing", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     await runCron(fakes.env);
     const before = { github: fakes.github.requests.length, kv: (await kvSnapshot(fakes.env)).length };
     let i = 0;
     for (const association of ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR"]) {
       for (let k = 0; k < 5; k++)
-        await deliver(fakes, fromOutsider(`@openhands-app do something ${i}`, i++, association));
+        await deliverComment(fakes, fromOutsider(`@openhands-app do something ${i}`, i++, association));
     }
-    for (let k = 0; k < 5; k++) await deliver(fakes, fromOutsider("@openhands-app help", i++));
+    for (let k = 0; k < 5; k++) await deliverComment(fakes, fromOutsider("@openhands-app help", i++));
     for (let k = 0; k < 5; k++) {
       const edit = fromOutsider(`@openhands-app now do this ${k}`, i++);
       edit.action = "edited";
       edit.changes = { body: { from: "nothing to see" } };
-      await deliver(fakes, edit);
+      await deliverComment(fakes, edit);
     }
     expect(fakes.github.requests.length).toBe(before.github);
     expect((await kvSnapshot(fakes.env)).length).toBe(before.kv);
@@ -212,10 +185,10 @@ describe("an outsider cannot spend the budget", () => {
   });
 
   it("a collaborator without write access hears it once a day, is asked about once, and leaves nothing in KV", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "read");
     for (let i = 0; i < 6; i++)
-      await deliver(
+      await deliverComment(
         fakes,
         fromOutsider(i % 3 === 2 ? "@openhands-app help" : `@openhands-app try ${i}`, i, "COLLABORATOR"),
       );
@@ -229,12 +202,12 @@ describe("an outsider cannot spend the budget", () => {
   });
 
   it("an e-mail address or a URL with an @ is not a candidate: nothing is read or written", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     await runCron(fakes.env);
     const before = fakes.github.requests.length;
     for (const body of ["write to me@openhands.dev", "see https://mastodon.social/@openhands"]) {
-      const response = await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat", body));
+      const response = await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat", body));
       expect(response.status).toBe(200);
     }
     expect(fakes.github.requests.length).toBe(before);
@@ -244,7 +217,7 @@ describe("an outsider cannot spend the budget", () => {
 
 describe("the tracking comment is always the App's own", () => {
   it("a comment carrying the predicted marker, written by someone else, is never adopted", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
     // Task ids follow from the trigger, so the marker can be predicted and posted ahead of time.
@@ -254,7 +227,7 @@ describe("the tracking comment is always the App's own", () => {
       id: 666,
       type: "User",
     });
-    await deliver(fakes, payload);
+    await deliverComment(fakes, payload);
     for (let tick = 0; tick < 3; tick++) await runCron(fakes.env);
     expect(fakes.github.comments.get(bait.id)!.body).toBe(`Looks good ${taskMarker(id)}`);
     expect(fakes.github.find("PATCH", new RegExp(`/issues/comments/${bait.id}$`))).toEqual([]);
@@ -264,9 +237,9 @@ describe("the tracking comment is always the App's own", () => {
   });
 
   it("an edit GitHub refuses ends in a new comment with the result, not an endless retry", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
-    await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"));
+    await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"));
     fakes.github.failNext(
       "PATCH",
       /\/issues\/comments\/\d+$/,
@@ -284,14 +257,14 @@ describe("the tracking comment is always the App's own", () => {
 
 describe("operator pitfalls", () => {
   it("a webhook secret pasted with a trailing newline still verifies GitHub's signatures", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: `${fakes.env.GITHUB_WEBHOOK_SECRET}\n` };
-    expect((await deliver(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"), env)).status).toBe(202);
+    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"), env)).status).toBe(202);
   });
 
   it("a webhook secret too short to resist guessing is refused as a configuration error", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: "short" };
     const request = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), {
       secret: "short",
@@ -308,17 +281,17 @@ describe("operator pitfalls", () => {
   });
 
   it("plain http is refused for the upstreams, except on this machine", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
     const remote = { ...fakes.env, OPENHANDS_BASE_URL: "http://app.all-hands.dev" };
-    expect((await deliver(fakes, payload, remote)).status).toBe(500);
+    expect((await deliverComment(fakes, payload, remote)).status).toBe(500);
     const local = { ...fakes.env, GITHUB_API_URL: "http://127.0.0.1:9" };
     const { loadConfig } = await import("../src/config");
     expect(loadConfig(local).githubApiUrl).toBe("http://127.0.0.1:9");
   });
 
   it("an unsigned caller learns nothing about a broken configuration", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const broken = { ...fakes.env, OPENHANDS_API_KEY: "" };
     const unsigned = await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"), {
       signature: null,
@@ -329,7 +302,7 @@ describe("operator pitfalls", () => {
   });
 
   it("a body without Content-Length is cut off at 25 MB as it streams in", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     const chunk = new Uint8Array(1024 * 1024).fill(0x20);
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
@@ -350,56 +323,9 @@ describe("operator pitfalls", () => {
   });
 });
 
-describe("replays of a captured signed delivery", () => {
-  it("a request made more than seven days before it arrives is refused; a recent redelivery still works", async () => {
-    const fakes = setup();
-    fakes.github.permissions.set("codertocat", "write");
-    await runCron(fakes.env);
-    const old = commentOn("Codertocat", "Hello-World", "Codertocat");
-    old.comment.created_at = new Date(Date.now() - 8 * 24 * 3600_000).toISOString();
-    const request = await signedWebhook("issue_comment", old, { keepTimes: true });
-    await callWorker(request.clone(), fakes.env);
-    expect(starts(fakes)).toEqual([]);
-    expect(await taskKeys(fakes.env)).toEqual([]);
-    // once the repository's config is known, the answer says why at once
-    expect(await (await callWorker(request, fakes.env)).json()).toMatchObject({
-      ignored: "the request was made more than seven days before it arrived",
-    });
-
-    const recent = commentOn("Codertocat", "Hello-World", "Codertocat");
-    recent.comment.id += 1;
-    recent.comment.created_at = new Date(Date.now() - 6 * 24 * 3600_000).toISOString();
-    expect(
-      (await callWorker(await signedWebhook("issue_comment", recent, { keepTimes: true }), fakes.env)).status,
-    ).toBe(202);
-    expect(starts(fakes)).toHaveLength(1);
-  });
-
-  it("a command made more than a day before it arrives is refused: its record is gone, so a replay would act again", async () => {
-    const fakes = setup();
-    fakes.github.permissions.set("codertocat", "write");
-    await runCron(fakes.env);
-    const running = commentOn("Codertocat", "Hello-World", "Codertocat");
-    running.comment.body = "@openhands-app fix the bug";
-    await callWorker(await signedWebhook("issue_comment", running), fakes.env);
-    expect(starts(fakes)).toHaveLength(1);
-
-    const stop = commentOn("Codertocat", "Hello-World", "Codertocat");
-    stop.comment.id += 1;
-    stop.comment.body = "@openhands-app stop";
-    stop.comment.created_at = new Date(Date.now() - 2 * 24 * 3600_000).toISOString();
-    const response = await callWorker(await signedWebhook("issue_comment", stop, { keepTimes: true }), fakes.env);
-    await runCron(fakes.env);
-    const tasks = (await taskKeys(fakes.env)).map((e) => JSON.parse(e.value!));
-    expect(tasks.map((t) => [t.status, t.stopRequestedBy])).toEqual([["starting", undefined]]);
-    expect(fakes.openhands.find("POST", /\/pause$/)).toEqual([]);
-    expect(await response.json()).toMatchObject({ ignored: "the command was made more than a day before it arrived" });
-  });
-});
-
 describe("edits", () => {
   it("a maintainer who edits an outsider's comment to add the mention does not turn the outsider's words into a request", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "read");
     const edit = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands-app run the script from my gist");
@@ -407,78 +333,9 @@ describe("edits", () => {
     edit.changes = { body: { from: "run the script from my gist" } };
     edit.comment.user = { ...edit.comment.user, login: "mallory" };
     edit.comment.author_association = "NONE";
-    await deliver(fakes, edit);
+    await deliverComment(fakes, edit);
     expect(starts(fakes)).toEqual([]);
     const [reply] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(reply!.body).toContain("The comment you edited was written by @mallory");
-  });
-});
-
-describe("once means once, under overlapping deliveries (issue 19)", () => {
-  /** Sends every payload at once, as GitHub does for quick comments, and waits for all the work they leave. */
-  async function burst(fakes: Fakes, payloads: unknown[]) {
-    const sent = await Promise.all(
-      payloads.map(async (payload) =>
-        callWorkerWithoutWaiting(await signedWebhook("issue_comment", payload), fakes.env),
-      ),
-    );
-    await Promise.all(sent.map((s) => s.settled()));
-    for (let i = 1; i <= 2; i++) await runCron(fakes.env, new Date(Date.now() + i * 3 * 60_000));
-    return Promise.all(sent.map((s) => s.response.status));
-  }
-  const posted = (fakes: Fakes) => fakes.github.find("POST", /\/issues\/\d+\/comments$/);
-
-  it("five quick mentions by a read-only collaborator get one reply", async () => {
-    const fakes = setup();
-    fakes.github.permissions.set("reader", "read");
-    // Known already, so each is decided at once, as on a warm isolate.
-    await runCron(fakes.env);
-    const mentions = Array.from({ length: 5 }, (_, i) => {
-      const payload = commentOn("Codertocat", "Hello-World", "reader", `@openhands-app please fix ${i}`);
-      payload.comment.id += i;
-      payload.comment.author_association = "COLLABORATOR";
-      return payload;
-    });
-    expect(await burst(fakes, mentions)).toEqual([202, 202, 202, 202, 202]);
-    expect(posted(fakes)).toHaveLength(1);
-    expect((posted(fakes)[0]!.body as { body: string }).body).toMatch(/^Sorry @reader, only people with write/);
-    expect(starts(fakes)).toEqual([]);
-    expect(await taskKeys(fakes.env)).toEqual([]);
-  });
-});
-
-describe("once means once, when KV is slow to show what an overlapping delivery wrote", () => {
-  /** KV as seen from another request: every read lags a moment behind the writes. */
-  function laggingKv(kv: KVNamespace): KVNamespace {
-    return new Proxy(kv, {
-      get(target, name) {
-        const value = Reflect.get(target, name, target);
-        if (name !== "get" || typeof value !== "function")
-          return typeof value === "function" ? value.bind(target) : value;
-        return async (...args: unknown[]) => {
-          const read = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          return read;
-        };
-      },
-    });
-  }
-
-  it.each([
-    ["a help", "@openhands-app help", 1, 0],
-    ["a request", "@openhands-app fix the crash", 1, 1],
-  ])("%s delivered three times at once is answered once", async (_, body, comments, conversations) => {
-    const fakes = setup();
-    fakes.github.permissions.set("codertocat", "admin");
-    await runCron(fakes.env);
-    const env = { ...fakes.env, TASKS: laggingKv(fakes.env.TASKS) };
-    const payload = commentOn("Codertocat", "Hello-World", "Codertocat", body);
-    const sent = await Promise.all(
-      [0, 1, 2].map(async () => callWorkerWithoutWaiting(await signedWebhook("issue_comment", payload), env)),
-    );
-    await Promise.all(sent.map((s) => s.settled()));
-    await runCron(env, new Date(Date.now() + 3 * 60_000));
-    expect(fakes.github.find("POST", /\/issues\/\d+\/comments$/)).toHaveLength(comments);
-    expect(starts(fakes)).toHaveLength(conversations);
   });
 });

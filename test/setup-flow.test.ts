@@ -5,7 +5,6 @@ import { forgetOpenedCredentials } from "../src/config";
 import { rememberAppIdentity } from "../src/github/app-identity";
 import { storeCredentials } from "../src/setup/credentials";
 import { seal } from "../src/setup/sealing";
-import { FakeOpenHands } from "./fakes/openhands";
 import {
   callWorker,
   issueCommentPayload,
@@ -14,8 +13,9 @@ import {
   signedWebhook,
   startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
 import { network } from "./support/network";
+import { quickScript } from "./support/world";
 
 /**
  * `/setup` inside workerd: the pages, the manifest, the conversion and what is
@@ -30,11 +30,7 @@ function freshWorker(): { fakes: ReturnType<typeof startFakes>; env: TestEnv; co
   forgetOpenedCredentials();
   const fakes = startFakes();
   fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
+  fakes.openhands.nextScript = quickScript();
   const testEnv = {
     ...fakes.env,
     GITHUB_APP_ID: undefined,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach } from "vitest";
-import { expectNothingOpenHandsAppAnswers } from "./harness";
+import { expectNothingOpenHandsAppAnswers } from "./support/harness";
 import { network } from "./support/network";
 
 // Runs before each test file, in the workerd process the files share: every hook that must hold

@@ -11,7 +11,7 @@ import {
   type TaskStatus,
   transition,
 } from "../src/tasks/task";
-import { sampleRequest } from "./fixtures/request";
+import { sampleRequest } from "./support/fixtures";
 
 // The state machine in src/tasks/task.ts, which every move in src/lifecycle/ goes through.
 const T0 = new Date("2026-11-26T12:00:00Z");

@@ -1,17 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { FakeOpenHands } from "./fakes/openhands";
-import { json } from "./fakes/recorder";
+import { json } from "./support/fakes/recorder";
 import {
   callWorker,
   effectfulGitHubCalls,
   issueCommentPayload,
-  kvSnapshot,
   openHandsWork,
   runCron,
   signedWebhook,
-  startFakes,
   type TestEnv,
-} from "./harness";
+} from "./support/harness";
+import { startWorld, type World } from "./support/world";
 
 /**
  * A thread that will never take the App's comments again (issue 20): the task ends, its slot is
@@ -19,25 +17,14 @@ import {
  * limit, a 5xx) is tried again as before.
  */
 
-type Fakes = ReturnType<typeof startFakes>;
+type Fakes = World;
 const STATUS_TOKEN = "status-token-for-tests-0123456789";
 const OWNER = "Codertocat";
 const REPO = "Hello-World";
 const MIN = 60_000;
 
-function setup(execution: string[] = ["running", "finished"], overrides: Partial<TestEnv> = {}): Fakes {
-  const fakes = startFakes({ STATUS_TOKEN, ...overrides });
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution };
-  return fakes;
-}
-
 async function deliver(fakes: Fakes, payload: Record<string, any>) {
   return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
-}
-
-async function tasks(env: TestEnv) {
-  return (await kvSnapshot(env)).filter((e) => e.name.startsWith("task:")).map((e) => JSON.parse(e.value!));
 }
 
 async function status(env: TestEnv) {
@@ -99,17 +86,17 @@ const changes: {
 describe("a run that ends on a thread that is gone", () => {
   for (const { what, change, status: code, editStatus } of changes) {
     it(`${what}: the task ends with its run's ending, marked, shown in /status, and nothing is asked again`, async () => {
-      const fakes = setup();
+      const fakes = startWorld({ env: { STATUS_TOKEN } });
       const payload = issueCommentPayload("@openhands-app fix it");
       await deliver(fakes, payload);
       expect(fakes.github.commentsOn(OWNER, REPO, 1)).toHaveLength(1);
       change(fakes, payload.comment.id);
 
       await ticks(fakes, 3);
-      const [task] = await tasks(fakes.env);
-      expect(task.status).toBe("succeeded");
-      expect(task.threadGone).toEqual({ status: code, at: expect.any(String) });
-      expect(task.lastError).toBe(
+      const [task] = await fakes.tasks();
+      expect(task!.status).toBe("succeeded");
+      expect(task!.threadGone).toEqual({ status: code, at: expect.any(String) });
+      expect(task!.lastError).toBe(
         `the thread takes no comments: GitHub answered ${editStatus} to the edit, ${code} to a new comment`,
       );
       // What it tried: the edit of its comment, then one new comment; nothing else was posted.
@@ -127,10 +114,10 @@ describe("a run that ends on a thread that is gone", () => {
       expect(shown.tasks.pending).toBe(0);
       expect(shown.threadGone).toEqual({
         count: 1,
-        newest: [{ task: task.id, state: "succeeded", createdAt: expect.any(String), githubStatus: code }],
+        newest: [{ task: task!.id, state: "succeeded", createdAt: expect.any(String), githubStatus: code }],
       });
       expect(shown.lastErrors).toEqual([
-        { task: task.id, state: "succeeded", at: expect.any(String), error: task.lastError },
+        { task: task!.id, state: "succeeded", at: expect.any(String), error: task!.lastError },
       ]);
     });
   }
@@ -138,16 +125,16 @@ describe("a run that ends on a thread that is gone", () => {
 
 describe("a thread gone while the agent runs", () => {
   it("locked while the agent waits for a confirmation: its sandbox is paused and the task ends, with no comment", async () => {
-    const fakes = setup(["running", "waiting_for_confirmation"]);
+    const fakes = startWorld({ env: { STATUS_TOKEN }, script: { execution: ["running", "waiting_for_confirmation"] } });
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     await ticks(fakes, 1);
     fakes.github.lockIssue(OWNER, REPO, 1);
     const [conversation] = [...fakes.openhands.conversations.values()];
 
     await ticks(fakes, 3, Date.now() + 3 * MIN);
-    const [task] = await tasks(fakes.env);
+    const [task] = await fakes.tasks();
     expect(task).toMatchObject({ status: "failed", outcome: { summary: "thread is gone" } });
-    expect(task.threadGone.status).toBe(403);
+    expect(task!.threadGone!.status).toBe(403);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/sandboxes\/[^/]+\/pause$/).map((r) => r.path)).toEqual([
       `/api/v1/sandboxes/${conversation!.sandboxId}/pause`,
     ]);
@@ -160,7 +147,7 @@ describe("a thread gone while the agent runs", () => {
   });
 
   it("the App removed from the repository: the progress look finds the issue gone, pauses the sandbox and ends the task", async () => {
-    const fakes = setup(["running"]);
+    const fakes = startWorld({ env: { STATUS_TOKEN }, script: { execution: ["running"] } });
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     await ticks(fakes, 1);
     const [conversation] = [...fakes.openhands.conversations.values()];
@@ -171,13 +158,13 @@ describe("a thread gone while the agent runs", () => {
     });
     fakes.github.removeAppFrom(OWNER, REPO);
 
-    const [started] = await tasks(fakes.env);
-    const readyAt = Date.parse(started.startedAt);
+    const [started] = await fakes.tasks();
+    const readyAt = Date.parse(started!.startedAt!);
     await runCron(fakes.env, new Date(readyAt + 6 * MIN + 10_000));
-    const [task] = await tasks(fakes.env);
+    const [task] = await fakes.tasks();
     expect(task).toMatchObject({ status: "failed", outcome: { summary: "thread is gone" } });
-    expect(task.threadGone.status).toBe(404);
-    expect(task.lastError).toBe("the thread takes no comments: GitHub answered 404 to the issue and its comment");
+    expect(task!.threadGone!.status).toBe(404);
+    expect(task!.lastError).toBe("the thread takes no comments: GitHub answered 404 to the issue and its comment");
     expect(fakes.github.find("GET", /^\/repos\/Codertocat\/Hello-World\/issues\/1$/)).toHaveLength(1);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/sandboxes\/[^/]+\/pause$/)).toHaveLength(1);
 
@@ -189,13 +176,13 @@ describe("a thread gone while the agent runs", () => {
 
 describe("a thread gone before the task starts", () => {
   it("an archived repository: nothing is started on OpenHands, and the task ends without a comment", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ env: { STATUS_TOKEN } });
     fakes.github.archiveRepository(OWNER, REPO);
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
 
-    const [task] = await tasks(fakes.env);
+    const [task] = await fakes.tasks();
     expect(task).toMatchObject({ status: "failed", outcome: { summary: "thread is gone" } });
-    expect(task.threadGone.status).toBe(403);
+    expect(task!.threadGone!.status).toBe(403);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toEqual([]);
     expect(fakes.github.commentsOn(OWNER, REPO, 1)).toEqual([]);
 
@@ -206,10 +193,10 @@ describe("a thread gone before the task starts", () => {
   });
 
   it("a locked conversation: the same, nothing started", async () => {
-    const fakes = setup();
+    const fakes = startWorld({ env: { STATUS_TOKEN } });
     fakes.github.lockIssue(OWNER, REPO, 1);
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
-    const [task] = await tasks(fakes.env);
+    const [task] = await fakes.tasks();
     expect(task).toMatchObject({ status: "failed", threadGone: { status: 403 } });
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toEqual([]);
   });
@@ -217,7 +204,7 @@ describe("a thread gone before the task starts", () => {
 
 describe("what is only 'later' is not gone", () => {
   it("a rate-limited 403 on the edit waits and edits the same comment; a 5xx to the new comment is tried again", async () => {
-    const fakes = setup(["running", "finished"]);
+    const fakes = startWorld({ env: { STATUS_TOKEN } });
     await deliver(fakes, issueCommentPayload("@openhands-app fix it"));
     // The first final edit meets GitHub's secondary limit: 403 with Retry-After (and its message).
     fakes.github.failNext(
@@ -239,22 +226,22 @@ describe("what is only 'later' is not gone", () => {
     fakes.github.failNext("POST", /\/issues\/1\/comments$/, () => json({ message: "Bad Gateway" }, 502), 2);
 
     await ticks(fakes, 2);
-    let [task] = await tasks(fakes.env);
-    expect(task.status).toBe("starting");
+    let [task] = await fakes.tasks();
+    expect(task!.status).toBe("starting");
     expect(fakes.github.find("PATCH", /\/issues\/comments\/\d+$/)).toHaveLength(1);
     // Not a new comment on a rate limit: that would be a second one once the edit goes through.
     expect(fakes.github.find("POST", /\/issues\/1\/comments$/)).toHaveLength(1);
 
     await ticks(fakes, 1, Date.now() + 6 * MIN);
-    [task] = await tasks(fakes.env);
-    expect(task.status).toBe("starting");
-    expect(task.threadGone).toBeUndefined();
+    [task] = await fakes.tasks();
+    expect(task!.status).toBe("starting");
+    expect(task!.threadGone).toBeUndefined();
     expect(fakes.github.find("POST", /\/issues\/1\/comments$/)).toHaveLength(3);
 
     await ticks(fakes, 1, Date.now() + 9 * MIN);
-    [task] = await tasks(fakes.env);
-    expect(task.status).toBe("succeeded");
-    expect(task.threadGone).toBeUndefined();
+    [task] = await fakes.tasks();
+    expect(task!.status).toBe("succeeded");
+    expect(task!.threadGone).toBeUndefined();
     const comments = fakes.github.commentsOn(OWNER, REPO, 1);
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain("OpenHands finished");

@@ -1,23 +1,17 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig } from "../src/repo-config/parse";
 import { decideEvent } from "../src/trigger/decide-event";
-import type { FakeComment } from "./fakes/github";
-import { FakeOpenHands } from "./fakes/openhands";
-import { DEPLOYMENT } from "./fixtures/request";
-import { callWorker, examplePayloads, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import type { FakeComment } from "./support/fakes/github";
+import { DEPLOYMENT } from "./support/fixtures";
+import { callWorker, examplePayloads, runCron, signedWebhook } from "./support/harness";
+import { startWorld, type World } from "./support/world";
 
 /** Every place a maintainer can ask from, each with GitHub's own example payload adapted. */
-let fakes: ReturnType<typeof startFakes>;
+let fakes: World;
 let installationId = 8_100_000;
 beforeEach(() => {
-  fakes = startFakes();
-  fakes.github.permissions.set("codertocat", "write");
+  fakes = startWorld();
   fakes.github.pulls.set(2, { ref: "changes", repository: "Codertocat/Hello-World", baseRef: "master" });
-  fakes.openhands.nextScript = {
-    ...FakeOpenHands.defaultScript(),
-    startSteps: ["WORKING"],
-    execution: ["running", "finished"],
-  };
 });
 
 function example(event: string, action: string, change: (p: Record<string, any>) => void = () => {}) {
@@ -50,10 +44,9 @@ function promptOf(start: Record<string, any>): string {
 
 async function finish() {
   for (let i = 0; i < 3; i++) await runCron(fakes.env);
-  const tasks = (await kvSnapshot(fakes.env))
-    .filter((e) => e.name.startsWith("task:"))
-    .map((e) => JSON.parse(e.value!));
+  const tasks = await fakes.tasks();
   expect(tasks.map((t) => t.status)).toEqual(["succeeded"]);
+  expect(await fakes.received()).toEqual([]);
 }
 
 describe("inline review comment (pull_request_review_comment.created)", () => {

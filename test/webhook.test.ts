@@ -7,7 +7,7 @@ import {
   kvSnapshot,
   signedWebhook,
   startFakes,
-} from "./harness";
+} from "./support/harness";
 
 describe("POST /api/github/webhooks", () => {
   let fakes: ReturnType<typeof startFakes>;

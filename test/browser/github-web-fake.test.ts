@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, createSign, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { FakeGitHub } from "../fakes/github";
-import { FakeGitHubWeb, type RegisteredApp } from "../fakes/github-web";
+import { FakeGitHub } from "../support/fakes/github";
+import { FakeGitHubWeb, type RegisteredApp } from "../support/fakes/github-web";
 
 /** The stand-in for github.com's manifest flow, driven with plain requests (no browser, no Worker). */
 

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LoopbackServer } from "../../demo/loopback";
 import { DevWorker, freePort } from "../../demo/worker";
-import { FakeGitHub } from "../fakes/github";
-import { FakeGitHubWeb } from "../fakes/github-web";
-import { FakeOpenHands } from "../fakes/openhands";
+import { FakeGitHub } from "../support/fakes/github";
+import { FakeGitHubWeb } from "../support/fakes/github-web";
+import { FakeOpenHands } from "../support/fakes/openhands";
 
 /**
  * What the browser test of /setup runs against, as demo/run.ts wires it: the

@@ -2,15 +2,15 @@ import { mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Page, Response as PageResponse, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCommentPayload, signedWebhook } from "../../demo/webhook";
 import { sleep } from "../../demo/worker";
-import type { RegisteredApp } from "../fakes/github-web";
+import type { RegisteredApp } from "../support/fakes/github-web";
+import { issueCommentPayload, signedDelivery } from "../support/webhook";
 import { ensureChromium, launchChromium } from "./chromium";
 import { type SetupWorld, startSetupWorld } from "./setup-world";
 
 /**
  * /setup in a real browser: Debian's chromium walks the Worker's setup pages
- * and a stand-in of github.com's App manifest flow (test/fakes/github-web.ts),
+ * and a stand-in of github.com's App manifest flow (test/support/fakes/github-web.ts),
  * with the Worker under `wrangler dev` and started without any App. The steps
  * share one Worker, in order: the refusals and the failed callbacks come before
  * the one that succeeds, so that each error is shown to leave nothing behind.
@@ -444,20 +444,13 @@ describe.skipIf(missing !== undefined)("/setup in a browser", () => {
       expect(await health.json()).toMatchObject({ ok: true });
 
       const payload = issueCommentPayload(`@${app.slug} the date parser fails on leap years, please fix it`);
-      const wrong = await signedWebhook("issue_comment", payload, "not-the-webhook-secret-0123456789");
-      const refused = await fetch(`${world.worker.url}/api/github/webhooks`, {
-        method: "POST",
-        headers: wrong.headers,
-        body: wrong.body,
-      });
+      const url = `${world.worker.url}/api/github/webhooks`;
+      const refused = await fetch(
+        await signedDelivery("issue_comment", payload, { secret: "not-the-webhook-secret-0123456789", url }),
+      );
       expect(refused.status).toBe(401);
 
-      const webhook = await signedWebhook("issue_comment", payload, app.webhook_secret);
-      const accepted = await fetch(`${world.worker.url}/api/github/webhooks`, {
-        method: "POST",
-        headers: webhook.headers,
-        body: webhook.body,
-      });
+      const accepted = await fetch(await signedDelivery("issue_comment", payload, { secret: app.webhook_secret, url }));
       expect(accepted.status, await accepted.text()).toBe(202);
       const handled = await world.worker.waitForLogEvent(["webhook.handled", "webhook.failed"], 20_000);
       expect(handled, world.worker.logTail()).toMatchObject({ event: "webhook.handled", outcome: "started" });

@@ -12,7 +12,7 @@ import { activityLine } from "../../src/report/messages";
 import { parseCommand } from "../../src/trigger/command";
 import { decideEvent, mayTrigger, reasonToIgnore, refusedAtOnce } from "../../src/trigger/decide-event";
 import { containsMention, requestText } from "../../src/trigger/mention";
-import { DEPLOYMENT, sampleRequest } from "../fixtures/request";
+import { DEPLOYMENT, sampleRequest } from "../support/fixtures";
 
 const require = createRequire(import.meta.url);
 const examples = require("@octokit/webhooks-examples") as { name: string; examples: Record<string, any>[] }[];

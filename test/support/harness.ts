@@ -1,23 +1,24 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
-import { Webhooks } from "@octokit/webhooks";
-import examples from "@octokit/webhooks-examples";
 import { http, passthrough } from "msw";
 import { expect } from "vitest";
-import type { WorkerEnv } from "../src/config";
-import { forgetAppIdentity } from "../src/github/app-identity";
-import { clearInstallationTokenCache } from "../src/github/client";
-import { forgetDenied } from "../src/github/permission";
-import worker from "../src/index";
-import { forgetClaims } from "../src/isolate-claims";
-import { forgetAgentLogin } from "../src/openhands/agent-account";
-import { forgetUnsavedTicks } from "../src/ops/tick-record";
-import { clearRepoConfigMemory } from "../src/repo-config/load";
+import type { WorkerEnv } from "../../src/config";
+import { forgetAppIdentity } from "../../src/github/app-identity";
+import { clearInstallationTokenCache } from "../../src/github/client";
+import { forgetDenied } from "../../src/github/permission";
+import worker from "../../src/index";
+import { forgetClaims } from "../../src/isolate-claims";
+import { forgetAgentLogin } from "../../src/openhands/agent-account";
+import { forgetUnsavedTicks } from "../../src/ops/tick-record";
+import { clearRepoConfigMemory } from "../../src/repo-config/load";
 import { FakeGitHub } from "./fakes/github";
 import { FakeOpenHands } from "./fakes/openhands";
 
 export { mostInOneSecond } from "./fakes/recorder";
 
-import { network } from "./support/network";
+import { network } from "./network";
+import { type DeliveryOptions, signedDelivery } from "./webhook";
+
+export { examplePayloads, issueCommentPayload } from "./webhook";
 
 export type TestEnv = WorkerEnv & Pick<Cloudflare.Env, "TEST_PRIVATE_KEY_PKCS8" | "TEST_PUBLIC_KEY">;
 
@@ -92,95 +93,18 @@ export async function runCron(testEnv: TestEnv, when = new Date()): Promise<void
   await waitOnExecutionContext(ctx);
 }
 
-type Example = { name: string; examples: Record<string, unknown>[] };
-
-/** GitHub's own example payloads, deep-copied so a test can adapt one safely. */
-export function examplePayloads(event: string): Record<string, any>[] {
-  const entry = (examples as unknown as Example[]).find((e) => e.name === event);
-  if (!entry) throw new Error(`no example payloads for ${event}`);
-  return entry.examples.map((e) => structuredClone(e));
-}
-
-/**
- * The `issue_comment.created` example, as if a maintainer wrote `body`. The
- * installation is added because GitHub sends it to Apps (the example came from a repo hook).
- */
-export function issueCommentPayload(
-  body: string,
-  options: { pullRequest?: boolean; sender?: Record<string, unknown>; installationId?: number } = {},
-) {
-  const payload = examplePayloads("issue_comment").find((p) => p.action === "created" && p.installation)!;
-  payload.comment.body = body;
-  // A fresh installation per test by default: Octokit spaces writes per installation,
-  // and a test need not wait for the previous test's writes.
-  payload.installation = {
-    id: options.installationId ?? nextInstallationId++,
-    node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMjMxMTIxMw==",
-  };
-  if (options.sender) {
-    payload.sender = { ...payload.sender, ...options.sender };
-    payload.comment.user = { ...payload.comment.user, ...options.sender };
-  }
-  if (options.pullRequest) {
-    payload.issue.pull_request = {
-      url: `https://api.github.com/repos/${payload.repository.full_name}/pulls/${payload.issue.number}`,
-      html_url: `https://github.com/${payload.repository.full_name}/pull/${payload.issue.number}`,
-      diff_url: `https://github.com/${payload.repository.full_name}/pull/${payload.issue.number}.diff`,
-      patch_url: `https://github.com/${payload.repository.full_name}/pull/${payload.issue.number}.patch`,
-      merged_at: null,
-    };
-  }
-  return payload;
-}
-
-let deliveries = 0;
-let nextInstallationId = 2311213;
-
-/**
- * GitHub delivers an event seconds after it happens; its examples are years old.
- * The times the App judges a request by (created, edited, labelled, submitted)
- * are set to now, unless a test is about an old one.
- */
-function happenedNow(payload: unknown): unknown {
-  if (typeof payload !== "object" || payload === null) return payload;
-  const copy = structuredClone(payload) as Record<string, unknown>;
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  for (const key of ["comment", "issue", "pull_request", "review"]) {
-    const item = copy[key] as Record<string, unknown> | undefined;
-    if (typeof item !== "object" || item === null) continue;
-    for (const field of ["created_at", "updated_at", "submitted_at"])
-      if (typeof item[field] === "string") item[field] = now;
-  }
-  return copy;
-}
-
-/** A webhook request signed as GitHub signs it (HMAC-SHA256 of the raw body). */
-export async function signedWebhook(
+/** A webhook request signed as GitHub signs it, with the tests' webhook secret unless told another. */
+export function signedWebhook(
   event: string,
   payload: unknown,
-  options: {
-    secret?: string;
-    signature?: string | null;
-    rawBody?: string;
-    delivery?: string;
-    keepTimes?: boolean;
-  } = {},
+  options: Omit<DeliveryOptions, "secret" | "url" | "contentLength"> & { secret?: string } = {},
 ): Promise<Request> {
-  const rawBody = options.rawBody ?? JSON.stringify(options.keepTimes ? payload : happenedNow(payload));
-  const signature =
-    options.signature === undefined
-      ? await new Webhooks({ secret: options.secret ?? env.GITHUB_WEBHOOK_SECRET! }).sign(rawBody)
-      : options.signature;
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": "GitHub-Hookshot/2f3e1a4",
-    "x-github-event": event,
-    "x-github-delivery": options.delivery ?? `72d3162e-cc78-11e3-81ab-4c9367dc${String(++deliveries).padStart(4, "0")}`,
-    "x-github-hook-id": "292430182",
-    "x-github-hook-installation-target-type": "integration",
-  };
-  if (signature !== null) headers["x-hub-signature-256"] = signature;
-  return new Request("https://worker.example/api/github/webhooks", { method: "POST", headers, body: rawBody });
+  return signedDelivery(event, payload, { ...options, secret: options.secret ?? env.GITHUB_WEBHOOK_SECRET! });
+}
+
+/** Delivers `payload` as an `issue_comment` event to the Worker, with `env` or the fakes' own. */
+export async function deliverComment(fakes: { env: TestEnv }, payload: unknown, env: TestEnv = fakes.env) {
+  return callWorker(await signedWebhook("issue_comment", payload), env);
 }
 
 /** All KV entries, parsed, with their metadata. */
@@ -193,6 +117,11 @@ export async function kvSnapshot(testEnv: TestEnv) {
       value: await testEnv.TASKS.get(key.name),
     })),
   );
+}
+
+/** Everything KV holds under the task keys, tasks and undecided events alike: for "nothing kept". */
+export async function taskKeys(env: TestEnv) {
+  return (await kvSnapshot(env)).filter((e) => e.name.startsWith("task:"));
 }
 
 /**

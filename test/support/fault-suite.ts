@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./fakes/openhands";
 import { FAULTS, type FaultName } from "./faults";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./harness";
+import { startWorld } from "./world";
 
 /**
  * Every upstream call on the path from comment to result, failed in every way
@@ -48,31 +48,17 @@ export function faultSuite(calls: UpstreamCall[]): void {
     it.each(Object.keys(FAULTS) as FaultName[])(
       "with %s, the task survives and ends with one correct comment",
       async (fault) => {
-        const fakes = startFakes({ UPSTREAM_TIMEOUT_SECONDS: "0.3" });
-        fakes.github.permissions.set("codertocat", "write");
-        fakes.openhands.nextScript = {
-          ...FakeOpenHands.defaultScript(),
-          startSteps: ["WORKING"],
-          execution: ["running", "finished"],
-        };
+        const fakes = startWorld({ env: { UPSTREAM_TIMEOUT_SECONDS: "0.3" } });
         const fake = call.upstream === "github" ? fakes.github : fakes.openhands;
         fake.failNext(call.method, call.path, FAULTS[fault], 3);
 
-        const response = await callWorker(
-          await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the bug")),
-          fakes.env,
-        );
+        const response = await fakes.comment("@openhands-app fix the bug");
         expect(response.status).toBe(202);
 
         // Cron ticks, each a few minutes later than the last, so that backoffs elapse.
-        let status = "";
-        for (let tick = 1; tick <= 12 && !["succeeded", "failed", "timed_out"].includes(status); tick++) {
-          await runCron(fakes.env, new Date(Date.now() + tick * 4 * 60_000));
-          const task = (await kvSnapshot(fakes.env)).find((e) => e.name.startsWith("task:"));
-          status = task ? JSON.parse(task.value!).status : "missing";
-        }
+        const [task] = await fakes.tickUntilEnded({ from: 4, every: 4, max: 12 });
 
-        expect(status).toBe("succeeded");
+        expect(task?.status).toBe("succeeded");
         const comments = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
         expect(comments).toHaveLength(1);
         expect(comments[0]!.body).toContain("OpenHands finished");

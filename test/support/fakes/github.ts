@@ -1,4 +1,5 @@
-import { FakeBase, json } from "./recorder";
+import { getResponse, type HttpHandler, http } from "msw";
+import { bodyOf, FakeBase, json, parsedBody } from "./recorder";
 
 /**
  * A stand-in for the parts of the GitHub REST API the App uses, answering with
@@ -122,6 +123,8 @@ export class FakeGitHub extends FakeBase {
   readonly files = new Map<string, string>();
   private nextCommentId = 2_000_000_001;
   private publicKeyPem?: string;
+  private readonly openRoutes: HttpHandler[];
+  private readonly routes: HttpHandler[];
 
   constructor(options: FakeGitHubOptions = {}) {
     super();
@@ -130,12 +133,14 @@ export class FakeGitHub extends FakeBase {
     this.appSlug = options.appSlug ?? "openhands-app";
     this.appOwner = options.appOwner ?? "Codertocat";
     this.publicKeyPem = options.publicKeyPem;
+    this.openRoutes = this.openRouteList();
+    this.routes = this.routeList();
   }
 
   /**
    * From now on this API serves `app`: JWTs must name it (its id, or its client
    * ID as GitHub also accepts) and be signed with its key. The manifest flow
-   * (test/fakes/github-web.ts) calls this when it hands an App's credentials out.
+   * (test/support/fakes/github-web.ts) calls this when it hands an App's credentials out.
    */
   useApp(app: FakeAppCredentials): void {
     this.appId = String(app.id);
@@ -296,269 +301,331 @@ export class FakeGitHub extends FakeBase {
   }
 
   async handle(request: Request): Promise<Response | undefined> {
-    const url = new URL(request.url);
     if (!request.url.startsWith(this.baseUrl)) return undefined;
-    const path = url.pathname.slice(new URL(this.baseUrl).pathname.replace(/\/$/, "").length);
-    const recorded = await this.record(request);
+    const path = new URL(request.url).pathname.slice(new URL(this.baseUrl).pathname.replace(/\/$/, "").length);
+    const recorded = await this.record(request.clone());
     const fault = this.takeFault(request.method, path);
     if (fault) return fault.respond();
 
-    let match: RegExpMatchArray | null;
-    if (request.method === "POST" && (match = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
-      return this.accessToken(recorded.headers.authorization, Number(match[1]), recorded.body);
-    }
-    if (request.method === "GET" && path === "/app") return this.app(recorded.headers.authorization);
+    const open = await getResponse(this.openRoutes, request);
+    if (open) return open;
     if (!this.issuedTokens.has((recorded.headers.authorization ?? "").replace(/^(token|bearer)\s+/i, ""))) {
       return json(
         { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" },
         401,
       );
     }
-    const body = (recorded.body ?? {}) as Record<string, unknown>;
     const changed = this.changedThreadAnswer(request.method, path);
     if (changed) return changed;
+    return (
+      (await getResponse(this.routes, request)) ??
+      json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404)
+    );
+  }
 
-    if (request.method === "GET" && (match = path.match(/^\/users\/([^/]+)$/))) {
+  /** `{base}/path`, for a route: GitHub Enterprise serves the API under a path of its own. */
+  private at(route: string): string {
+    return `${this.baseUrl}${route}`;
+  }
+
+  /** The routes that take the App's JWT (or nothing) rather than an installation token. */
+  private openRouteList(): HttpHandler[] {
+    return [
+      http.post(this.at("/app/installations/:id/access_tokens"), async ({ request, params }) => {
+        const id = whole(params.id);
+        if (id === undefined) return undefined;
+        return this.accessToken(request.headers.get("authorization") ?? undefined, id, await parsedBody(request));
+      }),
+      http.get(this.at("/app"), ({ request }) => this.app(request.headers.get("authorization") ?? undefined)),
+    ];
+  }
+
+  /** GitHub's REST routes the App uses, one handler each, as GitHub documents them. */
+  private routeList(): HttpHandler[] {
+    return [
       // GET /users/{username}: the App's bot account is `<slug>[bot]`, a Bot with its own id.
-      const login = decodeURIComponent(match[1]!);
-      if (login.toLowerCase() === `${this.appSlug}[bot]`) return json({ ...this.botUser(), node_id: "BOT_x" });
-      if (login.endsWith("[bot]")) return json({ message: "Not Found", status: "404" }, 404);
-      return json({ login, id: 1000 + login.length, node_id: "U_x", type: "User" });
-    }
-    if (
-      request.method === "GET" &&
-      (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/))
-    ) {
-      const login = decodeURIComponent(match[3]!);
-      const role = this.permissions.get(login.toLowerCase()) ?? "read";
-      const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
-      return json({
-        permission,
-        role_name: role,
-        user: {
-          login,
-          id: 1000 + login.length,
-          type: "User",
-          permissions: {
-            admin: role === "admin",
-            maintain: role === "maintain",
-            push: permission === "write" || permission === "admin",
-            triage: role !== "read" && role !== "none",
-            pull: role !== "none",
-          },
+      http.get(this.at("/users/:login"), ({ params }) => {
+        const login = String(params.login);
+        if (login.toLowerCase() === `${this.appSlug}[bot]`) return json({ ...this.botUser(), node_id: "BOT_x" });
+        if (login.endsWith("[bot]")) return json({ message: "Not Found", status: "404" }, 404);
+        return json({ login, id: 1000 + login.length, node_id: "U_x", type: "User" });
+      }),
+      http.get(this.at("/repos/:owner/:repo/collaborators/:login/permission"), ({ params }) => {
+        const login = String(params.login);
+        const role = this.permissions.get(login.toLowerCase()) ?? "read";
+        const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
+        return json({
+          permission,
           role_name: role,
-        },
-      });
-    }
-    if (
-      request.method === "POST" &&
-      (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/(issues\/comments|pulls\/comments|issues)\/(\d+)\/reactions$/))
-    ) {
-      const content = String(body.content);
-      if (!["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"].includes(content)) {
-        return json(
-          { message: "Validation Failed", errors: [{ resource: "Reaction", code: "invalid", field: "content" }] },
-          422,
-        );
-      }
-      const subject =
-        match[3] === "issues/comments" ? "issue_comment" : match[3] === "pulls/comments" ? "review_comment" : "issue";
-      this.reactions.push({ owner: match[1]!, repo: match[2]!, subject, id: Number(match[4]), content });
-      return json(
-        {
-          id: this.reactions.length,
-          node_id: "REA_x",
-          user: this.botUser(),
-          content,
-          created_at: new Date().toISOString(),
-        },
-        201,
-      );
-    }
-    if (request.method === "POST" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/))) {
-      if (typeof body.body !== "string" || !body.body) {
-        return json(
-          {
-            message: 'Invalid request.\n\n"body" wasn\'t supplied.',
-            documentation_url: "https://docs.github.com/rest",
+          user: {
+            login,
+            id: 1000 + login.length,
+            type: "User",
+            permissions: {
+              admin: role === "admin",
+              maintain: role === "maintain",
+              push: permission === "write" || permission === "admin",
+              triage: role !== "read" && role !== "none",
+              pull: role !== "none",
+            },
+            role_name: role,
           },
-          422,
+        });
+      }),
+      http.post(this.at("/repos/:owner/:repo/issues/comments/:id/reactions"), (info) =>
+        this.react(info, "issue_comment"),
+      ),
+      http.post(this.at("/repos/:owner/:repo/pulls/comments/:id/reactions"), (info) =>
+        this.react(info, "review_comment"),
+      ),
+      http.post(this.at("/repos/:owner/:repo/issues/:id/reactions"), (info) => this.react(info, "issue")),
+      http.post(this.at("/repos/:owner/:repo/issues/:number/comments"), async ({ request, params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        const body = await bodyOf(request);
+        if (typeof body.body !== "string" || !body.body) {
+          return json(
+            {
+              message: 'Invalid request.\n\n"body" wasn\'t supplied.',
+              documentation_url: "https://docs.github.com/rest",
+            },
+            422,
+          );
+        }
+        if (body.body.length > 65536)
+          return json(
+            {
+              message: "Validation Failed",
+              errors: [
+                {
+                  resource: "IssueComment",
+                  code: "custom",
+                  field: "body",
+                  message: "body is too long (maximum is 65536 characters)",
+                },
+              ],
+            },
+            422,
+          );
+        const comment = this.addComment(
+          String(params.owner),
+          String(params.repo),
+          number,
+          body.body,
+          this.botUser(),
+          this.appInfo(),
         );
-      }
-      if (body.body.length > 65536)
+        return json(this.view(comment), 201);
+      }),
+      http.get(this.at("/repos/:owner/:repo/issues/comments/:id"), ({ params }) => {
+        const id = whole(params.id);
+        if (id === undefined) return undefined;
+        const comment = this.comments.get(id);
+        if (!comment)
+          return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+        return json(this.view(comment));
+      }),
+      http.patch(this.at("/repos/:owner/:repo/issues/comments/:id"), async ({ request, params }) => {
+        const id = whole(params.id);
+        if (id === undefined) return undefined;
+        const comment = this.comments.get(id);
+        if (!comment)
+          return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
+        const body = await bodyOf(request);
+        if (typeof body.body !== "string") return json({ message: "Validation Failed" }, 422);
+        comment.body = body.body;
+        comment.updated_at = new Date().toISOString();
+        return json(this.view(comment));
+      }),
+      http.get(this.at("/repos/:owner/:repo/issues/:number/comments"), ({ request, params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        const url = new URL(request.url);
+        const all = this.commentsOn(String(params.owner), String(params.repo), number);
+        const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+        const page = Number(url.searchParams.get("page") ?? 1);
+        const items = all.slice((page - 1) * perPage, page * perPage);
+        const headers: Record<string, string> = {};
+        if (page * perPage < all.length) {
+          const at = (n: number) => {
+            const link = new URL(url);
+            link.searchParams.set("page", String(n));
+            return link.toString();
+          };
+          headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(all.length / perPage))}>; rel="last"`;
+        }
         return json(
-          {
-            message: "Validation Failed",
-            errors: [
-              {
-                resource: "IssueComment",
-                code: "custom",
-                field: "body",
-                message: "body is too long (maximum is 65536 characters)",
-              },
-            ],
-          },
-          422,
+          items.map((c) => this.view(c)),
+          200,
+          headers,
         );
-      const comment = this.addComment(
-        match[1]!,
-        match[2]!,
-        Number(match[3]),
-        body.body,
-        this.botUser(),
-        this.appInfo(),
-      );
-      return json(this.view(comment), 201);
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/))) {
-      const comment = this.comments.get(Number(match[3]));
-      if (!comment)
-        return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
-      return json(this.view(comment));
-    }
-    if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/))) {
-      const comment = this.comments.get(Number(match[3]));
-      if (!comment)
-        return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest", status: "404" }, 404);
-      if (typeof body.body !== "string") return json({ message: "Validation Failed" }, 422);
-      comment.body = body.body;
-      comment.updated_at = new Date().toISOString();
-      return json(this.view(comment));
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/))) {
-      const all = this.commentsOn(match[1]!, match[2]!, Number(match[3]));
-      const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
-      const page = Number(url.searchParams.get("page") ?? 1);
-      const items = all.slice((page - 1) * perPage, page * perPage);
-      const headers: Record<string, string> = {};
-      if (page * perPage < all.length) {
-        const at = (n: number) => {
-          const link = new URL(url);
-          link.searchParams.set("page", String(n));
-          return link.toString();
-        };
-        headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(all.length / perPage))}>; rel="last"`;
-      }
-      return json(
-        items.map((c) => this.view(c)),
-        200,
-        headers,
-      );
-    }
-    if (
-      request.method === "POST" &&
-      (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments\/(\d+)\/replies$/))
-    ) {
-      const top = this.reviewComments.get(Number(match[4]));
-      if (!top || top.issue_number !== Number(match[3])) return json({ message: "Not Found", status: "404" }, 404);
-      if (typeof body.body !== "string" || !body.body) return json({ message: "Validation Failed" }, 422);
-      const reply = this.addReviewComment(match[1]!, match[2]!, Number(match[3]), body.body, this.botUser(), top.id);
-      return json(this.view(reply), 201);
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/comments\/(\d+)$/))) {
-      const comment = this.reviewComments.get(Number(match[3]));
-      if (!comment) return json({ message: "Not Found", status: "404" }, 404);
-      return json(this.view(comment));
-    }
-    if (request.method === "PATCH" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/comments\/(\d+)$/))) {
-      const comment = this.reviewComments.get(Number(match[3]));
-      if (!comment) return json({ message: "Not Found", status: "404" }, 404);
-      if (typeof body.body !== "string") return json({ message: "Validation Failed" }, 422);
-      comment.body = body.body;
-      comment.updated_at = new Date().toISOString();
-      return json(this.view(comment));
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/comments$/))) {
-      const all = [...this.reviewComments.values()].filter(
-        (c) => c.owner === match![1] && c.repo === match![2] && c.issue_number === Number(match![3]),
-      );
-      return json(all.map((c) => this.view(c)));
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)$/))) {
+      }),
+      http.post(this.at("/repos/:owner/:repo/pulls/:number/comments/:id/replies"), async ({ request, params }) => {
+        const [number, id] = [whole(params.number), whole(params.id)];
+        if (number === undefined || id === undefined) return undefined;
+        const top = this.reviewComments.get(id);
+        if (!top || top.issue_number !== number) return json({ message: "Not Found", status: "404" }, 404);
+        const body = await bodyOf(request);
+        if (typeof body.body !== "string" || !body.body) return json({ message: "Validation Failed" }, 422);
+        const reply = this.addReviewComment(
+          String(params.owner),
+          String(params.repo),
+          number,
+          body.body,
+          this.botUser(),
+          top.id,
+        );
+        return json(this.view(reply), 201);
+      }),
+      http.get(this.at("/repos/:owner/:repo/pulls/comments/:id"), ({ params }) => {
+        const id = whole(params.id);
+        if (id === undefined) return undefined;
+        const comment = this.reviewComments.get(id);
+        if (!comment) return json({ message: "Not Found", status: "404" }, 404);
+        return json(this.view(comment));
+      }),
+      http.patch(this.at("/repos/:owner/:repo/pulls/comments/:id"), async ({ request, params }) => {
+        const id = whole(params.id);
+        if (id === undefined) return undefined;
+        const comment = this.reviewComments.get(id);
+        if (!comment) return json({ message: "Not Found", status: "404" }, 404);
+        const body = await bodyOf(request);
+        if (typeof body.body !== "string") return json({ message: "Validation Failed" }, 422);
+        comment.body = body.body;
+        comment.updated_at = new Date().toISOString();
+        return json(this.view(comment));
+      }),
+      http.get(this.at("/repos/:owner/:repo/pulls/:number/comments"), ({ params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        const all = [...this.reviewComments.values()].filter(
+          (c) => c.owner === params.owner && c.repo === params.repo && c.issue_number === number,
+        );
+        return json(all.map((c) => this.view(c)));
+      }),
       // GET /repos/{owner}/{repo}/issues/{number}: every pull request is an issue too.
-      const number = Number(match[3]);
-      const repoFull = `${match[1]}/${match[2]}`;
-      const pull = this.pulls.get(number);
-      return json({
-        number,
-        html_url: `https://github.com/${repoFull}/${pull ? "pull" : "issues"}/${number}`,
-        title: pull?.title ?? `Issue ${number}`,
-        state: "open",
-        locked: this.lockedIssues.has(threadId(match[1]!, match[2]!, number)),
-        user: { login: "octocat", id: 1, type: "User" },
-        ...(pull ? { pull_request: { url: `${this.baseUrl}/repos/${repoFull}/pulls/${number}` } } : {}),
-      });
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/))) {
-      const filePath = decodeURIComponent(match[3]!);
-      const text = this.files.get(`${match[1]}/${match[2]}:${filePath}`);
-      if (text === undefined)
+      http.get(this.at("/repos/:owner/:repo/issues/:number"), ({ params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        const [owner, repo] = [String(params.owner), String(params.repo)];
+        const repoFull = `${owner}/${repo}`;
+        const pull = this.pulls.get(number);
+        return json({
+          number,
+          html_url: `https://github.com/${repoFull}/${pull ? "pull" : "issues"}/${number}`,
+          title: pull?.title ?? `Issue ${number}`,
+          state: "open",
+          locked: this.lockedIssues.has(threadId(owner, repo, number)),
+          user: { login: "octocat", id: 1, type: "User" },
+          ...(pull ? { pull_request: { url: `${this.baseUrl}/repos/${repoFull}/pulls/${number}` } } : {}),
+        });
+      }),
+      http.get(this.at("/repos/:owner/:repo/contents/*"), ({ params }) => {
+        const [owner, repo, filePath] = [String(params.owner), String(params.repo), String(params[0])];
+        const text = this.files.get(`${owner}/${repo}:${filePath}`);
+        if (text === undefined)
+          return json(
+            {
+              message: "Not Found",
+              documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content",
+              status: "404",
+            },
+            404,
+          );
+        const bytes = new TextEncoder().encode(text);
+        const b64 = btoa(String.fromCharCode(...bytes)).replace(/.{60}/g, "$&\n");
+        return json({
+          type: "file",
+          encoding: "base64",
+          size: bytes.length,
+          name: filePath.split("/").pop(),
+          path: filePath,
+          content: b64,
+          sha: "d".repeat(40),
+          url: `${this.baseUrl}/repos/${owner}/${repo}/contents/${filePath}`,
+        });
+      }),
+      http.get(this.at("/repos/:owner/:repo/pulls/:number/files"), ({ request, params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        const pull = this.pulls.get(number);
+        if (!pull) return json({ message: "Not Found", status: "404" }, 404);
+        const perPage = Math.min(100, Number(new URL(request.url).searchParams.get("per_page") ?? 30));
         return json(
-          {
-            message: "Not Found",
-            documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content",
-            status: "404",
-          },
-          404,
+          (pull.files ?? []).slice(0, perPage).map((filename, i) => ({
+            sha: "c".repeat(40),
+            filename,
+            status: "modified",
+            additions: i + 1,
+            deletions: 0,
+            changes: i + 1,
+          })),
         );
-      const bytes = new TextEncoder().encode(text);
-      const b64 = btoa(String.fromCharCode(...bytes)).replace(/.{60}/g, "$&\n");
-      return json({
-        type: "file",
-        encoding: "base64",
-        size: bytes.length,
-        name: filePath.split("/").pop(),
-        path: filePath,
-        content: b64,
-        sha: "d".repeat(40),
-        url: `${this.baseUrl}/repos/${match[1]}/${match[2]}/contents/${filePath}`,
-      });
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)\/files$/))) {
-      const pull = this.pulls.get(Number(match[3]));
-      if (!pull) return json({ message: "Not Found", status: "404" }, 404);
-      const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+      }),
+      http.get(this.at("/repos/:owner/:repo/pulls/:number"), ({ params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        const pull = this.pulls.get(number);
+        const repoFull = `${params.owner}/${params.repo}`;
+        if (!pull || (pull.baseRepository && pull.baseRepository.toLowerCase() !== repoFull.toLowerCase())) {
+          return json({ message: "Not Found", status: "404" }, 404);
+        }
+        return json(this.pullRequestView(number, repoFull, pull));
+      }),
+      // GET /repos/{owner}/{repo}/git/commits/{commit_sha}: the head commits of the pull requests here.
+      http.get(this.at("/repos/:owner/:repo/git/commits/:sha"), ({ params }) => {
+        const sha = String(params.sha);
+        if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
+        const [owner, repo] = [String(params.owner), String(params.repo)];
+        const pull = [...this.pulls.values()].find((p) => (p.sha ?? "a".repeat(40)) === sha);
+        if (!pull) return json({ message: "Not Found", status: "404" }, 404);
+        const date = (pull.committedAt ?? pull.createdAt ?? "2026-01-01T00:00:00Z").replace(/\.\d{3}Z$/, "Z");
+        const person = { name: "A Person", email: "person@example.com", date };
+        const url = `${this.baseUrl}/repos/${owner}/${repo}/git/commits/${sha}`;
+        return json({
+          sha,
+          node_id: "C_x",
+          url,
+          html_url: `https://github.com/${owner}/${repo}/commit/${sha}`,
+          author: person,
+          committer: person,
+          message: "A change",
+          tree: { sha: "e".repeat(40), url: `${this.baseUrl}/repos/${owner}/${repo}/git/trees/${"e".repeat(40)}` },
+          parents: [],
+          verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+        });
+      }),
+    ];
+  }
+
+  /** POST …/reactions on an issue, an issue comment or a review comment. */
+  private async react(
+    {
+      request,
+      params,
+    }: { request: Parameters<typeof bodyOf>[0]; params: Record<string, string | readonly string[] | undefined> },
+    subject: "issue_comment" | "review_comment" | "issue",
+  ): Promise<Response | undefined> {
+    const id = whole(params.id);
+    if (id === undefined) return undefined;
+    const content = String((await bodyOf(request)).content);
+    if (!["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"].includes(content)) {
       return json(
-        (pull.files ?? []).slice(0, perPage).map((filename, i) => ({
-          sha: "c".repeat(40),
-          filename,
-          status: "modified",
-          additions: i + 1,
-          deletions: 0,
-          changes: i + 1,
-        })),
+        { message: "Validation Failed", errors: [{ resource: "Reaction", code: "invalid", field: "content" }] },
+        422,
       );
     }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/))) {
-      const pull = this.pulls.get(Number(match[3]));
-      const repoFull = `${match[1]}/${match[2]}`;
-      if (!pull || (pull.baseRepository && pull.baseRepository.toLowerCase() !== repoFull.toLowerCase())) {
-        return json({ message: "Not Found", status: "404" }, 404);
-      }
-      return json(this.pullRequestView(Number(match[3]), repoFull, pull));
-    }
-    if (request.method === "GET" && (match = path.match(/^\/repos\/([^/]+)\/([^/]+)\/git\/commits\/([0-9a-f]{40})$/))) {
-      // GET /repos/{owner}/{repo}/git/commits/{commit_sha}: the head commits of the pull requests here.
-      const sha = match[3]!;
-      const pull = [...this.pulls.values()].find((p) => (p.sha ?? "a".repeat(40)) === sha);
-      if (!pull) return json({ message: "Not Found", status: "404" }, 404);
-      const date = (pull.committedAt ?? pull.createdAt ?? "2026-01-01T00:00:00Z").replace(/\.\d{3}Z$/, "Z");
-      const person = { name: "A Person", email: "person@example.com", date };
-      const url = `${this.baseUrl}/repos/${match[1]}/${match[2]}/git/commits/${sha}`;
-      return json({
-        sha,
-        node_id: "C_x",
-        url,
-        html_url: `https://github.com/${match[1]}/${match[2]}/commit/${sha}`,
-        author: person,
-        committer: person,
-        message: "A change",
-        tree: { sha: "e".repeat(40), url: `${this.baseUrl}/repos/${match[1]}/${match[2]}/git/trees/${"e".repeat(40)}` },
-        parents: [],
-        verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
-      });
-    }
-    return json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404);
+    this.reactions.push({ owner: String(params.owner), repo: String(params.repo), subject, id, content });
+    return json(
+      {
+        id: this.reactions.length,
+        node_id: "REA_x",
+        user: this.botUser(),
+        content,
+        created_at: new Date().toISOString(),
+      },
+      201,
+    );
   }
 
   addComment(
@@ -859,4 +926,9 @@ function base64UrlDecode(text: string): string {
 function pemToDer(pem: string): Uint8Array {
   const b64 = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+/** A path parameter GitHub documents as a number: anything else is no route of its. */
+function whole(param: string | readonly string[] | undefined): number | undefined {
+  return typeof param === "string" && /^\d+$/.test(param) ? Number(param) : undefined;
 }

@@ -29,13 +29,7 @@ export class FakeBase {
 
   protected async record(request: Request): Promise<RecordedRequest> {
     const url = new URL(request.url);
-    const text = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // kept as text
-    }
+    const body = await parsedBody(request);
     const headers: Record<string, string> = Object.fromEntries(request.headers);
     const recorded = {
       method: request.method,
@@ -59,6 +53,27 @@ export class FakeBase {
   find(method: string, path: RegExp): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && path.test(r.path));
   }
+}
+
+/** What reading a body needs of a request: the Workers' and msw's types of it differ. */
+interface BodySource {
+  method: string;
+  text(): Promise<string>;
+}
+
+/** The body as JSON when it parses, else as text; undefined when there is none. */
+export async function parsedBody(request: BodySource): Promise<unknown> {
+  const text = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
+}
+
+/** The body's fields, for a route that reads them; no body, or one that is not JSON, has none. */
+export async function bodyOf(request: BodySource): Promise<Record<string, unknown>> {
+  return ((await parsedBody(request)) ?? {}) as Record<string, unknown>;
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
