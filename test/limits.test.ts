@@ -8,9 +8,8 @@ import {
   kvSnapshot,
   runCron,
   signedWebhook,
-  startFakes,
 } from "./support/harness";
-import { quickScript, startWorld } from "./support/world";
+import { startWorld } from "./support/world";
 
 // The pure check behind the limits: whether a request may start now, from the task index alone.
 const HOUR = 3600_000;
@@ -83,9 +82,7 @@ describe("a maintainer labels 40 issues at once, with default settings", () => {
   it("every issue gets exactly one result; never more than MAX_RUNNING_CONVERSATIONS run at a time", {
     timeout: 120_000,
   }, async () => {
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = quickScript();
+    const fakes = startWorld();
     const installationId = 8_100_000;
     const label = async (i: number) => {
       const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;

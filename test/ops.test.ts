@@ -12,7 +12,7 @@ import {
   startFakes,
   type TestEnv,
 } from "./support/harness";
-import { quickScript } from "./support/world";
+import { startWorld } from "./support/world";
 
 const STATUS_TOKEN = "status-token-for-tests-5d1c0e7b9a";
 const START = /^\/api\/v1\/app-conversations$/;
@@ -217,10 +217,8 @@ describe("GET /status", () => {
   });
 
   it("reports pending tasks by state, the oldest one's age, the last errors, the last tick and the day's usage", async () => {
-    const fakes = startFakes({ STATUS_TOKEN });
-    fakes.github.permissions.set("codertocat", "admin");
     // The first request starts and keeps running.
-    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
+    const fakes = startWorld({ role: "admin", script: { execution: ["running"] }, env: { STATUS_TOKEN } });
     const first = issueCommentPayload("@openhands-app fix the leap years");
     expect((await callWorker(await signedWebhook("issue_comment", first), fakes.env)).status).toBe(202);
     // The second, on another issue, meets an OpenHands outage whose answer quotes our key.
@@ -307,9 +305,7 @@ describe("GET /status", () => {
   });
 
   it("costs no KV write on an idle tick, and at most one status write per thirty minutes while busy", async () => {
-    const fakes = startFakes({ STATUS_TOKEN });
-    fakes.github.permissions.set("codertocat", "admin");
-    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
+    const fakes = startWorld({ role: "admin", script: { execution: ["running"] }, env: { STATUS_TOKEN } });
     const { calls, env: testEnv } = recordingKv(fakes.env);
     const t0 = Date.now();
     const at = (minutes: number) => new Date(t0 + minutes * 60_000);

@@ -8,7 +8,7 @@ import {
   startFakes,
   type TestEnv,
 } from "./support/harness";
-import { quickScript } from "./support/world";
+import { startWorld } from "./support/world";
 
 /** Counts what the Worker asks of KV: the Free plan's scarce resources are lists and writes. */
 function countingKv(env: TestEnv) {
@@ -58,9 +58,7 @@ describe("what the cron costs", () => {
   });
 
   it("a task costs four KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker runs out by itself", async () => {
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "admin");
-    fakes.openhands.nextScript = quickScript();
+    const fakes = startWorld({ role: "admin" });
     const { counts, env } = countingKv(fakes.env);
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app go")), env);
     for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));
@@ -87,9 +85,7 @@ describe("what the cron costs", () => {
   });
 
   it("the marker is written at most once an hour however many tasks arrive, and kept while tasks are pending", async () => {
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "admin");
-    fakes.openhands.nextScript = quickScript({ execution: ["running"] });
+    const fakes = startWorld({ role: "admin", script: { execution: ["running"] } });
     const { puts, env } = recordingKv(fakes.env);
     const markerWrites = () => puts.filter((p) => p.key === "poll:active").map((p) => p.options?.expirationTtl);
     for (let i = 0; i < 5; i++) {

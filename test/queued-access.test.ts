@@ -9,7 +9,7 @@ import {
   signedWebhook,
   startFakes,
 } from "./support/harness";
-import { quickScript, receivedEvents, storedTasks } from "./support/world";
+import { quickScript, receivedEvents, startWorld, storedTasks } from "./support/world";
 
 /**
  * Write access is asked again right before a queued request starts (issue 20, low finding): a
@@ -60,9 +60,7 @@ describe("a request that waited in the queue", () => {
   });
 
   it("whose author kept write access starts as before, asked once more right before", async () => {
-    const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.openhands.nextScript = quickScript();
+    const fakes = startWorld({ env: { MAX_RUNNING_CONVERSATIONS: "1" } });
     const first = issueCommentPayload("@openhands-app first");
     const second = issueCommentPayload("@openhands-app second");
     second.issue.number = 2;

@@ -15,7 +15,7 @@ import {
   type TestEnv,
 } from "./support/harness";
 import { network } from "./support/network";
-import { quickScript } from "./support/world";
+import { startWorld } from "./support/world";
 
 /**
  * `/setup` inside workerd: the pages, the manifest, the conversion and what is
@@ -28,9 +28,7 @@ const WEBHOOK_SECRET = "whsec_from_github_7c2f0b9e4d1a";
 /** A Worker deployed without any GitHub App secret, only SETUP_TOKEN and the OpenHands key. */
 function freshWorker(): { fakes: ReturnType<typeof startFakes>; env: TestEnv; conversions: string[] } {
   forgetOpenedCredentials();
-  const fakes = startFakes();
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = quickScript();
+  const fakes = startWorld();
   const testEnv = {
     ...fakes.env,
     GITHUB_APP_ID: undefined,

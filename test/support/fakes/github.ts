@@ -1,4 +1,4 @@
-import { getResponse, type HttpHandler, http } from "msw";
+import { type HttpHandler, http } from "msw";
 import { bodyOf, FakeBase, json, parsedBody } from "./recorder";
 
 /**
@@ -307,7 +307,7 @@ export class FakeGitHub extends FakeBase {
     const fault = this.takeFault(request.method, path);
     if (fault) return fault.respond();
 
-    const open = await getResponse(this.openRoutes, request);
+    const open = await this.route(this.openRoutes, request, path);
     if (open) return open;
     if (!this.issuedTokens.has((recorded.headers.authorization ?? "").replace(/^(token|bearer)\s+/i, ""))) {
       return json(
@@ -318,7 +318,7 @@ export class FakeGitHub extends FakeBase {
     const changed = this.changedThreadAnswer(request.method, path);
     if (changed) return changed;
     return (
-      (await getResponse(this.routes, request)) ??
+      (await this.route(this.routes, request, path)) ??
       json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404)
     );
   }

@@ -1,4 +1,5 @@
-import { FakeBase, json } from "./recorder";
+import { type HttpHandler, http } from "msw";
+import { FakeBase, json, parsedBody } from "./recorder";
 
 /**
  * A stand-in for OpenHands Cloud's V1 API as the service behaves according to
@@ -212,6 +213,7 @@ const START_REQUEST_FIELDS = [
 
 export class FakeOpenHands extends FakeBase {
   readonly baseUrl: string;
+  private readonly routes: HttpHandler[];
   readonly agentServerUrl: string;
   readonly apiKey: string;
   readonly startTasks = new Map<string, StartTaskState>();
@@ -270,6 +272,7 @@ export class FakeOpenHands extends FakeBase {
     this.maxConversationsPerSandbox = options.maxConversationsPerSandbox ?? 20;
     this.resumeStartingReads = options.resumeStartingReads ?? 0;
     this.rateLimit = options.rateLimit ?? true;
+    this.routes = this.routeList();
   }
 
   static defaultScript(): ConversationScript {
@@ -415,7 +418,7 @@ export class FakeOpenHands extends FakeBase {
     const isAgent = request.url.startsWith(`${this.agentServerUrl}/`);
     if (!isApi && !isAgent) return undefined;
     const url = new URL(request.url);
-    const recorded = await this.record(request);
+    const recorded = await this.record(request.clone());
     const path = url.pathname;
     const fault = this.takeFault(request.method, path);
     if (fault) return fault.respond();
@@ -427,27 +430,34 @@ export class FakeOpenHands extends FakeBase {
     }
     const limited = this.hitRateLimit();
     if (limited) return limited;
-    const q = url.searchParams;
-    let match: RegExpMatchArray | null;
-    if (request.method === "POST" && path === "/api/v1/app-conversations") return this.start(recorded.body);
-    if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks") return this.readStartTasks(q);
-    if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks/search")
-      return this.searchStartTasks(q, false);
-    if (request.method === "GET" && path === "/api/v1/app-conversations/start-tasks/count")
-      return this.searchStartTasks(q, true);
-    if (request.method === "GET" && path === "/api/v1/app-conversations") return this.readConversations(q);
-    if (request.method === "GET" && (match = path.match(/^\/api\/v1\/conversation\/([^/]+)\/events\/search$/))) {
-      return this.searchEvents(hex(decodeURIComponent(match[1]!)), q);
-    }
-    if (request.method === "POST" && (match = path.match(/^\/api\/v1\/app-conversations\/([^/]+)\/send-message$/))) {
-      return this.sendMessage(decodeURIComponent(match[1]!), recorded.body);
-    }
-    if (request.method === "POST" && (match = path.match(/^\/api\/v1\/sandboxes\/([^/]+)\/(pause|resume)$/))) {
-      return this.pauseOrResume(decodeURIComponent(match[1]!), match[2] as "pause" | "resume");
-    }
-    if (request.method === "GET" && path === "/api/v1/sandboxes") return this.readSandboxes(q.getAll("id"));
-    if (request.method === "GET" && path === "/api/v1/users/git-info") return this.gitInfo();
-    return json({ detail: "Not Found" }, 404);
+    return (await this.route(this.routes, request, path)) ?? json({ detail: "Not Found" }, 404);
+  }
+
+  /** The app server's routes the Worker calls, one msw handler each, behind the key and the rate limit. */
+  private routeList(): HttpHandler[] {
+    const api = (route: string) => `${this.baseUrl}${route}`;
+    const query = (request: Request | { url: string }) => new URL(request.url).searchParams;
+    return [
+      http.post(api("/api/v1/app-conversations"), async ({ request }) => this.start(await parsedBody(request))),
+      http.get(api("/api/v1/app-conversations/start-tasks"), ({ request }) => this.readStartTasks(query(request))),
+      http.get(api("/api/v1/app-conversations/start-tasks/search"), ({ request }) =>
+        this.searchStartTasks(query(request), false),
+      ),
+      http.get(api("/api/v1/app-conversations/start-tasks/count"), ({ request }) =>
+        this.searchStartTasks(query(request), true),
+      ),
+      http.get(api("/api/v1/app-conversations"), ({ request }) => this.readConversations(query(request))),
+      http.get(api("/api/v1/conversation/:id/events/search"), ({ request, params }) =>
+        this.searchEvents(hex(String(params.id)), query(request)),
+      ),
+      http.post(api("/api/v1/app-conversations/:id/send-message"), async ({ request, params }) =>
+        this.sendMessage(String(params.id), await parsedBody(request)),
+      ),
+      http.post(api("/api/v1/sandboxes/:id/pause"), ({ params }) => this.pauseOrResume(String(params.id), "pause")),
+      http.post(api("/api/v1/sandboxes/:id/resume"), ({ params }) => this.pauseOrResume(String(params.id), "resume")),
+      http.get(api("/api/v1/sandboxes"), ({ request }) => this.readSandboxes(query(request).getAll("id"))),
+      http.get(api("/api/v1/users/git-info"), () => this.gitInfo()),
+    ];
   }
 
   /**
