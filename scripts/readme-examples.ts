@@ -35,7 +35,9 @@ const request: TriggerRequest = {
   settings: {
     mention: "@acme-openhands",
     label: "acme-openhands",
+    reviewLabel: "openhands-review",
     instructions: "",
+    reviewInstructions: "",
     branchPrefix: "openhands/",
     draftPr: true,
   },
@@ -90,6 +92,23 @@ export function examples(): { stage: string; body: string }[] {
               headRef: "openhands/fix-leap-years",
             },
           ],
+        },
+        metrics,
+      }),
+    },
+    {
+      stage: "Reviewed (`review` on a pull request): the review is posted on the PR, and the comment links it",
+      body: succeededComment({
+        ...view,
+        summary: "",
+        durationMs: 9 * MIN,
+        produced: {
+          kind: "review",
+          url: "https://github.com/acme/widgets/pull/42#pullrequestreview-2817390",
+          inline: 3,
+          folded: 1,
+          fromMessage: false,
+          commit: "5f2c9e1d8b7a6c4e3f2a1b0c9d8e7f6a5b4c3d2e",
         },
         metrics,
       }),

@@ -15,3 +15,18 @@ export function taskMarker(taskId: string): string {
 export function notAllowedMarker(login: string): string {
   return `${OWN_MARKER} not-allowed:${login.toLowerCase()} -->`;
 }
+
+/**
+ * On a review the App posted for a task: lets a retry find it instead of posting a second, and
+ * say what it held (its inline comments, and those in its body).
+ */
+export function reviewMarker(taskId: string, counts?: { inline: number; folded: number }): string {
+  const held = counts ? ` inline:${counts.inline} folded:${counts.folded}` : "";
+  return `${OWN_MARKER} review:${taskId}${held} -->`;
+}
+
+/** What a review's marker says it held. */
+export function reviewCounts(body: string, taskId: string): { inline: number; folded: number } | undefined {
+  const match = new RegExp(`${OWN_MARKER} review:${taskId} inline:(\\d+) folded:(\\d+) -->`).exec(body);
+  return match ? { inline: Number(match[1]), folded: Number(match[2]) } : undefined;
+}

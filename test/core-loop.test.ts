@@ -85,7 +85,7 @@ describe("an @openhands-app comment, from webhook to result", () => {
     expect(kv.map((e) => e.name).sort()).toEqual([
       "app:identity",
       "poll:active",
-      "repo-config:v2:codertocat/hello-world",
+      "repo-config:v3:codertocat/hello-world",
       `task:${conversationId}`,
     ]);
 

@@ -162,7 +162,10 @@ describe("what the App writes never asks it, nor OpenHands' own App, for work", 
           messages.currentComment(view) +
           messages.followUpNote({ ...view, from: "codertocat", url: "https://github.com/x" }),
         status: messages.statusReply([view], new Date()),
-        help: messages.helpReply({ words: deployment.words, maxStartsPerThreadPerHour: 5 }),
+        help: messages.helpReply({
+          words: { ...deployment.words, reviewLabel: "openhands-review" },
+          maxStartsPerThreadPerHour: 5,
+        }),
         notAllowed: messages.notAllowedReply("mallory"),
         fork: messages.forkNotSupportedReply("mallory"),
       };

@@ -4,7 +4,7 @@ import { sanitize } from "../src/prompt/sanitize";
 import { containsMention } from "../src/trigger/mention";
 import type { TriggerRequest } from "../src/trigger/request";
 import { openHandsAppAnswers } from "./support/fakes/github";
-import { APP_WORDS, sampleRequest } from "./support/fixtures";
+import { sampleRequest } from "./support/fixtures";
 
 const base = sampleRequest;
 
@@ -190,7 +190,13 @@ describe("the trigger label", () => {
 });
 
 describe("the mentions and labels that start agents", () => {
-  const settings = { instructions: "", branchPrefix: "openhands/", draftPr: true };
+  const settings = {
+    instructions: "",
+    reviewInstructions: "",
+    reviewLabel: "openhands-review",
+    branchPrefix: "openhands/",
+    draftPr: true,
+  };
   type Words = { mention: string; label: string };
   it.each([
     [
@@ -208,7 +214,7 @@ describe("the mentions and labels that start agents", () => {
     (_, prompt) => {
       const custom = prompt({ mention: "@helper", label: "helper-label" });
       expect(custom).toContain("Never write an `@` directly followed by `helper` or `openhands`");
-      expect(custom).toContain("never add the label `helper-label` or `openhands`");
+      expect(custom).toContain("never add the label `helper-label`, `openhands-review` or `openhands`");
       expect(custom).toMatch(/pull request titles and descriptions, comments, commit messages, your final summary/);
       expect(custom).toContain("OpenHands' own GitHub App");
       expect(custom).toContain('call it "OpenHands" instead');
@@ -217,7 +223,7 @@ describe("the mentions and labels that start agents", () => {
       // OpenHands' own words chosen for this App: said once
       const same = prompt({ mention: "@OpenHands", label: "openhands" });
       expect(same).toContain("Never write an `@` directly followed by `openhands` in anything");
-      expect(same).toContain("never add the label `openhands`.");
+      expect(same).toContain("never add the label `openhands` or `openhands-review`.");
       expect(openHandsAppAnswers(same)).toBe(false);
     },
   );
@@ -284,7 +290,7 @@ describe("the fence", () => {
         kind: "review_comment",
         isPullRequest: true,
         reviewComment: { commentId: 7, path: "README.md", line: 3, diffHunk: "@@ -1 +1 @@\n-# Hello" },
-        settings: { ...APP_WORDS, instructions: "Run npm test first.", branchPrefix: "openhands/", draftPr: true },
+        settings: { ...sampleRequest.settings, instructions: "Run npm test first." },
       },
       {
         branch: "fix/typo",

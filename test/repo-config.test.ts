@@ -14,6 +14,9 @@ describe("parseRepoConfig", () => {
         'allowed_bots: ["Renovate[bot]"]',
         "branch_prefix: bot/",
         "draft_pr: false",
+        "review_label: ask-review",
+        "review:",
+        "  instructions: Look at the tests first.",
       ].join("\n"),
     );
     expect(problem).toBeUndefined();
@@ -25,6 +28,8 @@ describe("parseRepoConfig", () => {
       allowedBots: ["renovate[bot]"],
       branchPrefix: "bot/",
       draftPr: false,
+      reviewLabel: "ask-review",
+      reviewInstructions: "Look at the tests first.",
     });
   });
 
@@ -36,6 +41,12 @@ describe("parseRepoConfig", () => {
     ["label: agent\nevents: [comment, everything]\n", "line 2: `events` must be a list of"],
     ["draft_pr: maybe\n", "line 1: `draft_pr` must be true or false"],
     ["label: a\nlabel2: b\n", "line 2: unknown setting `label2`"],
+    ["review:\n  on_open: true\n", "line 1: unknown setting `review.on_open`"],
+    ["review: yes\n", "line 1: `review` must be a mapping"],
+    [
+      "review_label: 'two words, and more than fifty characters in all of this label name'\n",
+      "line 1: `review_label` must be a label name",
+    ],
     ["mention: openhands\n", "line 1: `mention` must look like @name"],
     ["label: [unclosed\n", "line 2:"],
     ["- just\n- a list\n", "line 1: the file must be a mapping"],

@@ -146,6 +146,23 @@ describe("the tracking comment at each stage (golden files)", () => {
         produced: { kind: "none" },
       }),
     ],
+    [
+      "reviewed",
+      messages.succeededComment({
+        ...view,
+        summary: "",
+        durationMs: 8 * MIN,
+        produced: {
+          kind: "review",
+          url: "https://github.com/Codertocat/Hello-World/pull/1#pullrequestreview-80001",
+          inline: 2,
+          folded: 1,
+          fromMessage: false,
+          commit: "b".repeat(40),
+        },
+        metrics: runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }),
+      }),
+    ],
     ["timed-out", messages.timedOutComment({ ...view, phase: "run", durationMs: 360 * MIN })],
     ["stopped", messages.stoppedComment({ ...view, by: "Codertocat" })],
   ])("%s", async (name, message) => {
@@ -176,12 +193,31 @@ describe("the App's other messages (golden files)", () => {
       ),
     ],
     ["status-reply-empty", messages.statusReply([], T0)],
-    ["help-reply", messages.helpReply({ words: APP_WORDS, maxStartsPerThreadPerHour: 5 })],
+    [
+      "help-reply",
+      messages.helpReply({ words: { ...APP_WORDS, reviewLabel: "openhands-review" }, maxStartsPerThreadPerHour: 5 }),
+    ],
     [
       "help-reply-openhands-words",
-      messages.helpReply({ words: { mention: "@openhands", label: "openhands" }, maxStartsPerThreadPerHour: 5 }),
+      messages.helpReply({
+        words: { mention: "@openhands", label: "openhands", reviewLabel: "openhands-review" },
+        maxStartsPerThreadPerHour: 5,
+      }),
     ],
     ["not-allowed-reply", messages.notAllowedReply("outsider", "maintainer")],
+    [
+      "review-body",
+      messages.reviewBody({
+        task,
+        link,
+        durationMs: 8 * MIN,
+        metrics: runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }),
+        summary: "The leap-year rule is right; a test for 1900 is missing.",
+        folded: [{ path: "src/format.ts", line: 40, side: "RIGHT", body: "The formatter drops the time zone." }],
+        unreadable: 1,
+        counts: { inline: 2, folded: 1 },
+      }),
+    ],
     ["fork-reply", messages.forkNotSupportedReply("contributor")],
     [
       "follow-up-note",

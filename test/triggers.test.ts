@@ -305,7 +305,7 @@ describe("what the agent is told", () => {
 });
 
 describe("a repository config ignored for a problem", () => {
-  it("has its problem in the request settings that decide builds, and only then", () => {
+  it("has its problem in the request settings that decideEvent builds, and only then", () => {
     const payload = example("issue_comment", "created", (p) => (p.comment.body = "@openhands-app please fix the typo"));
     const parsed = parseRepoConfig("draft_pr: maybe\n");
     expect(parsed.problem).toContain("`draft_pr` must be true or false");
@@ -313,7 +313,9 @@ describe("a repository config ignored for a problem", () => {
     expect(decision.run && decision.request.settings).toEqual({
       mention: "@openhands-app",
       label: "openhands-app",
+      reviewLabel: "openhands-review",
       instructions: "",
+      reviewInstructions: "",
       branchPrefix: "openhands/",
       draftPr: true,
       configProblem: parsed.problem,

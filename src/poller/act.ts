@@ -1,9 +1,12 @@
 import { endTask } from "../lifecycle/ended";
 import { markAnswerUnread, markContinued, markGoneRead, markResumed, showProgress } from "../lifecycle/running";
+import { runMetrics } from "../openhands/metrics";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
+import type { Produced } from "../report/messages";
 import { findProducedWork } from "../report/produced";
+import { postReview } from "../report/review";
 import type { Services } from "../services";
 import { isPending, runStartedMs, type Task } from "../tasks/task";
 import { goneForGood, type RunDecision } from "./decide";
@@ -107,7 +110,9 @@ async function finalAnswer(services: Services, task: Task, conversation: AppConv
 async function endSucceeded(services: Services, task: Task, conversation: AppConversation): Promise<Task> {
   const answer = await finalAnswer(services, task, conversation);
   if ("later" in answer) return answer.later;
-  const produced = await findProducedWork(services, task, conversation, answer.summary);
+  const produced = task.request.review
+    ? await reviewProduced(services, task, conversation, answer.summary)
+    : await findProducedWork(services, task, conversation, answer.summary);
   return endTask(services, task, {
     status: "succeeded",
     summary: answer.summary,
@@ -115,6 +120,23 @@ async function endSucceeded(services: Services, task: Task, conversation: AppCon
     conversation,
     ...(answer.unread ? { summaryUnread: true } : {}),
   });
+}
+
+/** A review is posted on the pull request; it never claims changes, whatever the agent did. */
+async function reviewProduced(
+  services: Services,
+  task: Task,
+  conversation: AppConversation,
+  message: string,
+): Promise<Produced> {
+  const view = {
+    message,
+    link: services.openhands.conversationLink(task.id),
+    durationMs: services.now().getTime() - Date.parse(task.createdAt),
+    metrics: runMetrics(conversation),
+  };
+  const posted = await postReview(services, task, view);
+  return { kind: "review", ...posted, ...(task.headSha ? { commit: task.headSha } : {}) };
 }
 
 async function endAgentFailure(

@@ -7,6 +7,7 @@ import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import type { AppConversation, StartTask } from "../openhands/types";
 import { PRODUCED_COST } from "../report/produced";
 import { ThreadGoneError } from "../report/publish";
+import { REVIEW_COST } from "../report/review";
 import type { Services } from "../services";
 import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { decideReceived } from "../start/decide-received";
@@ -24,7 +25,7 @@ import { activityDue, decideRun, decideStart, tokenRefreshDue } from "./decide";
  * (agent-server, then up to three pages of events), the error event, the pull
  * requests it produced, an owed reaction, the edit.
  */
-const REPORT_COST = 7 + PRODUCED_COST;
+const REPORT_COST = 7 + Math.max(PRODUCED_COST, REVIEW_COST);
 const COMMENT_COST = 2;
 /** Deciding a received event: the repository's config file, then the organisation's. */
 const CONFIRM_COST = 2;

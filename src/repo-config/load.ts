@@ -27,7 +27,8 @@ export function clearRepoConfigMemory(): void {
  * defaults as if the file had set them; they expire unread.
  */
 function cacheKey(owner: string, repo: string): string {
-  return `repo-config:v2:${owner.toLowerCase()}/${repo.toLowerCase()}`;
+  // v3: entries carry `reviewLabel`; older ones would be read without it.
+  return `repo-config:v3:${owner.toLowerCase()}/${repo.toLowerCase()}`;
 }
 
 export interface CachedRepoConfig {

@@ -13,6 +13,10 @@ export interface RepoConfig {
   mention?: string;
   /** Absent: the deployment's (`LABEL`, else the App's slug). */
   label?: string;
+  /** The label that asks for a review of a pull request. */
+  reviewLabel: string;
+  /** Added to review prompts only (`review.instructions`). */
+  reviewInstructions: string;
   events: EventName[];
   instructions: string;
   allowedBots: string[];
@@ -26,6 +30,8 @@ export interface RepoConfig {
  */
 export const DEFAULT_REPO_CONFIG: RepoConfig = {
   events: [...EVENT_NAMES],
+  reviewLabel: "openhands-review",
+  reviewInstructions: "",
   instructions: "",
   allowedBots: [],
   branchPrefix: "openhands/",
@@ -77,6 +83,12 @@ function apply(config: RepoConfig, key: string, value: unknown): string | undefi
       if (!isLabelName(value)) return "`label` must be a label name";
       config.label = value.trim();
       return;
+    case "review_label":
+      if (!isLabelName(value)) return "`review_label` must be a label name";
+      config.reviewLabel = value.trim();
+      return;
+    case "review":
+      return applyReview(config, value);
     case "events":
       if (!Array.isArray(value) || !value.every((v) => (EVENT_NAMES as readonly unknown[]).includes(v))) {
         return `\`events\` must be a list of: ${EVENT_NAMES.join(", ")}`;
@@ -104,6 +116,17 @@ function apply(config: RepoConfig, key: string, value: unknown): string | undefi
     default:
       return `unknown setting ${quoted(key)}`;
   }
+}
+
+/** `review:`, a mapping of its own. */
+function applyReview(config: RepoConfig, value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return "`review` must be a mapping";
+  for (const [key, setting] of Object.entries(value)) {
+    if (key !== "instructions") return `unknown setting ${quoted(`review.${key}`)}`;
+    if (typeof setting !== "string") return "`review.instructions` must be text";
+    config.reviewInstructions = setting.slice(0, MAX_INSTRUCTIONS);
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { PullRequestSummary } from "../github/pull-request";
+import { codeSpan } from "../markdown/code-spans";
 import type { AgentActivity } from "../openhands/activity";
 import {
   defuseOpenHandsMention,
@@ -8,7 +9,8 @@ import {
   OPENHANDS_APP_MENTION,
 } from "../openhands/github-app";
 import type { RunMetrics } from "../openhands/metrics";
-import { notAllowedMarker, taskMarker } from "../own-marker";
+import type { ReviewComment } from "../openhands/review-block";
+import { notAllowedMarker, reviewMarker, taskMarker } from "../own-marker";
 import type { FailureReason, UpstreamTrouble, WaitReason } from "../tasks/reasons";
 import type { Task } from "../tasks/task";
 import type { TriggerWords } from "../trigger/words";
@@ -24,6 +26,8 @@ import { agentLine, quoteAgentText } from "./agent-text";
 /** What a finished run left on GitHub, as the result line says it (report/produced.ts finds it). */
 export type Produced =
   | { kind: "pull_requests"; pulls: PullRequestSummary[] }
+  /** A review posted on the pull request (report/review.ts): the agent changed nothing. */
+  | { kind: "review"; url: string; inline: number; folded: number; fromMessage: boolean; commit?: string }
   | { kind: "pushed"; branch: string }
   | { kind: "none" };
 
@@ -168,9 +172,11 @@ export function succeededComment(
 ): string {
   const message = view.summaryUnread
     ? `_OpenHands would not give the agent's final message; it is in the [conversation](${view.link})._`
-    : view.summary.trim()
-      ? agentMessage("The agent's final message", view.summary, view.link)
-      : "_The agent finished without a final message. The conversation has the details._";
+    : view.produced.kind === "review"
+      ? "_The agent's findings are in the review._"
+      : view.summary.trim()
+        ? agentMessage("The agent's final message", view.summary, view.link)
+        : "_The agent finished without a final message. The conversation has the details._";
   const figures = `Finished in ${runFigures(view.durationMs, view.metrics)}.`;
   return `${producedLines(view.task, view.produced)}\n\n${figures}\n\n${message}${footer(view)}`;
 }
@@ -187,6 +193,12 @@ export function failedComment(
 /** The first thing a finished comment says: what the run left on GitHub. */
 function producedLines(task: Task, produced: Produced): string {
   switch (produced.kind) {
+    case "review": {
+      const count = produced.inline + produced.folded;
+      const comments = produced.fromMessage ? "the review" : count === 1 ? "1 comment" : `${count} comments`;
+      const on = produced.commit ? ` on commit \`${produced.commit.slice(0, 7).replace(/[^0-9a-f]/gi, "")}\`` : "";
+      return `✅ **Reviewed: [${comments}](${produced.url})**${on}. OpenHands changed nothing.`;
+    }
     case "none":
       return "✅ **OpenHands finished: no changes.** The agent did not open or update a pull request.";
     case "pushed":
@@ -219,6 +231,44 @@ function agentMessage(label: string, text: string, link: string): string {
   const quoted = quoteAgentText(text, { maxChars: MAX_AGENT_CHARS, link });
   if (text.length <= FOLD_AFTER_CHARS && text.split("\n").length <= 12) return `${label}:\n\n${quoted}`;
   return `<details><summary>${label}</summary>\n\n${quoted}\n\n</details>`;
+}
+
+/** The body of the review the App posts for the agent: its summary, and the comments that have no line of their own. */
+export function reviewBody(view: {
+  task: Task;
+  link: string;
+  durationMs: number;
+  metrics?: RunMetrics;
+  summary: string;
+  folded: readonly ReviewComment[];
+  unreadable: number;
+  counts: { inline: number; folded: number };
+}): string {
+  const figures = runFigures(view.durationMs, view.metrics);
+  const parts = [
+    `**OpenHands reviewed this pull request** (${figures}) · [conversation](${view.link})`,
+    view.summary.trim() ? quoteAgentText(view.summary, { maxChars: MAX_AGENT_CHARS, link: view.link }) : "",
+  ];
+  if (view.folded.length) {
+    const items = view.folded.map((comment) => {
+      const lines = comment.startLine ? `lines ${comment.startLine}-${comment.line}` : `line ${comment.line}`;
+      const side = comment.side === "LEFT" ? " (before the change)" : "";
+      const where = `${codeSpan(comment.path.slice(0, 300))}, ${lines}${side}`;
+      return `${where}:\n\n${quoteAgentText(comment.body, { maxChars: 2_000, link: view.link })}`;
+    });
+    parts.push(
+      `<details><summary>${view.folded.length} more, not on lines of this diff</summary>\n\n${items.join("\n\n")}\n\n</details>`,
+    );
+  }
+  if (view.unreadable)
+    parts.push(`_${view.unreadable} of the agent's comments could not be read; see the conversation._`);
+  const asked = `<sub>Requested by @${view.task.request.requester} in ${view.task.request.commentUrl}</sub>`;
+  return `${parts.filter(Boolean).join("\n\n")}\n\n${asked}\n${reviewMarker(view.task.id, view.counts)}`;
+}
+
+/** One inline comment of the review: the agent's words, defused as everywhere. */
+export function reviewCommentBody(text: string, link: string): string {
+  return quoteAgentText(text, { maxChars: 4_000, link });
 }
 
 export function timedOutComment(view: View & { phase: "start" | "run"; durationMs: number }): string {
@@ -261,12 +311,16 @@ export function statusReply(tasks: readonly StatusLine[], now: Date): string {
   return `OpenHands tasks on this thread, newest first:\n\n${lines.join("\n")}`;
 }
 
-export function helpReply(view: { words: TriggerWords; maxStartsPerThreadPerHour: number }): string {
-  const { mention, label } = view.words;
+export function helpReply(view: {
+  words: TriggerWords & { reviewLabel: string };
+  maxStartsPerThreadPerHour: number;
+}): string {
+  const { mention, label, reviewLabel } = view.words;
   return [
     "**OpenHands** hands work on this repository to an AI software agent on [OpenHands Cloud](https://app.all-hands.dev).",
     "",
     `- Mention \`${mention}\` with a request in an issue, a pull request, a review or an inline review comment, or open an issue or PR whose description mentions it, or add the \`${label}\` label. The agent works on a new branch and opens a draft PR (on an issue), or pushes to the PR's branch (on a PR), and its final message is posted here.`,
+    `- On a pull request, \`${mention} review\` (optionally with what to look at most: \`${mention} review the error handling\`) or the \`${reviewLabel}\` label asks for a review instead: the agent changes nothing, and its findings come as a pull-request review with comments on the lines.`,
     "- Only people with write, maintain or admin access can ask; bots cannot.",
     `- At most ${view.maxStartsPerThreadPerHour} requests per thread per hour.`,
     `- ${openHandsAppLine(view.words)}`,

@@ -23,7 +23,7 @@ import { isFinal, isPending, type Task, type TaskStatus } from "./task";
  * The other keys of the namespace, each owned by its own module and never listed
  * by the cron (its list() asks for the `task:` prefix only):
  *
- *   repo-config:v2:<owner>/<repo>  `.github/openhands.yml` parsed, a week, rewritten only
+ *   repo-config:v3:<owner>/<repo>  `.github/openhands.yml` parsed, a week, rewritten only
  *                               when it changes (`repo-config/load.ts`)
  *   app:identity                the App's owner and slug, learnt daily (`github/app-identity.ts`)
  *   agent:login                 the agent's GitHub account, learnt daily (`openhands/agent-account.ts`)

@@ -14,7 +14,7 @@ import {
   isReviewCommentCreatedEvent,
   isReviewSubmittedEvent,
 } from "../trigger/payload";
-import type { Decision, KindDecision, RequestSettings } from "../trigger/request";
+import { type Decision, type KindDecision, type RequestSettings, reviewAsked } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
 import type { TriggerWords } from "../trigger/words";
@@ -77,12 +77,15 @@ export function decideEvent(
   const settings: RequestSettings = {
     mention: repo.mention ?? deployment.words.mention,
     label: repo.label ?? deployment.words.label,
+    reviewLabel: repo.reviewLabel,
+    reviewInstructions: repo.reviewInstructions,
     instructions: repo.instructions,
     branchPrefix: repo.branchPrefix,
     draftPr: repo.draftPr,
     ...(parsed.problem ? { configProblem: parsed.problem } : {}),
   };
-  return { run: true, request: { ...decision.request, settings } };
+  const review = decision.request.review ?? reviewAsked(decision.request);
+  return { run: true, request: { ...decision.request, ...(review ? { review } : {}), settings } };
 }
 
 /**
@@ -196,6 +199,7 @@ function decideByKind(event: string, payload: unknown, repo: RepoConfig, deploym
   const settings = {
     mention: repo.mention ?? deployment.words.mention,
     label: repo.label ?? deployment.words.label,
+    reviewLabel: repo.reviewLabel,
     allowedBots: repo.allowedBots,
     branchPrefix: repo.branchPrefix,
     agentLogin: deployment.agentLogin,

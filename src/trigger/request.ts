@@ -37,6 +37,8 @@ export interface TriggerRequest {
   reactTo: ReactionTarget;
   /** Link to what asked (comment, review, issue). */
   commentUrl: string;
+  /** A review of the pull request (`review` after the mention, or the review label), never a change to it. */
+  review?: ReviewAsked;
   /** The request itself, without the mention; empty for a label. */
   request: string;
   title: string;
@@ -54,6 +56,10 @@ export interface RequestSettings {
   mention: string;
   /** The label that asks the App for work, for the help reply. */
   label: string;
+  /** The label that asks for a review, which the agent must never add either. */
+  reviewLabel: string;
+  /** The repository's instructions for reviews (`review.instructions`), instead of `instructions`. */
+  reviewInstructions: string;
   instructions: string;
   branchPrefix: string;
   draftPr: boolean;
@@ -61,10 +67,26 @@ export interface RequestSettings {
   configProblem?: string;
 }
 
+export interface ReviewAsked {
+  /** What to look at most, in the asker's words ("the error handling"); empty for the whole change. */
+  focus: string;
+}
+
+/** `review`, as the first word after the mention on a pull request, asks for a review; the rest is its focus. */
+export function reviewAsked(
+  request: Pick<TriggerRequest, "isPullRequest" | "kind" | "request">,
+): ReviewAsked | undefined {
+  if (!request.isPullRequest || request.kind === "label") return undefined;
+  const match = /^review\b[\s:,.-]*/i.exec(request.request);
+  return match ? { focus: request.request.slice(match[0].length).trim() } : undefined;
+}
+
 /** The parts of the repository config that decide whether an event is a request. */
 export interface TriggerSettings {
   mention: string;
   label: string;
+  /** The label that asks for a review of a pull request. */
+  reviewLabel: string;
   allowedBots: readonly string[];
   /** Branches the agent opens PRs from; a PR opened from one is the agent's own. */
   branchPrefix?: string;

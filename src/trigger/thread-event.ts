@@ -46,11 +46,12 @@ export function checkLabeled(payload: Labeled, settings: TriggerSettings): KindD
   const label = settings.label;
   const rejection = commonRejection(payload, settings);
   if (rejection) return { run: false, reason: rejection };
-  const name = payload.label?.name;
-  if (typeof name !== "string" || name.toLowerCase() !== label.toLowerCase())
-    return { run: false, reason: "not the trigger label" };
+  const name = payload.label?.name?.toLowerCase();
   const { isPullRequest, item } = thread(payload);
+  const review = isPullRequest && name === settings.reviewLabel.toLowerCase();
+  if (name !== label.toLowerCase() && !review) return { run: false, reason: "not the trigger label" };
   return requestFrom(payload, {
+    ...(review ? { review: { focus: "" } } : {}),
     kind: "label",
     // Removing and adding the label again is a new request.
     triggerKey: `${isPullRequest ? "pull_request" : "issues"}.labeled:${item.id}:${item.updated_at}`,

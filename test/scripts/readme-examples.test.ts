@@ -12,7 +12,13 @@ describe("the README's tracking comment examples", () => {
 
   it("show every stage, each one rendered from the real functions", () => {
     const stages = examples();
-    expect(stages.map(({ body }) => body.match(/^(\S+) \*\*OpenHands /u)?.[1])).toEqual(["⏳", "👀", "✅", "❌"]);
+    expect(stages.map(({ body }) => body.match(/^(\S+) \*\*(?:OpenHands |Reviewed)/u)?.[1])).toEqual([
+      "⏳",
+      "👀",
+      "✅",
+      "✅",
+      "❌",
+    ]);
     expect(stages[2]!.body).toContain(
       "[#42 Fix leap years in parseDate](https://github.com/acme/widgets/pull/42) (draft)",
     );

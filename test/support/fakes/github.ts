@@ -95,6 +95,8 @@ export class FakeGitHub extends FakeBase {
       repository: string | null;
       baseRef: string;
       files?: string[];
+      /** Each changed file's `patch`, as the files endpoint gives it; its files are listed too. */
+      patches?: Record<string, string>;
       title?: string;
       sha?: string;
       draft?: boolean;
@@ -108,6 +110,16 @@ export class FakeGitHub extends FakeBase {
     }
   >();
   readonly issuedTokens = new Set<string>();
+  /** Pull-request reviews, in the order they were posted. */
+  readonly reviews: {
+    id: number;
+    owner: string;
+    repo: string;
+    pull_number: number;
+    body: string;
+    commit_id: string;
+    comments: { path: string; line: number; side: string; start_line?: number; body: string }[];
+  }[] = [];
   /**
    * What happened to threads and repositories after a request was made (`deleteIssue`, `transferIssue`,
    * `lockIssue`, `archiveRepository`, `removeAppFrom`), keyed `owner/repo#number` and `owner/repo`, lower case.
@@ -550,17 +562,38 @@ export class FakeGitHub extends FakeBase {
         if (number === undefined) return undefined;
         const pull = this.pulls.get(number);
         if (!pull) return json({ message: "Not Found", status: "404" }, 404);
-        const perPage = Math.min(100, Number(new URL(request.url).searchParams.get("per_page") ?? 30));
+        const query = new URL(request.url).searchParams;
+        const perPage = Math.min(100, Number(query.get("per_page") ?? 30));
+        const page = Math.max(1, Number(query.get("page") ?? 1));
+        const names = [...new Set([...(pull.files ?? []), ...Object.keys(pull.patches ?? {})])];
         return json(
-          (pull.files ?? []).slice(0, perPage).map((filename, i) => ({
+          names.slice((page - 1) * perPage, page * perPage).map((filename, i) => ({
             sha: "c".repeat(40),
             filename,
             status: "modified",
             additions: i + 1,
             deletions: 0,
             changes: i + 1,
+            ...(pull.patches?.[filename] !== undefined ? { patch: pull.patches[filename] } : {}),
           })),
         );
+      }),
+      // GET /repos/{owner}/{repo}/pulls/{n}/reviews: oldest first, as GitHub lists them.
+      http.get(this.at("/repos/:owner/:repo/pulls/:number/reviews"), ({ params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        if (!this.pulls.has(number)) return json({ message: "Not Found", status: "404" }, 404);
+        const here = this.reviews.filter(
+          (r) => r.owner === params.owner && r.repo === params.repo && r.pull_number === number,
+        );
+        return json(here.map((review) => this.reviewView(review)));
+      }),
+      http.post(this.at("/repos/:owner/:repo/pulls/:number/reviews"), async ({ request, params }) => {
+        const number = whole(params.number);
+        if (number === undefined) return undefined;
+        const pull = this.pulls.get(number);
+        if (!pull) return json({ message: "Not Found", status: "404" }, 404);
+        return this.createReview(String(params.owner), String(params.repo), number, pull, await parsedBody(request));
       }),
       http.get(this.at("/repos/:owner/:repo/pulls/:number"), ({ params }) => {
         const number = whole(params.number);
@@ -760,6 +793,81 @@ export class FakeGitHub extends FakeBase {
     };
   }
 
+  /**
+   * POST /pulls/{n}/reviews as GitHub answers it: a COMMENT review needs a body, and the whole review is
+   * refused (422) when one comment is not on a line of its file's diff hunks, or starts in another hunk
+   * than it ends, or does not start before its line.
+   */
+  private createReview(
+    owner: string,
+    repo: string,
+    pullNumber: number,
+    pull: NonNullable<ReturnType<FakeGitHub["pulls"]["get"]>>,
+    body: unknown,
+  ): Response {
+    const input = (body ?? {}) as Record<string, unknown>;
+    const refuse = (error: string) =>
+      json(
+        {
+          message: "Unprocessable Entity",
+          errors: [error],
+          documentation_url: "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
+          status: "422",
+        },
+        422,
+      );
+    if (input.event !== "COMMENT" && input.event !== "APPROVE" && input.event !== "REQUEST_CHANGES")
+      return refuse("event is not one of APPROVE, REQUEST_CHANGES, COMMENT");
+    if (input.event !== "APPROVE" && (typeof input.body !== "string" || !input.body))
+      return refuse(`Body is required when using ${String(input.event)}`);
+    if (input.commit_id !== undefined && !/^[0-9a-f]{40}$/.test(String(input.commit_id)))
+      return refuse("commit_id is not part of the pull request");
+    const comments = Array.isArray(input.comments) ? (input.comments as Record<string, unknown>[]) : [];
+    for (const comment of comments) {
+      const patch = pull.patches?.[String(comment.path)];
+      const side = comment.side === "LEFT" ? "LEFT" : "RIGHT";
+      const hunks = patch === undefined ? [] : fakeHunks(patch);
+      const line = Number(comment.line);
+      const start = comment.start_line === undefined ? undefined : Number(comment.start_line);
+      const hunk = hunks.find((h) => h[side].has(line));
+      if (!hunk) return refuse("Pull request review thread line must be part of the diff");
+      if (start !== undefined && !(start < line))
+        return refuse("Pull request review thread start line must precede the end line.");
+      if (start !== undefined && !hunk[side].has(start))
+        return refuse("Pull request review thread start line must be part of the same hunk as the line.");
+    }
+    const review = {
+      id: 80_000 + this.reviews.length + 1,
+      owner,
+      repo,
+      pull_number: pullNumber,
+      body: String(input.body ?? ""),
+      commit_id: String(input.commit_id ?? pull.sha ?? "a".repeat(40)),
+      comments: comments.map((c) => ({
+        path: String(c.path),
+        line: Number(c.line),
+        side: c.side === "LEFT" ? "LEFT" : "RIGHT",
+        ...(c.start_line !== undefined ? { start_line: Number(c.start_line) } : {}),
+        body: String(c.body),
+      })),
+    };
+    this.reviews.push(review);
+    return json(this.reviewView(review));
+  }
+
+  private reviewView(review: FakeGitHub["reviews"][number]) {
+    return {
+      id: review.id,
+      node_id: `PRR_${review.id}`,
+      user: this.botUser(),
+      body: review.body,
+      state: "COMMENTED",
+      commit_id: review.commit_id,
+      html_url: `https://github.com/${review.owner}/${review.repo}/pull/${review.pull_number}#pullrequestreview-${review.id}`,
+      submitted_at: new Date().toISOString(),
+    };
+  }
+
   private botUser() {
     return { login: `${this.appSlug}[bot]`, id: 41898282, type: "Bot" as const };
   }
@@ -931,4 +1039,31 @@ function pemToDer(pem: string): Uint8Array {
 /** A path parameter GitHub documents as a number: anything else is no route of its. */
 function whole(param: string | readonly string[] | undefined): number | undefined {
   return typeof param === "string" && /^\d+$/.test(param) ? Number(param) : undefined;
+}
+
+/**
+ * The lines of each hunk of a unified diff, by side, as GitHub lets a review comment sit on them: an
+ * added or unchanged line on the RIGHT, a removed or unchanged one on the LEFT. Written from the diff
+ * format, apart from src/.
+ */
+function fakeHunks(patch: string): { LEFT: Set<number>; RIGHT: Set<number> }[] {
+  const hunks: { LEFT: Set<number>; RIGHT: Set<number> }[] = [];
+  let left = 0;
+  let right = 0;
+  for (const line of patch.replace(/\n$/, "").split("\n")) {
+    const header = line.match(/^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/);
+    const hunk = hunks.at(-1);
+    if (header) {
+      hunks.push({ LEFT: new Set(), RIGHT: new Set() });
+      left = Number(header[1]);
+      right = Number(header[2]);
+    } else if (!hunk || line.startsWith("\\")) {
+    } else if (line.startsWith("+")) hunk.RIGHT.add(right++);
+    else if (line.startsWith("-")) hunk.LEFT.add(left++);
+    else {
+      hunk.LEFT.add(left++);
+      hunk.RIGHT.add(right++);
+    }
+  }
+  return hunks;
 }

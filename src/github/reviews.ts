@@ -1,0 +1,85 @@
+import { isObject } from "../is-object";
+import type { DiffSide } from "../openhands/review-block";
+import type { GitHub } from "./client";
+import { diffHunks, type Hunk } from "./diff-hunks";
+import { GitHubGarbageError } from "./errors";
+import type { Thread } from "./thread";
+
+/** Pages of `GET /pulls/{n}/files` read for a review: GitHub lists at most 3,000 files, 100 a page. */
+export const REVIEW_FILE_PAGES = 3;
+
+/** The hunks of each file a pull request changes, by path; a file without a patch (binary, too large) has none. */
+export async function pullRequestHunks(github: GitHub, thread: Thread): Promise<Map<string, Hunk[]>> {
+  const hunks = new Map<string, Hunk[]>();
+  for (let page = 1; page <= REVIEW_FILE_PAGES; page++) {
+    const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
+      owner: thread.owner,
+      repo: thread.repo,
+      pull_number: thread.number,
+      per_page: 100,
+      page,
+    });
+    if (!Array.isArray(data)) throw new GitHubGarbageError("list pull request files");
+    for (const file of data.filter(isObject)) {
+      if (typeof file.filename !== "string") continue;
+      hunks.set(file.filename, typeof file.patch === "string" ? diffHunks(file.patch) : []);
+    }
+    if (data.length < 100) break;
+  }
+  return hunks;
+}
+
+/** One comment of a review, as the review endpoint takes it. */
+export interface InlineComment {
+  path: string;
+  line: number;
+  side: DiffSide;
+  startLine?: number;
+  body: string;
+}
+
+/**
+ * Posts one review (`event: COMMENT`: it neither approves nor blocks) on the commit it looked at.
+ * GitHub refuses all of it (422) when one comment is off the diff.
+ */
+export async function createReview(
+  github: GitHub,
+  thread: Thread,
+  review: { commitId?: string; body: string; comments: readonly InlineComment[] },
+): Promise<{ id: number; url: string }> {
+  const { data } = await github.request("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+    event: "COMMENT",
+    body: review.body,
+    ...(review.commitId ? { commit_id: review.commitId } : {}),
+    comments: review.comments.map((comment) => ({
+      path: comment.path,
+      line: comment.line,
+      side: comment.side,
+      ...(comment.startLine !== undefined ? { start_line: comment.startLine, start_side: comment.side } : {}),
+      body: comment.body,
+    })),
+  });
+  if (!isObject(data) || typeof data.id !== "number" || typeof data.html_url !== "string")
+    throw new GitHubGarbageError("create review");
+  return { id: data.id, url: data.html_url };
+}
+
+/** The review whose body carries `marker`, among the pull request's first hundred. */
+export async function findReview(
+  github: GitHub,
+  thread: Thread,
+  marker: string,
+): Promise<{ url: string; body: string } | undefined> {
+  const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+    owner: thread.owner,
+    repo: thread.repo,
+    pull_number: thread.number,
+    per_page: 100,
+  });
+  if (!Array.isArray(data)) throw new GitHubGarbageError("list reviews");
+  const found = data.filter(isObject).find((review) => typeof review.body === "string" && review.body.includes(marker));
+  return found && typeof found.html_url === "string" ? { url: found.html_url, body: String(found.body) } : undefined;
+}

@@ -1,0 +1,80 @@
+import type { Hunk } from "../github/diff-hunks";
+import { onTheDiff } from "../github/diff-hunks";
+import { createReview, findReview, type InlineComment, pullRequestHunks, REVIEW_FILE_PAGES } from "../github/reviews";
+import { httpStatus } from "../http-status";
+import { log } from "../log";
+import type { RunMetrics } from "../openhands/metrics";
+import { type AgentReview, type ReviewComment, readReviewBlock } from "../openhands/review-block";
+import { OWN_MARKER, reviewCounts } from "../own-marker";
+import type { Services } from "../services";
+import type { Task } from "../tasks/task";
+import { threadOf } from "../trigger/request";
+import { reviewBody, reviewCommentBody } from "./messages";
+
+/** GitHub requests a review may cost: the App's earlier review looked for, the files' patches, the post and its retry. */
+export const REVIEW_COST = 1 + REVIEW_FILE_PAGES + 2;
+
+/** More inline comments than a reader takes in; the rest are listed in the review's body. */
+export const MAX_INLINE_COMMENTS = 30;
+
+/** The review as GitHub shows it, for the tracking comment. */
+export interface PostedReview {
+  url: string;
+  inline: number;
+  folded: number;
+  /** The agent wrote no block that parses: its final message is the review's body. */
+  fromMessage: boolean;
+}
+
+/** Comments on the diff go on their lines; the others (and any past the first 30) in the body, under file and line. */
+export function placeComments(
+  comments: readonly ReviewComment[],
+  hunks: ReadonlyMap<string, readonly Hunk[]>,
+): { inline: ReviewComment[]; folded: ReviewComment[] } {
+  const inline: ReviewComment[] = [];
+  const folded: ReviewComment[] = [];
+  for (const comment of comments) {
+    const onDiff = onTheDiff(hunks.get(comment.path) ?? [], comment.side, comment.line, comment.startLine);
+    (onDiff && inline.length < MAX_INLINE_COMMENTS ? inline : folded).push(comment);
+  }
+  return { inline, folded };
+}
+
+/**
+ * Posts the agent's review on the pull request, once: a review of this task already there (a
+ * retry after a lost save) is taken for it. When GitHub refuses the comments anyway (422: a
+ * line it does not take as part of the diff), every comment goes into the body.
+ */
+export async function postReview(
+  services: Services,
+  task: Task,
+  view: { message: string; link: string; durationMs: number; metrics?: RunMetrics },
+): Promise<PostedReview> {
+  const github = services.github(task.request.installationId);
+  const thread = threadOf(task.request);
+  const review: AgentReview = readReviewBlock(view.message) ?? { summary: view.message, comments: [], unreadable: 0 };
+  const fromMessage = review.summary === view.message && review.comments.length === 0;
+  // Found by the marker's start: whatever it held, it is this task's review.
+  const posted = await findReview(github, thread, `${OWN_MARKER} review:${task.id} `);
+  if (posted)
+    return { url: posted.url, fromMessage, ...(reviewCounts(posted.body, task.id) ?? { inline: 0, folded: 0 }) };
+  const placed = placeComments(review.comments, await pullRequestHunks(github, thread));
+  const post = (inline: readonly ReviewComment[], folded: readonly ReviewComment[]) => {
+    const counts = { inline: inline.length, folded: folded.length };
+    const body = reviewBody({ task, ...view, summary: review.summary, folded, unreadable: review.unreadable, counts });
+    const comments: InlineComment[] = inline.map((comment) => ({
+      ...comment,
+      body: services.redact(reviewCommentBody(comment.body, view.link)),
+    }));
+    return createReview(github, thread, { commitId: task.headSha, body: services.redact(body), comments }).then(
+      (made) => ({ url: made.url, fromMessage, ...counts }),
+    );
+  };
+  try {
+    return await post(placed.inline, placed.folded);
+  } catch (error) {
+    if (httpStatus(error) !== 422 || placed.inline.length === 0) throw error;
+    log("warn", "github.review_comments_refused", { task: task.id, comments: placed.inline.length });
+    return post([], [...placed.inline, ...placed.folded]);
+  }
+}
