@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { WEBHOOK_COST_PER_TASK } from "../src/ops/status";
+import { CRON_PERIOD_MS } from "../src/poller/cron-period";
 import { UsageCounter } from "../src/usage";
 import { json } from "./support/fakes/recorder";
 import {
@@ -320,7 +321,7 @@ describe("GET /status", () => {
 
     // Idle (and not the hourly sweep): the activity marker alone, as without STATUS_TOKEN (test/poll-cost.test.ts).
     let idle = 2;
-    while (at(idle).getUTCMinutes() < 2) idle++;
+    while (at(idle).getTime() % 3_600_000 < CRON_PERIOD_MS) idle++;
     const before = calls.length;
     await runCron(testEnv, at(idle));
     expect(calls.slice(before)).toEqual(["get poll:active"]);

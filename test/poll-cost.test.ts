@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CRON_PERIOD_MS } from "../src/poller/cron-period";
 import {
   callWorker,
   issueCommentPayload,
@@ -24,7 +25,8 @@ function countingKv(env: TestEnv) {
 /** A tick time at least `minutes` from now that is not the hourly sweep. */
 function quietTickIn(minutes: number): Date {
   const at = new Date(Date.now() + minutes * 60_000);
-  if (at.getUTCMinutes() < 2) at.setUTCMinutes(2);
+  // The sweep runs on the ticks of each hour's first cron period (src/index.ts isSweepTick).
+  if (at.getTime() % 3_600_000 < CRON_PERIOD_MS) at.setTime(at.getTime() - (at.getTime() % 3_600_000) + CRON_PERIOD_MS);
   return at;
 }
 
