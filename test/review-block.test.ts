@@ -2,23 +2,9 @@ import { describe, expect, it } from "vitest";
 import { diffHunks, onTheDiff } from "../src/github/diff-hunks";
 import { readReviewBlock } from "../src/openhands/review-block";
 import { MAX_INLINE_COMMENTS, placeComments } from "../src/report/review";
+import { DATE_PATCH as PATCH } from "./support/fixtures";
 
 // A patch as GET /repos/{owner}/{repo}/pulls/{n}/files gives it: two hunks of src/date.ts.
-const PATCH = [
-  "@@ -10,6 +10,7 @@ export function parseDate(text: string) {",
-  "   const [y, m, d] = text.split('-').map(Number);",
-  "-  if (m === 2 && d > 28) return null;",
-  "+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);",
-  "+  if (m === 2 && d > (leap ? 29 : 28)) return null;",
-  "   return new Date(Date.UTC(y, m - 1, d));",
-  " }",
-  " ",
-  "@@ -40,3 +41,4 @@ export function formatDate(date: Date) {",
-  "   return date.toISOString().slice(0, 10);",
-  " }",
-  "+export const EPOCH = parseDate('1970-01-01');",
-  "\\ No newline at end of file",
-].join("\n");
 
 describe("the lines of a diff a review comment may sit on", () => {
   const hunks = diffHunks(PATCH);

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { containsMention } from "../src/trigger/mention";
 import { json } from "./support/fakes/recorder";
+import { DATE_PATCH as PATCH } from "./support/fixtures";
 import { examplePayloads } from "./support/harness";
 import { issueCommentPayload } from "./support/webhook";
 import { startWorld, type World } from "./support/world";
@@ -8,15 +9,6 @@ import { startWorld, type World } from "./support/world";
 // `@openhands-app review` on a pull request: the agent changes nothing, and its findings come back as one
 // pull-request review by the App, with comments on the lines of the diff.
 const HEAD = "b".repeat(40);
-const PATCH = [
-  "@@ -10,6 +10,7 @@ export function parseDate(text: string) {",
-  "   const [y, m, d] = text.split('-').map(Number);",
-  "-  if (m === 2 && d > 28) return null;",
-  "+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);",
-  "+  if (m === 2 && d > (leap ? 29 : 28)) return null;",
-  "   return new Date(Date.UTC(y, m - 1, d));",
-  " }",
-].join("\n");
 
 const reviewBlock = (review: unknown) =>
   `I read the change.\n\n\`\`\`openhands-review\n${JSON.stringify(review, null, 2)}\n\`\`\``;

@@ -75,9 +75,7 @@ export function decideEvent(
   }
   // The config's problem goes with the request, to be said in the tracking comment.
   const settings: RequestSettings = {
-    mention: repo.mention ?? deployment.words.mention,
-    label: repo.label ?? deployment.words.label,
-    reviewLabel: repo.reviewLabel,
+    ...wordsOf(repo, deployment),
     reviewInstructions: repo.reviewInstructions,
     instructions: repo.instructions,
     branchPrefix: repo.branchPrefix,
@@ -194,12 +192,19 @@ export function repositoryOwnerOf(payload: unknown): string | undefined {
   return typeof login === "string" ? login : undefined;
 }
 
-function decideByKind(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): KindDecision {
-  if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
-  const settings = {
+/** The words that ask for work here: the repository's, else the deployment's. */
+function wordsOf(repo: RepoConfig, deployment: Deployment) {
+  return {
     mention: repo.mention ?? deployment.words.mention,
     label: repo.label ?? deployment.words.label,
     reviewLabel: repo.reviewLabel,
+  };
+}
+
+function decideByKind(event: string, payload: unknown, repo: RepoConfig, deployment: Deployment): KindDecision {
+  if (!isObject(payload)) return { run: false, reason: "payload is not an object" };
+  const settings = {
+    ...wordsOf(repo, deployment),
     allowedBots: repo.allowedBots,
     branchPrefix: repo.branchPrefix,
     agentLogin: deployment.agentLogin,
