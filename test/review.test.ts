@@ -111,6 +111,24 @@ describe("a review asked for on a pull request", () => {
     expect(tracking()).toContain("Reviewed: [3 comments]");
   });
 
+  it("asked while another request runs on the PR, waits for it instead of joining its conversation", async () => {
+    world.openhands.nextScript = { ...world.openhands.nextScript!, execution: ["running", "running", "finished"] };
+    await world.deliver(
+      "issue_comment",
+      issueCommentPayload("@openhands-app fix the leap years", { pullRequest: true }),
+    );
+    await world.deliver(
+      "issue_comment",
+      issueCommentPayload("@openhands-app review", { pullRequest: true, commentId: 7_000_001 }),
+    );
+    expect(world.openhands.find("POST", /\/send-message$/)).toEqual([]);
+    expect(world.comments().at(-1)!.body).toContain("waiting for the request already running on this thread");
+    await world.tickUntilEnded({ every: 3, max: 12 });
+    expect(started()).toHaveLength(2);
+    expect(started()[1]!.initial_message.content[0].text).toContain("This is a review.");
+    expect(world.github.reviews).toHaveLength(1);
+  });
+
   it("starts nothing for someone without write access", async () => {
     startReviewWorld(reviewBlock(FINDINGS), "read");
     await askReview();
