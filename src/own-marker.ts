@@ -20,9 +20,8 @@ export function notAllowedMarker(login: string): string {
  * On a review the App posted for a task: lets a retry find it instead of posting a second, and
  * say what it held (its inline comments, and those in its body).
  */
-export function reviewMarker(taskId: string, counts?: { inline: number; folded: number }): string {
-  const held = counts ? ` inline:${counts.inline} folded:${counts.folded}` : "";
-  return `${OWN_MARKER} review:${taskId}${held} -->`;
+export function reviewMarker(taskId: string, counts: { inline: number; folded: number }): string {
+  return `${OWN_MARKER} review:${taskId} inline:${counts.inline} folded:${counts.folded} -->`;
 }
 
 /** What a review's marker says it held. */

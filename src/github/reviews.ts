@@ -3,7 +3,7 @@ import type { DiffSide } from "../openhands/review-block";
 import type { GitHub } from "./client";
 import { diffHunks, type Hunk } from "./diff-hunks";
 import { GitHubGarbageError } from "./errors";
-import type { Thread } from "./thread";
+import { changedFilesPage, type Thread } from "./thread";
 
 /** Pages of `GET /pulls/{n}/files` read for a review: GitHub lists at most 3,000 files, 100 a page. */
 export const REVIEW_FILE_PAGES = 3;
@@ -12,19 +12,9 @@ export const REVIEW_FILE_PAGES = 3;
 export async function pullRequestHunks(github: GitHub, thread: Thread): Promise<Map<string, Hunk[]>> {
   const hunks = new Map<string, Hunk[]>();
   for (let page = 1; page <= REVIEW_FILE_PAGES; page++) {
-    const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
-      owner: thread.owner,
-      repo: thread.repo,
-      pull_number: thread.number,
-      per_page: 100,
-      page,
-    });
-    if (!Array.isArray(data)) throw new GitHubGarbageError("list pull request files");
-    for (const file of data.filter(isObject)) {
-      if (typeof file.filename !== "string") continue;
-      hunks.set(file.filename, typeof file.patch === "string" ? diffHunks(file.patch) : []);
-    }
-    if (data.length < 100) break;
+    const files = await changedFilesPage(github, thread, page);
+    for (const file of files) hunks.set(file.filename, file.patch === undefined ? [] : diffHunks(file.patch));
+    if (files.length < 100) break;
   }
   return hunks;
 }
@@ -67,11 +57,11 @@ export async function createReview(
   return { id: data.id, url: data.html_url };
 }
 
-/** The review whose body carries `marker`, among the pull request's first hundred. */
+/** The first review whose body `matches`, among the pull request's first hundred. */
 export async function findReview(
   github: GitHub,
   thread: Thread,
-  marker: string,
+  matches: (body: string) => boolean,
 ): Promise<{ url: string; body: string } | undefined> {
   const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
     owner: thread.owner,
@@ -80,6 +70,6 @@ export async function findReview(
     per_page: 100,
   });
   if (!Array.isArray(data)) throw new GitHubGarbageError("list reviews");
-  const found = data.filter(isObject).find((review) => typeof review.body === "string" && review.body.includes(marker));
+  const found = data.filter(isObject).find((review) => typeof review.body === "string" && matches(review.body));
   return found && typeof found.html_url === "string" ? { url: found.html_url, body: String(found.body) } : undefined;
 }

@@ -276,17 +276,30 @@ export function listReviewComments(github: GitHub, thread: Thread) {
   );
 }
 
-/** The first hundred changed files of a pull request. */
-export async function pullRequestFiles(github: GitHub, thread: Thread): Promise<string[]> {
+/** One page (a hundred) of a pull request's changed files, with each one's `patch` when GitHub gives one. */
+export async function changedFilesPage(
+  github: GitHub,
+  thread: Thread,
+  page = 1,
+): Promise<{ filename: string; patch?: string }[]> {
   const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
     owner: thread.owner,
     repo: thread.repo,
     pull_number: thread.number,
     per_page: 100,
+    ...(page > 1 ? { page } : {}),
   });
   if (!Array.isArray(data)) throw new GitHubGarbageError("list pull request files");
   return data
     .filter(isObject)
-    .map((f) => f.filename)
-    .filter((f): f is string => typeof f === "string");
+    .filter((file) => typeof file.filename === "string")
+    .map((file) => ({
+      filename: String(file.filename),
+      ...(typeof file.patch === "string" ? { patch: file.patch } : {}),
+    }));
+}
+
+/** The first hundred changed files of a pull request. */
+export async function pullRequestFiles(github: GitHub, thread: Thread): Promise<string[]> {
+  return (await changedFilesPage(github, thread)).map((file) => file.filename);
 }

@@ -5,7 +5,7 @@ import { httpStatus } from "../http-status";
 import { log } from "../log";
 import type { RunMetrics } from "../openhands/metrics";
 import { type AgentReview, type ReviewComment, readReviewBlock } from "../openhands/review-block";
-import { OWN_MARKER, reviewCounts } from "../own-marker";
+import { reviewCounts } from "../own-marker";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
 import { threadOf } from "../trigger/request";
@@ -52,12 +52,11 @@ export async function postReview(
 ): Promise<PostedReview> {
   const github = services.github(task.request.installationId);
   const thread = threadOf(task.request);
-  const review: AgentReview = readReviewBlock(view.message) ?? { summary: view.message, comments: [], unreadable: 0 };
-  const fromMessage = review.summary === view.message && review.comments.length === 0;
-  // Found by the marker's start: whatever it held, it is this task's review.
-  const posted = await findReview(github, thread, `${OWN_MARKER} review:${task.id} `);
-  if (posted)
-    return { url: posted.url, fromMessage, ...(reviewCounts(posted.body, task.id) ?? { inline: 0, folded: 0 }) };
+  const block = readReviewBlock(view.message);
+  const fromMessage = block === undefined;
+  const review: AgentReview = block ?? { summary: view.message, comments: [], unreadable: 0 };
+  const posted = await findReview(github, thread, (body) => reviewCounts(body, task.id) !== undefined);
+  if (posted) return { url: posted.url, fromMessage, ...reviewCounts(posted.body, task.id)! };
   const placed = placeComments(review.comments, await pullRequestHunks(github, thread));
   const post = (inline: readonly ReviewComment[], folded: readonly ReviewComment[]) => {
     const counts = { inline: inline.length, folded: folded.length };
