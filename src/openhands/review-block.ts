@@ -5,7 +5,7 @@ import { closesFence, fenceOpening } from "../markdown/fences";
  * The review the agent hands back: its final message ends with one fenced block whose info
  * string is `openhands-review`, holding `{"summary": "…", "comments": [{"path", "line",
  * "start_line"?, "side"?, "body"}]}`. The name and the fields are a contract with the prompt
- * (prompt/build.ts reviewRules) and with anyone who writes such a block by hand.
+ * (prompt/build.ts reviewExpectations) and with anyone who writes such a block by hand.
  */
 export const REVIEW_BLOCK_INFO = "openhands-review";
 

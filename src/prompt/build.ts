@@ -180,7 +180,7 @@ function expectations(request: TriggerRequest, settings: RequestSettings, branch
 
 /**
  * A review changes nothing: its findings come back in one block of the final message, which this
- * App turns into a pull-request review with comments on the lines (report/review-block.ts).
+ * App turns into a pull-request review with comments on the lines (openhands/review-block.ts, report/review.ts).
  */
 function reviewExpectations(request: TriggerRequest, branch: string | undefined): string[] {
   const example = JSON.stringify({
