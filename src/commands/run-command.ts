@@ -1,12 +1,11 @@
 import { hasWriteAccess } from "../github/permission";
-import { createComment } from "../github/thread";
+import { answerCommand, refuseCommand } from "../lifecycle/answered";
 import { runMetrics } from "../openhands/metrics";
-import { helpReply, type StatusLine, statusReply } from "../report/messages";
-import { replyNotAllowed } from "../report/not-allowed";
+import type { StatusLine } from "../report/messages";
 import type { Services } from "../services";
 import { isActive, isPending, type Task } from "../tasks/task";
 import type { Command } from "../trigger/command";
-import { type TriggerRequest, threadKey, threadOf } from "../trigger/request";
+import { type TriggerRequest, threadKey } from "../trigger/request";
 import { stopTask } from "./stop-task";
 
 /**
@@ -15,28 +14,24 @@ import { stopTask } from "./stop-task";
  */
 export async function runCommand(services: Services, recorded: Task, command: Command): Promise<string> {
   const { request } = recorded;
-  const github = services.github(request.installationId);
-  const thread = threadOf(request);
-  if (!(await hasWriteAccess(github, request.owner, request.repo, request.requester))) {
-    await replyNotAllowed(services, request);
-    // As for a request: nothing of someone who may not ask is kept. The reply's marker on the
-    // thread is what keeps a redelivery from answering twice.
-    await services.store.delete(recorded.id);
+  if (
+    !(await hasWriteAccess(services.github(request.installationId), request.owner, request.repo, request.requester))
+  ) {
+    await refuseCommand(services, recorded);
     return "not_allowed";
   }
   const tasks = await tasksOnThread(services, request);
   switch (command) {
     case "help":
-      // The words the request was decided with: the repository's, else the deployment's.
-      await createComment(github, thread, helpReply({ words: request.settings, ...services.config }));
+      await answerCommand(services, recorded, { kind: "help" });
       return "help";
     case "status":
-      await createComment(github, thread, statusReply(await withLiveState(services, tasks), services.now()));
+      await answerCommand(services, recorded, { kind: "status", lines: await withLiveState(services, tasks) });
       return "status";
     case "stop": {
       const active = tasks.filter((task) => isPending(task.status));
       for (const task of active) await stopTask(services, task, request.requester);
-      if (active.length === 0) await createComment(github, thread, statusReply([], services.now()));
+      if (active.length === 0) await answerCommand(services, recorded, { kind: "status", lines: [] });
       return `stopped ${active.length}`;
     }
   }

@@ -4,6 +4,23 @@ import { gitHubRetryAt } from "./rate-limit";
 import type { Thread } from "./thread";
 
 /**
+ * GitHub refused both the edit of the tracking comment (when there was one to edit) and a new
+ * comment, each for good (`refusedForGood`: deleted, transferred, locked, archived, the App
+ * removed): nobody on the thread can be told anything, now or later. `status` is the new
+ * comment's answer, `editStatus` the edit's; `said` tells where GitHub said it, when elsewhere.
+ */
+export class ThreadGoneError extends Error {
+  constructor(
+    readonly status: number,
+    readonly editStatus?: number,
+    said = `${editStatus ? `${editStatus} to the edit, ` : ""}${status} to a new comment`,
+  ) {
+    super(`the thread takes no comments: GitHub answered ${said}`);
+    this.name = "ThreadGoneError";
+  }
+}
+
+/**
  * GitHub's answers that say a thread will not take the App's comments again, whatever the App
  * waits for: 410 (the issue was deleted), 404 (transferred to, or in, a repository the App cannot
  * see: deleted, or the App removed from it, or uninstalled), 403 (the conversation is locked, the

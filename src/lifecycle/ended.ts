@@ -1,13 +1,21 @@
+import { ThreadGoneError } from "../github/gone";
 import { httpStatus } from "../http-status";
 import { log } from "../log";
 import { runMetrics } from "../openhands/metrics";
 import type { AppConversation } from "../openhands/types";
 import { acknowledge } from "../report/acknowledge";
 import type { Produced } from "../report/messages";
-import { failedComment, failureWords, stoppedComment, succeededComment, timedOutComment } from "../report/messages";
-import { publishTrackingComment, ThreadGoneError } from "../report/publish";
+import {
+  failedComment,
+  failureWords,
+  stoppedComment,
+  succeededComment,
+  timedOutComment,
+  troubleWords,
+} from "../report/messages";
+import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
-import type { FailureReason } from "../tasks/reasons";
+import type { FailureReason, UpstreamTrouble } from "../tasks/reasons";
 import type { Task, TaskStatus } from "../tasks/task";
 import { transition } from "../tasks/task";
 
@@ -21,7 +29,14 @@ export type Ending =
       /** OpenHands would not give the final answer: the comment says so instead of quoting it. */
       summaryUnread?: boolean;
     }
-  | { status: "failed"; reason: FailureReason; summary?: string; conversation?: AppConversation }
+  | {
+      status: "failed";
+      reason: FailureReason;
+      summary?: string;
+      conversation?: AppConversation;
+      /** The upstream that would not start it: what `/status` keeps as the task's last error. */
+      upstream?: UpstreamTrouble;
+    }
   | { status: "timed_out"; phase: "start" | "run" }
   | { status: "stopped"; by: string };
 
@@ -35,7 +50,8 @@ export async function endTask(services: Services, task: Task, ending: Ending): P
   const durationMs = now.getTime() - Date.parse(task.createdAt);
   // Last chance for an owed 👀, so the comment that asked does not look ignored.
   const reacted = task.reacted === false ? await acknowledge(services, task) : task.reacted;
-  const ended = { ...task, reacted };
+  const upstream = ending.status === "failed" ? ending.upstream : undefined;
+  const ended = { ...task, reacted, ...(upstream ? { lastError: troubleWords(upstream) } : {}) };
   const view = { task: ended, link, durationMs };
   const conversation = "conversation" in ending ? ending.conversation : undefined;
   // The sandbox's session key is as secret as ours: the agent could have echoed it.

@@ -1,8 +1,10 @@
+import { ThreadGoneError } from "../github/gone";
 import { createComment } from "../github/thread";
 import { httpStatus } from "../http-status";
 import { claimInIsolate, releaseClaim } from "../isolate-claims";
 import { log } from "../log";
 import type { ThreadContext } from "../prompt/context";
+import { acknowledge } from "../report/acknowledge";
 import {
   currentComment,
   followUpNote,
@@ -12,7 +14,7 @@ import {
   waitWords,
 } from "../report/messages";
 import { replyNotAllowed } from "../report/not-allowed";
-import { publishTrackingComment, ThreadGoneError } from "../report/publish";
+import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
 import type { WaitReason } from "../tasks/reasons";
@@ -89,18 +91,22 @@ export async function applyNewDecision(services: Services, task: Task, decision:
 }
 
 /**
- * Who asked may ask, and the thread is read. Not saved on its own: the move that
- * follows in the same step (started, queued, failed) saves it, one write fewer.
+ * Who asked may ask, and the thread is read: 👀 on the comment that asked, last, since it never
+ * throws and a failure before it must not leave a reaction the record does not know about. Not saved
+ * on its own: the move that follows in the same step (started, queued, failed) saves it, one write fewer.
  */
-export function markAccepted(
+export async function acceptTask(
+  services: Services,
   task: Task,
-  accepted: { reacted: boolean; context: ThreadContext; head?: { ref: string; sha: string } },
-): Task {
-  const { head, ...rest } = accepted;
+  accepted: { context: ThreadContext; head?: { ref: string; sha: string } },
+): Promise<Task> {
+  const { head, context } = accepted;
+  const reacted = await acknowledge(services, task);
   return {
     ...task,
     verified: true,
-    ...rest,
+    reacted,
+    context,
     ...(head ? { branch: head.ref, ...(head.sha ? { headSha: head.sha } : {}) } : {}),
   };
 }

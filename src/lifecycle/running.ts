@@ -1,4 +1,4 @@
-import { threadGoneStatus } from "../github/gone";
+import { ThreadGoneError, threadGoneStatus } from "../github/gone";
 import { readCommentBody } from "../github/thread";
 import { httpStatus } from "../http-status";
 import { log } from "../log";
@@ -13,7 +13,7 @@ import {
   stopDidNotTakeNote,
   workingComment,
 } from "../report/messages";
-import { publishTrackingComment, ThreadGoneError } from "../report/publish";
+import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
 import type { GoneRead } from "../tasks/reasons";
 import { type Task, transition } from "../tasks/task";

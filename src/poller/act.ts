@@ -1,12 +1,9 @@
 import { endTask } from "../lifecycle/ended";
 import { markAnswerUnread, markContinued, markGoneRead, markResumed, showProgress } from "../lifecycle/running";
-import { runMetrics } from "../openhands/metrics";
+import { endSucceeded } from "../lifecycle/succeeded";
 import { readFinalResponse, readLastError, readLastExecutionStatus } from "../openhands/outcome";
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
-import type { Produced } from "../report/messages";
-import { findProducedWork } from "../report/produced";
-import { postReview } from "../report/review";
 import type { Services } from "../services";
 import { isPending, runStartedMs, type Task } from "../tasks/task";
 import { goneForGood, type RunDecision } from "./decide";
@@ -21,7 +18,7 @@ export async function actOnRun(
   const { openhands } = services;
   switch (decision.kind) {
     case "finished":
-      return endSucceeded(services, task, conversation);
+      return endFinished(services, task, conversation);
     case "agent_failed":
       return endAgentFailure(services, task, conversation, decision.status);
     case "fail":
@@ -61,7 +58,7 @@ async function endFromEvents(
       return endTask(services, task, { status: "timed_out", phase: "run" });
     throw error;
   }
-  if (last === "finished") return endSucceeded(services, task, conversation);
+  if (last === "finished") return endFinished(services, task, conversation);
   if (last === "error" || last === "stuck") {
     return endAgentFailure(services, task, conversation, last);
   }
@@ -107,36 +104,10 @@ async function finalAnswer(services: Services, task: Task, conversation: AppConv
   }
 }
 
-async function endSucceeded(services: Services, task: Task, conversation: AppConversation): Promise<Task> {
+async function endFinished(services: Services, task: Task, conversation: AppConversation): Promise<Task> {
   const answer = await finalAnswer(services, task, conversation);
   if ("later" in answer) return answer.later;
-  const produced = task.request.review
-    ? await reviewProduced(services, task, conversation, answer.summary)
-    : await findProducedWork(services, task, conversation, answer.summary);
-  return endTask(services, task, {
-    status: "succeeded",
-    summary: answer.summary,
-    produced,
-    conversation,
-    ...(answer.unread ? { summaryUnread: true } : {}),
-  });
-}
-
-/** A review is posted on the pull request; it never claims changes, whatever the agent did. */
-async function reviewProduced(
-  services: Services,
-  task: Task,
-  conversation: AppConversation,
-  message: string,
-): Promise<Produced> {
-  const view = {
-    message,
-    link: services.openhands.conversationLink(task.id),
-    durationMs: services.now().getTime() - Date.parse(task.createdAt),
-    metrics: runMetrics(conversation),
-  };
-  const posted = await postReview(services, task, view);
-  return { kind: "review", ...posted, ...(task.headSha ? { commit: task.headSha } : {}) };
+  return endSucceeded(services, task, { ...answer, conversation });
 }
 
 async function endAgentFailure(

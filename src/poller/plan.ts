@@ -1,13 +1,12 @@
 import { stopTask } from "../commands/stop-task";
+import { ThreadGoneError } from "../github/gone";
 import { endForGoneThread, endTask } from "../lifecycle/ended";
 import { addOwedReaction, clearGoneReads, seenRunning, showActivity } from "../lifecycle/running";
 import { attachTrackingComment } from "../lifecycle/started";
+import { SUCCEEDED_COST } from "../lifecycle/succeeded";
 import { readAgentActivity } from "../openhands/activity";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import type { AppConversation, StartTask } from "../openhands/types";
-import { PRODUCED_COST } from "../report/produced";
-import { ThreadGoneError } from "../report/publish";
-import { REVIEW_COST } from "../report/review";
 import type { Services } from "../services";
 import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { decideReceived } from "../start/decide-received";
@@ -25,7 +24,7 @@ import { activityDue, decideRun, decideStart, tokenRefreshDue } from "./decide";
  * (agent-server, then up to three pages of events), the error event, the pull
  * requests it produced, an owed reaction, the edit.
  */
-const REPORT_COST = 7 + Math.max(PRODUCED_COST, REVIEW_COST);
+const REPORT_COST = 7 + SUCCEEDED_COST;
 const COMMENT_COST = 2;
 /** Deciding a received event: the repository's config file, then the organisation's. */
 const CONFIRM_COST = 2;

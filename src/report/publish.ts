@@ -1,4 +1,4 @@
-import { refusedForGood } from "../github/gone";
+import { refusedForGood, ThreadGoneError } from "../github/gone";
 import {
   createComment,
   createReviewReply,
@@ -12,23 +12,6 @@ import { taskMarker } from "../own-marker";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
 import { threadOf } from "../trigger/request";
-
-/**
- * GitHub refused both the edit of the tracking comment (when there was one to edit) and a new
- * comment, each for good (`refusedForGood`: deleted, transferred, locked, archived, the App
- * removed): nobody on the thread can be told anything, now or later. `status` is the new
- * comment's answer, `editStatus` the edit's; `said` tells where GitHub said it, when elsewhere.
- */
-export class ThreadGoneError extends Error {
-  constructor(
-    readonly status: number,
-    readonly editStatus?: number,
-    said = `${editStatus ? `${editStatus} to the edit, ` : ""}${status} to a new comment`,
-  ) {
-    super(`the thread takes no comments: GitHub answered ${said}`);
-    this.name = "ThreadGoneError";
-  }
-}
 
 /**
  * Puts `body` in the task's one tracking comment: edits it in place when we know

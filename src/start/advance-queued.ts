@@ -1,19 +1,17 @@
 import { RequestError } from "@octokit/request-error";
 import { AgentTokenRefusedError } from "../github/agent-token";
 import { GitHubGarbageError } from "../github/errors";
+import { ThreadGoneError } from "../github/gone";
 import { hasWriteAccess } from "../github/permission";
 import { type PullRequestHead, pullRequestHead } from "../github/pulls";
 import { gitHubRetryAt } from "../github/rate-limit";
 import { httpStatus } from "../http-status";
 import { endForGoneThread, endTask } from "../lifecycle/ended";
-import { keepQueued, markAccepted, rejectTask } from "../lifecycle/queued";
+import { acceptTask, keepQueued, rejectTask } from "../lifecycle/queued";
 import { withTrackingComment } from "../lifecycle/started";
 import { errorName, log } from "../log";
 import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import { OpenHandsError } from "../openhands/errors";
-import { acknowledge } from "../report/acknowledge";
-import { troubleWords } from "../report/messages";
-import { ThreadGoneError } from "../report/publish";
 import type { Services } from "../services";
 import type { FailureReason, UpstreamTrouble } from "../tasks/reasons";
 import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
@@ -151,10 +149,7 @@ async function verify(services: Services, task: Task): Promise<Task> {
     if (head.repository !== request.repository) return rejectTask(services, task, "fork");
   }
   if (task.attempts === 0 && (await isReplayOfEndedTask(services, task))) return rejectTask(services, task, "replayed");
-  const context = await gatherContext(client, request, head);
-  // Last, and it never throws: a failure above must not leave a 👀 the record does not know about.
-  const reacted = await acknowledge(services, task);
-  return markAccepted(task, { reacted, context, head });
+  return acceptTask(services, task, { context: await gatherContext(client, request, head), head });
 }
 
 /**
@@ -177,7 +172,6 @@ async function handleFailure(services: Services, current: Task, original: Task, 
   // The issue, the comment or the repository is gone: there is nobody left to answer.
   if (isGitHub && (status === 404 || status === 410)) return endForGoneThread(services, current, status);
   const trouble = troubleOf(services, error);
-  const said = troubleWords(trouble);
   const attempts = current.attempts + 1;
   const retryable = !(error instanceof OpenHandsError || error instanceof AgentTokenRefusedError) || error.retryable;
   if (retryable && attempts < services.config.startMaxAttempts) {
@@ -186,7 +180,7 @@ async function handleFailure(services: Services, current: Task, original: Task, 
     // Whichever upstream said when to come back is believed over our own schedule.
     const told = error instanceof OpenHandsError ? error.retryAt : gitHubRetryAt(error, now);
     const retryAt = new Date(Math.max(now + backoff, told ?? 0));
-    log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), reason: said });
+    log("warn", "task.start_deferred", { task: current.id, attempts, retryAt: retryAt.toISOString(), ...trouble });
     return keepQueued(services, { ...current, attempts }, original, {
       reason: { kind: "upstream", trouble },
       retryAt,
@@ -198,16 +192,16 @@ async function handleFailure(services: Services, current: Task, original: Task, 
       throw noticeError;
     });
   }
-  log("error", "task.start_failed", { task: current.id, attempts, reason: said });
+  log("error", "task.start_failed", { task: current.id, attempts, ...trouble });
   const reason: FailureReason =
     error instanceof StartFailedError
-      ? { kind: "start_refused", detail: said }
+      ? { kind: "start_refused", detail: services.redact(error.message) }
       : error instanceof AgentTokenRefusedError
-        ? { kind: "agent_token_refused", detail: said }
+        ? { kind: "agent_token_refused", detail: services.redact(error.message) }
         : retryable
           ? { kind: "start_attempts_spent", attempts, trouble }
           : { kind: "start_rejected", trouble };
-  return endTask(services, { ...current, attempts, lastError: said }, { status: "failed", reason });
+  return endTask(services, { ...current, attempts }, { status: "failed", reason, upstream: trouble });
 }
 
 function troubleOf(services: Services, error: unknown): UpstreamTrouble {

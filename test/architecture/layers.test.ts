@@ -148,6 +148,19 @@ describe("src/ layers", () => {
     expect(cycles).toEqual([]);
   });
 
+  it("says things on GitHub only through lifecycle/: the steps above take nothing but types from report/", () => {
+    // A step that posted on its own would say something the task's record does not know about, and
+    // the request's path would come back down to report/ twice (decide, record, act, say: each once).
+    const sayers = files.flatMap((file) => {
+      if (file.startsWith("lifecycle/") || file.startsWith("report/")) return [];
+      const text = readFileSync(join(SRC, file), "utf8");
+      return [...text.matchAll(/^import (?!type )[^;]*? from "((?:\.{1,2}\/)+report\/[^"]+)";/gms)].map(
+        (m) => `${file} -> ${m[1]}`,
+      );
+    });
+    expect(sayers).toEqual([]);
+  });
+
   it("moves a task only in lifecycle/: no other module saves, transitions or edits a tracking comment", () => {
     const movers = files.filter((file) =>
       /\bstore\.save\(|\btransition\(|\bpublishTrackingComment\(/.test(readFileSync(join(SRC, file), "utf8")),
