@@ -17,6 +17,9 @@ describe("parseRepoConfig", () => {
         "review_label: ask-review",
         "review:",
         "  instructions: Look at the tests first.",
+        "  on_open: true",
+        "  on_push: true",
+        "  drafts: true",
       ].join("\n"),
     );
     expect(problem).toBeUndefined();
@@ -30,6 +33,7 @@ describe("parseRepoConfig", () => {
       draftPr: false,
       reviewLabel: "ask-review",
       reviewInstructions: "Look at the tests first.",
+      autoReview: { onOpen: true, onPush: true, drafts: true },
     });
   });
 
@@ -41,7 +45,8 @@ describe("parseRepoConfig", () => {
     ["label: agent\nevents: [comment, everything]\n", "line 2: `events` must be a list of"],
     ["draft_pr: maybe\n", "line 1: `draft_pr` must be true or false"],
     ["label: a\nlabel2: b\n", "line 2: unknown setting `label2`"],
-    ["review:\n  on_open: true\n", "line 1: unknown setting `review.on_open`"],
+    ["review:\n  on_close: true\n", "line 1: unknown setting `review.on_close`"],
+    ["review:\n  drafts: maybe\n", "line 1: `review.drafts` must be true or false"],
     ["review: yes\n", "line 1: `review` must be a mapping"],
     [
       "review_label: 'two words, and more than fifty characters in all of this label name'\n",

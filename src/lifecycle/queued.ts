@@ -128,12 +128,15 @@ export async function rejectTask(
     { rejection, ...(rejection === "fork" ? { verified: false } : {}) },
     services.now(),
   );
+  // A review nobody asked for is not worth a word when it cannot be done: nobody waits for it.
+  const quiet = request.kind === "automatic";
   if (rejection === "fork") {
     const thread = threadOf(request);
-    await createComment(services.github(request.installationId), thread, forkNotSupportedReply(request.requester));
+    if (!quiet)
+      await createComment(services.github(request.installationId), thread, forkNotSupportedReply(request.requester));
     await services.store.save(next, task);
   } else {
-    if (rejection === "not_allowed") await tellNotAllowed(services, task);
+    if (rejection === "not_allowed" && !quiet) await tellNotAllowed(services, task);
     await services.store.delete(task.id);
   }
   log("info", `request.${rejection}`, {

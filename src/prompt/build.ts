@@ -62,7 +62,7 @@ function labelTask(request: TriggerRequest): string {
  */
 function askedRequest(request: TriggerRequest, nonce: string): string[] {
   const text = clean(request.request, MAX_REQUEST_CHARS);
-  if (request.kind === "label" || !text) return [labelTask(request)];
+  if (request.kind === "label" || request.kind === "automatic" || !text) return [labelTask(request)];
   return fenced("request", nonce, [text]);
 }
 
@@ -72,6 +72,8 @@ function askedHow(request: TriggerRequest, where: string): string {
       return `@${request.requester} put the ${request.review ? "review" : "trigger"} label on ${where}.`;
     case "opened":
       return `@${request.requester} opened ${where} and asked you in its description:`;
+    case "automatic":
+      return `The repository asks for a review of each pull request that is opened or marked ready for review (\`review.on_open\` in \`.github/openhands.yml\`): ${where}, by @${request.author ?? request.requester}.`;
     case "review":
       return `@${request.requester} asked you in a review of ${where}:`;
     case "review_comment":

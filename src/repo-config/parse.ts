@@ -1,6 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { codeSpan } from "../markdown/code-spans";
-import type { TriggerKind } from "../trigger/request";
+import type { AutoReview, TriggerKind } from "../trigger/request";
 import { isLabelName, isMentionFormat } from "../trigger/words";
 
 /** Which triggers a repository may switch off, by the names its config file uses. */
@@ -17,6 +17,8 @@ export interface RepoConfig {
   reviewLabel: string;
   /** Added to review prompts only (`review.instructions`). */
   reviewInstructions: string;
+  /** Reviews nobody asks for, each off unless the repository turns it on (`review.on_open`, `on_push`, `drafts`). */
+  autoReview: AutoReview;
   events: EventName[];
   instructions: string;
   allowedBots: string[];
@@ -32,6 +34,7 @@ export const DEFAULT_REPO_CONFIG: RepoConfig = {
   events: [...EVENT_NAMES],
   reviewLabel: "openhands-review",
   reviewInstructions: "",
+  autoReview: { onOpen: false, onPush: false, drafts: false },
   instructions: "",
   allowedBots: [],
   branchPrefix: "openhands/",
@@ -118,14 +121,24 @@ function apply(config: RepoConfig, key: string, value: unknown): string | undefi
   }
 }
 
-/** `review:`, a mapping of its own. */
+/** `review:`, a mapping of its own: its switches, and the instructions for review prompts. */
+const REVIEW_SWITCHES = { on_open: "onOpen", on_push: "onPush", drafts: "drafts" } as const;
+
 function applyReview(config: RepoConfig, value: unknown): string | undefined {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return "`review` must be a mapping";
+  const autoReview = { ...config.autoReview };
   for (const [key, setting] of Object.entries(value)) {
-    if (key !== "instructions") return `unknown setting ${quoted(`review.${key}`)}`;
-    if (typeof setting !== "string") return "`review.instructions` must be text";
-    config.reviewInstructions = setting.slice(0, MAX_INSTRUCTIONS);
+    if (key === "instructions") {
+      if (typeof setting !== "string") return "`review.instructions` must be text";
+      config.reviewInstructions = setting.slice(0, MAX_INSTRUCTIONS);
+    } else if (Object.hasOwn(REVIEW_SWITCHES, key)) {
+      if (typeof setting !== "boolean") return `\`review.${key}\` must be true or false`;
+      autoReview[REVIEW_SWITCHES[key as keyof typeof REVIEW_SWITCHES]] = setting;
+    } else {
+      return `unknown setting ${quoted(`review.${key}`)}`;
+    }
   }
+  config.autoReview = autoReview;
   return undefined;
 }
 
@@ -143,6 +156,7 @@ function invalid(problem: string): ParsedRepoConfig {
 }
 
 /** The config's event name for a trigger. */
-export function eventNameOf(kind: TriggerKind, edited: boolean): EventName {
+export function eventNameOf(kind: TriggerKind, edited: boolean): EventName | undefined {
+  if (kind === "automatic") return undefined;
   return kind === "comment" && edited ? "edited" : kind;
 }

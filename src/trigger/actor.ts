@@ -44,3 +44,14 @@ export function mayBeAgentWriting(payload: unknown): boolean {
     (item) => isObject(item) && (item.performed_via_github_app ?? null) !== null,
   );
 }
+
+/**
+ * GitHub's `author_association` for someone with no access to the repository. Such a person can
+ * never be allowed, so what they write or open is refused from the signed payload alone: no KV write,
+ * no GitHub call, nothing for an outsider to spend on a public repository.
+ */
+const NO_ACCESS = ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR"];
+
+export function hasNoAccess(association: unknown): boolean {
+  return typeof association === "string" && NO_ACCESS.includes(association);
+}

@@ -2,6 +2,8 @@ import { isKnownDenied } from "../github/permission";
 import { isObject } from "../is-object";
 import { DEFAULT_REPO_CONFIG, eventNameOf, type ParsedRepoConfig, type RepoConfig } from "../repo-config/parse";
 import { ENDED_RETENTION_MS } from "../tasks/store";
+import { hasNoAccess } from "../trigger/actor";
+import { checkAutoReview } from "../trigger/auto-review";
 import { parseCommand } from "../trigger/command";
 import { checkIssueComment } from "../trigger/issue-comment";
 import { MENTION_BOUNDARY } from "../trigger/mention";
@@ -11,6 +13,7 @@ import {
   isIssueCommentEvent,
   isIssuesEvent,
   isPullRequestEvent,
+  isReviewableEvent,
   isReviewCommentCreatedEvent,
   isReviewSubmittedEvent,
 } from "../trigger/payload";
@@ -70,7 +73,9 @@ export function decideEvent(
     return { run: false, reason: "the request was made more than seven days before it arrived" };
   }
   const edited = isObject(payload) && payload.action === "edited";
-  if (!repo.events.includes(eventNameOf(decision.request.kind, edited))) {
+  const eventName = eventNameOf(decision.request.kind, edited);
+  // An automatic review has its own switch (`review.on_open`), checked by its trigger.
+  if (eventName && !repo.events.includes(eventName)) {
     return { run: false, reason: "this trigger is switched off in .github/openhands.yml" };
   }
   // The config's problem goes with the request, to be said in the tracking comment.
@@ -128,7 +133,9 @@ export function mayTrigger(event: string, payload: unknown): CandidateEvent | un
   const authored = authoredField(name, payload);
   const body = isObject(authored) ? authored.body : undefined;
   const labeled = name === "issues.labeled" || name === "pull_request.labeled";
-  if (!labeled && !(typeof body === "string" && MENTION_SHAPED.test(body))) return undefined;
+  // A pull request may ask for its review with no word at all, when its repository says so.
+  const reviewable = name === "pull_request.opened" || name === "pull_request.ready_for_review";
+  if (!labeled && !reviewable && !(typeof body === "string" && MENTION_SHAPED.test(body))) return undefined;
   const thread = payload.issue ?? payload.pull_request;
   const number = isObject(thread) ? thread.number : undefined;
   if (!isId(number)) return undefined;
@@ -150,7 +157,7 @@ function authoredField(name: string, payload: Record<string, unknown>): unknown 
       ? payload.review
       : name === "issues.opened"
         ? payload.issue
-        : name === "pull_request.opened"
+        : name === "pull_request.opened" || name === "pull_request.ready_for_review"
           ? payload.pull_request
           : undefined;
 }
@@ -161,14 +168,6 @@ function authoredField(name: string, payload: Record<string, unknown>): unknown 
  */
 const MENTION_SHAPED = new RegExp(`${MENTION_BOUNDARY}@\u2060?[A-Za-z0-9]`);
 
-/**
- * GitHub's `author_association` for someone with no access to the repository.
- * Such a person can never be allowed, so their events are refused from the
- * signed payload alone: no KV write, no GitHub call, nothing for an outsider to
- * spend on a public repository.
- */
-const NO_ACCESS = ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR"];
-
 /** Why the signed payload alone already says no, if it does. */
 export function refusedAtOnce(event: string, payload: unknown): string | undefined {
   if (!isObject(payload) || !hasCommonFields(payload)) return undefined;
@@ -177,9 +176,8 @@ export function refusedAtOnce(event: string, payload: unknown): string | undefin
   // An edit by someone else (a maintainer fixing a typo) is that person's; their access is checked on GitHub.
   const author = isObject(authored.user) ? authored.user.login : undefined;
   if (typeof author === "string" && author.toLowerCase() !== payload.sender.login.toLowerCase()) return undefined;
-  const association = authored.author_association;
-  if (typeof association === "string" && NO_ACCESS.includes(association))
-    return `sender has no access to the repository (${association})`;
+  if (hasNoAccess(authored.author_association))
+    return `sender has no access to the repository (${String(authored.author_association)})`;
   const { repository, sender } = payload;
   if (isKnownDenied(repository.owner.login, repository.name, sender.login)) return "sender was just found not allowed";
   return undefined;
@@ -208,6 +206,7 @@ function decideByKind(event: string, payload: unknown, repo: RepoConfig, deploym
     allowedBots: repo.allowedBots,
     branchPrefix: repo.branchPrefix,
     agentLogin: deployment.agentLogin,
+    autoReview: repo.autoReview,
   };
   const name = `${event}.${typeof payload.action === "string" ? payload.action : ""}`;
   const malformed: KindDecision = { run: false, reason: `payload of ${name} is missing fields` };
@@ -219,8 +218,15 @@ function decideByKind(event: string, payload: unknown, repo: RepoConfig, deploym
       return isIssuesEvent(payload, "opened") ? checkOpened(payload, settings) : malformed;
     case "issues.labeled":
       return isIssuesEvent(payload, "labeled") ? checkLabeled(payload, settings) : malformed;
-    case "pull_request.opened":
-      return isPullRequestEvent(payload, "opened") ? checkOpened(payload, settings) : malformed;
+    case "pull_request.opened": {
+      if (!isPullRequestEvent(payload, "opened")) return malformed;
+      // Words in the description ask first; without them the repository may still want a review.
+      const asked = checkOpened(payload, settings);
+      if (asked.run || asked.reason !== "no mention") return asked;
+      return isReviewableEvent(payload) ? checkAutoReview(payload, settings) : asked;
+    }
+    case "pull_request.ready_for_review":
+      return isReviewableEvent(payload) ? checkAutoReview(payload, settings) : malformed;
     case "pull_request.labeled":
       return isPullRequestEvent(payload, "labeled") ? checkLabeled(payload, settings) : malformed;
     case "pull_request_review_comment.created":

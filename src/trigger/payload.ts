@@ -11,6 +11,8 @@ export type IssuesOpenedEvent = Payload<"issues.opened">;
 export type IssuesLabeledEvent = Payload<"issues.labeled">;
 export type PullRequestOpenedEvent = Payload<"pull_request.opened">;
 export type PullRequestLabeledEvent = Payload<"pull_request.labeled">;
+/** The events that may ask for a review on their own (`review:` in `.github/openhands.yml`). */
+export type PullRequestReviewableEvent = Payload<"pull_request.opened" | "pull_request.ready_for_review">;
 export type ReviewCommentCreatedEvent = Authored<Payload<"pull_request_review_comment.created">>;
 export type ReviewSubmittedEvent = Payload<"pull_request_review.submitted">;
 
@@ -71,6 +73,25 @@ export function isPullRequestEvent<A extends "opened" | "labeled">(
     hasCommonFields(payload) &&
     isThread(payload.pull_request) &&
     isDated(payload.pull_request)
+  );
+}
+
+/** An opened or ready pull request with what an automatic review reads: its author, head and draft state. */
+export function isReviewableEvent(payload: unknown): payload is PullRequestReviewableEvent {
+  if (!isObject(payload) || (payload.action !== "opened" && payload.action !== "ready_for_review")) return false;
+  const pr = payload.pull_request;
+  return (
+    hasCommonFields(payload) &&
+    isThread(pr) &&
+    isDated(pr) &&
+    isObject(pr) &&
+    isObject(pr.user) &&
+    typeof pr.user.login === "string" &&
+    isObject(pr.head) &&
+    typeof pr.head.sha === "string" &&
+    typeof pr.head.ref === "string" &&
+    (pr.draft === undefined || typeof pr.draft === "boolean") &&
+    typeof pr.state === "string"
   );
 }
 

@@ -1,5 +1,8 @@
-/** How someone asked: each kind has its own prompt and its own place to answer. */
-export type TriggerKind = "comment" | "review_comment" | "review" | "label" | "opened";
+/**
+ * How someone asked: each kind has its own prompt and its own place to answer. `automatic`: nobody
+ * wrote anything; the repository asks for a review of each pull request (`review:` in its config).
+ */
+export type TriggerKind = "comment" | "review_comment" | "review" | "label" | "opened" | "automatic";
 
 /** What gets the 👀: a comment, a review comment, or the issue/PR itself. */
 export type ReactionTarget =
@@ -81,6 +84,16 @@ export function reviewAsked(
   return match ? { focus: request.request.slice(match[0].length).trim() } : undefined;
 }
 
+/** The reviews a repository asks for with no word from anyone (`review:` in `.github/openhands.yml`). */
+export interface AutoReview {
+  /** Review each pull request when it is opened, or marked ready for review. */
+  onOpen: boolean;
+  /** Review the new commits after each push to a pull request. */
+  onPush: boolean;
+  /** Draft pull requests too. */
+  drafts: boolean;
+}
+
 /** The parts of the repository config that decide whether an event is a request. */
 export interface TriggerSettings {
   mention: string;
@@ -92,6 +105,8 @@ export interface TriggerSettings {
   branchPrefix?: string;
   /** The GitHub account the agent writes as (the OpenHands key owner's), when known. */
   agentLogin?: string;
+  /** The reviews the repository asks for on its own; none when absent. */
+  autoReview?: AutoReview;
 }
 
 export type Decision = { run: true; request: TriggerRequest } | { run: false; reason: string };

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import { parseRepoConfig } from "../src/repo-config/parse";
+import { DATE_PATCH as PATCH } from "./support/fixtures";
+import { examplePayloads } from "./support/webhook";
+import { startWorld, type World } from "./support/world";
+
+// `review:` in `.github/openhands.yml` asks for a review of each pull request nobody asked about:
+// off unless turned on, and only for a pull request whose author could have asked.
+const CONFIG = "Codertocat/Hello-World:.github/openhands.yml";
+const FINDINGS = "Looks right.\n\n```openhands-review\n" + JSON.stringify({ summary: "Fine.", comments: [] }) + "\n```";
+
+function reviewWorld(config: string | undefined, role: "write" | "read" = "write") {
+  const world = startWorld({ role, script: { finalMessage: FINDINGS }, files: config ? { [CONFIG]: config } : {} });
+  return world;
+}
+
+/** GitHub's own `pull_request` example for `action`, as an App receives it, with the fake's copy of its pull request. */
+function pullRequestEvent(world: World, action: "opened" | "ready_for_review", changes: { draft?: boolean } = {}) {
+  const payload = examplePayloads("pull_request").find((p) => p.action === action && p.installation)!;
+  payload.installation = { id: 9_300_000 + Math.floor(Math.random() * 99_999), node_id: "x" };
+  payload.pull_request.body = "Fixes the leap years.";
+  if (changes.draft !== undefined) payload.pull_request.draft = changes.draft;
+  const pr = payload.pull_request;
+  world.github.pulls.set(pr.number, {
+    ref: pr.head.ref,
+    repository: pr.head.repo.full_name,
+    baseRef: pr.base.ref,
+    sha: pr.head.sha,
+    draft: pr.draft,
+    patches: { "src/date.ts": PATCH },
+  });
+  return payload;
+}
+
+/** What the Worker wrote on GitHub: anything but reads and the installation token. */
+const written = (world: World) =>
+  world.github.requests.filter((r) => r.method !== "GET" && !/\/access_tokens$/.test(r.path));
+const starts = (world: World) => world.openhands.find("POST", /^\/api\/v1\/app-conversations$/);
+const promptOf = (world: World) => (starts(world)[0]!.body as any).initial_message.content[0].text as string;
+
+describe("automatic reviews", () => {
+  it("with `review.on_open`, a pull request opened without a word is reviewed once, on its head", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n");
+    const payload = pullRequestEvent(world, "opened");
+    await world.deliver("pull_request", payload);
+    expect(starts(world)).toHaveLength(1);
+    expect(promptOf(world)).toContain("`review.on_open` in `.github/openhands.yml`");
+    expect(promptOf(world)).toContain("This is a review.");
+    expect(promptOf(world)).toContain("Change nothing");
+    const [task] = await world.tickUntilEnded({ every: 3 });
+    expect(task!.status).toBe("succeeded");
+    expect(world.github.reviews).toHaveLength(1);
+    expect(world.github.reviews[0]!.commit_id).toBe(payload.pull_request.head.sha);
+    expect(world.comments("Codertocat", "Hello-World", payload.pull_request.number)[0]!.body).toContain("Reviewed");
+  });
+
+  it("is off by default: a pull request opened without a word starts nothing and says nothing", async () => {
+    const world = reviewWorld(undefined);
+    const response = await world.deliver("pull_request", pullRequestEvent(world, "opened"));
+    expect(response.status).toBeLessThan(300);
+    await world.tickUntilEnded({ max: 2 });
+    expect(starts(world)).toEqual([]);
+    expect(written(world)).toEqual([]);
+    expect(await world.tasks()).toEqual([]);
+  });
+
+  it("passes over drafts unless `review.drafts`, and reviews one once it is marked ready, at the same head once", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n");
+    await world.deliver("pull_request", pullRequestEvent(world, "opened", { draft: true }));
+    expect(starts(world)).toEqual([]);
+    const ready = pullRequestEvent(world, "ready_for_review");
+    await world.deliver("pull_request", ready);
+    expect(starts(world)).toHaveLength(1);
+    expect(promptOf(world)).toContain(`by @${ready.pull_request.user.login}`);
+    // The same head delivered again (as `opened` would be, had it come late) is the same review.
+    await world.deliver("pull_request", ready);
+    expect(starts(world)).toHaveLength(1);
+  });
+
+  it("reviews drafts too with `review.drafts`", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n  drafts: true\n");
+    await world.deliver("pull_request", pullRequestEvent(world, "opened", { draft: true }));
+    expect(starts(world)).toHaveLength(1);
+  });
+
+  it("does not review for an author without write access, and tells nobody", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n", "read");
+    const payload = pullRequestEvent(world, "opened");
+    payload.pull_request.author_association = "COLLABORATOR";
+    await world.deliver("pull_request", payload);
+    await world.tickUntilEnded({ max: 2 });
+    expect(starts(world)).toEqual([]);
+    expect(written(world)).toEqual([]);
+    expect(await world.tasks()).toEqual([]);
+  });
+
+  it("refuses an outsider's pull request from the payload alone: nothing is asked of GitHub", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n");
+    const payload = pullRequestEvent(world, "opened");
+    payload.pull_request.author_association = "FIRST_TIME_CONTRIBUTOR";
+    const response = await world.deliver("pull_request", payload);
+    expect(await response.json()).toMatchObject({ ignored: expect.stringContaining("no access") });
+    expect(world.github.requests).toEqual([]);
+    expect(await world.tasks()).toEqual([]);
+  });
+
+  it("passes over a fork's pull request without a word", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n");
+    const payload = pullRequestEvent(world, "opened");
+    world.github.pulls.get(payload.pull_request.number)!.repository = "someone/Hello-World";
+    await world.deliver("pull_request", payload);
+    expect(starts(world)).toEqual([]);
+    expect(written(world)).toEqual([]);
+  });
+});
+
+describe("`review:` in the config", () => {
+  it("reads the switches, off by default, and ignores a file that gets one wrong", () => {
+    expect(parseRepoConfig("").config.autoReview).toEqual({ onOpen: false, onPush: false, drafts: false });
+    expect(parseRepoConfig("review:\n  on_open: true\n  drafts: true\n").config.autoReview).toEqual({
+      onOpen: true,
+      onPush: false,
+      drafts: true,
+    });
+    expect(parseRepoConfig("review:\n  on_open: yes please\n").problem).toBe(
+      "line 1: `review.on_open` must be true or false",
+    );
+    expect(parseRepoConfig("review:\n  on_merge: true\n").problem).toBe("line 1: unknown setting `review.on_merge`");
+  });
+});
