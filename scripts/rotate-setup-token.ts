@@ -121,7 +121,7 @@ export async function rotate({
         `✖ That token does not open the App credentials the Worker stored (${stored.join(", ")}), so nothing was changed.`,
         "  Give the token they were sealed with: the one in the setup link npm run deploy printed, or the last one",
         "  this command printed. If it is lost, they cannot be opened: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY",
-        '  and GITHUB_WEBHOOK_SECRET by hand (README "Deploy", the fallback).',
+        "  and GITHUB_WEBHOOK_SECRET by hand (docs/OPERATING.md, the fallback).",
       ].join("\n"),
     );
     return 1;

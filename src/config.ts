@@ -8,7 +8,7 @@ import { isLabelName, isMentionFormat } from "./trigger/words";
  * from wrangler.toml and the names in .dev.vars.example, and wrangler types each variable and secret as a
  * string that is always there. None is: the operator sets what they need, the rest has a default or is named
  * when missing (ConfigError, `/setup`, `/healthz`). So every string is optional here; bindings (TASKS) stay
- * as generated. The names are a contract with operators (README, "Configuration").
+ * as generated. The names are a contract with operators (docs/OPERATING.md, "Configuration").
  */
 export type WorkerEnv = Omit<Env, Setting> & Partial<Pick<Env, Setting>>;
 type Setting = { [Name in keyof Env]: Env[Name] extends string ? Name : never }[keyof Env];

@@ -29,7 +29,7 @@ export type OpenedCredentials = { credentials: AppCredentials } | { problem: str
 
 const FIX =
   "Set SETUP_TOKEN back to the token they were sealed with (npx wrangler secret put SETUP_TOKEN), then change it with npm run rotate-setup-token, which re-seals them; " +
-  "or run SETUP_TOKEN=<that token> npm run rotate-setup-token directly. If that token is lost, they cannot be opened: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET by hand (README, Deploy).";
+  "or run SETUP_TOKEN=<that token> npm run rotate-setup-token directly. If that token is lost, they cannot be opened: set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET by hand (docs/OPERATING.md, the fallback).";
 
 /**
  * The main copy first; the rotation copy when the main one does not open (a
