@@ -1,25 +1,39 @@
 import { describe, expect, it } from "vitest";
 import { parseRepoConfig } from "../src/repo-config/parse";
 import { DATE_PATCH as PATCH } from "./support/fixtures";
-import { examplePayloads } from "./support/webhook";
+import { examplePayloads, issueCommentPayload } from "./support/webhook";
 import { startWorld, type World } from "./support/world";
 
 // `review:` in `.github/openhands.yml` asks for a review of each pull request nobody asked about:
 // off unless turned on, and only for a pull request whose author could have asked.
 const CONFIG = "Codertocat/Hello-World:.github/openhands.yml";
-const FINDINGS = "Looks right.\n\n```openhands-review\n" + JSON.stringify({ summary: "Fine.", comments: [] }) + "\n```";
+const INSTALLATION = 9_300_001;
+const [FIRST, SECOND] = ["1".repeat(40), "2".repeat(40)];
+const FINDINGS = `Looks right.\n\n\`\`\`openhands-review\n${JSON.stringify({ summary: "Fine.", comments: [] })}\n\`\`\``;
 
 function reviewWorld(config: string | undefined, role: "write" | "read" = "write") {
   const world = startWorld({ role, script: { finalMessage: FINDINGS }, files: config ? { [CONFIG]: config } : {} });
   return world;
 }
 
-/** GitHub's own `pull_request` example for `action`, as an App receives it, with the fake's copy of its pull request. */
-function pullRequestEvent(world: World, action: "opened" | "ready_for_review", changes: { draft?: boolean } = {}) {
+/**
+ * GitHub's own `pull_request` example for `action`, as an App receives it, with the fake's copy of its pull
+ * request at `head` (for a push, the head after it; `before` the one it replaced).
+ */
+function pullRequestEvent(
+  world: World,
+  action: "opened" | "ready_for_review" | "synchronize",
+  changes: { draft?: boolean; head?: string; before?: string } = {},
+) {
   const payload = examplePayloads("pull_request").find((p) => p.action === action && p.installation)!;
-  payload.installation = { id: 9_300_000 + Math.floor(Math.random() * 99_999), node_id: "x" };
+  payload.installation = { id: INSTALLATION, node_id: "x" };
   payload.pull_request.body = "Fixes the leap years.";
   if (changes.draft !== undefined) payload.pull_request.draft = changes.draft;
+  if (changes.head) {
+    payload.pull_request.head.sha = changes.head;
+    if (action === "synchronize") payload.after = changes.head;
+  }
+  if (changes.before) payload.before = changes.before;
   const pr = payload.pull_request;
   world.github.pulls.set(pr.number, {
     ref: pr.head.ref,
@@ -111,6 +125,66 @@ describe("automatic reviews", () => {
     await world.deliver("pull_request", payload);
     expect(starts(world)).toEqual([]);
     expect(written(world)).toEqual([]);
+  });
+});
+
+describe("reviews of each push (`review.on_push`)", () => {
+  const ON_PUSH = "review:\n  on_open: true\n  on_push: true\n";
+
+  it("reviews the commits a push adds, and only with `review.on_push`", async () => {
+    const world = reviewWorld(ON_PUSH);
+    await world.deliver("pull_request", pullRequestEvent(world, "synchronize", { before: FIRST, head: SECOND }));
+    expect(starts(world)).toHaveLength(1);
+    expect(promptOf(world)).toContain("`review.on_push` in `.github/openhands.yml`");
+    expect(promptOf(world)).toContain(
+      `Review only the commits pushed since \`${FIRST}\`: read \`git diff ${FIRST}..HEAD\``,
+    );
+    await world.tickUntilEnded({ every: 3 });
+    expect(world.github.reviews.map((review) => review.commit_id)).toEqual([SECOND]);
+
+    const off = reviewWorld("review:\n  on_open: true\n");
+    await off.deliver("pull_request", pullRequestEvent(off, "synchronize", { before: SECOND, head: "3".repeat(40) }));
+    expect(starts(off)).toEqual([]);
+  });
+
+  it("stops the automatic review of the older head, whose comment names the push, and reviews the new one", async () => {
+    const world = reviewWorld(ON_PUSH);
+    world.openhands.nextScript = { ...world.openhands.nextScript!, execution: ["running"] };
+    const opened = pullRequestEvent(world, "opened", { head: FIRST });
+    await world.deliver("pull_request", opened);
+    await world.tickUntilEnded({ every: 3, max: 2 });
+    const [first] = await world.tasks();
+    expect(["starting", "running"]).toContain(first!.status);
+
+    world.openhands.nextScript = { ...world.openhands.nextScript!, execution: ["running", "finished"] };
+    await world.deliver("pull_request", pullRequestEvent(world, "synchronize", { before: FIRST, head: SECOND }));
+    const byId = new Map((await world.tasks()).map((task) => [task.id, task]));
+    expect(byId.get(first!.id)).toMatchObject({ status: "stopped", supersededBy: SECOND });
+    expect(world.openhands.find("POST", /\/sandboxes\/[^/]+\/pause$/)).toHaveLength(1);
+    const comments = world.comments("Codertocat", "Hello-World", opened.pull_request.number);
+    expect(comments[0]!.body).toContain("⏹️ **Superseded** by `2222222`");
+    expect(starts(world)).toHaveLength(2);
+
+    await world.tickUntilEnded({ every: 3 });
+    expect(world.github.reviews.map((review) => review.commit_id)).toEqual([SECOND]);
+  });
+
+  it("never stops a review a person asked for: the push's review waits for it", async () => {
+    const world = reviewWorld(ON_PUSH);
+    world.openhands.nextScript = { ...world.openhands.nextScript!, execution: ["running", "running", "finished"] };
+    const opened = pullRequestEvent(world, "opened", { head: FIRST, draft: true });
+    await world.deliver("pull_request", opened);
+    const asked = issueCommentPayload("@openhands-app review", { pullRequest: true, installationId: INSTALLATION });
+    asked.issue.number = opened.pull_request.number;
+    await world.deliver("issue_comment", asked);
+    expect(starts(world)).toHaveLength(1);
+
+    await world.deliver("pull_request", pullRequestEvent(world, "synchronize", { before: FIRST, head: SECOND }));
+    expect(world.openhands.find("POST", /\/pause$/)).toEqual([]);
+    expect(starts(world)).toHaveLength(1);
+    const tasks = await world.tickUntilEnded({ every: 3 });
+    expect(tasks.map((task) => task.status)).toEqual(["succeeded", "succeeded"]);
+    expect(starts(world)).toHaveLength(2);
   });
 });
 

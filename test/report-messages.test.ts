@@ -21,6 +21,18 @@ const T0 = new Date("2026-11-25T10:00:00Z");
 const task = transition(newTask("d".repeat(32), sampleRequest, T0, T0), "starting", {}, T0);
 const link = `https://app.all-hands.dev/conversations/${task.id}`;
 const view = { task, link };
+/** A review nobody asked for (`review.on_push`), stopped by the push after the one it reviewed. */
+const automaticReview = {
+  ...task,
+  request: {
+    ...task.request,
+    kind: "automatic" as const,
+    isPullRequest: true,
+    commentUrl: "https://github.com/Codertocat/Hello-World/pull/2",
+    review: { focus: "", since: "1".repeat(40) },
+  },
+  supersededBy: "2c3d4e5f".repeat(5),
+};
 const MIN = 60_000;
 
 const pull = (fields: Partial<PullRequestSummary> = {}): PullRequestSummary => ({
@@ -165,6 +177,7 @@ describe("the tracking comment at each stage (golden files)", () => {
     ],
     ["timed-out", messages.timedOutComment({ ...view, phase: "run", durationMs: 360 * MIN })],
     ["stopped", messages.stoppedComment({ ...view, by: "Codertocat" })],
+    ["superseded", messages.stoppedComment({ ...view, task: automaticReview, by: "Codertocat" })],
   ])("%s", async (name, message) => {
     const body = asPosted(message);
     await expect(body).toMatchFileSnapshot(golden(name));

@@ -16,14 +16,16 @@ const ALIVE = ["RUNNING", "STARTING"];
  * the user groups sandboxes. A conversation not yet made is paused by the poller
  * as soon as it exists. A task is marked stopped only once nothing runs: the
  * service answers 404 for runtime errors too, so a 404 is checked by reading
- * the status again, and when the agent still runs the thread is told so.
+ * the status again, and when the agent still runs the thread is told so. `supersededBy`: the head
+ * of a push whose review replaces this one, which its comment names.
  */
-export async function stopTask(services: Services, task: Task, by: string): Promise<Task> {
-  let current = task;
+export async function stopTask(services: Services, task: Task, by: string, supersededBy?: string): Promise<Task> {
+  let current = supersededBy ? { ...task, supersededBy } : task;
   if (current.status !== "queued") {
     // Recorded before anything is paused: a tick that read the task earlier re-reads it before it resumes,
     // continues or forwards to the conversation (poller/act.ts, start/follow-up.ts), and leaves it alone.
-    if (current.stopRequestedBy !== by) current = await requestStop(services, current, by);
+    if (current.stopRequestedBy !== by || current.supersededBy !== task.supersededBy)
+      current = await requestStop(services, task, by, supersededBy);
     const [conversation] = await services.openhands.conversations([current.id]);
     if (!conversation && current.status === "starting") return current;
     if (conversation && ALIVE.includes(conversation.sandbox_status) && !(await pause(services, conversation))) {

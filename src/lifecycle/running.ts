@@ -140,8 +140,8 @@ export async function addOwedReaction(services: Services, task: Task): Promise<T
 }
 
 /** Asked to stop before the sandbox exists: the poller pauses it as soon as it does. */
-export async function requestStop(services: Services, task: Task, by: string): Promise<Task> {
-  const next = { ...task, stopRequestedBy: by };
+export async function requestStop(services: Services, task: Task, by: string, supersededBy?: string): Promise<Task> {
+  const next = { ...task, stopRequestedBy: by, ...(supersededBy ? { supersededBy } : {}) };
   await services.store.save(next, task);
   log("info", "task.stop_requested", { task: task.id });
   return next;

@@ -73,7 +73,9 @@ function askedHow(request: TriggerRequest, where: string): string {
     case "opened":
       return `@${request.requester} opened ${where} and asked you in its description:`;
     case "automatic":
-      return `The repository asks for a review of each pull request that is opened or marked ready for review (\`review.on_open\` in \`.github/openhands.yml\`): ${where}, by @${request.author ?? request.requester}.`;
+      return request.review?.since
+        ? `The repository asks for a review of each push to a pull request (\`review.on_push\` in \`.github/openhands.yml\`): @${request.requester} pushed to ${where}.`
+        : `The repository asks for a review of each pull request that is opened or marked ready for review (\`review.on_open\` in \`.github/openhands.yml\`): ${where}, by @${request.author ?? request.requester}.`;
     case "review":
       return `@${request.requester} asked you in a review of ${where}:`;
     case "review_comment":
@@ -191,9 +193,19 @@ function reviewExpectations(request: TriggerRequest, branch: string | undefined)
   });
   return [
     `- This is a review. You are on the pull request's branch \`${branch ? clean(branch, 250) : "(head)"}\`: read its changes against the base branch it targets, and judge them as a careful maintainer would (correctness first, then tests, then the rest).`,
+    ...sinceRule(request),
     "- Change nothing: do not edit or create files in the repository, commit, push, open a pull request or comment on GitHub. Your final message is the review; this App posts it.",
     `- End your final message with exactly one fenced code block whose info string is \`${REVIEW_BLOCK_INFO}\`, holding JSON like this: \`${example}\`. \`summary\` is the review's text. Each comment is on one line (\`line\`) or a range (\`start_line\` to \`line\`) of a file (\`path\`, from the repository's root), numbered as the file reads after the change (\`side\` \`RIGHT\`, the default), or before it for a removed line (\`side\` \`LEFT\`). Comment only on lines the pull request changes or shows around them; say anything else in the summary.`,
     `- ${mentionRule(request)}`,
+  ];
+}
+
+/** A review of a push looks at the new commits only: the earlier ones had theirs. */
+function sinceRule(request: TriggerRequest): string[] {
+  const since = request.review?.since;
+  if (!since) return [];
+  return [
+    `- Review only the commits pushed since \`${since}\`: read \`git diff ${since}..HEAD\`, and comment only on what they change. If that commit is not in the branch's history (a force-push), review the whole change against the base branch instead and say so. Start your summary by saying which commits this review covers.`,
   ];
 }
 

@@ -42,7 +42,14 @@ interface View {
 }
 
 function footer({ task, link }: View): string {
-  return `\n\n<sub>Requested by @${task.request.requester} in ${task.request.commentUrl} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
+  return `\n\n<sub>${askedBy(task.request)} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
+}
+
+/** Who asked, and where; a review nobody asked for names the setting that asks for it. */
+function askedBy(request: Task["request"]): string {
+  if (request.kind !== "automatic") return `Requested by @${request.requester} in ${request.commentUrl}`;
+  const setting = request.review?.since ? "review.on_push" : "review.on_open";
+  return `Automatic review (\`${setting}\` in \`.github/openhands.yml\`) of ${request.commentUrl}`;
 }
 
 /** While the agent runs: how long it has been working and what it does now, when the poller looked. */
@@ -196,7 +203,7 @@ function producedLines(task: Task, produced: Produced): string {
     case "review": {
       const count = produced.inline + produced.folded;
       const comments = produced.fromMessage ? "the review" : count === 1 ? "1 comment" : `${count} comments`;
-      const on = produced.commit ? ` on commit \`${produced.commit.slice(0, 7).replace(/[^0-9a-f]/gi, "")}\`` : "";
+      const on = produced.commit ? ` on commit ${shortSha(produced.commit)}` : "";
       return `✅ **Reviewed: [${comments}](${produced.url})**${on}. OpenHands changed nothing.`;
     }
     case "none":
@@ -262,7 +269,7 @@ export function reviewBody(view: {
   }
   if (view.unreadable)
     parts.push(`_${view.unreadable} of the agent's comments could not be read; see the conversation._`);
-  const asked = `<sub>Requested by @${view.task.request.requester} in ${view.task.request.commentUrl}</sub>`;
+  const asked = `<sub>${askedBy(view.task.request)}</sub>`;
   return `${parts.filter(Boolean).join("\n\n")}\n\n${asked}\n${reviewMarker(view.task.id, view.counts)}`;
 }
 
@@ -280,7 +287,15 @@ export function needsInputComment(view: View): string {
   return `✋ **OpenHands needs your input.** The agent is waiting for a confirmation: open the [conversation](${view.link}) to approve or reject its next step. This comment will be updated when it finishes.${footer(view)}`;
 }
 
+/** A commit as GitHub shows it in text, seven characters, as code; only hex digits, whatever the record holds. */
+function shortSha(sha: string): string {
+  return `\`${sha.slice(0, 7).replace(/[^0-9a-f]/gi, "")}\``;
+}
+
 export function stoppedComment(view: View & { by: string }): string {
+  const superseded = view.task.supersededBy;
+  if (superseded)
+    return `⏹️ **Superseded** by ${shortSha(superseded)}: @${view.by} pushed to the pull request, and the new commits are reviewed instead. What this review found so far stays in the [conversation](${view.link}).${footer(view)}`;
   return `⏹️ **Stopped** by @${view.by}. The agent's sandbox is paused; what it did so far stays in the [conversation](${view.link}).${footer(view)}`;
 }
 

@@ -21,15 +21,17 @@ import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
 import { StartFailedError, startConversation } from "./start-conversation";
+import { SUPERSEDE_COST, supersedeOlderReviews } from "./supersede";
 
 /**
  * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
  * follow-up and its note, comment lookup and post, the lost-start lookup (conversation, search pages),
- * start, queued notice; with GIT_IDENTITY=app, the agent's token and the App's bot account.
+ * start, queued notice; with GIT_IDENTITY=app, the agent's token and the App's bot account; for a review
+ * of a push, stopping the review it supersedes.
  * A request verified on an earlier advance has its permission asked again (one or two requests) in
  * place of the verification's permission, PR, replay, context and 👀 requests, so within the same count.
  */
-export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2;
+export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2 + SUPERSEDE_COST;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -57,9 +59,10 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
       current = await verify(services, current);
       if (current.status !== "queued") return current;
     }
+    const thread = await supersedeOlderReviews(services, current, entries);
     // A request still going on this thread may be sent this one at once (checkFollowUp).
-    if (threadBusy(current, entries) && (await lostAccess())) return await rejectTask(services, current, "not_allowed");
-    const followUp = await checkFollowUp(services, current, entries);
+    if (threadBusy(current, thread) && (await lostAccess())) return await rejectTask(services, current, "not_allowed");
+    const followUp = await checkFollowUp(services, current, thread);
     if (followUp.kind === "forwarded") return followUp.task;
     if (followUp.kind === "wait") {
       return await keepQueued(services, current, task, {
@@ -70,7 +73,7 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
       });
     }
     if (followUp.previous) current = { ...current, previous: followUp.previous };
-    const verdict = checkLimits(entries, selfOf(current), services.now().getTime(), services.config);
+    const verdict = checkLimits(thread, selfOf(current), services.now().getTime(), services.config);
     if (verdict.kind === "wait_for_slot") {
       const reason = { kind: "no_free_slot", running: verdict.running, limit: services.config.maxRunning } as const;
       return await keepQueued(services, current, task, { reason, retryAt: soon(), isError: false, showRetryAt: false });

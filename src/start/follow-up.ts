@@ -30,8 +30,8 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
     // write the step). A sandbox that is not up yet answers 409 or 404, and the request waits.
     // Someone asked to stop it: nothing is sent that would set it going again.
     const live = isActive(active.status);
-    // A review is a conversation of its own (its rules, its block): it waits for the running one instead.
-    if (live && active.stopRequestedBy === undefined && !task.request.review) {
+    // A review is a conversation of its own (its rules, its block): neither joins the other, it waits instead.
+    if (live && active.stopRequestedBy === undefined && !task.request.review && !active.request.review) {
       try {
         await services.openhands.sendMessage(active.id, followUpPrompt(task.request));
         return { kind: "forwarded", task: await forwardTask(services, task, active) };

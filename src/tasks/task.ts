@@ -110,6 +110,8 @@ export interface Task {
   forwardedTo?: string;
   /** Someone asked to stop it before its sandbox existed: the poller pauses it once ready. */
   stopRequestedBy?: string;
+  /** An automatic review stopped by a push whose review replaces it: the new head. */
+  supersededBy?: string;
   /**
    * The thread took no comment from this task, for good (deleted, transferred, locked, archived, the App
    * removed from the repository): GitHub's status and when. Set on the record it ended with; nothing more

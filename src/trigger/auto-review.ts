@@ -4,21 +4,29 @@ import { commonRejection, labelNames, requestFrom } from "./common";
 import type { PullRequestReviewableEvent } from "./payload";
 import type { KindDecision, TriggerSettings } from "./request";
 
+/** A commit id as GitHub writes it (SHA-1, or SHA-256 in a repository that uses it): safe to quote in a prompt. */
+const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
 /**
- * A pull request opened, or marked ready for review, in a repository whose config asks for a review of
- * each one (`review.on_open`). Nobody wrote a word, so whoever the request stands for is the pull
- * request's author: they must be allowed to ask, or a stranger's pull request would spend the
+ * A pull request opened or marked ready for review where the repository's config asks for a review of
+ * each one (`review.on_open`), or pushed to where it asks for one of each push (`review.on_push`).
+ * Nobody wrote a word, so the request stands for the pull request's author (and whoever pushed or
+ * marked it ready): they must be allowed to ask, or a stranger's pull request would spend the
  * operator's credits on a review nobody with access wanted. A maintainer can still ask for one.
  */
 export function checkAutoReview(payload: PullRequestReviewableEvent, settings: TriggerSettings): KindDecision {
   const review = settings.autoReview;
-  if (!review?.onOpen) return { run: false, reason: "automatic reviews are off (review.on_open)" };
+  const pushed = payload.action === "synchronize";
+  if (pushed ? !review?.onPush : !review?.onOpen)
+    return { run: false, reason: `automatic reviews are off (review.${pushed ? "on_push" : "on_open"})` };
   const pr = payload.pull_request;
   if (pr.state !== "open") return { run: false, reason: "the pull request is not open" };
-  if (pr.draft && !review.drafts) return { run: false, reason: "a draft pull request (review.drafts is off)" };
+  if (pr.draft && !review?.drafts) return { run: false, reason: "a draft pull request (review.drafts is off)" };
   const rejection = commonRejection(payload, settings, pr);
   if (rejection) return { run: false, reason: rejection };
-  if (isDisallowedBot(pr.user, settings.allowedBots)) return { run: false, reason: "opened by a bot" };
+  const user = pr.user;
+  if (!user) return { run: false, reason: "the pull request has no author" };
+  if (isDisallowedBot(user, settings.allowedBots)) return { run: false, reason: "opened by a bot" };
   if (hasNoAccess(pr.author_association)) {
     return {
       run: false,
@@ -30,10 +38,11 @@ export function checkAutoReview(payload: PullRequestReviewableEvent, settings: T
     return { run: false, reason: "a pull request from the agent's branch prefix" };
   }
   if (pr.body?.includes(OWN_MARKER)) return { run: false, reason: "written by this App" };
-  const author = pr.user.login;
+  const author = user.login;
   return requestFrom(payload, {
     kind: "automatic",
-    review: { focus: "" },
+    // After a push, the commits since the head before it.
+    review: { focus: "", ...(pushed && COMMIT.test(payload.before) ? { since: payload.before } : {}) },
     // One review per head: opened and then marked ready at the same commit is one request.
     triggerKey: `pull_request.review:${pr.id}:${pr.head.sha}`,
     number: pr.number,

@@ -134,7 +134,7 @@ export function mayTrigger(event: string, payload: unknown): CandidateEvent | un
   const body = isObject(authored) ? authored.body : undefined;
   const labeled = name === "issues.labeled" || name === "pull_request.labeled";
   // A pull request may ask for its review with no word at all, when its repository says so.
-  const reviewable = name === "pull_request.opened" || name === "pull_request.ready_for_review";
+  const reviewable = REVIEWABLE_EVENTS.includes(name);
   if (!labeled && !reviewable && !(typeof body === "string" && MENTION_SHAPED.test(body))) return undefined;
   const thread = payload.issue ?? payload.pull_request;
   const number = isObject(thread) ? thread.number : undefined;
@@ -147,6 +147,9 @@ export function mayTrigger(event: string, payload: unknown): CandidateEvent | un
   };
 }
 
+/** The pull request events that may ask for a review with no word at all (`review:` in the config). */
+const REVIEWABLE_EVENTS = ["pull_request.opened", "pull_request.ready_for_review", "pull_request.synchronize"];
+
 /** What the sender wrote for the event, by its name: the comment, the review, or the opened issue or PR. */
 function authoredField(name: string, payload: Record<string, unknown>): unknown {
   return name === "issue_comment.created" ||
@@ -157,7 +160,7 @@ function authoredField(name: string, payload: Record<string, unknown>): unknown 
       ? payload.review
       : name === "issues.opened"
         ? payload.issue
-        : name === "pull_request.opened" || name === "pull_request.ready_for_review"
+        : REVIEWABLE_EVENTS.includes(name)
           ? payload.pull_request
           : undefined;
 }
@@ -226,6 +229,7 @@ function decideByKind(event: string, payload: unknown, repo: RepoConfig, deploym
       return isReviewableEvent(payload) ? checkAutoReview(payload, settings) : asked;
     }
     case "pull_request.ready_for_review":
+    case "pull_request.synchronize":
       return isReviewableEvent(payload) ? checkAutoReview(payload, settings) : malformed;
     case "pull_request.labeled":
       return isPullRequestEvent(payload, "labeled") ? checkLabeled(payload, settings) : malformed;

@@ -12,7 +12,9 @@ export type IssuesLabeledEvent = Payload<"issues.labeled">;
 export type PullRequestOpenedEvent = Payload<"pull_request.opened">;
 export type PullRequestLabeledEvent = Payload<"pull_request.labeled">;
 /** The events that may ask for a review on their own (`review:` in `.github/openhands.yml`). */
-export type PullRequestReviewableEvent = Payload<"pull_request.opened" | "pull_request.ready_for_review">;
+export type PullRequestReviewableEvent = Payload<
+  "pull_request.opened" | "pull_request.ready_for_review" | "pull_request.synchronize"
+>;
 export type ReviewCommentCreatedEvent = Authored<Payload<"pull_request_review_comment.created">>;
 export type ReviewSubmittedEvent = Payload<"pull_request_review.submitted">;
 
@@ -76,9 +78,16 @@ export function isPullRequestEvent<A extends "opened" | "labeled">(
   );
 }
 
-/** An opened or ready pull request with what an automatic review reads: its author, head and draft state. */
+const REVIEWABLE = ["opened", "ready_for_review", "synchronize"];
+
+/**
+ * A pull request opened, ready or pushed to, with what an automatic review reads: its author, head and
+ * draft state, and for a push the head before it.
+ */
 export function isReviewableEvent(payload: unknown): payload is PullRequestReviewableEvent {
-  if (!isObject(payload) || (payload.action !== "opened" && payload.action !== "ready_for_review")) return false;
+  if (!isObject(payload) || !REVIEWABLE.includes(String(payload.action))) return false;
+  if (payload.action === "synchronize" && (typeof payload.before !== "string" || typeof payload.after !== "string"))
+    return false;
   const pr = payload.pull_request;
   return (
     hasCommonFields(payload) &&

@@ -73,6 +73,8 @@ export interface RequestSettings {
 export interface ReviewAsked {
   /** What to look at most, in the asker's words ("the error handling"); empty for the whole change. */
   focus: string;
+  /** A review of a push: the head before it. Only the commits after it are reviewed. */
+  since?: string;
 }
 
 /** `review`, as the first word after the mention on a pull request, asks for a review; the rest is its focus. */
