@@ -24,6 +24,11 @@ export function reviewMarker(taskId: string, counts: { inline: number; folded: n
   return `${OWN_MARKER} review:${taskId} inline:${counts.inline} folded:${counts.folded} -->`;
 }
 
+/** Whether a review's body carries the marker of a review the App posted, for any task. */
+export function isOwnReview(body: string): boolean {
+  return new RegExp(`${OWN_MARKER} review:[0-9a-f]{32} inline:\\d+ folded:\\d+ -->`).test(body);
+}
+
 /** What a review's marker says it held. */
 export function reviewCounts(body: string, taskId: string): { inline: number; folded: number } | undefined {
   const match = new RegExp(`${OWN_MARKER} review:${taskId} inline:(\\d+) folded:(\\d+) -->`).exec(body);

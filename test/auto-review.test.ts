@@ -131,20 +131,35 @@ describe("automatic reviews", () => {
 describe("reviews of each push (`review.on_push`)", () => {
   const ON_PUSH = "review:\n  on_open: true\n  on_push: true\n";
 
-  it("reviews the commits a push adds, and only with `review.on_push`", async () => {
+  it("after a push, reviews only the commits since the head the App's last review looked at", async () => {
+    const world = reviewWorld(ON_PUSH);
+    await world.deliver("pull_request", pullRequestEvent(world, "opened", { head: FIRST }));
+    await world.tickUntilEnded({ every: 3 });
+    expect(promptOf(world)).not.toContain("Review only the commits after");
+
+    await world.deliver("pull_request", pullRequestEvent(world, "synchronize", { before: FIRST, head: SECOND }));
+    expect(starts(world)).toHaveLength(2);
+    const prompt = (starts(world)[1]!.body as any).initial_message.content[0].text as string;
+    expect(prompt).toContain("`review.on_push` in `.github/openhands.yml`");
+    expect(prompt).toContain(`reviewed this pull request before, at commit \`${FIRST}\``);
+    expect(prompt).toContain(`read \`git diff ${FIRST}..HEAD\``);
+    await world.tickUntilEnded({ every: 3 });
+    expect(world.github.reviews.map((review) => review.commit_id)).toEqual([FIRST, SECOND]);
+  });
+
+  it("reviews a pull request the App never reviewed whole, even after a push", async () => {
     const world = reviewWorld(ON_PUSH);
     await world.deliver("pull_request", pullRequestEvent(world, "synchronize", { before: FIRST, head: SECOND }));
     expect(starts(world)).toHaveLength(1);
-    expect(promptOf(world)).toContain("`review.on_push` in `.github/openhands.yml`");
-    expect(promptOf(world)).toContain(
-      `Review only the commits pushed since \`${FIRST}\`: read \`git diff ${FIRST}..HEAD\``,
-    );
-    await world.tickUntilEnded({ every: 3 });
-    expect(world.github.reviews.map((review) => review.commit_id)).toEqual([SECOND]);
+    expect(promptOf(world)).toContain("`review.on_push`");
+    expect(promptOf(world)).not.toContain("Review only the commits after");
+  });
 
-    const off = reviewWorld("review:\n  on_open: true\n");
-    await off.deliver("pull_request", pullRequestEvent(off, "synchronize", { before: SECOND, head: "3".repeat(40) }));
-    expect(starts(off)).toEqual([]);
+  it("reviews no push without `review.on_push`", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n");
+    await world.deliver("pull_request", pullRequestEvent(world, "synchronize", { before: FIRST, head: SECOND }));
+    expect(starts(world)).toEqual([]);
+    expect(written(world)).toEqual([]);
   });
 
   it("stops the automatic review of the older head, whose comment names the push, and reviews the new one", async () => {
@@ -185,6 +200,40 @@ describe("reviews of each push (`review.on_push`)", () => {
     const tasks = await world.tickUntilEnded({ every: 3 });
     expect(tasks.map((task) => task.status)).toEqual(["succeeded", "succeeded"]);
     expect(starts(world)).toHaveLength(2);
+  });
+});
+
+describe("a re-review asked for", () => {
+  it("covers the commits since the App's last review, found among hundreds of people's reviews", async () => {
+    const world = reviewWorld(undefined);
+    world.openhands.nextScript = { ...world.openhands.nextScript!, execution: ["running", "finished"] };
+    const opened = pullRequestEvent(world, "opened", { head: FIRST });
+    const number = opened.pull_request.number;
+    // GitHub lists reviews oldest first: the App's comes after the first hundred people's.
+    for (let i = 0; i < 150; i++) {
+      const review = { id: 500 + i, owner: "Codertocat", repo: "Hello-World", pull_number: number, by: "octocat" };
+      world.github.reviews.push({ ...review, body: "LGTM", commit_id: FIRST, comments: [] });
+    }
+    const ask = async (commentId: number) => {
+      const payload = issueCommentPayload("@openhands-app review", {
+        pullRequest: true,
+        installationId: INSTALLATION,
+        commentId,
+      });
+      payload.issue.number = number;
+      await world.deliver("issue_comment", payload);
+      await world.tickUntilEnded({ every: 3 });
+    };
+    await ask(71);
+    world.github.pulls.get(number)!.sha = SECOND;
+    await ask(72);
+    const prompts = starts(world).map((start) => (start.body as any).initial_message.content[0].text as string);
+    expect(prompts[0]).not.toContain("reviewed this pull request before");
+    expect(prompts[1]).toContain(`reviewed this pull request before, at commit \`${FIRST}\``);
+    expect(world.github.reviews.filter((review) => !review.by).map((review) => review.commit_id)).toEqual([
+      FIRST,
+      SECOND,
+    ]);
   });
 });
 

@@ -29,7 +29,7 @@ const automaticReview = {
     kind: "automatic" as const,
     isPullRequest: true,
     commentUrl: "https://github.com/Codertocat/Hello-World/pull/2",
-    review: { focus: "", since: "1".repeat(40) },
+    review: { focus: "", automatic: "on_push" as const, since: "1".repeat(40) },
   },
   supersededBy: "2c3d4e5f".repeat(5),
 };

@@ -3,7 +3,7 @@ import type { DiffSide } from "../openhands/review-block";
 import type { GitHub } from "./client";
 import { diffHunks, type Hunk } from "./diff-hunks";
 import { GitHubGarbageError } from "./errors";
-import { changedFilesPage, type Thread } from "./thread";
+import { changedFilesPage, firstAndLastRows, type Thread } from "./thread";
 
 /** Pages of `GET /pulls/{n}/files` read for a review: GitHub lists at most 3,000 files, 100 a page. */
 export const REVIEW_FILE_PAGES = 3;
@@ -57,19 +57,56 @@ export async function createReview(
   return { id: data.id, url: data.html_url };
 }
 
-/** The first review whose body `matches`, among the pull request's first hundred. */
+/**
+ * The pull request's reviews, newest first: the first and the last hundred, since GitHub lists them
+ * oldest first and what the App posted lately is at the end. At most two calls.
+ */
+async function newestReviews(github: GitHub, thread: Thread): Promise<Record<string, unknown>[]> {
+  const { rows } = await firstAndLastRows(
+    (page) =>
+      github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
+        owner: thread.owner,
+        repo: thread.repo,
+        pull_number: thread.number,
+        per_page: 100,
+        ...(page ? { page } : {}),
+      }),
+    "list reviews",
+  );
+  return rows.reverse();
+}
+
+/** GitHub requests `findReview` or `lastReviewedHead` make at most. */
+export const REVIEW_LIST_COST = 2;
+
+/** The newest review whose body `matches`. */
 export async function findReview(
   github: GitHub,
   thread: Thread,
   matches: (body: string) => boolean,
 ): Promise<{ url: string; body: string } | undefined> {
-  const { data } = await github.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
-    owner: thread.owner,
-    repo: thread.repo,
-    pull_number: thread.number,
-    per_page: 100,
-  });
-  if (!Array.isArray(data)) throw new GitHubGarbageError("list reviews");
-  const found = data.filter(isObject).find((review) => typeof review.body === "string" && matches(review.body));
+  const found = (await newestReviews(github, thread)).find(
+    (review) => typeof review.body === "string" && matches(review.body),
+  );
   return found && typeof found.html_url === "string" ? { url: found.html_url, body: String(found.body) } : undefined;
+}
+
+/**
+ * The commit the App's newest review on the pull request looked at: a review by a bot account (no
+ * person can write as one) whose body `isOwn` says is the App's.
+ */
+export async function lastReviewedHead(
+  github: GitHub,
+  thread: Thread,
+  isOwn: (body: string) => boolean,
+): Promise<string | undefined> {
+  const own = (await newestReviews(github, thread)).find(
+    (review) =>
+      isObject(review.user) &&
+      review.user.type === "Bot" &&
+      typeof review.body === "string" &&
+      isOwn(review.body) &&
+      typeof review.commit_id === "string",
+  );
+  return own ? String(own.commit_id) : undefined;
 }

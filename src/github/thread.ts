@@ -225,31 +225,36 @@ function toThreadComment(c: Record<string, unknown>): ThreadComment | undefined 
   };
 }
 
-/** One page of a comments list, as GitHub answers it (its `Link` header says where the last page is). */
-type CommentsPage = (page?: number) => Promise<{ data: unknown; headers: { link?: string } }>;
+/** One page of a list, as GitHub answers it (its `Link` header says where the last page is). */
+export type ListPage = (page?: number) => Promise<{ data: unknown; headers: { link?: string } }>;
 
 /**
- * The oldest and the newest hundred comments, at most two calls whatever the
- * thread's length: the start says what it is about, the end where it stands.
+ * The oldest and the newest hundred rows of a list GitHub gives oldest first, at most two calls
+ * whatever its length, and how many rows in between were not read (those pages are full). `what`
+ * names the list when GitHub answers something else.
  */
-async function firstAndLastPage(fetchPage: CommentsPage): Promise<{ comments: ThreadComment[]; skipped: number }> {
+export async function firstAndLastRows(
+  fetchPage: ListPage,
+  what: string,
+): Promise<{ rows: Record<string, unknown>[]; skipped: number }> {
   const first = await fetchPage();
-  if (!Array.isArray(first.data)) throw new GitHubGarbageError("list comments");
+  if (!Array.isArray(first.data)) throw new GitHubGarbageError(what);
   const last = /<[^>]*[?&]page=(\d+)[^>]*>;\s*rel="last"/.exec(first.headers.link ?? "");
   let rows: unknown[] = first.data;
   let skipped = 0;
   if (last && Number(last[1]) > 1) {
     const page = await fetchPage(Number(last[1]));
-    if (!Array.isArray(page.data)) throw new GitHubGarbageError("list comments");
+    if (!Array.isArray(page.data)) throw new GitHubGarbageError(what);
     rows = [...rows, ...page.data];
-    // The pages in between are full: exactly this many comments are not read.
     skipped = (Number(last[1]) - 2) * 100;
   }
-  const comments = rows
-    .filter(isObject)
-    .map(toThreadComment)
-    .filter((c): c is ThreadComment => c !== undefined);
-  return { comments, skipped };
+  return { rows: rows.filter(isObject), skipped };
+}
+
+/** The start of a thread says what it is about, the end where it stands. */
+async function firstAndLastPage(fetchPage: ListPage): Promise<{ comments: ThreadComment[]; skipped: number }> {
+  const { rows, skipped } = await firstAndLastRows(fetchPage, "list comments");
+  return { comments: rows.map(toThreadComment).filter((c): c is ThreadComment => c !== undefined), skipped };
 }
 
 export function listIssueComments(github: GitHub, thread: Thread) {

@@ -98,12 +98,19 @@ export async function applyNewDecision(services: Services, task: Task, decision:
 export async function acceptTask(
   services: Services,
   task: Task,
-  accepted: { context: ThreadContext; head?: { ref: string; sha: string } },
+  accepted: {
+    context: ThreadContext;
+    head?: { ref: string; sha: string };
+    /** A re-review: the head the App's last review looked at. */
+    since?: string;
+  },
 ): Promise<Task> {
-  const { head, context } = accepted;
+  const { head, context, since } = accepted;
   const reacted = await acknowledge(services, task);
+  const { review } = task.request;
   return {
     ...task,
+    ...(review && since ? { request: { ...task.request, review: { ...review, since } } } : {}),
     verified: true,
     reacted,
     context,

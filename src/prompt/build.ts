@@ -73,7 +73,7 @@ function askedHow(request: TriggerRequest, where: string): string {
     case "opened":
       return `@${request.requester} opened ${where} and asked you in its description:`;
     case "automatic":
-      return request.review?.since
+      return request.review?.automatic === "on_push"
         ? `The repository asks for a review of each push to a pull request (\`review.on_push\` in \`.github/openhands.yml\`): @${request.requester} pushed to ${where}.`
         : `The repository asks for a review of each pull request that is opened or marked ready for review (\`review.on_open\` in \`.github/openhands.yml\`): ${where}, by @${request.author ?? request.requester}.`;
     case "review":
@@ -200,12 +200,12 @@ function reviewExpectations(request: TriggerRequest, branch: string | undefined)
   ];
 }
 
-/** A review of a push looks at the new commits only: the earlier ones had theirs. */
+/** A re-review looks at the commits since the last review only: the earlier ones had theirs. */
 function sinceRule(request: TriggerRequest): string[] {
   const since = request.review?.since;
   if (!since) return [];
   return [
-    `- Review only the commits pushed since \`${since}\`: read \`git diff ${since}..HEAD\`, and comment only on what they change. If that commit is not in the branch's history (a force-push), review the whole change against the base branch instead and say so. Start your summary by saying which commits this review covers.`,
+    `- This App reviewed this pull request before, at commit \`${since}\`. Review only the commits after it: read \`git diff ${since}..HEAD\`, and comment only on what they change. If that commit is not in the branch's history (a force-push), review the whole change against the base branch instead and say so. Start your summary by saying which commits this review covers.`,
   ];
 }
 

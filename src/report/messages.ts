@@ -48,8 +48,7 @@ function footer({ task, link }: View): string {
 /** Who asked, and where; a review nobody asked for names the setting that asks for it. */
 function askedBy(request: Task["request"]): string {
   if (request.kind !== "automatic") return `Requested by @${request.requester} in ${request.commentUrl}`;
-  const setting = request.review?.since ? "review.on_push" : "review.on_open";
-  return `Automatic review (\`${setting}\` in \`.github/openhands.yml\`) of ${request.commentUrl}`;
+  return `Automatic review (\`review.${request.review?.automatic ?? "on_open"}\` in \`.github/openhands.yml\`) of ${request.commentUrl}`;
 }
 
 /** While the agent runs: how long it has been working and what it does now, when the poller looked. */

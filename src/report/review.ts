@@ -1,6 +1,13 @@
 import type { Hunk } from "../github/diff-hunks";
 import { onTheDiff } from "../github/diff-hunks";
-import { createReview, findReview, type InlineComment, pullRequestHunks, REVIEW_FILE_PAGES } from "../github/reviews";
+import {
+  createReview,
+  findReview,
+  type InlineComment,
+  pullRequestHunks,
+  REVIEW_FILE_PAGES,
+  REVIEW_LIST_COST,
+} from "../github/reviews";
 import { httpStatus } from "../http-status";
 import { log } from "../log";
 import type { RunMetrics } from "../openhands/metrics";
@@ -12,7 +19,7 @@ import { threadOf } from "../trigger/request";
 import { reviewBody, reviewCommentBody } from "./messages";
 
 /** GitHub requests a review may cost: the App's earlier review looked for, the files' patches, the post and its retry. */
-export const REVIEW_COST = 1 + REVIEW_FILE_PAGES + 2;
+export const REVIEW_COST = REVIEW_LIST_COST + REVIEW_FILE_PAGES + 2;
 
 /** More inline comments than a reader takes in; the rest are listed in the review's body. */
 export const MAX_INLINE_COMMENTS = 30;

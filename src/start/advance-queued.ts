@@ -20,18 +20,19 @@ import { threadKey, threadOf } from "../trigger/request";
 import { checkFollowUp } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
+import { REVIEW_RANGE_COST, reviewSince } from "./review-range";
 import { StartFailedError, startConversation } from "./start-conversation";
 import { SUPERSEDE_COST, supersedeOlderReviews } from "./supersede";
 
 /**
  * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
  * follow-up and its note, comment lookup and post, the lost-start lookup (conversation, search pages),
- * start, queued notice; with GIT_IDENTITY=app, the agent's token and the App's bot account; for a review
- * of a push, stopping the review it supersedes.
+ * start, queued notice; with GIT_IDENTITY=app, the agent's token and the App's bot account; for a review,
+ * the App's last review looked up, and after a push, stopping the review it supersedes.
  * A request verified on an earlier advance has its permission asked again (one or two requests) in
  * place of the verification's permission, PR, replay, context and 👀 requests, so within the same count.
  */
-export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2 + SUPERSEDE_COST;
+export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2 + REVIEW_RANGE_COST + SUPERSEDE_COST;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -152,7 +153,8 @@ async function verify(services: Services, task: Task): Promise<Task> {
     if (head.repository !== request.repository) return rejectTask(services, task, "fork");
   }
   if (task.attempts === 0 && (await isReplayOfEndedTask(services, task))) return rejectTask(services, task, "replayed");
-  return acceptTask(services, task, { context: await gatherContext(client, request, head), head });
+  const since = await reviewSince(client, request, head);
+  return acceptTask(services, task, { context: await gatherContext(client, request, head), head, since });
 }
 
 /**

@@ -19,10 +19,10 @@ export async function supersedeOlderReviews(
   task: Task,
   entries: readonly TaskEntry[],
 ): Promise<readonly TaskEntry[]> {
-  if (task.request.kind !== "automatic" || !task.request.review?.since) return entries;
+  const head = task.headSha;
+  if (task.request.review?.automatic !== "on_push" || !head) return entries;
   const thread = threadKey(task.request);
   const created = Date.parse(task.createdAt);
-  const head = task.headSha ?? task.request.review.since;
   const stopped = new Map<string, TaskEntry["status"]>();
   for (const entry of entries) {
     if (entry.thread !== thread || entry.id === task.id || entry.createdMs > created || !isPending(entry.status))

@@ -4,9 +4,6 @@ import { commonRejection, labelNames, requestFrom } from "./common";
 import type { PullRequestReviewableEvent } from "./payload";
 import type { KindDecision, TriggerSettings } from "./request";
 
-/** A commit id as GitHub writes it (SHA-1, or SHA-256 in a repository that uses it): safe to quote in a prompt. */
-const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-
 /**
  * A pull request opened or marked ready for review where the repository's config asks for a review of
  * each one (`review.on_open`), or pushed to where it asks for one of each push (`review.on_push`).
@@ -41,8 +38,7 @@ export function checkAutoReview(payload: PullRequestReviewableEvent, settings: T
   const author = user.login;
   return requestFrom(payload, {
     kind: "automatic",
-    // After a push, the commits since the head before it.
-    review: { focus: "", ...(pushed && COMMIT.test(payload.before) ? { since: payload.before } : {}) },
+    review: { focus: "", automatic: pushed ? "on_push" : "on_open" },
     // One review per head: opened and then marked ready at the same commit is one request.
     triggerKey: `pull_request.review:${pr.id}:${pr.head.sha}`,
     number: pr.number,

@@ -73,7 +73,12 @@ export interface RequestSettings {
 export interface ReviewAsked {
   /** What to look at most, in the asker's words ("the error handling"); empty for the whole change. */
   focus: string;
-  /** A review of a push: the head before it. Only the commits after it are reviewed. */
+  /** The setting that asked for it, when nobody did. */
+  automatic?: "on_open" | "on_push";
+  /**
+   * A re-review: the head the App's last review looked at (else, after a push, the head before it).
+   * Only the commits after it are reviewed.
+   */
   since?: string;
 }
 

@@ -60,6 +60,26 @@ export function openHandsAppAnswers(body: string): boolean {
   return /(?:^|[^\p{L}\p{N}_@])@openhands(?![\p{L}\p{N}_-])/u.test(body.toLowerCase());
 }
 
+/**
+ * One page of a list as GitHub answers it: `per_page` (30 by default, 100 at most) from `page`, with the
+ * `Link` header naming the next and the last page while there are more.
+ */
+function paged<T>(request: { url: string }, all: readonly T[], view: (item: T) => unknown) {
+  const url = new URL(request.url);
+  const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+  const page = Number(url.searchParams.get("page") ?? 1);
+  const headers: Record<string, string> = {};
+  if (page * perPage < all.length) {
+    const at = (n: number) => {
+      const link = new URL(url);
+      link.searchParams.set("page", String(n));
+      return link.toString();
+    };
+    headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(all.length / perPage))}>; rel="last"`;
+  }
+  return json(all.slice((page - 1) * perPage, page * perPage).map(view), 200, headers);
+}
+
 export class FakeGitHub extends FakeBase {
   readonly baseUrl: string;
   appId: string;
@@ -119,6 +139,8 @@ export class FakeGitHub extends FakeBase {
     body: string;
     commit_id: string;
     comments: { path: string; line: number; side: string; start_line?: number; body: string }[];
+    /** A person's review; the App's when absent. */
+    by?: string;
   }[] = [];
   /**
    * What happened to threads and repositories after a request was made (`deleteIssue`, `transferIssue`,
@@ -452,25 +474,8 @@ export class FakeGitHub extends FakeBase {
       http.get(this.at("/repos/:owner/:repo/issues/:number/comments"), ({ request, params }) => {
         const number = whole(params.number);
         if (number === undefined) return undefined;
-        const url = new URL(request.url);
         const all = this.commentsOn(String(params.owner), String(params.repo), number);
-        const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
-        const page = Number(url.searchParams.get("page") ?? 1);
-        const items = all.slice((page - 1) * perPage, page * perPage);
-        const headers: Record<string, string> = {};
-        if (page * perPage < all.length) {
-          const at = (n: number) => {
-            const link = new URL(url);
-            link.searchParams.set("page", String(n));
-            return link.toString();
-          };
-          headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(all.length / perPage))}>; rel="last"`;
-        }
-        return json(
-          items.map((c) => this.view(c)),
-          200,
-          headers,
-        );
+        return paged(request, all, (c) => this.view(c));
       }),
       http.post(this.at("/repos/:owner/:repo/pulls/:number/comments/:id/replies"), async ({ request, params }) => {
         const [number, id] = [whole(params.number), whole(params.id)];
@@ -579,14 +584,14 @@ export class FakeGitHub extends FakeBase {
         );
       }),
       // GET /repos/{owner}/{repo}/pulls/{n}/reviews: oldest first, as GitHub lists them.
-      http.get(this.at("/repos/:owner/:repo/pulls/:number/reviews"), ({ params }) => {
+      http.get(this.at("/repos/:owner/:repo/pulls/:number/reviews"), ({ request, params }) => {
         const number = whole(params.number);
         if (number === undefined) return undefined;
         if (!this.pulls.has(number)) return json({ message: "Not Found", status: "404" }, 404);
         const here = this.reviews.filter(
           (r) => r.owner === params.owner && r.repo === params.repo && r.pull_number === number,
         );
-        return json(here.map((review) => this.reviewView(review)));
+        return paged(request, here, (review) => this.reviewView(review));
       }),
       http.post(this.at("/repos/:owner/:repo/pulls/:number/reviews"), async ({ request, params }) => {
         const number = whole(params.number);
@@ -859,7 +864,7 @@ export class FakeGitHub extends FakeBase {
     return {
       id: review.id,
       node_id: `PRR_${review.id}`,
-      user: this.botUser(),
+      user: review.by ? { login: review.by, id: 7_000_001, type: "User" as const } : this.botUser(),
       body: review.body,
       state: "COMMENTED",
       commit_id: review.commit_id,
