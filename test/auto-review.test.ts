@@ -200,6 +200,12 @@ describe("reviews of each push (`review.on_push`)", () => {
     const tasks = await world.tickUntilEnded({ every: 3 });
     expect(tasks.map((task) => task.status)).toEqual(["succeeded", "succeeded"]);
     expect(starts(world)).toHaveLength(2);
+    // The person's review looked at the head it was asked at, and says the pull request moved on since.
+    const personal = tasks.find((task) => task.request.kind === "comment")!;
+    const result = world.comments("Codertocat", "Hello-World", opened.pull_request.number);
+    const reply = result.find((comment) => comment.id === personal.trackingCommentId)!.body;
+    expect(reply).toContain("on commit `1111111`");
+    expect(reply).toContain("moved on to `2222222` since: those commits are not in this review");
   });
 });
 

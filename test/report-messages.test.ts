@@ -175,6 +175,23 @@ describe("the tracking comment at each stage (golden files)", () => {
         metrics: runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }),
       }),
     ],
+    [
+      "reviewed-head-moved",
+      messages.succeededComment({
+        ...view,
+        summary: "",
+        durationMs: 8 * MIN,
+        produced: {
+          kind: "review",
+          url: "https://github.com/Codertocat/Hello-World/pull/1#pullrequestreview-80001",
+          inline: 0,
+          folded: 0,
+          fromMessage: true,
+          commit: "b".repeat(40),
+          movedTo: "c".repeat(40),
+        },
+      }),
+    ],
     ["timed-out", messages.timedOutComment({ ...view, phase: "run", durationMs: 360 * MIN })],
     ["stopped", messages.stoppedComment({ ...view, by: "Codertocat" })],
     ["superseded", messages.stoppedComment({ ...view, task: automaticReview, by: "Codertocat" })],

@@ -1,3 +1,4 @@
+import { pullRequestHead } from "../github/pulls";
 import { runMetrics } from "../openhands/metrics";
 import type { AppConversation } from "../openhands/types";
 import type { Produced } from "../report/messages";
@@ -5,10 +6,14 @@ import { findProducedWork, PRODUCED_COST } from "../report/produced";
 import { postReview, REVIEW_COST } from "../report/review";
 import type { Services } from "../services";
 import type { Task } from "../tasks/task";
+import { threadOf } from "../trigger/request";
 import { endTask } from "./ended";
 
-/** GitHub requests the good ending may cost beyond the final comment: the work looked up, or the review posted. */
-export const SUCCEEDED_COST = Math.max(PRODUCED_COST, REVIEW_COST);
+/**
+ * GitHub requests the good ending may cost beyond the final comment: the work looked up, or the review
+ * posted and the pull request's head read.
+ */
+export const SUCCEEDED_COST = Math.max(PRODUCED_COST, REVIEW_COST + 1);
 
 /**
  * The agent finished: what it produced is read back from GitHub (the pull requests it opened or
@@ -46,5 +51,15 @@ async function reviewProduced(
     metrics: runMetrics(conversation),
   };
   const posted = await postReview(services, task, view);
-  return { kind: "review", ...posted, ...(task.headSha ? { commit: task.headSha } : {}) };
+  // The agent pushes nothing: a head that moved was moved by someone else, after what was reviewed.
+  const head = await pullRequestHead(services.github(task.request.installationId), threadOf(task.request)).catch(
+    () => undefined,
+  );
+  const movedTo = task.headSha && head?.sha && head.sha !== task.headSha ? head.sha : undefined;
+  return {
+    kind: "review",
+    ...posted,
+    ...(task.headSha ? { commit: task.headSha } : {}),
+    ...(movedTo ? { movedTo } : {}),
+  };
 }

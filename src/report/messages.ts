@@ -27,7 +27,17 @@ import { agentLine, quoteAgentText } from "./agent-text";
 export type Produced =
   | { kind: "pull_requests"; pulls: PullRequestSummary[] }
   /** A review posted on the pull request (report/review.ts): the agent changed nothing. */
-  | { kind: "review"; url: string; inline: number; folded: number; fromMessage: boolean; commit?: string }
+  | {
+      kind: "review";
+      url: string;
+      inline: number;
+      folded: number;
+      fromMessage: boolean;
+      /** The head it looked at. */
+      commit?: string;
+      /** The head once it was posted, when someone pushed meanwhile. */
+      movedTo?: string;
+    }
   | { kind: "pushed"; branch: string }
   | { kind: "none" };
 
@@ -203,7 +213,10 @@ function producedLines(task: Task, produced: Produced): string {
       const count = produced.inline + produced.folded;
       const comments = produced.fromMessage ? "the review" : count === 1 ? "1 comment" : `${count} comments`;
       const on = produced.commit ? ` on commit ${shortSha(produced.commit)}` : "";
-      return `✅ **Reviewed: [${comments}](${produced.url})**${on}. OpenHands changed nothing.`;
+      const moved = produced.movedTo
+        ? ` The pull request has moved on to ${shortSha(produced.movedTo)} since: those commits are not in this review.`
+        : "";
+      return `✅ **Reviewed: [${comments}](${produced.url})**${on}. OpenHands changed nothing.${moved}`;
     }
     case "none":
       return "✅ **OpenHands finished: no changes.** The agent did not open or update a pull request.";
