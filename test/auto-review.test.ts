@@ -184,6 +184,25 @@ describe("reviews of each push (`review.on_push`)", () => {
     expect(world.github.reviews.map((review) => review.commit_id)).toEqual([SECOND]);
   });
 
+  it("without `review.on_push`, a tick stops the review of a head the pull request has left", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n");
+    world.openhands.nextScript = { ...world.openhands.nextScript!, execution: ["running"] };
+    const opened = pullRequestEvent(world, "opened", { head: FIRST });
+    await world.deliver("pull_request", opened);
+    await world.tickUntilEnded({ every: 3, max: 2 });
+    expect(world.openhands.find("POST", /\/pause$/)).toEqual([]);
+
+    await world.deliver("pull_request", pullRequestEvent(world, "synchronize", { before: FIRST, head: SECOND }));
+    expect(starts(world)).toHaveLength(1);
+    const [task] = await world.tickUntilEnded({ from: 9, every: 3, max: 2 });
+    expect(task).toMatchObject({ status: "stopped", supersededBy: SECOND });
+    expect(world.openhands.find("POST", /\/pause$/)).toHaveLength(1);
+    expect(world.comments("Codertocat", "Hello-World", opened.pull_request.number)[0]!.body).toContain(
+      "⏹️ **Superseded** by `2222222`: the pull request has new commits",
+    );
+    expect(world.github.reviews).toEqual([]);
+  });
+
   it("never stops a review a person asked for: the push's review waits for it", async () => {
     const world = reviewWorld(ON_PUSH);
     world.openhands.nextScript = { ...world.openhands.nextScript!, execution: ["running", "running", "finished"] };

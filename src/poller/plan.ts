@@ -12,6 +12,7 @@ import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
 import { decideReceived } from "../start/decide-received";
 import { refreshAgentToken } from "../start/git-identity";
 import { adoptOtherStart } from "../start/start-conversation";
+import { HEAD_CHECK_COST, supersedeIfMoved } from "../start/supersede";
 import { WEBHOOK_OWNS_RECEIVED_MS } from "../tasks/received";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
 import { isPending, runStartedMs, type Task } from "../tasks/task";
@@ -251,6 +252,9 @@ function followingWork(services: Services, task: Task, now: number, gone: EndIfG
   if (task.goneReads && (decision.kind === "wait" || stillWaits))
     work.push(taskWork(task, 0, () => clearGoneReads(services, task)));
   if (decision.kind === "wait") {
+    // An automatic review of a head the pull request has left is not worth finishing.
+    if (task.request.review?.automatic && task.headSha)
+      work.push(taskWork(task, HEAD_CHECK_COST, () => supersedeIfMoved(services, task), gone));
     if (activityDue(task, now)) work.push(activityWork(services, task, now, gone));
   } else if (!stillWaits) {
     work.push(taskWork(task, REPORT_COST, () => actOnRun(services, task, conversation!, decision), gone));

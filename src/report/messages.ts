@@ -307,7 +307,7 @@ function shortSha(sha: string): string {
 export function stoppedComment(view: View & { by: string }): string {
   const superseded = view.task.supersededBy;
   if (superseded)
-    return `⏹️ **Superseded** by ${shortSha(superseded)}: @${view.by} pushed to the pull request, and the new commits are reviewed instead. What this review found so far stays in the [conversation](${view.link}).${footer(view)}`;
+    return `⏹️ **Superseded** by ${shortSha(superseded)}: the pull request has new commits, so this review of an older head was stopped. What it found so far stays in the [conversation](${view.link}).${footer(view)}`;
   return `⏹️ **Stopped** by @${view.by}. The agent's sandbox is paused; what it did so far stays in the [conversation](${view.link}).${footer(view)}`;
 }
 

@@ -1,8 +1,9 @@
 import { stopTask } from "../commands/stop-task";
+import { pullRequestHead } from "../github/pulls";
 import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
 import { isPending, type Task } from "../tasks/task";
-import { threadKey } from "../trigger/request";
+import { threadKey, threadOf } from "../trigger/request";
 
 /** What stopping the older review may cost: its conversation read, the pause, the comment's edit and a retry. */
 export const SUPERSEDE_COST = 4;
@@ -35,4 +36,20 @@ export async function supersedeOlderReviews(
     const status = stopped.get(entry.id);
     return status ? { ...entry, status } : entry;
   });
+}
+
+/** What looking for a newer head may cost: the pull request read, then the stop. */
+export const HEAD_CHECK_COST = 1 + SUPERSEDE_COST;
+
+/**
+ * The poller's half of superseding, for a repository without `review.on_push` (no review of the push
+ * stops the old one) or a push whose delivery was lost: a running automatic review whose pull request
+ * has another head now is stopped, and its comment names that head. Nothing else changes the head: the
+ * agent pushes nothing in a review.
+ */
+export async function supersedeIfMoved(services: Services, task: Task): Promise<Task> {
+  if (!task.request.review?.automatic || !task.headSha) return task;
+  const head = await pullRequestHead(services.github(task.request.installationId), threadOf(task.request));
+  if (!head.sha || head.sha === task.headSha) return task;
+  return stopTask(services, task, task.request.author ?? task.request.requester, head.sha);
 }
