@@ -263,6 +263,21 @@ describe("a re-review asked for", () => {
 });
 
 describe("`review:` in the config", () => {
+  it("is named in the help reply when it asks for reviews", async () => {
+    const world = reviewWorld("review:\n  on_open: true\n  on_push: true\n");
+    await world.comment("@openhands-app help");
+    expect(world.comments()[0]!.body).toContain(
+      "- This repository has each pull request reviewed when it is opened or marked ready for review, and after each push (the new commits only), if its author has write access.",
+    );
+  });
+
+  it("is not named in the help reply of a repository that asks for none", async () => {
+    const world = reviewWorld(undefined);
+    await world.comment("@openhands-app help");
+    expect(world.comments()[0]!.body).toContain("`@openhands-app review`");
+    expect(world.comments()[0]!.body).not.toContain("This repository has each pull request reviewed");
+  });
+
   it("reads the switches, off by default, and ignores a file that gets one wrong", () => {
     expect(parseRepoConfig("").config.autoReview).toEqual({ onOpen: false, onPush: false, drafts: false });
     expect(parseRepoConfig("review:\n  on_open: true\n  drafts: true\n").config.autoReview).toEqual({

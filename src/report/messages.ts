@@ -13,6 +13,7 @@ import type { ReviewComment } from "../openhands/review-block";
 import { notAllowedMarker, reviewMarker, taskMarker } from "../own-marker";
 import type { FailureReason, UpstreamTrouble, WaitReason } from "../tasks/reasons";
 import type { Task } from "../tasks/task";
+import type { AutoReview } from "../trigger/request";
 import type { TriggerWords } from "../trigger/words";
 import { agentLine, quoteAgentText } from "./agent-text";
 
@@ -339,7 +340,7 @@ export function statusReply(tasks: readonly StatusLine[], now: Date): string {
 }
 
 export function helpReply(view: {
-  words: TriggerWords & { reviewLabel: string };
+  words: TriggerWords & { reviewLabel: string; autoReview?: AutoReview };
   maxStartsPerThreadPerHour: number;
 }): string {
   const { mention, label, reviewLabel } = view.words;
@@ -348,12 +349,26 @@ export function helpReply(view: {
     "",
     `- Mention \`${mention}\` with a request in an issue, a pull request, a review or an inline review comment, or open an issue or PR whose description mentions it, or add the \`${label}\` label. The agent works on a new branch and opens a draft PR (on an issue), or pushes to the PR's branch (on a PR), and its final message is posted here.`,
     `- On a pull request, \`${mention} review\` (optionally with what to look at most: \`${mention} review the error handling\`) or the \`${reviewLabel}\` label asks for a review instead: the agent changes nothing, and its findings come as a pull-request review with comments on the lines.`,
+    ...automaticReviewLine(view.words.autoReview),
     "- Only people with write, maintain or admin access can ask; bots cannot.",
     `- At most ${view.maxStartsPerThreadPerHour} requests per thread per hour.`,
     `- ${openHandsAppLine(view.words)}`,
     "",
     "Commands (alone after the mention): `stop` stops the active task on this thread, `status` lists the tasks on this thread, `help` shows this.",
   ].join("\n");
+}
+
+/** The reviews this repository asks for on its own (`review:` in its config), when it asks for any. */
+function automaticReviewLine(auto: AutoReview | undefined): string[] {
+  if (!auto || !(auto.onOpen || auto.onPush)) return [];
+  const when = [
+    auto.onOpen && "when it is opened or marked ready for review",
+    auto.onPush && "after each push (the new commits only)",
+  ]
+    .filter(Boolean)
+    .join(", and ");
+  const drafts = auto.drafts ? ", drafts included" : "";
+  return [`- This repository has each pull request reviewed ${when}${drafts}, if its author has write access.`];
 }
 
 /** What OpenHands' own GitHub App does beside this one, so that nobody asks both by surprise. */

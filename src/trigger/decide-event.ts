@@ -82,6 +82,7 @@ export function decideEvent(
   const settings: RequestSettings = {
     ...wordsOf(repo, deployment),
     reviewInstructions: repo.reviewInstructions,
+    autoReview: repo.autoReview,
     instructions: repo.instructions,
     branchPrefix: repo.branchPrefix,
     draftPr: repo.draftPr,

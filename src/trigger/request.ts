@@ -63,6 +63,8 @@ export interface RequestSettings {
   reviewLabel: string;
   /** The repository's instructions for reviews (`review.instructions`), instead of `instructions`. */
   reviewInstructions: string;
+  /** The reviews the repository asks for on its own, for the help reply. */
+  autoReview?: AutoReview;
   instructions: string;
   branchPrefix: string;
   draftPr: boolean;
