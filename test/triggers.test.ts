@@ -316,6 +316,7 @@ describe("a repository config ignored for a problem", () => {
       reviewLabel: "openhands-review",
       instructions: "",
       reviewInstructions: "",
+      autoReview: { onOpen: false, onPush: false, drafts: false },
       branchPrefix: "openhands/",
       draftPr: true,
       configProblem: parsed.problem,
