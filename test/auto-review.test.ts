@@ -12,8 +12,7 @@ const [FIRST, SECOND] = ["1".repeat(40), "2".repeat(40)];
 const FINDINGS = `Looks right.\n\n\`\`\`openhands-review\n${JSON.stringify({ summary: "Fine.", comments: [] })}\n\`\`\``;
 
 function reviewWorld(config: string | undefined, role: "write" | "read" = "write") {
-  const world = startWorld({ role, script: { finalMessage: FINDINGS }, files: config ? { [CONFIG]: config } : {} });
-  return world;
+  return startWorld({ role, script: { finalMessage: FINDINGS }, files: config ? { [CONFIG]: config } : {} });
 }
 
 /**
@@ -49,6 +48,13 @@ function pullRequestEvent(
 /** What the Worker wrote on GitHub: anything but reads and the installation token. */
 const written = (world: World) =>
   world.github.requests.filter((r) => r.method !== "GET" && !/\/access_tokens$/.test(r.path));
+/** Nothing started on OpenHands, nothing said on GitHub, nothing kept. */
+async function expectNothingDone(world: World) {
+  expect(starts(world)).toEqual([]);
+  expect(written(world)).toEqual([]);
+  expect(await world.tasks()).toEqual([]);
+}
+
 const starts = (world: World) => world.openhands.find("POST", /^\/api\/v1\/app-conversations$/);
 const promptOf = (world: World) => (starts(world)[0]!.body as any).initial_message.content[0].text as string;
 
@@ -73,9 +79,7 @@ describe("automatic reviews", () => {
     const response = await world.deliver("pull_request", pullRequestEvent(world, "opened"));
     expect(response.status).toBeLessThan(300);
     await world.tickUntilEnded({ max: 2 });
-    expect(starts(world)).toEqual([]);
-    expect(written(world)).toEqual([]);
-    expect(await world.tasks()).toEqual([]);
+    await expectNothingDone(world);
   });
 
   it("passes over drafts unless `review.drafts`, and reviews one once it is marked ready, at the same head once", async () => {
@@ -103,9 +107,7 @@ describe("automatic reviews", () => {
     payload.pull_request.author_association = "COLLABORATOR";
     await world.deliver("pull_request", payload);
     await world.tickUntilEnded({ max: 2 });
-    expect(starts(world)).toEqual([]);
-    expect(written(world)).toEqual([]);
-    expect(await world.tasks()).toEqual([]);
+    await expectNothingDone(world);
   });
 
   it("refuses an outsider's pull request from the payload alone: nothing is asked of GitHub", async () => {

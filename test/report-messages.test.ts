@@ -35,6 +35,16 @@ const automaticReview = {
 };
 const MIN = 60_000;
 
+/** The ✅ of a review posted on commit `bbbbbbb`, eight minutes in. */
+function reviewedComment(
+  review: { inline: number; folded: number; fromMessage: boolean; movedTo?: string },
+  metrics?: ReturnType<typeof runMetrics>,
+) {
+  const url = "https://github.com/Codertocat/Hello-World/pull/1#pullrequestreview-80001";
+  const produced = { kind: "review" as const, url, commit: "b".repeat(40), ...review };
+  return messages.succeededComment({ ...view, summary: "", durationMs: 8 * MIN, produced, metrics });
+}
+
 const pull = (fields: Partial<PullRequestSummary> = {}): PullRequestSummary => ({
   repository: "Codertocat/Hello-World",
   number: 42,
@@ -160,38 +170,12 @@ describe("the tracking comment at each stage (golden files)", () => {
     ],
     [
       "reviewed",
-      messages.succeededComment({
-        ...view,
-        summary: "",
-        durationMs: 8 * MIN,
-        produced: {
-          kind: "review",
-          url: "https://github.com/Codertocat/Hello-World/pull/1#pullrequestreview-80001",
-          inline: 2,
-          folded: 1,
-          fromMessage: false,
-          commit: "b".repeat(40),
-        },
-        metrics: runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }),
-      }),
+      reviewedComment(
+        { inline: 2, folded: 1, fromMessage: false },
+        runMetrics({ metrics: METRICS, llm_model: "claude-sonnet-4-5" }),
+      ),
     ],
-    [
-      "reviewed-head-moved",
-      messages.succeededComment({
-        ...view,
-        summary: "",
-        durationMs: 8 * MIN,
-        produced: {
-          kind: "review",
-          url: "https://github.com/Codertocat/Hello-World/pull/1#pullrequestreview-80001",
-          inline: 0,
-          folded: 0,
-          fromMessage: true,
-          commit: "b".repeat(40),
-          movedTo: "c".repeat(40),
-        },
-      }),
-    ],
+    ["reviewed-head-moved", reviewedComment({ inline: 0, folded: 0, fromMessage: true, movedTo: "c".repeat(40) })],
     ["timed-out", messages.timedOutComment({ ...view, phase: "run", durationMs: 360 * MIN })],
     ["stopped", messages.stoppedComment({ ...view, by: "Codertocat" })],
     ["superseded", messages.stoppedComment({ ...view, task: automaticReview, by: "Codertocat" })],

@@ -20,12 +20,12 @@ const ALIVE = ["RUNNING", "STARTING"];
  * of a push whose review replaces this one, which its comment names.
  */
 export async function stopTask(services: Services, task: Task, by: string, supersededBy?: string): Promise<Task> {
-  let current = supersededBy ? { ...task, supersededBy } : task;
+  const newlySuperseded = supersededBy !== undefined && supersededBy !== task.supersededBy;
+  let current = newlySuperseded ? { ...task, supersededBy } : task;
   if (current.status !== "queued") {
     // Recorded before anything is paused: a tick that read the task earlier re-reads it before it resumes,
     // continues or forwards to the conversation (poller/act.ts, start/follow-up.ts), and leaves it alone.
-    if (current.stopRequestedBy !== by || current.supersededBy !== task.supersededBy)
-      current = await requestStop(services, task, by, supersededBy);
+    if (task.stopRequestedBy !== by || newlySuperseded) current = await requestStop(services, task, by, supersededBy);
     const [conversation] = await services.openhands.conversations([current.id]);
     if (!conversation && current.status === "starting") return current;
     if (conversation && ALIVE.includes(conversation.sandbox_status) && !(await pause(services, conversation))) {

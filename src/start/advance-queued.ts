@@ -17,7 +17,7 @@ import type { FailureReason, UpstreamTrouble } from "../tasks/reasons";
 import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
 import { isPending, type Task } from "../tasks/task";
 import { threadKey, threadOf } from "../trigger/request";
-import { checkFollowUp } from "./follow-up";
+import { checkFollowUp, earlierOnThread } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
 import { REVIEW_RANGE_COST, reviewSince } from "./review-range";
@@ -137,9 +137,7 @@ async function mayAsk(services: Services, task: Task): Promise<boolean> {
 
 /** An earlier request on the thread is still pending (as checkFollowUp counts them). */
 function threadBusy(task: Task, entries: readonly TaskEntry[]): boolean {
-  const thread = threadKey(task.request);
-  const created = Date.parse(task.createdAt);
-  return entries.some((e) => e.thread === thread && e.id !== task.id && e.createdMs <= created && isPending(e.status));
+  return earlierOnThread(task, entries).some((e) => isPending(e.status));
 }
 
 async function verify(services: Services, task: Task): Promise<Task> {

@@ -12,6 +12,13 @@ export type FollowUp =
   | { kind: "forwarded"; task: Task }
   | { kind: "wait"; reason: WaitReason };
 
+/** The thread's other requests made before this one (by the index), oldest first. */
+export function earlierOnThread(task: Task, entries: readonly TaskEntry[]): TaskEntry[] {
+  const thread = threadKey(task.request);
+  const created = Date.parse(task.createdAt);
+  return entries.filter((e) => e.thread === thread && e.id !== task.id && e.createdMs <= created);
+}
+
 /**
  * Never two agents on one thread. A request on a thread whose task is still
  * going is sent to that conversation when its sandbox runs, and waits for it
@@ -19,10 +26,7 @@ export type FollowUp =
  * that is told what the previous one concluded.
  */
 export async function checkFollowUp(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<FollowUp> {
-  const key = threadKey(task.request);
-  const others = entries.filter(
-    (e) => e.thread === key && e.id !== task.id && e.createdMs <= Date.parse(task.createdAt),
-  );
+  const others = earlierOnThread(task, entries);
   const activeEntry = others.find((e) => isPending(e.status));
   const active = activeEntry ? await services.store.get(activeEntry.id) : null;
   if (active && isPending(active.status)) {

@@ -3,7 +3,8 @@ import { pullRequestHead } from "../github/pulls";
 import type { Services } from "../services";
 import type { TaskEntry } from "../tasks/store";
 import { isPending, type Task } from "../tasks/task";
-import { threadKey, threadOf } from "../trigger/request";
+import { threadOf } from "../trigger/request";
+import { earlierOnThread } from "./follow-up";
 
 /** What stopping the older review may cost: its conversation read, the pause, the comment's edit and a retry. */
 export const SUPERSEDE_COST = 4;
@@ -22,12 +23,9 @@ export async function supersedeOlderReviews(
 ): Promise<readonly TaskEntry[]> {
   const head = task.headSha;
   if (task.request.review?.automatic !== "on_push" || !head) return entries;
-  const thread = threadKey(task.request);
-  const created = Date.parse(task.createdAt);
   const stopped = new Map<string, TaskEntry["status"]>();
-  for (const entry of entries) {
-    if (entry.thread !== thread || entry.id === task.id || entry.createdMs > created || !isPending(entry.status))
-      continue;
+  for (const entry of earlierOnThread(task, entries)) {
+    if (!isPending(entry.status)) continue;
     const older = await services.store.get(entry.id);
     if (!older || !isPending(older.status) || older.request.kind !== "automatic" || older.stopRequestedBy) continue;
     stopped.set(entry.id, (await stopTask(services, older, task.request.requester, head)).status);
