@@ -5,9 +5,9 @@ import { ACTIVITY_EVERY_MS, activityDue } from "../src/poller/decide";
 import { activityLine } from "../src/report/messages";
 import { newTask, transition } from "../src/tasks/task";
 import { sampleRequest } from "./support/fixtures";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
+import { issueCommentPayload, runCron } from "./support/harness";
 import { rendered } from "./support/rendered";
-import { quickScript } from "./support/world";
+import { quickScript, startWorld, type World } from "./support/world";
 
 // What the agent is doing now, on its tracking comment while it runs.
 const MIN = 60_000;
@@ -120,18 +120,14 @@ describe("when to look", () => {
 });
 
 describe("on the tracking comment", () => {
-  let fakes: ReturnType<typeof startFakes>;
+  let fakes: World;
   beforeEach(() => {
-    fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "write");
+    fakes = startWorld();
   });
 
   it("says how long it has worked and what it does now, and edits only when that changes", async () => {
     fakes.openhands.nextScript = quickScript({ execution: ["running"] });
-    await callWorker(
-      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
-      fakes.env,
-    );
+    await fakes.comment("@openhands-app fix the parser");
     await runCron(fakes.env); // READY, running
     const conversation = [...fakes.openhands.conversations.values()][0]!;
     const readyAt = Date.parse(conversation.createdAt);
@@ -191,10 +187,7 @@ describe("on the tracking comment", () => {
 
   it("leaves a deleted tracking comment alone: the result posts one new comment, not two", async () => {
     fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "finished"] });
-    await callWorker(
-      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
-      fakes.env,
-    );
+    await fakes.comment("@openhands-app fix the parser");
     await runCron(fakes.env); // READY, running
     const conversation = [...fakes.openhands.conversations.values()][0]!;
     const readyAt = Date.parse(conversation.createdAt);
@@ -216,14 +209,11 @@ describe("on the tracking comment", () => {
 
   it("keeps the notes added under the comment, such as a follow-up sent to the conversation", async () => {
     fakes.openhands.nextScript = quickScript({ execution: ["running"] });
-    await callWorker(
-      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix the parser")),
-      fakes.env,
-    );
+    await fakes.comment("@openhands-app fix the parser");
     await runCron(fakes.env); // READY, running
     const followUp = issueCommentPayload("@openhands-app also handle the year 2100");
     followUp.comment.id += 1;
-    await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
+    await fakes.deliver("issue_comment", followUp);
     const conversation = [...fakes.openhands.conversations.values()][0]!;
     fakes.openhands.recordAction(conversation.id, {
       tool_name: "terminal",

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { callWorker, examplePayloads, mostInOneSecond, runCron, signedWebhook, startFakes } from "./support/harness";
-import { quickScript, receivedEvents, storedTasks } from "./support/world";
+import { examplePayloads, mostInOneSecond, runCron } from "./support/harness";
+import { startWorld } from "./support/world";
 
 /**
  * A maintainer labels 30 issues at once, against OpenHands' limit of 10 requests a
@@ -15,17 +15,15 @@ it(`${ISSUES} issues labelled at once each get one conversation and its result; 
   timeout: 90_000,
 }, async () => {
   // Slots for all of them, so that only the rate limit could hold a start back.
-  const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: String(ISSUES) });
+  const fakes = startWorld({ env: { MAX_RUNNING_CONVERSATIONS: String(ISSUES) } });
   expect(fakes.openhands.rateLimit).toBe(true);
-  fakes.github.permissions.set("codertocat", "write");
-  fakes.openhands.nextScript = quickScript();
   const label = async (i: number) => {
     const payload = examplePayloads("issues").find((p) => p.action === "labeled")!;
     payload.installation = { id: 8_300_000, node_id: "x" };
     payload.label = { ...payload.label, name: "openhands-app" };
     payload.issue.number = 300 + i;
     payload.issue.id = 9_300_000 + i;
-    return (await callWorker(await signedWebhook("issues", payload), fakes.env)).status;
+    return (await fakes.deliver("issues", payload)).status;
   };
   const started = Date.now();
   const statuses = await Promise.all(Array.from({ length: ISSUES }, (_, i) => label(i)));
@@ -35,9 +33,9 @@ it(`${ISSUES} issues labelled at once each get one conversation and its result; 
   // The burst did meet the limit, and every start went through within its own delivery.
   expect(refusedInBurst, "OpenHands 429s during the burst").toBeGreaterThan(0);
   expect(fakes.openhands.startTasks.size).toBe(ISSUES);
-  const states = async () => (await storedTasks(fakes.env)).map((task) => task.status);
+  const states = async () => (await fakes.tasks()).map((task) => task.status);
   expect(await states()).toEqual(Array(ISSUES).fill("starting"));
-  expect(await receivedEvents(fakes.env)).toEqual([]);
+  expect(await fakes.received()).toEqual([]);
 
   let ticks = 0;
   while (ticks < 20 && (await states()).some((s) => s !== "succeeded")) {

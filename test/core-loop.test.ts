@@ -1,22 +1,24 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { FakeOpenHands } from "./support/fakes/openhands";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
+import { issueCommentPayload, kvSnapshot, runCron } from "./support/harness";
+import { startWorld, type World } from "./support/world";
 
 describe("an @openhands-app comment, from webhook to result", () => {
-  let fakes: ReturnType<typeof startFakes>;
+  let fakes: World;
   beforeEach(() => {
-    fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "admin");
+    fakes = startWorld({
+      role: "admin",
+      script: { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] },
+    });
   });
 
   it("starts a conversation, tracks it in KV and updates the tracking comment with the result", async () => {
     const { github, openhands, env } = fakes;
-    openhands.nextScript = { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING", "WAITING_FOR_SANDBOX"] };
     const payload = issueCommentPayload(
       "@openhands-app the date parser fails on leap years, please fix it and add a test",
     );
 
-    const response = await callWorker(await signedWebhook("issue_comment", payload), env);
+    const response = await fakes.deliver("issue_comment", payload);
     expect(response.status).toBe(202);
 
     // 👀 on the triggering comment

@@ -3,15 +3,8 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_REPO_CONFIG } from "../src/repo-config/parse";
 import { decideEvent } from "../src/trigger/decide-event";
 import { DEPLOYMENT } from "./support/fixtures";
-import {
-  callWorker,
-  effectfulGitHubCalls,
-  examplePayloads,
-  issueCommentPayload,
-  kvWithoutConfigCache,
-  signedWebhook,
-  startFakes,
-} from "./support/harness";
+import { effectfulGitHubCalls, examplePayloads, issueCommentPayload, kvWithoutConfigCache } from "./support/harness";
+import { startWorld } from "./support/world";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 
@@ -33,11 +26,11 @@ describe("every GitHub example payload, signed", () => {
   );
 
   it(`answers all ${all.length} without a 5xx and without side effects`, async () => {
-    const fakes = startFakes();
+    const fakes = startWorld();
     const statuses = new Map<number, number>();
     const { errors } = await capturingErrors(async () => {
       for (const { event, payload } of all) {
-        const response = await callWorker(await signedWebhook(event, payload), fakes.env);
+        const response = await fakes.deliver(event, payload);
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         expect(response.status, `${event}.${String(payload.action)}`).toBeLessThan(500);
       }
@@ -106,8 +99,7 @@ describe("mutated triggering payloads", () => {
   it(`${CASES} random mutations get a clear 4xx or a safe answer, never an exception`, {
     timeout: 600_000,
   }, async () => {
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "read"); // stop after the permission check: the point is parsing
+    const fakes = startWorld({ role: "read" }); // stop after the permission check: the point is parsing
     const random = mulberry32(20261125);
     const outcomes = new Map<number, number>();
     const { errors } = await capturingErrors(async () => {
@@ -115,7 +107,7 @@ describe("mutated triggering payloads", () => {
         const payload = issueCommentPayload("@openhands-app please fix");
         payload.comment.id = 7_000_000 + i;
         const mutations = [mutate(payload, random), ...(random() < 0.5 ? [mutate(payload, random)] : [])];
-        const response = await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+        const response = await fakes.deliver("issue_comment", payload);
         outcomes.set(response.status, (outcomes.get(response.status) ?? 0) + 1);
         expect([200, 202, 400], mutations.join("; ")).toContain(response.status);
       }
@@ -128,9 +120,9 @@ describe("mutated triggering payloads", () => {
   });
 
   it("a body that is valid JSON but not an object is ignored", async () => {
-    const fakes = startFakes();
+    const fakes = startWorld();
     for (const raw of ["null", "[]", "42", '"@openhands-app"', "true"]) {
-      const response = await callWorker(await signedWebhook("issue_comment", undefined, { rawBody: raw }), fakes.env);
+      const response = await fakes.deliver("issue_comment", undefined, { rawBody: raw });
       expect(response.status).toBe(200);
     }
     expect(fakes.github.requests).toEqual([]);

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
-import { quickScript, storedTasks } from "./support/world";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron } from "./support/harness";
+import { quickScript, startWorld, type World } from "./support/world";
 
 /**
  * GIT_IDENTITY=app: the agent clones, pushes and opens pull requests as this
@@ -11,14 +11,12 @@ import { quickScript, storedTasks } from "./support/world";
  */
 const MIN = 60_000;
 const START = /^\/api\/v1\/app-conversations$/;
-let fakes: ReturnType<typeof startFakes>;
+let fakes: World;
 
 beforeEach(() => {
-  fakes = startFakes({ GIT_IDENTITY: "app" });
-  fakes.github.permissions.set("codertocat", "write");
+  fakes = startWorld({ env: { GIT_IDENTITY: "app" }, script: { execution: ["running"] } });
   fakes.github.installationPermissions.contents = "write";
   fakes.github.pulls.set(2, { ref: "fix;rm -rf ~", repository: "Codertocat/Hello-World", baseRef: "master" });
-  fakes.openhands.nextScript = quickScript({ execution: ["running"] });
 });
 
 let commentId = 8_800_000_000;
@@ -26,7 +24,7 @@ async function ask(body: string, options: { pullRequest?: boolean } = {}) {
   const payload = issueCommentPayload(body, options);
   payload.comment.id = commentId++;
   if (options.pullRequest) payload.issue.number = 2;
-  return callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+  return fakes.deliver("issue_comment", payload);
 }
 
 function startBody() {
@@ -113,15 +111,14 @@ describe("GIT_IDENTITY=app", () => {
     expect(comment).toContain(
       "GitHub would not give the agent a token for Hello-World (GIT_IDENTITY=app needs the App's Contents, Pull requests and Issues permissions set to read and write",
     );
-    const [task] = await storedTasks(fakes.env);
+    const [task] = await fakes.tasks();
     expect(task).toMatchObject({ status: "failed", attempts: 1 });
   });
 });
 
 describe("GIT_IDENTITY unset (openhands)", () => {
   it("lets OpenHands clone with the key owner's login: the repository named, no secret sent", async () => {
-    fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "write");
+    fakes = startWorld();
     await ask("@openhands-app fix the parser");
     const body = startBody();
     expect(body).toMatchObject({ selected_repository: "Codertocat/Hello-World", git_provider: "github" });
@@ -162,7 +159,7 @@ describe("GIT_IDENTITY=app: the agent's token leaks nowhere", () => {
       fakes.openhands.nextScript = quickScript({ execution: ["running", "error"] });
       const payload = issueCommentPayload("@openhands-app fix the other bug");
       payload.issue.number = 3;
-      answers.push(await (await callWorker(await signedWebhook("issue_comment", payload), fakes.env)).text());
+      answers.push(await (await fakes.deliver("issue_comment", payload)).text());
       await runCron(fakes.env);
       for (const [id, conversation] of fakes.openhands.conversations) {
         const held = fakes.openhands.agentSecretsOf(id).GITHUB_TOKEN;

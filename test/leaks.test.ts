@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { expect, it } from "vitest";
 import { json } from "./support/fakes/recorder";
-import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, startFakes } from "./support/harness";
-import { quickScript } from "./support/world";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook } from "./support/harness";
+import { quickScript, startWorld } from "./support/world";
 
 /**
  * Runs the flows where a secret could escape — success, an upstream error that
@@ -16,14 +16,13 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
   for (const level of ["log", "warn", "error"] as const)
     console[level] = (...args: unknown[]) => lines.push(args.map(String).join(" "));
   const answers: string[] = [];
-  const fakes = startFakes();
+  const fakes = startWorld({ role: "admin" });
   try {
-    fakes.github.permissions.set("codertocat", "admin");
     const apiKey = env.OPENHANDS_API_KEY;
     const send = async (body: string, payloadChanges: (p: Record<string, any>) => void = () => {}) => {
       const payload = issueCommentPayload(body);
       payloadChanges(payload);
-      const response = await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+      const response = await fakes.deliver("issue_comment", payload);
       answers.push(await response.text());
     };
 
@@ -64,12 +63,7 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
 
     // 4. A forged webhook and a misconfigured one.
     answers.push(
-      await (
-        await callWorker(
-          await signedWebhook("issue_comment", issueCommentPayload("@openhands-app x"), { secret: "wrong" }),
-          fakes.env,
-        )
-      ).text(),
+      await (await fakes.deliver("issue_comment", issueCommentPayload("@openhands-app x"), { secret: "wrong" })).text(),
     );
     answers.push(
       await (

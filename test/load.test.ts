@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
-import { quickScript, storedTasks } from "./support/world";
+import { issueCommentPayload, runCron } from "./support/harness";
+import { startWorld } from "./support/world";
 
 /**
  * 200 requests at once, on 200 threads of 40 installations. Every task must end
@@ -15,14 +15,16 @@ const INSTALLATIONS = 40;
 it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within the subrequest budget`, {
   timeout: 600_000,
 }, async () => {
-  const fakes = startFakes({
-    MAX_RUNNING_CONVERSATIONS: "1000",
-    MAX_STARTS_PER_INSTALLATION_PER_HOUR: "1000",
-    OPENHANDS_REQUESTS_PER_SECOND: "1000",
+  const fakes = startWorld({
+    role: null,
+    roles: { octocat: "write" },
+    env: {
+      MAX_RUNNING_CONVERSATIONS: "1000",
+      MAX_STARTS_PER_INSTALLATION_PER_HOUR: "1000",
+      OPENHANDS_REQUESTS_PER_SECOND: "1000",
+    },
   });
   fakes.openhands.rateLimit = false;
-  fakes.openhands.nextScript = quickScript();
-  fakes.github.permissions.set("octocat", "write");
   const firstInstallation = 9_000_000;
   const request = async (i: number) => {
     const payload = issueCommentPayload(`@openhands-app fix bug ${i}`, {
@@ -32,7 +34,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     payload.comment.id = 5_000_000 + i;
     payload.sender.login = "octocat";
     payload.comment.user.login = "octocat";
-    return (await callWorker(await signedWebhook("issue_comment", payload), fakes.env)).status;
+    return (await fakes.deliver("issue_comment", payload)).status;
   };
   // One delivery per installation at a time, as GitHub would spread them.
   for (let first = 0; first < TASKS; first += INSTALLATIONS) {
@@ -47,7 +49,7 @@ it(`${TASKS} pending tasks end with ${TASKS} results, each exactly once, within 
     const before = fakes.github.requests.length + fakes.openhands.requests.length;
     await runCron(fakes.env);
     perTick.push(fakes.github.requests.length + fakes.openhands.requests.length - before);
-    ended = (await storedTasks(fakes.env)).filter((task) => task.status === "succeeded").length;
+    ended = (await fakes.tasks()).filter((task) => task.status === "succeeded").length;
   }
 
   expect(ended).toBe(TASKS);

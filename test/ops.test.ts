@@ -4,15 +4,7 @@ import { WEBHOOK_COST_PER_TASK } from "../src/ops/status";
 import { CRON_PERIOD_MS } from "../src/poller/cron-period";
 import { UsageCounter } from "../src/usage";
 import { json } from "./support/fakes/recorder";
-import {
-  callWorker,
-  issueCommentPayload,
-  recordingKv,
-  runCron,
-  signedWebhook,
-  startFakes,
-  type TestEnv,
-} from "./support/harness";
+import { callWorker, issueCommentPayload, recordingKv, runCron, signedWebhook, type TestEnv } from "./support/harness";
 import { startWorld } from "./support/world";
 
 const STATUS_TOKEN = "status-token-for-tests-5d1c0e7b9a";
@@ -39,7 +31,7 @@ function expectNoSecret(text: string, extra: string[] = []): void {
 /** Records what is asked of KV, key by key, so a test can tell the status record from the rest. */
 describe("GET /healthz", () => {
   it("answers 200 when the configuration is complete and KV answers, and names no secret", async () => {
-    const { env: testEnv } = startFakes();
+    const { env: testEnv } = startWorld();
     const response = await get("/healthz", testEnv);
     const text = await response.text();
     expect(response.status).toBe(200);
@@ -58,7 +50,7 @@ describe("GET /healthz", () => {
   });
 
   it("names the mention and label from the App's slug once a cron tick has learnt it, without asking GitHub itself", async () => {
-    const fakes = startFakes();
+    const fakes = startWorld();
     await runCron(fakes.env);
     const asked = fakes.github.requests.length;
     const body = await (await get("/healthz", fakes.env)).json();
@@ -76,7 +68,7 @@ describe("GET /healthz", () => {
   });
 
   it("warns when MENTION or LABEL is OpenHands' own App's: both Apps would start an agent", async () => {
-    const { env: testEnv } = startFakes({ MENTION: "@OpenHands", LABEL: "openhands" });
+    const { env: testEnv } = startWorld({ env: { MENTION: "@OpenHands", LABEL: "openhands" } });
     const response = await get("/healthz", testEnv);
     expect(response.status).toBe(200);
     const body = await response.json<Record<string, any>>();
@@ -95,7 +87,7 @@ describe("GET /healthz", () => {
   });
 
   it("answers 503 naming a MENTION or LABEL that GitHub could not have", async () => {
-    const { env: testEnv } = startFakes({ MENTION: "openhands", LABEL: "x".repeat(51) });
+    const { env: testEnv } = startWorld({ env: { MENTION: "openhands", LABEL: "x".repeat(51) } });
     const response = await get("/healthz", testEnv);
     expect(response.status).toBe(503);
     expect((await response.json<Record<string, any>>()).problems).toEqual([
@@ -105,7 +97,7 @@ describe("GET /healthz", () => {
   });
 
   it("answers 503 naming OPENHANDS_API_KEY when it is empty", async () => {
-    const { env: testEnv } = startFakes({ OPENHANDS_API_KEY: "" });
+    const { env: testEnv } = startWorld({ env: { OPENHANDS_API_KEY: "" } });
     const response = await get("/healthz", testEnv);
     const text = await response.text();
     expect(response.status).toBe(503);
@@ -125,7 +117,7 @@ describe("GET /healthz", () => {
     ];
     const answers = [];
     for (const key of pasted) {
-      const { env: testEnv } = startFakes({ GITHUB_APP_PRIVATE_KEY: key });
+      const { env: testEnv } = startWorld({ env: { GITHUB_APP_PRIVATE_KEY: key } });
       const response = await get("/healthz", testEnv);
       const text = await response.text();
       expect(response.status).toBe(503);
@@ -149,7 +141,7 @@ describe("GET /healthz", () => {
           ? () => Promise.reject(new Error(`KV GET failed: 503 for token ${env.OPENHANDS_API_KEY}`))
           : Reflect.get(target, property),
     });
-    const { env: failingEnv } = startFakes({ TASKS: failing });
+    const { env: failingEnv } = startWorld({ env: { TASKS: failing } });
     const response = await get("/healthz", failingEnv);
     const text = await response.text();
     expect(response.status).toBe(503);
@@ -164,7 +156,7 @@ describe("GET /healthz", () => {
     const silent = new Proxy(env.TASKS, {
       get: (target, property) => (property === "get" ? () => new Promise(() => {}) : Reflect.get(target, property)),
     });
-    const { env: silentEnv } = startFakes({ TASKS: silent });
+    const { env: silentEnv } = startWorld({ env: { TASKS: silent } });
     const slow = await get("/healthz", silentEnv);
     expect(slow.status).toBe(503);
     expect((await slow.json<{ problems: string[] }>()).problems).toEqual([
@@ -173,7 +165,7 @@ describe("GET /healthz", () => {
   });
 
   it("stays ready with a STATUS_TOKEN too short to be safe, and says /status is off", async () => {
-    const { env: testEnv } = startFakes({ STATUS_TOKEN: "short-token" });
+    const { env: testEnv } = startWorld({ env: { STATUS_TOKEN: "short-token" } });
     const response = await get("/healthz", testEnv);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
@@ -186,7 +178,7 @@ describe("GET /healthz", () => {
 
 describe("GET /status", () => {
   it("does not exist without STATUS_TOKEN: the same 404 as any unknown path", async () => {
-    const { env: testEnv } = startFakes();
+    const { env: testEnv } = startWorld();
     const unknown = await get("/no-such-route", testEnv);
     const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${STATUS_TOKEN}` }];
     for (const headers of attempts) {
@@ -197,7 +189,7 @@ describe("GET /status", () => {
   });
 
   it("answers 401 with the same bare body to a missing, malformed or wrong token", async () => {
-    const { env: testEnv } = startFakes({ STATUS_TOKEN });
+    const { env: testEnv } = startWorld({ env: { STATUS_TOKEN } });
     const attempts: Record<string, string>[] = [
       {},
       { authorization: "" },
@@ -221,7 +213,7 @@ describe("GET /status", () => {
     // The first request starts and keeps running.
     const fakes = startWorld({ role: "admin", script: { execution: ["running"] }, env: { STATUS_TOKEN } });
     const first = issueCommentPayload("@openhands-app fix the leap years");
-    expect((await callWorker(await signedWebhook("issue_comment", first), fakes.env)).status).toBe(202);
+    expect((await fakes.deliver("issue_comment", first)).status).toBe(202);
     // The second, on another issue, meets an OpenHands outage whose answer quotes our key.
     fakes.openhands.failNext(
       "POST",
@@ -232,7 +224,7 @@ describe("GET /status", () => {
     const second = issueCommentPayload("@openhands-app and the time zones", { installationId: first.installation.id });
     second.issue.number = 2;
     second.comment.id += 1;
-    expect((await callWorker(await signedWebhook("issue_comment", second), fakes.env)).status).toBe(202);
+    expect((await fakes.deliver("issue_comment", second)).status).toBe(202);
     // The first tick saves; the next two, within thirty minutes of it, are held for a later save.
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
 
@@ -349,8 +341,7 @@ describe("GET /status", () => {
   });
 
   it("estimates a request's webhook cost as one request measures it", async () => {
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "admin");
+    const fakes = startWorld({ role: "admin" });
     await runCron(fakes.env); // the App's owner and the agent's account, known from now on
     fakes.github.requests.length = 0;
     fakes.openhands.requests.length = 0;

@@ -1,13 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { callWorker, issueCommentPayload, runCron, signedWebhook, startFakes } from "./support/harness";
-import { quickScript } from "./support/world";
+import { runCron } from "./support/harness";
+import { quickScript, startWorld, type World } from "./support/world";
 
 // What a finished run says first, through the whole Worker: the pull requests it produced,
 // read back from GitHub, and what it cost, as the fake service reports them.
-let fakes: ReturnType<typeof startFakes>;
+let fakes: World;
 beforeEach(() => {
-  fakes = startFakes();
-  fakes.github.permissions.set("codertocat", "write");
+  fakes = startWorld();
 });
 
 const conversation = () => [...fakes.openhands.conversations.values()][0]!;
@@ -17,8 +16,7 @@ const pullReads = () => fakes.github.find("GET", /\/pulls\/\d+$/).map((r) => r.p
 /** Comment, let the agent start and work, let `duringRun` act as the agent, then let it finish. */
 async function run(finalMessage: string, duringRun: () => void, options: { pullRequest?: boolean } = {}) {
   fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "finished"], finalMessage });
-  const payload = issueCommentPayload("@openhands-app fix the date parser", options);
-  await callWorker(await signedWebhook("issue_comment", payload), fakes.env);
+  await fakes.comment("@openhands-app fix the date parser", options);
   await runCron(fakes.env); // READY, running
   duringRun();
   await runCron(fakes.env); // running
@@ -260,7 +258,7 @@ describe("a long run's events", () => {
       sandbox: ["RUNNING", "RUNNING", "PAUSED"],
       finalMessage: "Fixed the parser; all 1,000 cases pass.",
     });
-    await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")), fakes.env);
+    await fakes.comment("@openhands-app fix it");
     await runCron(fakes.env); // READY, running
     fakes.openhands.recordRunSteps(conversation().id, 1000);
     expect(conversation().events.length).toBeGreaterThan(3000);

@@ -1,8 +1,9 @@
 import { SELF } from "cloudflare:test";
 import process from "node:process";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from "vitest";
-import { issueCommentPayload, kvSnapshot, signedWebhook, startFakes } from "./support/harness";
-import { quickScript } from "./support/world";
+import { isFinal, type TaskStatus } from "../src/tasks/task";
+import { issueCommentPayload, kvSnapshot, signedWebhook } from "./support/harness";
+import { startWorld } from "./support/world";
 
 /**
  * Webhooks and cron ticks that overlap in one isolate, each in its own request
@@ -25,7 +26,6 @@ const worker = SELF as Fetcher & {
   scheduled(options?: { scheduledTime?: Date; cron?: string }): Promise<ScheduledResult>;
 };
 
-const FINAL = ["succeeded", "failed", "timed_out", "rejected", "stopped", "forwarded"];
 const RUNTIME_TROUBLE =
   /different request context|canceled this request|hung|Cannot perform I\/O on behalf of a different/i;
 
@@ -123,9 +123,7 @@ it(`${ISSUES} webhooks on one installation and overlapping cron ticks, each in i
   const started = Date.now();
   const deadline = started + SETTLE_WITHIN_MS;
   const left = () => deadline - Date.now();
-  const fakes = startFakes();
-  fakes.openhands.nextScript = quickScript();
-  fakes.github.permissions.set("octocat", "write");
+  const fakes = startWorld({ role: null, roles: { octocat: "write" } });
 
   const statuses: number[] = [];
   const outcomes: string[] = [];
@@ -163,7 +161,7 @@ it(`${ISSUES} webhooks on one installation and overlapping cron ticks, each in i
     const all = await tasks();
     return (
       all.length === ISSUES &&
-      all.every((e) => FINAL.includes((e.metadata as { s: string }).s)) &&
+      all.every((e) => isFinal((e.metadata as { s: TaskStatus }).s)) &&
       Array.from({ length: ISSUES }, (_, i) => 100 + i).every(finished)
     );
   };

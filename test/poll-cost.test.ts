@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CRON_PERIOD_MS } from "../src/poller/cron-period";
-import {
-  callWorker,
-  issueCommentPayload,
-  recordingKv,
-  runCron,
-  signedWebhook,
-  startFakes,
-  type TestEnv,
-} from "./support/harness";
+import { callWorker, issueCommentPayload, recordingKv, runCron, signedWebhook, type TestEnv } from "./support/harness";
 import { startWorld } from "./support/world";
 
 /** Counts what the Worker asks of KV: the Free plan's scarce resources are lists and writes. */
@@ -32,7 +24,7 @@ function quietTickIn(minutes: number): Date {
 
 describe("what the cron costs", () => {
   it("an idle tick makes one KV read, no list, no write, no upstream call, once the App's owner is known", async () => {
-    const fakes = startFakes();
+    const fakes = startWorld();
     const { counts, reset, env } = countingKv(fakes.env);
     // Once a day: which account the App serves (GET /app with the App's JWT) and which one
     // the agent writes as (OpenHands' git-info), kept in KV.
@@ -51,7 +43,7 @@ describe("what the cron costs", () => {
   });
 
   it("once an hour it lists anyway, in case the activity marker was lost", async () => {
-    const fakes = startFakes();
+    const fakes = startWorld();
     const { counts, env } = countingKv(fakes.env);
     await runCron(env, new Date(Date.UTC(2030, 0, 1, 10, 0)));
     expect(counts().list).toBe(1);

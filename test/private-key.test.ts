@@ -1,17 +1,16 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { normalizePrivateKey, PrivateKeyError } from "../src/github/private-key";
-import { callWorker, issueCommentPayload, signedWebhook, startFakes } from "./support/harness";
+import { startWorld } from "./support/world";
 
 async function tokenExchangeWith(privateKey: string) {
-  const fakes = startFakes({ GITHUB_APP_PRIVATE_KEY: privateKey });
-  fakes.github.permissions.set("codertocat", "write");
-  await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix")), fakes.env);
-  return fakes.github.find("POST", /^\/app\/installations\/\d+\/access_tokens$/);
+  const world = startWorld({ env: { GITHUB_APP_PRIVATE_KEY: privateKey } });
+  await world.comment("@openhands-app fix");
+  return world.github.find("POST", /^\/app\/installations\/\d+\/access_tokens$/);
 }
 
 describe("the App's private key", () => {
   it("works in PKCS#1 form, as GitHub hands it out", async ({ expect }) => {
-    const { env } = startFakes();
     expect(env.GITHUB_APP_PRIVATE_KEY).toContain("-----BEGIN RSA PRIVATE KEY-----");
     const exchanges = await tokenExchangeWith(env.GITHUB_APP_PRIVATE_KEY!);
     expect(exchanges).toHaveLength(1);
@@ -20,7 +19,6 @@ describe("the App's private key", () => {
   });
 
   it("works in PKCS#8 form", async () => {
-    const { env } = startFakes();
     const exchanges = await tokenExchangeWith(env.TEST_PRIVATE_KEY_PKCS8);
     expect(exchanges).toHaveLength(1);
   });
@@ -28,7 +26,6 @@ describe("the App's private key", () => {
   it.each(["GITHUB_APP_PRIVATE_KEY", "TEST_PRIVATE_KEY_PKCS8"] as const)(
     "works pasted on one line with literal \\n escapes (%s)",
     async (name) => {
-      const { env } = startFakes();
       const oneLine = env[name]!.trim().replace(/\n/g, "\\n");
       expect(oneLine).not.toContain("\n");
       expect(await tokenExchangeWith(oneLine)).toHaveLength(1);
@@ -36,7 +33,6 @@ describe("the App's private key", () => {
   );
 
   it("converts PKCS#1 to a PKCS#8 key WebCrypto imports", async () => {
-    const { env } = startFakes();
     const pkcs8 = normalizePrivateKey(env.GITHUB_APP_PRIVATE_KEY!);
     expect(pkcs8).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     const der = Uint8Array.from(atob(pkcs8.replace(/-----[^-]+-----|\s/g, "")), (c) => c.charCodeAt(0));
@@ -62,12 +58,9 @@ describe("the App's private key", () => {
     const logged: string[] = [];
     const original = console.error;
     console.error = (line: string) => logged.push(line);
-    const fakes = startFakes({ GITHUB_APP_PRIVATE_KEY: "ghp_not_a_key_at_all_0123456789abcdef" });
+    const fakes = startWorld({ env: { GITHUB_APP_PRIVATE_KEY: "ghp_not_a_key_at_all_0123456789abcdef" } });
     try {
-      const response = await callWorker(
-        await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix")),
-        fakes.env,
-      );
+      const response = await fakes.comment("@openhands-app fix");
       expect(response.status).toBe(500);
     } finally {
       console.error = original;

@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { json } from "./support/fakes/recorder";
-import {
-  callWorker,
-  effectfulGitHubCalls,
-  issueCommentPayload,
-  openHandsWork,
-  runCron,
-  signedWebhook,
-  startFakes,
-} from "./support/harness";
-import { quickScript, receivedEvents, startWorld, storedTasks } from "./support/world";
+import { effectfulGitHubCalls, issueCommentPayload, openHandsWork, runCron } from "./support/harness";
+import { startWorld } from "./support/world";
 
 /**
  * Write access is asked again right before a queued request starts (issue 20, low finding): a
@@ -20,16 +12,17 @@ const MIN = 60_000;
 
 describe("a request that waited in the queue", () => {
   it("whose author lost write access meanwhile starts nothing, and its queued comment becomes the not-allowed reply", async () => {
-    const fakes = startFakes({ MAX_RUNNING_CONVERSATIONS: "1" });
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.github.permissions.set("monalisa", "write");
-    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "finished"] });
+    const fakes = startWorld({
+      roles: { monalisa: "write" },
+      script: { execution: ["running", "running", "finished"] },
+      env: { MAX_RUNNING_CONVERSATIONS: "1" },
+    });
     const first = issueCommentPayload("@openhands-app first");
     const second = issueCommentPayload("@openhands-app second", { sender: { login: "monalisa", id: 4242 } });
     second.issue.number = 2;
     second.comment.id += 1;
-    await callWorker(await signedWebhook("issue_comment", first), fakes.env);
-    await callWorker(await signedWebhook("issue_comment", second), fakes.env);
+    await fakes.deliver("issue_comment", first);
+    await fakes.deliver("issue_comment", second);
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(1);
     const waiting = fakes.github.commentsOn("Codertocat", "Hello-World", 2);
     expect(waiting).toHaveLength(1);
@@ -47,8 +40,8 @@ describe("a request that waited in the queue", () => {
     );
     expect(onSecond[0]!.body).not.toContain("queued");
     // As for a request that arrives without access, nothing of it is kept.
-    expect((await storedTasks(fakes.env)).map((task) => task.status)).toEqual(["succeeded"]);
-    expect(await receivedEvents(fakes.env)).toEqual([]);
+    expect((await fakes.tasks()).map((task) => task.status)).toEqual(["succeeded"]);
+    expect(await fakes.received()).toEqual([]);
     expect(
       fakes.github.find("GET", /\/collaborators\/monalisa\/permission$/).length,
       "asked on arrival and again before the start",
@@ -65,8 +58,8 @@ describe("a request that waited in the queue", () => {
     const second = issueCommentPayload("@openhands-app second");
     second.issue.number = 2;
     second.comment.id += 1;
-    await callWorker(await signedWebhook("issue_comment", first), fakes.env);
-    await callWorker(await signedWebhook("issue_comment", second), fakes.env);
+    await fakes.deliver("issue_comment", first);
+    await fakes.deliver("issue_comment", second);
     for (let tick = 1; tick <= 8; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 3 * MIN));
     expect(fakes.openhands.find("POST", /^\/api\/v1\/app-conversations$/)).toHaveLength(2);
     expect(fakes.github.commentsOn("Codertocat", "Hello-World", 2)[0]!.body).toContain("OpenHands finished");
@@ -75,12 +68,12 @@ describe("a request that waited in the queue", () => {
   });
 
   it("a follow-up that waited for the thread's running request is not sent to it once its author lost access", async () => {
-    const fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "write");
-    fakes.github.permissions.set("monalisa", "write");
-    fakes.openhands.nextScript = quickScript({ execution: ["running", "running", "running", "running", "finished"] });
+    const fakes = startWorld({
+      roles: { monalisa: "write" },
+      script: { execution: ["running", "running", "running", "running", "finished"] },
+    });
     const first = issueCommentPayload("@openhands-app fix the parser");
-    await callWorker(await signedWebhook("issue_comment", first), fakes.env);
+    await fakes.deliver("issue_comment", first);
     await runCron(fakes.env); // READY, running
     // The running conversation cannot take it just now (its sandbox is busy starting up again): it waits.
     fakes.openhands.failNext("POST", /\/send-message$/, () => json({ detail: "Sandbox is STARTING" }, 409));
@@ -89,7 +82,7 @@ describe("a request that waited in the queue", () => {
       installationId: first.installation.id,
     });
     followUp.comment.id += 1;
-    await callWorker(await signedWebhook("issue_comment", followUp), fakes.env);
+    await fakes.deliver("issue_comment", followUp);
     const sends = () => fakes.openhands.find("POST", /\/send-message$/);
     expect(sends()).toHaveLength(1);
 

@@ -7,15 +7,8 @@ import {
   openHandsWork,
   runCron,
   signedWebhook,
-  type TestEnv,
 } from "./support/harness";
-import { startWorld, type World } from "./support/world";
-
-type Fakes = World;
-
-async function deliverComment(fakes: Fakes, payload: Record<string, any>, env: TestEnv = fakes.env) {
-  return callWorker(await signedWebhook("issue_comment", payload), env);
-}
+import { startWorld } from "./support/world";
 
 describe("no lost task", () => {
   it("if KV cannot record the request, GitHub gets a 503 so the delivery can be redelivered", async () => {
@@ -27,10 +20,13 @@ describe("no lost task", () => {
         throw new Error("KV PUT failed: 503");
       },
     } as unknown as KVNamespace;
-    const response = await deliverComment(fakes, issueCommentPayload("@openhands-app fix it"), {
-      ...fakes.env,
-      TASKS: failingKv,
-    });
+    const response = await callWorker(
+      await signedWebhook("issue_comment", issueCommentPayload("@openhands-app fix it")),
+      {
+        ...fakes.env,
+        TASKS: failingKv,
+      },
+    );
     expect(response.status).toBe(503);
     expect(fakes.openhands.requests).toEqual([]);
     expect(effectfulGitHubCalls(fakes.github)).toEqual([]);
@@ -38,7 +34,7 @@ describe("no lost task", () => {
 
   it("a crash between posting the result and recording it still ends with one result", async () => {
     const fakes = startWorld();
-    await deliverComment(fakes, issueCommentPayload("@openhands-app fix it"));
+    await fakes.deliver("issue_comment", issueCommentPayload("@openhands-app fix it"));
     await runCron(fakes.env); // READY, running
     // The next save of a final status fails, as if the Worker died right after the edit.
     let failed = false;
@@ -73,7 +69,7 @@ describe("no lost task", () => {
       () => json({ detail: "Service Unavailable" }, 503),
       10,
     );
-    await deliverComment(fakes, issueCommentPayload("@openhands-app fix it"));
+    await fakes.deliver("issue_comment", issueCommentPayload("@openhands-app fix it"));
     for (let tick = 1; tick <= 6; tick++) await runCron(fakes.env, new Date(Date.now() + tick * 10 * 60_000));
     const [task] = await fakes.tasks();
     expect(task).toMatchObject({ status: "failed", attempts: 3 });
@@ -100,7 +96,7 @@ describe("no lost task", () => {
         429,
       ),
     );
-    await deliverComment(fakes, issueCommentPayload("@openhands-app fix it"));
+    await fakes.deliver("issue_comment", issueCommentPayload("@openhands-app fix it"));
     const [task] = await fakes.tasks();
     expect(task!.status).toBe("queued");
     expect(task!.nextAttemptAt).toBe(resetAt);
@@ -117,7 +113,7 @@ describe("no lost task", () => {
       () => json({ message: "Not Found", status: "404" }, 404),
       5,
     );
-    await deliverComment(fakes, issueCommentPayload("@openhands-app fix it"));
+    await fakes.deliver("issue_comment", issueCommentPayload("@openhands-app fix it"));
     const [task] = await fakes.tasks();
     expect(task!.status).toBe("failed");
     expect(task!.outcome!.summary).toBe("thread is gone");
@@ -132,8 +128,8 @@ describe("no lost task", () => {
 describe("no loops", () => {
   it("a comment carrying the App's own marker is ignored even from a human account", async () => {
     const fakes = startWorld();
-    const response = await deliverComment(
-      fakes,
+    const response = await fakes.deliver(
+      "issue_comment",
       issueCommentPayload("@openhands-app quoted\n<!-- openhands-github-app task:abc -->"),
     );
     expect(response.status).toBe(202);

@@ -3,7 +3,6 @@ import { FakeOpenHands } from "./support/fakes/openhands";
 import {
   callWorker,
   callWorkerWithoutWaiting,
-  deliverComment,
   issueCommentPayload,
   kvSnapshot,
   runCron,
@@ -25,12 +24,12 @@ describe("no duplicate conversation", () => {
   it("a redelivery after the task ended starts nothing and posts nothing", async () => {
     const fakes = startWorld();
     const payload = issueCommentPayload("@openhands-app fix it");
-    await deliverComment(fakes, payload);
+    await fakes.deliver("issue_comment", payload);
     for (let i = 0; i < 3; i++) await runCron(fakes.env);
     expect((await fakes.tasks())[0]!.status).toBe("succeeded");
     const requests = fakes.github.requests.length + fakes.openhands.requests.length;
 
-    const again = await deliverComment(fakes, structuredClone(payload));
+    const again = await fakes.deliver("issue_comment", structuredClone(payload));
     expect(await again.json()).toMatchObject({ ok: true, duplicate: expect.any(String), status: "succeeded" });
     expect(fakes.github.requests.length + fakes.openhands.requests.length).toBe(requests);
   });
@@ -74,18 +73,18 @@ describe("no duplicate conversation", () => {
 
   it("a request made moments ago costs no replay read: its own record would have answered", async () => {
     const fakes = startWorld();
-    await deliverComment(fakes, issueCommentPayload("@openhands-app fix it"));
+    await fakes.deliver("issue_comment", issueCommentPayload("@openhands-app fix it"));
     expect(fakes.openhands.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /api/v1/app-conversations"]);
   });
 
   it("a duplicate that races past KV (eventual consistency) adopts the running conversation", async () => {
     const fakes = startWorld();
     const payload = issueCommentPayload("@openhands-app fix it");
-    await deliverComment(fakes, payload);
+    await fakes.deliver("issue_comment", payload);
     // Another location has not seen the record yet: to it, the task does not exist.
     const [first] = await kvSnapshot(fakes.env).then((all) => all.filter((e) => e.name.startsWith("task:")));
     await fakes.env.TASKS.delete(first!.name);
-    await deliverComment(fakes, structuredClone(payload));
+    await fakes.deliver("issue_comment", structuredClone(payload));
 
     // The service does not refuse the second start: it stays WORKING behind the first
     // (a sandbox row with that id exists), while the first goes on in the background.

@@ -3,7 +3,6 @@ import { taskMarker } from "../src/own-marker";
 import { conversationIdFor } from "../src/tasks/ids";
 import {
   callWorker,
-  deliverComment,
   examplePayloads,
   kvSnapshot,
   runCron,
@@ -30,7 +29,7 @@ describe("which accounts are served", () => {
     // the App's owner is learnt once (the cron does it; here the first tick)
     await runCron(fakes.env);
     const before = fakes.github.requests.length;
-    const response = await deliverComment(fakes, commentOn("mallory", "bait", "mallory"));
+    const response = await fakes.deliver("issue_comment", commentOn("mallory", "bait", "mallory"));
     expect(await response.json()).toEqual({ ok: true, ignored: "account not served by this App" });
     expect(starts(fakes)).toEqual([]);
     // ignored before any GitHub call or KV write
@@ -41,7 +40,7 @@ describe("which accounts are served", () => {
   it("before the owner is known, a stranger's event is held, then dropped once GitHub says who owns the App", async () => {
     const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "admin");
-    expect((await deliverComment(fakes, commentOn("mallory", "bait", "mallory"))).status).toBe(202);
+    expect((await fakes.deliver("issue_comment", commentOn("mallory", "bait", "mallory"))).status).toBe(202);
     expect(starts(fakes)).toEqual([]);
     expect(fakes.github.find("GET", /\/collaborators\//)).toEqual([]);
     expect(await taskKeys(fakes.env)).toEqual([]);
@@ -50,7 +49,9 @@ describe("which accounts are served", () => {
   it("the owner's own repositories are served", async () => {
     const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "admin");
-    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
+    expect((await fakes.deliver("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(
+      202,
+    );
     expect(starts(fakes)).toHaveLength(1);
   });
 
@@ -61,10 +62,12 @@ describe("which accounts are served", () => {
     });
     fakes.github.permissions.set("codertocat", "admin");
     fakes.github.permissions.set("mallory", "admin");
-    expect(await (await deliverComment(fakes, commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({
+    expect(await (await fakes.deliver("issue_comment", commentOn("mallory", "bait", "mallory"))).json()).toMatchObject({
       ignored: "account not served by this App",
     });
-    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
+    expect((await fakes.deliver("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(
+      202,
+    );
     expect(starts(fakes)).toHaveLength(1);
     expect(fakes.github.find("GET", /^\/app$/)).toEqual([]);
   });
@@ -72,11 +75,13 @@ describe("which accounts are served", () => {
   it("ALLOWED_OWNERS alone: GitHub is asked for the App's slug, the default mention, once", async () => {
     const fakes = startWorld({ role: null, env: { ALLOWED_OWNERS: "Codertocat" } });
     fakes.github.permissions.set("codertocat", "admin");
-    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(202);
+    expect((await fakes.deliver("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"))).status).toBe(
+      202,
+    );
     const second = commentOn("Codertocat", "Hello-World", "Codertocat", "@openhands-app and more");
     second.comment.id += 1;
     second.issue.number = 2; // a second request on one thread would wait for the first
-    expect((await deliverComment(fakes, second)).status).toBe(202);
+    expect((await fakes.deliver("issue_comment", second)).status).toBe(202);
     expect(starts(fakes)).toHaveLength(2);
     expect(fakes.github.find("GET", /^\/app$/)).toHaveLength(1);
   });
@@ -133,13 +138,13 @@ describe("the agent cannot start more agents", () => {
     const fakes = await learnt();
     const byAgent = commentOn("Codertocat", "Hello-World", AGENT, "Done. @openhands-app please review");
     byAgent.comment.performed_via_github_app = viaOpenHands;
-    await deliverComment(fakes, byAgent);
+    await fakes.deliver("issue_comment", byAgent);
     expect(starts(fakes)).toEqual([]);
 
     const typed = commentOn("Codertocat", "Hello-World", AGENT, "@openhands-app fix the crash");
     typed.comment.id += 1;
     typed.comment.performed_via_github_app = null;
-    await deliverComment(fakes, typed);
+    await fakes.deliver("issue_comment", typed);
     expect(starts(fakes)).toHaveLength(1);
   });
 
@@ -149,7 +154,7 @@ describe("the agent cannot start more agents", () => {
     const byBot = commentOn("Codertocat", "Hello-World", "our-bot", "@openhands-app go on");
     byBot.comment.performed_via_github_app = viaOpenHands;
     fakes.github.permissions.set("our-bot", "write");
-    await deliverComment(fakes, byBot);
+    await fakes.deliver("issue_comment", byBot);
     expect(starts(fakes)).toEqual([]);
   });
 });
@@ -169,14 +174,14 @@ describe("an outsider cannot spend the budget", () => {
     let i = 0;
     for (const association of ["NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "CONTRIBUTOR"]) {
       for (let k = 0; k < 5; k++)
-        await deliverComment(fakes, fromOutsider(`@openhands-app do something ${i}`, i++, association));
+        await fakes.deliver("issue_comment", fromOutsider(`@openhands-app do something ${i}`, i++, association));
     }
-    for (let k = 0; k < 5; k++) await deliverComment(fakes, fromOutsider("@openhands-app help", i++));
+    for (let k = 0; k < 5; k++) await fakes.deliver("issue_comment", fromOutsider("@openhands-app help", i++));
     for (let k = 0; k < 5; k++) {
       const edit = fromOutsider(`@openhands-app now do this ${k}`, i++);
       edit.action = "edited";
       edit.changes = { body: { from: "nothing to see" } };
-      await deliverComment(fakes, edit);
+      await fakes.deliver("issue_comment", edit);
     }
     expect(fakes.github.requests.length).toBe(before.github);
     expect((await kvSnapshot(fakes.env)).length).toBe(before.kv);
@@ -188,8 +193,8 @@ describe("an outsider cannot spend the budget", () => {
     const fakes = startWorld({ role: null });
     fakes.github.permissions.set("mallory", "read");
     for (let i = 0; i < 6; i++)
-      await deliverComment(
-        fakes,
+      await fakes.deliver(
+        "issue_comment",
         fromOutsider(i % 3 === 2 ? "@openhands-app help" : `@openhands-app try ${i}`, i, "COLLABORATOR"),
       );
     const replies = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
@@ -207,7 +212,7 @@ describe("an outsider cannot spend the budget", () => {
     await runCron(fakes.env);
     const before = fakes.github.requests.length;
     for (const body of ["write to me@openhands.dev", "see https://mastodon.social/@openhands"]) {
-      const response = await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat", body));
+      const response = await fakes.deliver("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat", body));
       expect(response.status).toBe(200);
     }
     expect(fakes.github.requests.length).toBe(before);
@@ -227,7 +232,7 @@ describe("the tracking comment is always the App's own", () => {
       id: 666,
       type: "User",
     });
-    await deliverComment(fakes, payload);
+    await fakes.deliver("issue_comment", payload);
     for (let tick = 0; tick < 3; tick++) await runCron(fakes.env);
     expect(fakes.github.comments.get(bait.id)!.body).toBe(`Looks good ${taskMarker(id)}`);
     expect(fakes.github.find("PATCH", new RegExp(`/issues/comments/${bait.id}$`))).toEqual([]);
@@ -239,7 +244,7 @@ describe("the tracking comment is always the App's own", () => {
   it("an edit GitHub refuses ends in a new comment with the result, not an endless retry", async () => {
     const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
-    await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"));
+    await fakes.deliver("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat"));
     fakes.github.failNext(
       "PATCH",
       /\/issues\/comments\/\d+$/,
@@ -260,7 +265,14 @@ describe("operator pitfalls", () => {
     const fakes = startWorld({ role: null });
     fakes.github.permissions.set("codertocat", "write");
     const env = { ...fakes.env, GITHUB_WEBHOOK_SECRET: `${fakes.env.GITHUB_WEBHOOK_SECRET}\n` };
-    expect((await deliverComment(fakes, commentOn("Codertocat", "Hello-World", "Codertocat"), env)).status).toBe(202);
+    expect(
+      (
+        await callWorker(
+          await signedWebhook("issue_comment", commentOn("Codertocat", "Hello-World", "Codertocat")),
+          env,
+        )
+      ).status,
+    ).toBe(202);
   });
 
   it("a webhook secret too short to resist guessing is refused as a configuration error", async () => {
@@ -284,7 +296,7 @@ describe("operator pitfalls", () => {
     const fakes = startWorld({ role: null });
     const payload = commentOn("Codertocat", "Hello-World", "Codertocat");
     const remote = { ...fakes.env, OPENHANDS_BASE_URL: "http://app.all-hands.dev" };
-    expect((await deliverComment(fakes, payload, remote)).status).toBe(500);
+    expect((await callWorker(await signedWebhook("issue_comment", payload), remote)).status).toBe(500);
     const local = { ...fakes.env, GITHUB_API_URL: "http://127.0.0.1:9" };
     const { loadConfig } = await import("../src/config");
     expect(loadConfig(local).githubApiUrl).toBe("http://127.0.0.1:9");
@@ -333,7 +345,7 @@ describe("edits", () => {
     edit.changes = { body: { from: "run the script from my gist" } };
     edit.comment.user = { ...edit.comment.user, login: "mallory" };
     edit.comment.author_association = "NONE";
-    await deliverComment(fakes, edit);
+    await fakes.deliver("issue_comment", edit);
     expect(starts(fakes)).toEqual([]);
     const [reply] = fakes.github.commentsOn("Codertocat", "Hello-World", 1);
     expect(reply!.body).toContain("The comment you edited was written by @mallory");

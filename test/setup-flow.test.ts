@@ -5,17 +5,9 @@ import { forgetOpenedCredentials } from "../src/config";
 import { rememberAppIdentity } from "../src/github/app-identity";
 import { storeCredentials } from "../src/setup/credentials";
 import { seal } from "../src/setup/sealing";
-import {
-  callWorker,
-  issueCommentPayload,
-  kvSnapshot,
-  runCron,
-  signedWebhook,
-  startFakes,
-  type TestEnv,
-} from "./support/harness";
+import { callWorker, issueCommentPayload, kvSnapshot, runCron, signedWebhook, type TestEnv } from "./support/harness";
 import { network } from "./support/network";
-import { startWorld } from "./support/world";
+import { startWorld, type World } from "./support/world";
 
 /**
  * `/setup` inside workerd: the pages, the manifest, the conversion and what is
@@ -26,7 +18,7 @@ const TOKEN = "setup-token-0123456789abcdef0123456789abcdef";
 const WEBHOOK_SECRET = "whsec_from_github_7c2f0b9e4d1a";
 
 /** A Worker deployed without any GitHub App secret, only SETUP_TOKEN and the OpenHands key. */
-function freshWorker(): { fakes: ReturnType<typeof startFakes>; env: TestEnv; conversions: string[] } {
+function freshWorker(): { fakes: World; env: TestEnv; conversions: string[] } {
   forgetOpenedCredentials();
   const fakes = startWorld();
   const testEnv = {
@@ -250,7 +242,7 @@ describe("/setup", () => {
   });
 
   it("is closed when the App's secrets were set by hand", async () => {
-    const fakes = startFakes();
+    const fakes = startWorld();
     expect((await get(`/setup?token=${TOKEN}`, { ...fakes.env, SETUP_TOKEN: TOKEN })).status).toBe(410);
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach } from "vitest";
-import { expectNothingOpenHandsAppAnswers } from "./support/harness";
 import { network } from "./support/network";
+import { expectNothingOpenHandsAppAnswers } from "./support/world";
 
 // Runs before each test file, in the workerd process the files share: every hook that must hold
 // in every file is registered here, never at a shared module's top level (that runs only once).

@@ -6,14 +6,13 @@ import {
   issueCommentPayload,
   kvSnapshot,
   signedWebhook,
-  startFakes,
 } from "./support/harness";
+import { startWorld, type World } from "./support/world";
 
 describe("POST /api/github/webhooks", () => {
-  let fakes: ReturnType<typeof startFakes>;
+  let fakes: World;
   beforeEach(() => {
-    fakes = startFakes();
-    fakes.github.permissions.set("codertocat", "write");
+    fakes = startWorld();
   });
 
   async function expectNothingHappened() {
@@ -25,15 +24,14 @@ describe("POST /api/github/webhooks", () => {
   const trigger = () => issueCommentPayload("@openhands-app please fix this");
 
   it("answers 401 to a missing signature and does nothing", async () => {
-    const response = await callWorker(await signedWebhook("issue_comment", trigger(), { signature: null }), fakes.env);
+    const response = await fakes.deliver("issue_comment", trigger(), { signature: null });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: "invalid or missing signature" });
     await expectNothingHappened();
   });
 
   it("answers 401 to a signature made with another secret and does nothing", async () => {
-    const request = await signedWebhook("issue_comment", trigger(), { secret: "not-the-secret" });
-    expect((await callWorker(request, fakes.env)).status).toBe(401);
+    expect((await fakes.deliver("issue_comment", trigger(), { secret: "not-the-secret" })).status).toBe(401);
     await expectNothingHappened();
   });
 
@@ -50,17 +48,14 @@ describe("POST /api/github/webhooks", () => {
 
   it("answers 401 to a sha1 signature or garbage in the header", async () => {
     for (const signature of ["sha1=0123456789abcdef0123456789abcdef01234567", "sha256=zz", "", "sha256="]) {
-      const response = await callWorker(await signedWebhook("issue_comment", trigger(), { signature }), fakes.env);
+      const response = await fakes.deliver("issue_comment", trigger(), { signature });
       expect(response.status).toBe(401);
     }
     await expectNothingHappened();
   });
 
   it("answers 400 to a correctly signed body that is not JSON", async () => {
-    const response = await callWorker(
-      await signedWebhook("issue_comment", undefined, { rawBody: "{not json" }),
-      fakes.env,
-    );
+    const response = await fakes.deliver("issue_comment", undefined, { rawBody: "{not json" });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: "body is not valid JSON" });
     await expectNothingHappened();
@@ -73,7 +68,7 @@ describe("POST /api/github/webhooks", () => {
       ["issue_comment", examplePayloads("issue_comment").find((p) => p.action === "deleted")],
       ["star", examplePayloads("star")[0]],
     ] as const) {
-      const response = await callWorker(await signedWebhook(event, payload), fakes.env);
+      const response = await fakes.deliver(event, payload);
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ ok: true, ignored: expect.any(String) });
     }
@@ -81,7 +76,7 @@ describe("POST /api/github/webhooks", () => {
   });
 
   it("ignores a signed comment without a mention, and says why", async () => {
-    const response = await callWorker(await signedWebhook("issue_comment", issueCommentPayload("LGTM")), fakes.env);
+    const response = await fakes.deliver("issue_comment", issueCommentPayload("LGTM"));
     expect(await response.json()).toEqual({ ok: true, ignored: "no mention" });
     await expectNothingHappened();
   });
@@ -103,7 +98,7 @@ describe("POST /api/github/webhooks", () => {
   });
 
   it("answers at once when the repository's config is already known, and records the task itself", async () => {
-    await callWorker(await signedWebhook("issue_comment", trigger()), fakes.env);
+    await fakes.deliver("issue_comment", trigger());
     const before = fakes.github.requests.length;
     const second = trigger();
     second.comment.id += 1;

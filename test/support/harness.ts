@@ -1,64 +1,16 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
-import { http, passthrough } from "msw";
-import { expect } from "vitest";
 import type { WorkerEnv } from "../../src/config";
-import { forgetAppIdentity } from "../../src/github/app-identity";
-import { clearInstallationTokenCache } from "../../src/github/client";
-import { forgetDenied } from "../../src/github/permission";
 import worker from "../../src/index";
-import { forgetClaims } from "../../src/isolate-claims";
-import { forgetAgentLogin } from "../../src/openhands/agent-account";
-import { forgetUnsavedTicks } from "../../src/ops/tick-record";
-import { clearRepoConfigMemory } from "../../src/repo-config/load";
-import { FakeGitHub } from "./fakes/github";
-import { FakeOpenHands } from "./fakes/openhands";
+import type { FakeGitHub } from "./fakes/github";
+import type { FakeOpenHands } from "./fakes/openhands";
 
 export { mostInOneSecond } from "./fakes/recorder";
 
-import { network } from "./network";
 import { type DeliveryOptions, signedDelivery } from "./webhook";
 
 export { examplePayloads, issueCommentPayload } from "./webhook";
 
 export type TestEnv = WorkerEnv & Pick<Cloudflare.Env, "TEST_PRIVATE_KEY_PKCS8" | "TEST_PUBLIC_KEY">;
-
-/** The GitHub fakes of the running test. */
-const fakeGitHubs: FakeGitHub[] = [];
-
-/** Fails the test if the App posted anything OpenHands' own GitHub App would answer (run after each test). */
-export function expectNothingOpenHandsAppAnswers() {
-  const answered = fakeGitHubs.flatMap((github) => github.bodiesOpenHandsAppAnswers());
-  fakeGitHubs.length = 0;
-  expect(answered, "comments OpenHands' own GitHub App would answer").toEqual([]);
-}
-
-/** A GitHub and an OpenHands fake wired to the Worker's outbound fetch through msw. */
-export function startFakes(overrides: Partial<TestEnv> = {}) {
-  clearInstallationTokenCache();
-  clearRepoConfigMemory();
-  forgetAppIdentity();
-  forgetAgentLogin();
-  forgetDenied();
-  forgetUnsavedTicks();
-  forgetClaims();
-  const github = new FakeGitHub({
-    appId: env.GITHUB_APP_ID,
-    publicKeyPem: env.TEST_PUBLIC_KEY,
-    baseUrl: overrides.GITHUB_API_URL,
-  });
-  fakeGitHubs.push(github);
-  const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
-  simulatedAheadMs = 0;
-  openhands.rateLimitClock = () => Date.now() + simulatedAheadMs;
-  network.use(
-    http.all("*", async ({ request }) => {
-      const req = request as unknown as Request;
-      return (await github.handle(req.clone())) ?? (await openhands.handle(req)) ?? passthrough();
-    }),
-  );
-  const testEnv = { ...env, ...overrides } as TestEnv;
-  return { github, openhands, env: testEnv };
-}
 
 /** Sends a request to the Worker and waits for the work it left in waitUntil. */
 export async function callWorker(request: Request, testEnv: TestEnv): Promise<Response> {
@@ -84,6 +36,12 @@ export async function callWorkerWithoutWaiting(request: Request, testEnv: TestEn
  */
 let simulatedAheadMs = 0;
 
+/** A clock at the latest tick's time, started again at the real time: for a new test's fakes. */
+export function restartSimulatedClock(): () => number {
+  simulatedAheadMs = 0;
+  return () => Date.now() + simulatedAheadMs;
+}
+
 /** Runs the cron handler as Cloudflare would at `when`. */
 export async function runCron(testEnv: TestEnv, when = new Date()): Promise<void> {
   simulatedAheadMs = Math.max(simulatedAheadMs, when.getTime() - Date.now());
@@ -100,11 +58,6 @@ export function signedWebhook(
   options: Omit<DeliveryOptions, "secret" | "url" | "contentLength"> & { secret?: string } = {},
 ): Promise<Request> {
   return signedDelivery(event, payload, { ...options, secret: options.secret ?? env.GITHUB_WEBHOOK_SECRET! });
-}
-
-/** Delivers `payload` as an `issue_comment` event to the Worker, with `env` or the fakes' own. */
-export async function deliverComment(fakes: { env: TestEnv }, payload: unknown, env: TestEnv = fakes.env) {
-  return callWorker(await signedWebhook("issue_comment", payload), env);
 }
 
 /** All KV entries, parsed, with their metadata. */

@@ -1,9 +1,59 @@
+import { env } from "cloudflare:test";
+import { http, passthrough } from "msw";
+import { expect } from "vitest";
+import { forgetAppIdentity } from "../../src/github/app-identity";
+import { clearInstallationTokenCache } from "../../src/github/client";
+import { forgetDenied } from "../../src/github/permission";
+import { forgetClaims } from "../../src/isolate-claims";
+import { forgetAgentLogin } from "../../src/openhands/agent-account";
+import { forgetUnsavedTicks } from "../../src/ops/tick-record";
+import { clearRepoConfigMemory } from "../../src/repo-config/load";
 import { TaskStore } from "../../src/tasks/store";
-import type { Task } from "../../src/tasks/task";
-import type { FakeGitHub } from "./fakes/github";
+import { isFinal, type Task } from "../../src/tasks/task";
+import { FakeGitHub } from "./fakes/github";
 import { type ConversationScript, FakeOpenHands } from "./fakes/openhands";
-import { callWorker, runCron, signedWebhook, startFakes, type TestEnv } from "./harness";
+import { callWorker, restartSimulatedClock, runCron, signedWebhook, type TestEnv } from "./harness";
+import { network } from "./network";
 import { issueCommentPayload } from "./webhook";
+
+/** The GitHub fakes of the running test. */
+const fakeGitHubs: FakeGitHub[] = [];
+
+/** Fails the test if the App posted anything OpenHands' own GitHub App would answer (run after each test). */
+export function expectNothingOpenHandsAppAnswers() {
+  const answered = fakeGitHubs.flatMap((github) => github.bodiesOpenHandsAppAnswers());
+  fakeGitHubs.length = 0;
+  expect(answered, "comments OpenHands' own GitHub App would answer").toEqual([]);
+}
+
+/**
+ * A GitHub and an OpenHands fake wired to the Worker's outbound fetch through msw, with the
+ * isolate's caches of an earlier test forgotten.
+ */
+function startFakes(overrides: Partial<TestEnv>) {
+  clearInstallationTokenCache();
+  clearRepoConfigMemory();
+  forgetAppIdentity();
+  forgetAgentLogin();
+  forgetDenied();
+  forgetUnsavedTicks();
+  forgetClaims();
+  const github = new FakeGitHub({
+    appId: env.GITHUB_APP_ID,
+    publicKeyPem: env.TEST_PUBLIC_KEY,
+    baseUrl: overrides.GITHUB_API_URL,
+  });
+  fakeGitHubs.push(github);
+  const openhands = new FakeOpenHands({ apiKey: env.OPENHANDS_API_KEY, baseUrl: overrides.OPENHANDS_BASE_URL });
+  openhands.rateLimitClock = restartSimulatedClock();
+  network.use(
+    http.all("*", async ({ request }) => {
+      const req = request as unknown as Request;
+      return (await github.handle(req.clone())) ?? (await openhands.handle(req)) ?? passthrough();
+    }),
+  );
+  return { github, openhands, env: { ...env, ...overrides } as TestEnv };
+}
 
 /**
  * The run most tests want from OpenHands: one start status, one look while it runs, then done,
@@ -13,9 +63,6 @@ export function quickScript(changes: Partial<ConversationScript> = {}): Conversa
   return { ...FakeOpenHands.defaultScript(), startSteps: ["WORKING"], execution: ["running", "finished"], ...changes };
 }
 
-/** The statuses a task stays in once the thread has its answer. */
-const ENDED = ["succeeded", "failed", "timed_out", "stopped"];
-
 /** Every task the Worker keeps, read as the Worker reads them: received events are not tasks yet. */
 export async function storedTasks(env: TestEnv): Promise<Task[]> {
   const store = new TaskStore(env.TASKS);
@@ -24,7 +71,7 @@ export async function storedTasks(env: TestEnv): Promise<Task[]> {
 }
 
 /** The events kept but not decided yet: with `storedTasks`, everything the store holds under its task keys. */
-export async function receivedEvents(env: TestEnv) {
+async function receivedEvents(env: TestEnv) {
   return (await new TaskStore(env.TASKS).index()).received;
 }
 
@@ -44,7 +91,7 @@ export interface WorldOptions {
 }
 
 /** One test's GitHub, OpenHands and Worker, with the moves most tests make. */
-export function startWorld({ role = "write", roles = {}, files = {}, script, env: overrides }: WorldOptions = {}) {
+export function startWorld({ role = "write", roles = {}, files = {}, script, env: overrides = {} }: WorldOptions = {}) {
   const fakes = startFakes(overrides);
   if (role) fakes.github.permissions.set("codertocat", role);
   for (const [login, other] of Object.entries(roles)) fakes.github.permissions.set(login, other);
@@ -70,7 +117,7 @@ export function startWorld({ role = "write", roles = {}, files = {}, script, env
       for (let tick = 0; tick < max; tick++) {
         await runCron(world.env, new Date(Date.now() + (from + every * tick) * 60_000));
         const tasks = await storedTasks(world.env);
-        if (tasks.length && tasks.every((task) => ENDED.includes(task.status))) return tasks;
+        if (tasks.length && tasks.every((task) => isFinal(task.status))) return tasks;
       }
       return storedTasks(world.env);
     },
