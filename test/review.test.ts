@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { containsMention } from "../src/trigger/mention";
 import { json } from "./support/fakes/recorder";
 import { DATE_PATCH as PATCH } from "./support/fixtures";
-import { examplePayloads } from "./support/harness";
+import { examplePayloads, runCron } from "./support/harness";
 import { issueCommentPayload } from "./support/webhook";
 import { startWorld, type World } from "./support/world";
 
@@ -108,6 +108,17 @@ describe("a review asked for on a pull request", () => {
     await world.tickUntilEnded({ every: 3 });
     expect(world.github.reviews).toHaveLength(1);
     expect(world.github.find("GET", /\/pulls\/1\/reviews$/).length).toBeGreaterThanOrEqual(2);
+    expect(tracking()).toContain("Reviewed: [3 comments]");
+  });
+
+  it("posts it once when two ticks overlap at its end", async () => {
+    await askReview();
+    await runCron(world.env); // READY, running
+    const at = new Date(Date.now() + 3 * 60_000);
+    await Promise.all([runCron(world.env, at), runCron(world.env, at)]);
+    await world.tickUntilEnded({ from: 6, every: 3 });
+    expect(world.github.reviews).toHaveLength(1);
+    expect(world.github.find("POST", /\/pulls\/1\/reviews$/)).toHaveLength(1);
     expect(tracking()).toContain("Reviewed: [3 comments]");
   });
 

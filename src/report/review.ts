@@ -9,6 +9,7 @@ import {
   REVIEW_LIST_COST,
 } from "../github/reviews";
 import { httpStatus } from "../http-status";
+import { claimInIsolate, releaseClaim } from "../isolate-claims";
 import { log } from "../log";
 import type { RunMetrics } from "../openhands/metrics";
 import { type AgentReview, type ReviewComment, readReviewBlock } from "../openhands/review-block";
@@ -47,16 +48,37 @@ export function placeComments(
   return { inline, folded };
 }
 
+type ReviewView = { message: string; link: string; durationMs: number; metrics?: RunMetrics };
+
+/** Longer than posting a review takes; the claim is released as soon as the post is done, either way. */
+const POSTING_CLAIM_MS = 2 * 60_000;
+
+/** Another request of this isolate is posting the task's review: this tick leaves the task to the next. */
+class ReviewBeingPostedError extends Error {
+  override name = "ReviewBeingPostedError";
+}
+
 /**
  * Posts the agent's review on the pull request, once: a review of this task already there (a
- * retry after a lost save) is taken for it. When GitHub refuses the comments anyway (422: a
- * line it does not take as part of the diff), every comment goes into the body.
+ * retry after a lost save) is taken for it. Two overlapping ticks would both find none yet and
+ * both post (a review is not an edit), so only the one holding the isolate's claim goes on; across
+ * isolates the lookup is what holds.
  */
-export async function postReview(
-  services: Services,
-  task: Task,
-  view: { message: string; link: string; durationMs: number; metrics?: RunMetrics },
-): Promise<PostedReview> {
+export async function postReview(services: Services, task: Task, view: ReviewView): Promise<PostedReview> {
+  const claim = `review:${task.id}`;
+  if (!claimInIsolate(claim, POSTING_CLAIM_MS)) throw new ReviewBeingPostedError(`task ${task.id}`);
+  try {
+    return await postReviewOnce(services, task, view);
+  } finally {
+    releaseClaim(claim);
+  }
+}
+
+/**
+ * When GitHub refuses the comments (422: a line it does not take as part of the diff), every
+ * comment goes into the body.
+ */
+async function postReviewOnce(services: Services, task: Task, view: ReviewView): Promise<PostedReview> {
   const github = services.github(task.request.installationId);
   const thread = threadOf(task.request);
   const block = readReviewBlock(view.message);
