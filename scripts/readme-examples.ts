@@ -40,6 +40,7 @@ const request: TriggerRequest = {
     reviewInstructions: "",
     branchPrefix: "openhands/",
     draftPr: true,
+    continueDays: 7,
   },
 };
 const task = transition(newTask("4b7e2d9c1a3f4e5d8c6b0a9f8e7d6c5b", request, asked, asked), "starting", {}, asked);

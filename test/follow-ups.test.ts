@@ -46,7 +46,7 @@ describe("a new request on a thread whose task is still going", () => {
     expect(await fakes.received()).toEqual([]);
   });
 
-  it("waits while the first one's sandbox is not running (409), then starts with its result as context", async () => {
+  it("waits while the first one's sandbox is not running (409), then goes on with its conversation", async () => {
     fakes.openhands.nextScript = {
       ...FakeOpenHands.defaultScript(),
       startSteps: ["WORKING", "WAITING_FOR_SANDBOX"],
@@ -65,28 +65,35 @@ describe("a new request on a thread whose task is still going", () => {
     }
     expect((await tasks()).map((t) => t.status)).toEqual(["succeeded", "succeeded"]);
     expect(await fakes.received()).toEqual([]);
-    expect(starts()).toHaveLength(2);
+    // Tried while the first ran and told to wait (409); sent again into its conversation once it ended.
+    expect(starts()).toHaveLength(1);
     const [first] = await tasks();
-    const prompt: string = starts()[1]!.initial_message.content[0].text;
-    expect(prompt).toContain(
-      `This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first!.id}`,
-    );
-    expect(prompt).toMatch(/<previous_result-[0-9a-f]{16}>\nI fixed the leap-year bug/);
+    const sends = fakes.openhands.find("POST", /\/send-message$/);
+    expect(sends.length).toBeGreaterThan(1);
+    expect(new Set(sends.map((r) => r.path))).toEqual(new Set([`/api/v1/app-conversations/${first!.id}/send-message`]));
+    const prompt: string = (sends.at(-1)!.body as any).content[0].text;
     expect(prompt).toMatch(/<request-([0-9a-f]{16})>\nand update the changelog\n<\/request-\1>/);
-    // it tried the running conversation first, and was told to wait
-    expect(fakes.openhands.find("POST", /\/send-message$/).length).toBeGreaterThan(0);
+    expect([...fakes.openhands.conversations.values()][0]!.messages.at(-1)).toBe(prompt);
   });
 });
 
-describe("a new request after the previous one ended", () => {
+describe("a new request after the previous one ended, asked `new`", () => {
   it("starts a new conversation that links the previous one and includes its final message", async () => {
     fakes.openhands.nextScript = quickScript({ execution: ["finished"] });
     await say("@openhands-app fix the date parser");
     await runCron(fakes.env);
     await runCron(fakes.env);
-    expect((await tasks())[0]!.status).toBe("succeeded");
-    await say("@openhands-app now add a regression test");
+    const [first] = await tasks();
+    expect(first!.status).toBe("succeeded");
+    await say("@openhands-app new now add a regression test");
     expect(starts()).toHaveLength(2);
-    expect(starts()[1]!.initial_message.content[0].text).toMatch(/<previous_result-[0-9a-f]{16}>/);
+    const prompt: string = starts()[1]!.initial_message.content[0].text;
+    expect(prompt).toContain(
+      `This continues an earlier request on the same issue, handled in https://app.all-hands.dev/conversations/${first!.id}`,
+    );
+    expect(prompt).toMatch(/<previous_result-[0-9a-f]{16}>\nI fixed the leap-year bug/);
+    // `new` is how it was asked, not what was asked.
+    expect(prompt).toMatch(/<request-([0-9a-f]{16})>\nnow add a regression test\n<\/request-\1>/);
+    expect(fakes.openhands.find("POST", /\/send-message$/)).toEqual([]);
   });
 });

@@ -51,15 +51,20 @@ it("no secret appears in requests, comments, KV values, logs or answers", async 
         422,
       ),
     );
-    await send("@openhands-app second request", (p) => (p.comment.id += 1));
+    await send("@openhands-app new second request", (p) => (p.comment.id += 1));
 
     // 3. A start deferred by a 503 whose body quotes the key, then a success.
     fakes.openhands.nextScript = quickScript({ execution: ["finished"] });
     fakes.openhands.failNext("POST", /^\/api\/v1\/app-conversations$/, () =>
       json({ detail: `upstream said: token=${apiKey}` }, 503),
     );
-    await send("@openhands-app third request", (p) => (p.comment.id += 2));
+    await send("@openhands-app new third request", (p) => (p.comment.id += 2));
     for (let i = 1; i <= 4; i++) await runCron(fakes.env, new Date(Date.now() + i * 3 * 60_000));
+
+    // 4. A request that goes on with the thread's last conversation, whose agent quotes the secrets again.
+    await send("@openhands-app go on", (p) => (p.comment.id += 3));
+    for (let i = 5; i <= 7; i++) await runCron(fakes.env, new Date(Date.now() + i * 3 * 60_000));
+    expect(fakes.openhands.find("POST", /\/send-message$/)).toHaveLength(1);
 
     // 4. A forged webhook and a misconfigured one.
     answers.push(

@@ -147,9 +147,9 @@ describe("hourly limits", () => {
     const installationId = 7_777_001;
     const start = Date.now();
     const at = (minutes: number) => new Date(start + minutes * 60_000);
-    // one request after another, each once the previous one has ended
+    // one request after another, each once the previous one has ended, each in a conversation of its own
     for (let i = 0; i < 3; i++) {
-      const payload = issueCommentPayload(`@openhands-app attempt ${i}`, { installationId });
+      const payload = issueCommentPayload(`@openhands-app new attempt ${i}`, { installationId });
       payload.comment.id += 10 + i;
       await fakes.deliver("issue_comment", payload);
       for (let tick = 1; tick <= 3; tick++) await runCron(fakes.env, at(10 * i + tick));

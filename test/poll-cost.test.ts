@@ -51,15 +51,16 @@ describe("what the cron costs", () => {
     expect(counts().put).toBe(2);
   });
 
-  it("a task costs four KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker runs out by itself", async () => {
+  it("a task costs five KV writes from comment to result (plus the config cache, and the received record on a repository not seen for ten minutes), and the marker runs out by itself", async () => {
     const fakes = startWorld({ role: "admin" });
     const { counts, env } = countingKv(fakes.env);
     await callWorker(await signedWebhook("issue_comment", issueCommentPayload("@openhands-app go")), env);
     for (let i = 0; i < 3; i++) await runCron(env, quietTickIn(0));
     // the received event (its repository's config unknown yet), the App's owner and the
-    // agent's account (once a day), queued, activity marker, starting, succeeded, and the
-    // repository config cache; "running" is not written (every tick reads the conversation)
-    expect(counts().put).toBe(8);
+    // agent's account (once a day), queued, activity marker, starting, succeeded, the thread's
+    // last conversation (for the next request to go on with), and the repository config cache;
+    // "running" is not written (every tick reads the conversation)
+    expect(counts().put).toBe(9);
     // the received event, once it became a task
     expect(counts().delete).toBe(1);
     // one in the webhook (limits), one per tick

@@ -196,6 +196,7 @@ describe("the mentions and labels that start agents", () => {
     reviewLabel: "openhands-review",
     branchPrefix: "openhands/",
     draftPr: true,
+    continueDays: 7,
   };
   type Words = { mention: string; label: string };
   it.each([

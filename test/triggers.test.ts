@@ -319,6 +319,7 @@ describe("a repository config ignored for a problem", () => {
       autoReview: { onOpen: false, onPush: false, drafts: false },
       branchPrefix: "openhands/",
       draftPr: true,
+      continueDays: 7,
       configProblem: parsed.problem,
     });
     const plain = decideEvent("issue_comment", payload, { config: DEFAULT_REPO_CONFIG }, DEPLOYMENT);

@@ -3,7 +3,7 @@ import { answerCommand, refuseCommand } from "../lifecycle/answered";
 import { runMetrics } from "../openhands/metrics";
 import type { StatusLine } from "../report/messages";
 import type { Services } from "../services";
-import { isActive, isPending, type Task } from "../tasks/task";
+import { conversationIdOf, isActive, isPending, type Task } from "../tasks/task";
 import type { Command } from "../trigger/command";
 import { type TriggerRequest, threadKey } from "../trigger/request";
 import { stopTask } from "./stop-task";
@@ -57,14 +57,14 @@ async function tasksOnThread(services: Services, request: TriggerRequest): Promi
 async function withLiveState(services: Services, tasks: Task[]): Promise<StatusLine[]> {
   const live = tasks.filter((task) => isActive(task.status));
   const conversations = live.length
-    ? await services.openhands.conversations(live.map((task) => task.id)).catch(() => [])
+    ? await services.openhands.conversations(live.map(conversationIdOf)).catch(() => [])
     : [];
   const conversationOf = new Map(live.map((task, i) => [task.id, conversations[i] ?? null]));
   return tasks.map((task) => {
-    const link = services.openhands.conversationLink(task.id);
+    const link = services.openhands.conversationLink(conversationIdOf(task));
     const conversation = conversationOf.get(task.id);
     if (!conversation) return { task, link };
     const status = task.status === "starting" ? ("running" as const) : task.status;
-    return { task: { ...task, status }, link, metrics: runMetrics(conversation) };
+    return { task: { ...task, status }, link, metrics: runMetrics(conversation, task.continues?.spentBefore) };
   });
 }

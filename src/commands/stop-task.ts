@@ -4,7 +4,7 @@ import { keepRunningAfterStop, requestStop } from "../lifecycle/running";
 import { log } from "../log";
 import type { AppConversation } from "../openhands/types";
 import type { Services } from "../services";
-import type { Task } from "../tasks/task";
+import { conversationIdOf, type Task } from "../tasks/task";
 
 /** Sandbox states in which the agent may still be working. */
 const ALIVE = ["RUNNING", "STARTING"];
@@ -26,7 +26,7 @@ export async function stopTask(services: Services, task: Task, by: string, super
     // Recorded before anything is paused: a tick that read the task earlier re-reads it before it resumes,
     // continues or forwards to the conversation (poller/act.ts, start/follow-up.ts), and leaves it alone.
     if (task.stopRequestedBy !== by || newlySuperseded) current = await requestStop(services, task, by, supersededBy);
-    const [conversation] = await services.openhands.conversations([current.id]);
+    const [conversation] = await services.openhands.conversations([conversationIdOf(current)]);
     if (!conversation && current.status === "starting") return current;
     if (conversation && ALIVE.includes(conversation.sandbox_status) && !(await pause(services, conversation))) {
       return keepRunningAfterStop(services, current, by);

@@ -15,9 +15,10 @@ import {
 } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
+import { rememberConversation } from "../tasks/last-conversation";
 import type { FailureReason, UpstreamTrouble } from "../tasks/reasons";
 import type { Task, TaskStatus } from "../tasks/task";
-import { transition } from "../tasks/task";
+import { conversationIdOf, transition } from "../tasks/task";
 
 /** How a task ended, with what its final comment needs. */
 export type Ending =
@@ -46,7 +47,7 @@ export type Ending =
  */
 export async function endTask(services: Services, task: Task, ending: Ending): Promise<Task> {
   const now = services.now();
-  const link = services.openhands.conversationLink(task.id);
+  const link = services.openhands.conversationLink(conversationIdOf(task));
   const durationMs = now.getTime() - Date.parse(task.createdAt);
   // Last chance for an owed 👀, so the comment that asked does not look ignored.
   const reacted = task.reacted === false ? await acknowledge(services, task) : task.reacted;
@@ -67,6 +68,8 @@ export async function endTask(services: Services, task: Task, ending: Ending): P
   const outcome = { summary: services.redact(outcomeSummary(ending), secrets), finishedAt: now.toISOString() };
   const next = transition(ended, ending.status, { trackingCommentId, outcome }, now);
   await services.store.save(next, task);
+  // A run that began is what the thread's next request goes on with.
+  if (next.readyAt) await rememberConversation(services.kv, next, now);
   log("info", "task.ended", { task: task.id, status: ending.status, durationMs });
   return next;
 }
@@ -136,11 +139,12 @@ async function saveGone(
 }
 
 function finalComment(view: { task: Task; link: string; durationMs: number }, ending: Ending): string {
+  const spentBefore = view.task.continues?.spentBefore;
   switch (ending.status) {
     case "succeeded":
-      return succeededComment({ ...view, ...ending, metrics: runMetrics(ending.conversation) });
+      return succeededComment({ ...view, ...ending, metrics: runMetrics(ending.conversation, spentBefore) });
     case "failed":
-      return failedComment({ ...view, ...ending, metrics: runMetrics(ending.conversation) });
+      return failedComment({ ...view, ...ending, metrics: runMetrics(ending.conversation, spentBefore) });
     case "timed_out":
       return timedOutComment({ ...view, phase: ending.phase });
     case "stopped":

@@ -18,7 +18,7 @@ import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
 import { conversationIdFor } from "../tasks/ids";
 import type { WaitReason } from "../tasks/reasons";
-import { newTask, type Task, transition, WEBHOOK_OWNS_TASK_MS } from "../tasks/task";
+import { conversationIdOf, newTask, type Task, transition, WEBHOOK_OWNS_TASK_MS } from "../tasks/task";
 import { type Decision, type TriggerRequest, threadOf } from "../trigger/request";
 
 /**
@@ -192,7 +192,7 @@ export async function keepQueued(
   const said = waitWords(reason);
   const next = transition(task, "queued", { nextAttemptAt: retryAt.toISOString(), lastError: said }, services.now());
   if (said !== stored.lastError || next.trackingCommentId === undefined) {
-    const link = services.openhands.conversationLink(next.id);
+    const link = services.openhands.conversationLink(conversationIdOf(next));
     try {
       const body = queuedComment({ task: next, link, reason, retryAt: wait.showRetryAt ? retryAt : undefined });
       next.trackingCommentId = await publishTrackingComment(services, next, body);
@@ -214,13 +214,13 @@ export async function keepQueued(
  */
 export async function forwardTask(services: Services, task: Task, active: Task): Promise<Task> {
   const now = services.now();
-  const link = services.openhands.conversationLink(active.id);
+  const link = services.openhands.conversationLink(conversationIdOf(active));
   const note = followUpNote({ task: active, link, from: task.request.requester, url: task.request.commentUrl });
   await publishTrackingComment(services, active, currentComment({ task: active, link }) + note).catch(
     (error: unknown) => log("warn", "github.follow_up_note_failed", { task: active.id, status: httpStatus(error) }),
   );
-  const outcome = { summary: `sent to conversation ${active.id}`, finishedAt: now.toISOString() };
-  const next = transition(task, "forwarded", { forwardedTo: active.id, outcome }, now);
+  const outcome = { summary: `sent to conversation ${conversationIdOf(active)}`, finishedAt: now.toISOString() };
+  const next = transition(task, "forwarded", { forwardedTo: conversationIdOf(active), outcome }, now);
   await services.store.save(next, task);
   log("info", "task.forwarded", { task: task.id, to: active.id });
   return next;

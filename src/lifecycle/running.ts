@@ -16,7 +16,7 @@ import {
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
 import type { GoneRead } from "../tasks/reasons";
-import { type Task, transition } from "../tasks/task";
+import { conversationIdOf, type Task, transition } from "../tasks/task";
 import { threadOf } from "../trigger/request";
 
 /**
@@ -57,7 +57,7 @@ export async function showActivity(services: Services, task: Task, progress: Pro
   }
   const line = services.redact(activityLine(progress.activity));
   if (!showsWork(shown) || shown.split("\n").includes(line)) return task;
-  const link = services.openhands.conversationLink(task.id);
+  const link = services.openhands.conversationLink(conversationIdOf(task));
   // Notes added under the comment since it was posted (a follow-up sent, a stop that did not take) stay.
   const marker = taskMarker(task.id);
   const notes = shown.includes(marker) ? shown.slice(shown.indexOf(marker) + marker.length) : "";
@@ -69,7 +69,7 @@ export async function showActivity(services: Services, task: Task, progress: Pro
 /** The agent waits for a confirmation, or works again after one: the tracking comment says which. */
 export async function showProgress(services: Services, task: Task, status: "running" | "needs_input"): Promise<Task> {
   const next = transition(task, status, {}, services.now());
-  const link = services.openhands.conversationLink(task.id);
+  const link = services.openhands.conversationLink(conversationIdOf(task));
   const render = status === "needs_input" ? needsInputComment : workingComment;
   next.trackingCommentId = await publishTrackingComment(services, next, render({ task: next, link }));
   await services.store.save(next, task);
@@ -149,7 +149,7 @@ export async function requestStop(services: Services, task: Task, by: string, su
 
 /** OpenHands did not pause the sandbox: the agent goes on, the thread is told, and it is still followed. */
 export async function keepRunningAfterStop(services: Services, task: Task, by: string): Promise<Task> {
-  const link = services.openhands.conversationLink(task.id);
+  const link = services.openhands.conversationLink(conversationIdOf(task));
   const body = currentComment({ task, link }) + stopDidNotTakeNote({ by, link });
   const next: Task = { ...task, stopRequestedBy: undefined };
   next.trackingCommentId = await publishTrackingComment(services, next, body);

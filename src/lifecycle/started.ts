@@ -2,7 +2,7 @@ import { log } from "../log";
 import { workingComment } from "../report/messages";
 import { publishTrackingComment } from "../report/publish";
 import type { Services } from "../services";
-import { type Task, transition } from "../tasks/task";
+import { type Continuation, conversationIdOf, type Task, transition } from "../tasks/task";
 
 /**
  * The moves that put a task on OpenHands: its tracking comment posted, its
@@ -12,7 +12,7 @@ import { type Task, transition } from "../tasks/task";
 
 /** The "working" comment, posted before the start so its link is there first; saved with the start. */
 export async function withTrackingComment(services: Services, task: Task): Promise<Task> {
-  const link = services.openhands.conversationLink(task.id);
+  const link = services.openhands.conversationLink(conversationIdOf(task));
   const trackingCommentId = await publishTrackingComment(services, task, workingComment({ task, link }));
   return { ...task, trackingCommentId };
 }
@@ -72,5 +72,53 @@ export async function switchToStartTask(services: Services, task: Task, startTas
   const next = transition(task, "starting", { startTaskId }, services.now());
   await services.store.save(next, task);
   log("info", "task.followed_other_start", { task: task.id, startTask: startTaskId });
+  return next;
+}
+
+/**
+ * The request went into the thread's earlier conversation (`spentBefore`: what it had cost until then):
+ * the task follows that run from now on, as one found running.
+ */
+export async function markContinued(
+  services: Services,
+  task: Task,
+  spentBefore?: Continuation["spentBefore"],
+): Promise<Task> {
+  const now = services.now();
+  const at = now.toISOString();
+  const base = task.status === "queued" ? transition(task, "starting", { startedAt: at }, now) : task;
+  const next = transition(
+    base,
+    "running",
+    {
+      continues: { ...task.continues!, sentAt: at, ...(spentBefore ? { spentBefore } : {}) },
+      readyAt: at,
+      attempts: task.attempts + 1,
+      nextAttemptAt: undefined,
+      lastError: undefined,
+    },
+    now,
+  );
+  await services.store.save(next, task);
+  log("info", "task.continued", { task: task.id, conversation: task.continues?.conversationId });
+  return next;
+}
+
+/** The earlier conversation's sandbox is coming back: the request goes in once it runs (a tick sends it). */
+export async function markResuming(services: Services, task: Task): Promise<Task> {
+  const now = services.now();
+  const next = transition(
+    task,
+    "starting",
+    {
+      startedAt: task.startedAt ?? now.toISOString(),
+      attempts: task.attempts + 1,
+      nextAttemptAt: undefined,
+      lastError: undefined,
+    },
+    now,
+  );
+  await services.store.save(next, task);
+  log("info", "task.resuming_conversation", { task: task.id, conversation: task.continues?.conversationId });
   return next;
 }

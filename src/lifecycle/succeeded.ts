@@ -5,7 +5,7 @@ import type { Produced } from "../report/messages";
 import { findProducedWork, PRODUCED_COST } from "../report/produced";
 import { postReview, REVIEW_COST } from "../report/review";
 import type { Services } from "../services";
-import type { Task } from "../tasks/task";
+import { conversationIdOf, type Task } from "../tasks/task";
 import { threadOf } from "../trigger/request";
 import { endTask } from "./ended";
 
@@ -46,9 +46,9 @@ async function reviewProduced(
 ): Promise<Produced> {
   const view = {
     message,
-    link: services.openhands.conversationLink(task.id),
+    link: services.openhands.conversationLink(conversationIdOf(task)),
     durationMs: services.now().getTime() - Date.parse(task.createdAt),
-    metrics: runMetrics(conversation),
+    metrics: runMetrics(conversation, task.continues?.spentBefore),
   };
   const posted = await postReview(services, task, view);
   // The agent pushes nothing: a head that moved was moved by someone else, after what was reviewed.

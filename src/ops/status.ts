@@ -24,14 +24,15 @@ const MAX_ERROR_READS = 20;
 /**
  * What one request costs its webhook delivery, answer and `waitUntil` together,
  * measured on the costlier common path (the repository's config not cached):
- * the received record, the config cache, queued, the activity marker, starting;
+ * writes of the received record, the config cache, queued, the activity marker, starting;
  * the received record's deletion; the limits' list; the token, two config
  * files, the permission, the discussion, 👀, the tracking comment's lookup and
- * post; the start (a request made moments ago needs no replay check).
+ * post; the start (a request made moments ago needs no replay check). Among the reads, the
+ * thread's last conversation, which the request may go on with (`start/follow-up.ts`).
  * `test/ops.test.ts` holds it to the measured figure.
  */
 export const WEBHOOK_COST_PER_TASK: Usage = {
-  kvReads: 5,
+  kvReads: 6,
   kvWrites: 5,
   kvDeletes: 1,
   kvLists: 1,

@@ -5,7 +5,7 @@ import { readFinalResponse, readLastError, readLastExecutionStatus } from "../op
 import type { AppConversation } from "../openhands/types";
 import { CONTINUE_AFTER_RESUME_PROMPT } from "../prompt/build";
 import type { Services } from "../services";
-import { isPending, runStartedMs, type Task } from "../tasks/task";
+import { conversationIdOf, isPending, runStartedMs, type Task } from "../tasks/task";
 import { goneForGood, type RunDecision } from "./decide";
 
 /** Acts on what the conversation's status means: reads what the report needs, then makes the move. */
@@ -34,7 +34,7 @@ export async function actOnRun(
     case "continue":
       if (await stoppedMeanwhile(services, task)) return task;
       // 409 while the sandbox is not RUNNING after all: the next tick tries again.
-      await openhands.sendMessage(task.id, CONTINUE_AFTER_RESUME_PROMPT);
+      await openhands.sendMessage(conversationIdOf(task), CONTINUE_AFTER_RESUME_PROMPT);
       return markContinued(services, task);
     case "from_events":
       return endFromEvents(services, task, conversation, decision.mayResume);

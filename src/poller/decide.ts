@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import type { AppConversation, StartTask } from "../openhands/types";
 import type { FailureReason } from "../tasks/reasons";
-import { runStartedMs, type Task } from "../tasks/task";
+import { type ContinueFailure, runStartedMs, type Task } from "../tasks/task";
 import { CRON_PERIOD_MS } from "./cron-period";
 
 /**
@@ -40,6 +40,27 @@ export function decideStart(
   }
   // Every other status, known or not, is still on its way; the server may also have lost it.
   return now - since > config.startTimeoutMs ? { kind: "timeout" } : { kind: "wait" };
+}
+
+export type ResumeDecision = { kind: "send" } | { kind: "wait" } | { kind: "start_instead"; why: ContinueFailure };
+
+/**
+ * A request waiting for the thread's earlier conversation to come back: sent once its sandbox runs; a new
+ * conversation instead when it is not back within the start deadline. A read that shows it gone waits too:
+ * one failed runtime call makes the service answer MISSING for every sandbox it was asked about.
+ */
+export function decideResuming(
+  task: Task,
+  conversation: AppConversation | null,
+  now: number,
+  config: Pick<Config, "startTimeoutMs">,
+): ResumeDecision {
+  const sandbox = conversation?.sandbox_status;
+  if (sandbox === "RUNNING") return { kind: "send" };
+  const since = Date.parse(task.startedAt ?? task.createdAt);
+  if (now - since <= config.startTimeoutMs) return { kind: "wait" };
+  const gone = !conversation || sandbox === "MISSING" || sandbox === "ERROR";
+  return { kind: "start_instead", why: gone ? "gone" : "not_back" };
 }
 
 export type RunDecision =

@@ -9,15 +9,16 @@ import { START_TASK_SEARCH_PAGES } from "../openhands/client";
 import type { AppConversation, StartTask } from "../openhands/types";
 import type { Services } from "../services";
 import { ADVANCE_COST, advanceQueued } from "../start/advance-queued";
+import { sendRequest, startInstead } from "../start/continue-conversation";
 import { decideReceived } from "../start/decide-received";
 import { refreshAgentToken } from "../start/git-identity";
 import { adoptOtherStart } from "../start/start-conversation";
 import { HEAD_CHECK_COST, supersedeIfMoved } from "../start/supersede";
 import { WEBHOOK_OWNS_RECEIVED_MS } from "../tasks/received";
 import type { ReceivedEntry, TaskEntry } from "../tasks/store";
-import { isPending, runStartedMs, type Task } from "../tasks/task";
+import { conversationIdOf, isPending, runStartedMs, type Task } from "../tasks/task";
 import { actOnRun } from "./act";
-import { activityDue, decideRun, decideStart, tokenRefreshDue } from "./decide";
+import { activityDue, decideResuming, decideRun, decideStart, tokenRefreshDue } from "./decide";
 
 /**
  * Outbound requests a step may need at most, besides the installation token
@@ -59,7 +60,7 @@ function activityWork(services: Services, task: Task, now: number, gone: EndIfGo
     task,
     ACTIVITY_COST,
     async () => {
-      const activity = await readAgentActivity(services.openhands, task.id, task.request.repo);
+      const activity = await readAgentActivity(services.openhands, conversationIdOf(task), task.request.repo);
       return showActivity(services, task, { elapsedMs, activity });
     },
     gone,
@@ -135,7 +136,12 @@ export async function planWork(services: Services, tasks: Task[], entries: TaskE
 
   const starting = tasks.filter((task) => task.status === "starting" && task.startTaskId);
   const following = tasks.filter((task) => task.status === "running" || task.status === "needs_input");
-  const startTaskOf = await readRuns(services, starting, following, conversationOf);
+  const resuming = tasks.filter((task) => task.status === "starting" && task.continues && !task.continues.sentAt);
+  const startTaskOf = await readRuns(services, starting, [...following, ...resuming], conversationOf);
+  for (const task of resuming) {
+    const step = resumingWork(services, task, conversationOf.get(task.id) ?? null, now, gone);
+    if (step) work.push(step);
+  }
   for (const task of starting) {
     const step = startingWork(services, task, startTaskOf.get(task.id) ?? null, now, gone);
     if (step === "follow") {
@@ -188,7 +194,7 @@ async function readRuns(
   // duplicate start (never refused, stuck behind the first) must not hide a running agent.
   // Read in the same batch as the running ones, so it costs no extra request.
   const runs = [...following, ...starting];
-  const conversations = runs.length ? await openhands.conversations(runs.map((t) => t.id)) : [];
+  const conversations = runs.length ? await openhands.conversations(runs.map(conversationIdOf)) : [];
   for (const [i, task] of runs.entries()) conversationOf.set(task.id, conversations[i] ?? null);
   // Only a start whose conversation is not there yet needs its start task read.
   const unseen = starting.filter((task) => !conversationOf.get(task.id));
@@ -197,7 +203,7 @@ async function readRuns(
   // A start that became READY since: its conversation is there now, and is followed this tick.
   const justReady = unseen.filter((task) => startTaskOf.get(task.id)?.status === "READY");
   if (justReady.length) {
-    const fresh = await openhands.conversations(justReady.map((t) => t.id));
+    const fresh = await openhands.conversations(justReady.map(conversationIdOf));
     for (const [i, task] of justReady.entries()) conversationOf.set(task.id, fresh[i] ?? null);
   }
   return startTaskOf;
@@ -234,6 +240,31 @@ function startingWork(
     default:
       return undefined;
   }
+}
+
+/** Going on with the thread's earlier conversation once its sandbox is back, or a new one when it is not. */
+function resumingWork(
+  services: Services,
+  task: Task,
+  conversation: AppConversation | null,
+  now: number,
+  gone: EndIfGone,
+): Work | undefined {
+  const by = task.stopRequestedBy;
+  if (by) return taskWork(task, REPORT_COST, () => stopTask(services, task, by), gone);
+  const decision = decideResuming(task, conversation, now, services.config);
+  if (decision.kind === "wait") return undefined;
+  return taskWork(
+    task,
+    ADVANCE_COST,
+    async () => {
+      if (decision.kind === "start_instead") return startInstead(services, task, decision.why);
+      const sent = await sendRequest(services, task, conversation!);
+      if (sent === "gone") return startInstead(services, task, "gone");
+      return sent === "not_running" ? task : sent;
+    },
+    gone,
+  );
 }
 
 /** The steps a running task needs: a fresh token, forgetting gone reads, a look at its activity, or its ending. */

@@ -24,6 +24,8 @@ export interface RepoConfig {
   allowedBots: string[];
   branchPrefix: string;
   draftPr: boolean;
+  /** A request on a thread whose conversation ended fewer days ago than this continues it; 0 never does. */
+  continueDays: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export const DEFAULT_REPO_CONFIG: RepoConfig = {
   allowedBots: [],
   branchPrefix: "openhands/",
   draftPr: true,
+  continueDays: 7,
 };
 
 export interface ParsedRepoConfig {
@@ -48,6 +51,8 @@ export interface ParsedRepoConfig {
 }
 
 const MAX_INSTRUCTIONS = 4_000;
+/** Longer than anyone returns to a thread expecting the agent to remember it. */
+const MAX_CONTINUE_DAYS = 30;
 
 /**
  * An invalid file is ignored as a whole, not field by field: a half-applied
@@ -115,6 +120,11 @@ function apply(config: RepoConfig, key: string, value: unknown): string | undefi
     case "draft_pr":
       if (typeof value !== "boolean") return "`draft_pr` must be true or false";
       config.draftPr = value;
+      return;
+    case "continue_days":
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_CONTINUE_DAYS)
+        return `\`continue_days\` must be a whole number of days from 0 to ${MAX_CONTINUE_DAYS}`;
+      config.continueDays = value;
       return;
     default:
       return `unknown setting ${quoted(key)}`;

@@ -12,7 +12,7 @@ import type { RunMetrics } from "../openhands/metrics";
 import type { ReviewComment } from "../openhands/review-block";
 import { notAllowedMarker, reviewMarker, taskMarker } from "../own-marker";
 import type { FailureReason, UpstreamTrouble, WaitReason } from "../tasks/reasons";
-import type { Task } from "../tasks/task";
+import type { ContinueFailure, Task } from "../tasks/task";
 import type { AutoReview } from "../trigger/request";
 import type { TriggerWords } from "../trigger/words";
 import { agentLine, quoteAgentText } from "./agent-text";
@@ -53,7 +53,20 @@ interface View {
 }
 
 function footer({ task, link }: View): string {
-  return `\n\n<sub>${askedBy(task.request)} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
+  return `${continueNote(task)}\n\n<sub>${askedBy(task.request)} · [Conversation](${link})</sub>\n${taskMarker(task.id)}`;
+}
+
+const CONTINUE_FAILURE_WORDS: Record<ContinueFailure, string> = {
+  gone: "it is gone from OpenHands",
+  not_back: "OpenHands did not bring its sandbox back",
+};
+
+/** The thread's last conversation could not go on: every comment of the request says why it started anew. */
+function continueNote(task: Task): string {
+  const why = task.continueFailed;
+  return why
+    ? `\n\n↪️ The thread's last conversation could not go on (${CONTINUE_FAILURE_WORDS[why]}): this is a new one, told what it concluded.`
+    : "";
 }
 
 /** Who asked, and where; a review nobody asked for names the setting that asks for it. */
@@ -70,9 +83,11 @@ export interface Progress {
 
 export function workingComment(view: View & { progress?: Progress }): string {
   const { progress } = view;
+  // A request that went on with the thread's last conversation says so: the agent remembers that run.
+  const going = view.task.continues ? ", continuing the conversation" : "";
   const headline = progress
-    ? `👀 **OpenHands has been working on it for ${formatDuration(progress.elapsedMs)}.**`
-    : "👀 **OpenHands is working on it.**";
+    ? `👀 **OpenHands has been working on it for ${formatDuration(progress.elapsedMs)}${going}.**`
+    : `👀 **OpenHands is working on it${going}.**`;
   const now = progress?.activity ? `\n\n${activityLine(progress.activity)}` : "";
   return `${headline} Follow along in the [live conversation](${view.link}); this comment will be updated with the result.${now}${configNote(view)}${footer(view)}`;
 }

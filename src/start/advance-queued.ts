@@ -17,6 +17,7 @@ import type { FailureReason, UpstreamTrouble } from "../tasks/reasons";
 import { ENDED_RETENTION_MS, type TaskEntry } from "../tasks/store";
 import { isPending, type Task } from "../tasks/task";
 import { threadKey, threadOf } from "../trigger/request";
+import { CONTINUE_COST, continueConversation, continuing } from "./continue-conversation";
 import { checkFollowUp, earlierOnThread } from "./follow-up";
 import { GATHER_COST, gatherContext } from "./gather-context";
 import { checkLimits } from "./limits";
@@ -28,11 +29,13 @@ import { SUPERSEDE_COST, supersedeOlderReviews } from "./supersede";
  * Outbound requests one advance may need at most, the token aside: the replay check, permission, 👀, PR,
  * follow-up and its note, comment lookup and post, the lost-start lookup (conversation, search pages),
  * start, queued notice; with GIT_IDENTITY=app, the agent's token and the App's bot account; for a review,
- * the App's last review looked up, and after a push, stopping the review it supersedes.
+ * the App's last review looked up, and after a push, stopping the review it supersedes; going on with the
+ * thread's last conversation (read, resumed, sent to) before a start in its place.
  * A request verified on an earlier advance has its permission asked again (one or two requests) in
  * place of the verification's permission, PR, replay, context and 👀 requests, so within the same count.
  */
-export const ADVANCE_COST = 1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2 + REVIEW_RANGE_COST + SUPERSEDE_COST;
+export const ADVANCE_COST =
+  1 + 9 + 1 + START_TASK_SEARCH_PAGES + GATHER_COST + 2 + REVIEW_RANGE_COST + SUPERSEDE_COST + CONTINUE_COST;
 const BASE_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 const SLOT_RECHECK_MS = 2 * 60_000;
@@ -73,7 +76,8 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
         showRetryAt: false,
       });
     }
-    if (followUp.previous) current = { ...current, previous: followUp.previous };
+    if (followUp.kind === "continue") current = continuing(current, followUp.last);
+    else if (followUp.previous) current = { ...current, previous: followUp.previous };
     const verdict = checkLimits(thread, selfOf(current), services.now().getTime(), services.config);
     if (verdict.kind === "wait_for_slot") {
       const reason = { kind: "no_free_slot", running: verdict.running, limit: services.config.maxRunning } as const;
@@ -95,7 +99,9 @@ export async function advanceQueued(services: Services, task: Task, entries: rea
     }
     if (await lostAccess()) return await rejectTask(services, current, "not_allowed");
     if (current.trackingCommentId === undefined) current = await withTrackingComment(services, current);
-    return await startConversation(services, current);
+    return current.continues
+      ? await continueConversation(services, current)
+      : await startConversation(services, current);
   } catch (error) {
     return handleFailure(services, current, task, error);
   }

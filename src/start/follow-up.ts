@@ -2,13 +2,15 @@ import { forwardTask } from "../lifecycle/queued";
 import { OpenHandsError } from "../openhands/errors";
 import { followUpPrompt } from "../prompt/build";
 import type { Services } from "../services";
+import { type LastConversation, lastConversation } from "../tasks/last-conversation";
 import type { WaitReason } from "../tasks/reasons";
 import type { TaskEntry } from "../tasks/store";
-import { isActive, isConversationEnding, isPending, type Task } from "../tasks/task";
+import { conversationIdOf, isActive, isConversationEnding, isPending, type Task } from "../tasks/task";
 import { threadKey } from "../trigger/request";
 
 export type FollowUp =
   | { kind: "new"; previous?: Task["previous"] }
+  | { kind: "continue"; last: LastConversation }
   | { kind: "forwarded"; task: Task }
   | { kind: "wait"; reason: WaitReason };
 
@@ -22,8 +24,9 @@ export function earlierOnThread(task: Task, entries: readonly TaskEntry[]): Task
 /**
  * Never two agents on one thread. A request on a thread whose task is still
  * going is sent to that conversation when its sandbox runs, and waits for it
- * to end otherwise. A request after an ended task starts a new conversation
- * that is told what the previous one concluded.
+ * to end otherwise. A request after an ended run goes on with its conversation
+ * within the repository's `continue_days`; otherwise (or asked `new`) it starts
+ * a new conversation that is told what the previous one concluded.
  */
 export async function checkFollowUp(services: Services, task: Task, entries: readonly TaskEntry[]): Promise<FollowUp> {
   const others = earlierOnThread(task, entries);
@@ -37,7 +40,7 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
     // A review is a conversation of its own (its rules, its block): neither joins the other, it waits instead.
     if (live && active.stopRequestedBy === undefined && !task.request.review && !active.request.review) {
       try {
-        await services.openhands.sendMessage(active.id, followUpPrompt(task.request));
+        await services.openhands.sendMessage(conversationIdOf(active), followUpPrompt(task.request));
         return { kind: "forwarded", task: await forwardTask(services, task, active) };
       } catch (error) {
         // 409: the sandbox is paused or still starting; the follow-up waits its turn instead.
@@ -50,6 +53,8 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
     }
     return { kind: "wait", reason: { kind: "thread_busy" } };
   }
+  const last = await continuable(services, task);
+  if (last) return { kind: "continue", last };
   // The index may lag behind: a task it lists as pending may have ended since.
   const endedEntry = [...others].reverse().find((e) => isConversationEnding(e.status));
   const ended =
@@ -61,4 +66,18 @@ export async function checkFollowUp(services: Services, task: Task, entries: rea
   return ended?.outcome
     ? { kind: "new", previous: { conversationId: ended.id, summary: ended.outcome.summary } }
     : { kind: "new" };
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/** The thread's last conversation, when this request may go on with it. */
+async function continuable(services: Services, task: Task): Promise<LastConversation | null> {
+  const { request } = task;
+  // A review is a conversation of its own; `new` asks for one.
+  if (request.fresh || request.review || !(request.settings.continueDays > 0)) return null;
+  const last = await lastConversation(services.kv, request);
+  if (!last || last.taskId === task.id) return null;
+  // The setting may have been lowered since the memory was written with its expiry.
+  const age = Date.parse(task.createdAt) - Date.parse(last.endedAt);
+  return age < request.settings.continueDays * DAY_MS ? last : null;
 }

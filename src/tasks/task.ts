@@ -108,6 +108,13 @@ export interface Task {
   previous?: { conversationId: string; summary: string };
   /** The conversation a follow-up was sent to, instead of starting one. */
   forwardedTo?: string;
+  /**
+   * The thread's earlier conversation this request went on with instead of starting one: the task
+   * follows that conversation, whose id is not the task's (`conversationIdOf`).
+   */
+  continues?: Continuation;
+  /** The thread's conversation could not go on (why): this request started a new one. */
+  continueFailed?: ContinueFailure;
   /** Someone asked to stop it before its sandbox existed: the poller pauses it once ready. */
   stopRequestedBy?: string;
   /** An automatic review stopped by a push whose review replaces it: the new head. */
@@ -120,6 +127,26 @@ export interface Task {
   threadGone?: { status: number; at: string };
   /** Why a rejected task was rejected. ("rate_limited" only on records older than queueing over a limit.) */
   rejection?: "not_allowed" | "fork" | "rate_limited" | "replayed";
+}
+
+export interface Continuation {
+  conversationId: string;
+  /** When the earlier run ended: what the thread said after it is news to the agent. */
+  since: string;
+  /** What the earlier run concluded, for a new conversation's prompt if this one cannot go on. */
+  summary: string;
+  /** When the request went into the conversation; until then its sandbox is coming back. */
+  sentAt?: string;
+  /** What the conversation had cost before, so the result counts this request's share only. */
+  spentBefore?: { costUsd?: number; tokens?: number };
+}
+
+/** Why a conversation could not go on: deleted or its sandbox gone, or a sandbox that would not come back. */
+export type ContinueFailure = "gone" | "not_back";
+
+/** The conversation the task follows: its own, or the thread's earlier one it continues. */
+export function conversationIdOf(task: Pick<Task, "id" | "continues">): string {
+  return task.continues?.conversationId ?? task.id;
 }
 
 export class InvalidTransition extends Error {

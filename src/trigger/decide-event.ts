@@ -17,7 +17,7 @@ import {
   isReviewCommentCreatedEvent,
   isReviewSubmittedEvent,
 } from "../trigger/payload";
-import { type Decision, type KindDecision, type RequestSettings, reviewAsked } from "../trigger/request";
+import { type Decision, freshAsked, type KindDecision, type RequestSettings, reviewAsked } from "../trigger/request";
 import { checkReview, checkReviewComment } from "../trigger/review";
 import { checkLabeled, checkOpened } from "../trigger/thread-event";
 import type { TriggerWords } from "../trigger/words";
@@ -86,10 +86,13 @@ export function decideEvent(
     instructions: repo.instructions,
     branchPrefix: repo.branchPrefix,
     draftPr: repo.draftPr,
+    continueDays: repo.continueDays,
     ...(parsed.problem ? { configProblem: parsed.problem } : {}),
   };
-  const review = decision.request.review ?? reviewAsked(decision.request);
-  return { run: true, request: { ...decision.request, ...(review ? { review } : {}), settings } };
+  const fresh = freshAsked(decision.request);
+  const asked = fresh ? { ...decision.request, request: fresh, fresh: true as const } : decision.request;
+  const review = asked.review ?? reviewAsked(asked);
+  return { run: true, request: { ...asked, ...(review ? { review } : {}), settings } };
 }
 
 /**

@@ -42,6 +42,8 @@ export interface TriggerRequest {
   commentUrl: string;
   /** A review of the pull request (`review` after the mention, or the review label), never a change to it. */
   review?: ReviewAsked;
+  /** `new` after the mention: a conversation of its own, even where the thread's last one could go on. */
+  fresh?: true;
   /** The request itself, without the mention; empty for a label. */
   request: string;
   title: string;
@@ -68,6 +70,8 @@ export interface RequestSettings {
   instructions: string;
   branchPrefix: string;
   draftPr: boolean;
+  /** How many days after its conversation ended a request on the thread still continues it (`continue_days`). */
+  continueDays: number;
   /** Why the config file was ignored, said in the tracking comment. */
   configProblem?: string;
 }
@@ -91,6 +95,17 @@ export function reviewAsked(
   if (!request.isPullRequest || request.kind === "label") return undefined;
   const match = /^review\b[\s:,.-]*/i.exec(request.request);
   return match ? { focus: request.request.slice(match[0].length).trim() } : undefined;
+}
+
+/**
+ * `new`, as the first word after the mention, asks for a conversation of its own; the rest is the request.
+ * Alone it is a word of the request ("@openhands new"): there is nothing to start fresh with.
+ */
+export function freshAsked(request: Pick<TriggerRequest, "kind" | "request">): string | undefined {
+  if (request.kind === "label" || request.kind === "automatic") return undefined;
+  const match = /^new\b[\s:,.-]*/i.exec(request.request);
+  const rest = match ? request.request.slice(match[0].length).trim() : "";
+  return rest ? rest : undefined;
 }
 
 /** The reviews a repository asks for with no word from anyone (`review:` in `.github/openhands.yml`). */

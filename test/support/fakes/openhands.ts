@@ -111,6 +111,11 @@ interface ConversationState {
   events: Record<string, unknown>[];
   /** Follow-up messages received through send-message. */
   messages: string[];
+  /**
+   * How each next run goes, one per message that sets an ended agent going again (`scriptNextRun`);
+   * without one, the run ends as the last one did.
+   */
+  nextRuns: Partial<ConversationScript>[];
   deleted?: boolean;
   /**
    * The agent-server reloaded this conversation from disk while it was `running`
@@ -290,6 +295,14 @@ export class FakeOpenHands extends FakeBase {
    * app_server/sandbox/remote_sandbox_service.py: pause_sandbox / resume_sandbox
    * return False on any httpx.HTTPError, and sandbox_router.py turns False into 404.
    */
+  /**
+   * How the conversation's next run goes once a message sets its ended agent going again: its execution
+   * statuses from the start, its final message, its cost so far.
+   */
+  scriptNextRun(conversationId: string, changes: Partial<ConversationScript>): void {
+    this.conversations.get(hex(conversationId))!.nextRuns.push(changes);
+  }
+
   failSandboxRuntime(action: "pause" | "resume", times = 1): void {
     this.runtimeErrors[action] += times;
   }
@@ -814,6 +827,7 @@ export class FakeOpenHands extends FakeBase {
       createdAt: isoMicros(Date.now()),
       events: [],
       messages: [],
+      nextRuns: [],
       injected: [],
       agentStarts: 1,
       secrets: { ...task.secrets },
@@ -1035,6 +1049,13 @@ export class FakeOpenHands extends FakeBase {
     conversation.messages.push(String(content.find((c) => typeof c.text === "string")?.text ?? ""));
     if (req.run !== false && execution !== "running") {
       conversation.reloadedAsError = false;
+      // openhands-sdk local_conversation.py: send_message turns FINISHED and STUCK back to IDLE, and run()
+      // (event_service.py send_message with run) sets any idle, paused, error or stuck agent RUNNING.
+      const next = conversation.nextRuns.shift();
+      if (next && (execution === "finished" || execution === "stuck" || execution === "error")) {
+        conversation.script = { ...conversation.script, ...next };
+        conversation.reads = 0;
+      }
       conversation.injected.push("running");
     }
     return json({ success: true, sandbox_status: "RUNNING", message: null });
