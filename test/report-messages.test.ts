@@ -90,6 +90,14 @@ describe("the tracking comment at each stage (golden files)", () => {
         },
       }),
     ],
+    [
+      "working-continuing",
+      messages.workingComment({
+        task: { ...task, continues: { conversationId: "e".repeat(32), since: T0.toISOString(), summary: FINAL } },
+        link: `https://app.all-hands.dev/conversations/${"e".repeat(32)}`,
+      }),
+    ],
+    ["working-continue-failed", messages.workingComment({ ...view, task: { ...task, continueFailed: "not_back" } })],
     ["needs-input", messages.needsInputComment(view)],
     [
       "finished-pull-request",
@@ -209,7 +217,10 @@ describe("the App's other messages (golden files)", () => {
     ["status-reply-empty", messages.statusReply([], T0)],
     [
       "help-reply",
-      messages.helpReply({ words: { ...APP_WORDS, reviewLabel: "openhands-review" }, maxStartsPerThreadPerHour: 5 }),
+      messages.helpReply({
+        words: { ...APP_WORDS, reviewLabel: "openhands-review", continueDays: 7 },
+        maxStartsPerThreadPerHour: 5,
+      }),
     ],
     [
       "help-reply-openhands-words",

@@ -68,8 +68,10 @@ export async function endTask(services: Services, task: Task, ending: Ending): P
   const outcome = { summary: services.redact(outcomeSummary(ending), secrets), finishedAt: now.toISOString() };
   const next = transition(ended, ending.status, { trackingCommentId, outcome }, now);
   await services.store.save(next, task);
-  // A run that began is what the thread's next request goes on with.
-  if (next.readyAt) await rememberConversation(services.kv, next, now);
+  // A run that began is what the thread's next request goes on with. A stop is said by a command,
+  // which reads the stored record: that says `starting` until the end (the poller keeps `running`).
+  const ran = next.readyAt !== undefined || (ending.status === "stopped" && next.startedAt !== undefined);
+  if (ran) await rememberConversation(services.kv, next, now);
   log("info", "task.ended", { task: task.id, status: ending.status, durationMs });
   return next;
 }

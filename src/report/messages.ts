@@ -355,7 +355,7 @@ export function statusReply(tasks: readonly StatusLine[], now: Date): string {
 }
 
 export function helpReply(view: {
-  words: TriggerWords & { reviewLabel: string; autoReview?: AutoReview };
+  words: TriggerWords & { reviewLabel: string; autoReview?: AutoReview; continueDays?: number };
   maxStartsPerThreadPerHour: number;
 }): string {
   const { mention, label, reviewLabel } = view.words;
@@ -365,12 +365,22 @@ export function helpReply(view: {
     `- Mention \`${mention}\` with a request in an issue, a pull request, a review or an inline review comment, or open an issue or PR whose description mentions it, or add the \`${label}\` label. The agent works on a new branch and opens a draft PR (on an issue), or pushes to the PR's branch (on a PR), and its final message is posted here.`,
     `- On a pull request, \`${mention} review\` (optionally with what to look at most: \`${mention} review the error handling\`) or the \`${reviewLabel}\` label asks for a review instead: the agent changes nothing, and its findings come as a pull-request review with comments on the lines.`,
     ...automaticReviewLine(view.words.autoReview),
+    ...continueLine(mention, view.words.continueDays),
     "- Only people with write, maintain or admin access can ask; bots cannot.",
     `- At most ${view.maxStartsPerThreadPerHour} requests per thread per hour.`,
     `- ${openHandsAppLine(view.words)}`,
     "",
     "Commands (alone after the mention): `stop` stops the active task on this thread, `status` lists the tasks on this thread, `help` shows this.",
   ].join("\n");
+}
+
+/** How a request after an ended run goes on with its conversation (`continue_days`), when the repository lets it. */
+function continueLine(mention: string, days: number | undefined): string[] {
+  if (!days) return [];
+  const within = days === 1 ? "a day" : `${days} days`;
+  return [
+    `- A request on a thread whose last conversation ended less than ${within} ago goes on with that conversation, so the agent remembers its work; \`${mention} new\` followed by the request starts a new one.`,
+  ];
 }
 
 /** The reviews this repository asks for on its own (`review:` in its config), when it asks for any. */
