@@ -29,6 +29,7 @@ import { isFinal, isPending, type Task, type TaskStatus } from "./task";
  *   agent:login                 the agent's GitHub account, learnt daily (`openhands/agent-account.ts`)
  *   app:credentials             the App's credentials from /setup, sealed (`setup/credentials.ts`)
  *   status:cron                 the cron's usage for /status, only with STATUS_TOKEN (`ops/tick-record.ts`)
+ *   thread:<owner>/<repo>#<n>   the thread's last conversation, for `continue_days` (`last-conversation.ts`)
  *
  * Ended tasks (and answered commands) stay a day, long enough for the hourly
  * limits, follow-ups and `status`, and few enough that the cron's list() stays
