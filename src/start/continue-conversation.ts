@@ -1,3 +1,4 @@
+import { claimInIsolate, releaseClaim } from "../isolate-claims";
 import { markContinued, markResuming, withTrackingComment } from "../lifecycle/started";
 import { OpenHandsError } from "../openhands/errors";
 import { runMetrics } from "../openhands/metrics";
@@ -51,11 +52,16 @@ export async function sendRequest(
   task: Task,
   conversation: AppConversation,
 ): Promise<Task | "not_running" | "gone"> {
+  // Two overlapping ticks would both read the sandbox back and both send the request: one does. The claim
+  // outlives the send, so a tick that read the task before it was marked sent does not send it again.
+  const claim = `continue:${task.id}`;
+  if (!claimInIsolate(claim, SEND_CLAIM_MS)) return "not_running";
   const since = task.continues!.since;
   const prompt = continuePrompt(task.request, { since, context: task.context, head: task.headSha });
   try {
     await services.openhands.sendMessage(conversation.id, prompt);
   } catch (error) {
+    releaseClaim(claim);
     if (!(error instanceof OpenHandsError)) throw error;
     if (error.status === 409) return "not_running";
     if (error.status === 404 || error.status === 410) return "gone";
@@ -64,6 +70,9 @@ export async function sendRequest(
   const spent = runMetrics(conversation);
   return markContinued(services, task, spent ? { costUsd: spent.costUsd, tokens: spent.tokens } : undefined);
 }
+
+/** Longer than a tick that read the task before it was marked sent takes to reach it. */
+const SEND_CLAIM_MS = 2 * 60_000;
 
 /**
  * The earlier conversation cannot go on: a new one of this task's own starts, told what the earlier one
