@@ -20,6 +20,8 @@ export interface Services {
   store: TaskStore;
   openhands: OpenHandsClient;
   github: (installationId: number) => GitHub;
+  /** For the short-lived links GitHub redirects to (a job's log), without our token; counted as GitHub's. */
+  githubContent: typeof fetch;
   /** The accounts served (`ALLOWED_OWNERS`, else the App's owner, asked of GitHub when unknown). */
   servedOwners: () => Promise<string[]>;
   /** The App's owner and slug (GET /app, learnt daily). */
@@ -72,6 +74,7 @@ export function createServices(config: Config, binding: KVNamespace, now: () => 
     config,
     kv,
     store: new TaskStore(kv),
+    githubContent: githubFetch,
     openhands: new OpenHandsClient({
       baseUrl: config.openHandsBaseUrl,
       apiKey: config.openHandsApiKey,

@@ -56,7 +56,14 @@ function freshWorker(): { fakes: World; env: TestEnv; conversions: string[] } {
           html_url: "https://github.com/apps/openhands-example",
           created_at: "2026-11-26T10:00:00Z",
           updated_at: "2026-11-26T10:00:00Z",
-          permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
+          permissions: {
+            issues: "write",
+            pull_requests: "write",
+            contents: "read",
+            metadata: "read",
+            checks: "read",
+            actions: "read",
+          },
           events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
           client_id: "Iv23liexample",
           client_secret: "0123456789abcdef0123456789abcdef01234567",
@@ -135,7 +142,14 @@ describe("/setup", () => {
       hook_attributes: { url: `${ORIGIN}/api/github/webhooks`, active: true },
       redirect_url: `${ORIGIN}/setup/callback`,
       public: false,
-      default_permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
+      default_permissions: {
+        issues: "write",
+        pull_requests: "write",
+        contents: "read",
+        metadata: "read",
+        checks: "read",
+        actions: "read",
+      },
       default_events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
     });
     // GIT_IDENTITY=app: the agent pushes with the App's token, so the App asks to write contents.
@@ -147,6 +161,8 @@ describe("/setup", () => {
       pull_requests: "write",
       contents: "write",
       metadata: "read",
+      checks: "read",
+      actions: "read",
     });
     expect(asApp).toContain("Contents read and write (the agent pushes as the App)");
     // The mention people will write is the slug of that name.

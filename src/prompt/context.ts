@@ -1,3 +1,4 @@
+import type { FailingCheck } from "../github/failing-check";
 import { clean, fenced } from "./fence";
 
 /** What the thread says besides the request, gathered once when the request is accepted. */
@@ -10,6 +11,8 @@ export interface ThreadContext {
   pullRequest?: { base: string; head: string; files: string[]; moreFiles: number };
   /** The inline review thread the request sits in, oldest first. */
   reviewThread?: { author: string; body: string }[];
+  /** The checks that failed on the pull request's head when the request was made. */
+  checks?: { head: string; failing: FailingCheck[] };
 }
 
 const DISCUSSION_BUDGET = 8_000;
@@ -62,6 +65,7 @@ export function contextSections(context: ThreadContext | undefined, nonce: strin
     ]);
     lines.push(...fenced("review_thread", nonce, body), "");
   }
+  if (context.checks?.failing.length) lines.push(...checksSection(context.checks, nonce));
   if (context.discussion?.length || context.omitted) {
     const body: string[] = [];
     if (context.omitted) body.push(`[${context.omitted} earlier or later comments left out]`, "");
@@ -71,4 +75,31 @@ export function contextSections(context: ThreadContext | undefined, nonce: strin
     lines.push(...fenced("discussion", nonce, body), "");
   }
   return lines;
+}
+
+/** The failing checks, fenced as the rest: their names, output, annotations and logs are written by the code under test. */
+function checksSection({ head, failing }: NonNullable<ThreadContext["checks"]>, nonce: string): string[] {
+  const body = failing.flatMap((check) => [
+    ...fenced(
+      "check",
+      nonce,
+      [
+        `${clean(check.name, 200)}: ${clean(check.conclusion, 40)}${check.title ? `: ${clean(check.title, 300)}` : ""}`,
+        ...(check.summary ? ["", clean(check.summary, 2_000)] : []),
+        ...(check.annotations.length ? ["", "Annotations:"] : []),
+        ...check.annotations.map(
+          (a) =>
+            `- ${clean(a.path, 300)}${a.line ? `:${a.line}` : ""} (${clean(a.level, 20)}): ${clean(a.message, 1_000)}`,
+        ),
+        ...(check.logTail ? ["", "The end of its log:", clean(check.logTail, 12_000)] : []),
+      ],
+      { name: check.name },
+    ),
+    "",
+  ]);
+  return [
+    `Checks that failed on the pull request's head \`${head.slice(0, 7)}\` (${failing.length}): fix what they report if the request is about them.`,
+    ...fenced("failing_checks", nonce, body),
+    "",
+  ];
 }

@@ -11,6 +11,8 @@ const FENCE_TAGS = [
   "previous_result",
   "discussion",
   "comment",
+  "failing_checks",
+  "check",
 ] as const;
 export type FenceTag = (typeof FENCE_TAGS)[number];
 

@@ -4,7 +4,15 @@
  * everything preset, created private, because whoever can install the App can
  * run agents on the operator's credits (see "Who may ask" in the README).
  */
-const APP_PERMISSIONS = { issues: "write", pull_requests: "write", contents: "read", metadata: "read" } as const;
+/** `checks` and `actions` to read: what failed on a pull request, for the agent to fix (github/checks.ts). */
+const APP_PERMISSIONS = {
+  issues: "write",
+  pull_requests: "write",
+  contents: "read",
+  metadata: "read",
+  checks: "read",
+  actions: "read",
+} as const;
 /** `GIT_IDENTITY=app`: the agent pushes with the App's own token (start/git-identity.ts). */
 const APP_PERMISSIONS_FOR_GIT = { ...APP_PERMISSIONS, contents: "write" } as const;
 const APP_EVENTS = [

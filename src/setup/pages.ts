@@ -29,7 +29,7 @@ export function startPage(view: { manifest: AppManifest; action: string; org?: s
 <p>One click creates a private GitHub App on ${where}, set up for this Worker:</p>
 <ul>
 <li>webhook: <code>${escapeHtml(view.manifest.hook_attributes.url)}</code></li>
-<li>permissions: Issues and Pull requests read and write; Contents ${view.manifest.default_permissions.contents === "write" ? "read and write (the agent pushes as the App)" : "read"}; Metadata read</li>
+<li>permissions: Issues and Pull requests read and write; Contents ${view.manifest.default_permissions.contents === "write" ? "read and write (the agent pushes as the App)" : "read"}; Metadata read; Checks and Actions read (what failed on a pull request, for the agent to fix)</li>
 <li>events: issues, comments, pull requests, reviews, review comments</li>
 <li>installable only on the account that creates it</li>
 <li>asked by its own name: <code id="mention">@${escapeHtml(slugOf(view.manifest.name))}</code> (the slug GitHub makes of the App's

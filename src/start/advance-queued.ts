@@ -158,7 +158,11 @@ async function verify(services: Services, task: Task): Promise<Task> {
   }
   if (task.attempts === 0 && (await isReplayOfEndedTask(services, task))) return rejectTask(services, task, "replayed");
   const since = await reviewSince(client, request, head);
-  return acceptTask(services, task, { context: await gatherContext(client, request, head), head, since });
+  return acceptTask(services, task, {
+    context: await gatherContext(client, request, head, services.githubContent),
+    head,
+    since,
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { CHECKS_COST, failingChecks } from "../github/checks";
 import type { GitHub } from "../github/client";
 import type { PullRequestHead } from "../github/pulls";
 import { listIssueComments, listReviewComments, pullRequestFiles, type ThreadComment } from "../github/thread";
@@ -5,8 +6,11 @@ import { OWN_MARKER } from "../own-marker";
 import { boundDiscussion, type ThreadContext } from "../prompt/context";
 import { type TriggerRequest, threadOf } from "../trigger/request";
 
-/** Outbound requests gathering may make: two pages of comments, the PR's files, two pages of review comments. */
-export const GATHER_COST = 5;
+/**
+ * Outbound requests gathering may make: two pages of comments, the PR's files, two pages of review comments,
+ * the failing checks of the PR's head.
+ */
+export const GATHER_COST = 5 + CHECKS_COST;
 
 /**
  * What the thread says besides the request, read once when the request is
@@ -18,6 +22,7 @@ export async function gatherContext(
   github: GitHub,
   request: TriggerRequest,
   head?: PullRequestHead,
+  fetchLog?: typeof fetch,
 ): Promise<ThreadContext> {
   const thread = threadOf(request);
   const asked = Date.parse(request.triggeredAt);
@@ -42,6 +47,9 @@ export async function gatherContext(
       files,
       moreFiles: Math.max(0, head.changedFiles - files.length),
     };
+    // Whatever the request, red checks on the head are what the agent would look for first.
+    const failing = head.sha ? await failingChecks(github, thread, head.sha, fetchLog) : undefined;
+    if (failing?.length) context.checks = { head: head.sha, failing };
   }
   const review = request.reviewComment;
   if (review) {

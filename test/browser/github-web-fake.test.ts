@@ -15,7 +15,14 @@ const MANIFEST = {
   hook_attributes: { url: `${WORKER}/api/github/webhooks`, active: true },
   redirect_url: `${WORKER}/setup/callback`,
   public: false,
-  default_permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
+  default_permissions: {
+    issues: "write",
+    pull_requests: "write",
+    contents: "read",
+    metadata: "read",
+    checks: "read",
+    actions: "read",
+  },
   default_events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
 };
 

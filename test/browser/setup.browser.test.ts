@@ -23,7 +23,14 @@ import { type SetupWorld, startSetupWorld } from "./setup-world";
 
 const SHOTS = fileURLToPath(new URL("../../test-artifacts/setup/", import.meta.url));
 const CRON = "*/3 * * * *"; // as in wrangler.toml
-const PERMISSIONS = { issues: "write", pull_requests: "write", contents: "read", metadata: "read" };
+const PERMISSIONS = {
+  issues: "write",
+  pull_requests: "write",
+  contents: "read",
+  metadata: "read",
+  checks: "read",
+  actions: "read",
+};
 const EVENTS = ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"];
 
 /** The few DOM shapes read in the page (this project's TypeScript has no DOM library). */

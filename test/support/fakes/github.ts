@@ -6,6 +6,40 @@ import { bodyOf, FakeBase, json, parsedBody } from "./recorder";
  * the status codes, shapes and headers GitHub documents. It checks the App JWT
  * on the token exchange and the installation token on every other call.
  */
+/** Where GitHub's job-log links point (a storage host of its own), outside the API. */
+export const JOB_LOGS_ORIGIN = "https://productionresultssa0.blob.core.windows.net";
+
+/** A check run on a commit; `log` only for GitHub Actions' (the default app). */
+export interface FakeCheckRun {
+  id: number;
+  name: string;
+  conclusion: "success" | "failure" | "timed_out" | "cancelled" | "neutral" | "skipped" | "startup_failure";
+  app?: string;
+  title?: string;
+  summary?: string;
+  annotations?: {
+    path: string;
+    start_line: number;
+    end_line: number;
+    annotation_level: "notice" | "warning" | "failure";
+    message: string;
+    title?: string;
+  }[];
+  log?: string;
+}
+
+/** GitHub's answer to a call the installation has no permission for. */
+function notAccessible(): Response {
+  return json(
+    {
+      message: "Resource not accessible by integration",
+      documentation_url: "https://docs.github.com/rest",
+      status: "403",
+    },
+    403,
+  );
+}
+
 export interface FakeComment {
   id: number;
   node_id: string;
@@ -129,6 +163,11 @@ export class FakeGitHub extends FakeBase {
       baseRepository?: string;
     }
   >();
+  /**
+   * Check runs by head commit, as GitHub Actions or another App reported them. A GitHub Actions check run
+   * is its job (the same id): `log` is the job's log, served as GitHub serves it (a 302 to plain text).
+   */
+  readonly checkRuns = new Map<string, FakeCheckRun[]>();
   readonly issuedTokens = new Set<string>();
   /** Pull-request reviews, in the order they were posted. */
   readonly reviews: {
@@ -335,6 +374,7 @@ export class FakeGitHub extends FakeBase {
   }
 
   async handle(request: Request): Promise<Response | undefined> {
+    if (request.url.startsWith(JOB_LOGS_ORIGIN)) return this.jobLogContent(request);
     if (!request.url.startsWith(this.baseUrl)) return undefined;
     const path = new URL(request.url).pathname.slice(new URL(this.baseUrl).pathname.replace(/\/$/, "").length);
     const recorded = await this.record(request.clone());
@@ -355,6 +395,45 @@ export class FakeGitHub extends FakeBase {
       (await this.route(this.routes, request, path)) ??
       json({ message: "Not Found", documentation_url: "https://docs.github.com/rest" }, 404)
     );
+  }
+
+  private checkRun(id: number): FakeCheckRun | undefined {
+    return [...this.checkRuns.values()].flat().find((run) => run.id === id);
+  }
+
+  private checkRunView(run: FakeCheckRun, params: Record<string, unknown>) {
+    const repo = `${String(params.owner)}/${String(params.repo)}`;
+    const actions = (run.app ?? "github-actions") === "github-actions";
+    return {
+      id: run.id,
+      name: run.name,
+      head_sha: String(params.ref),
+      status: "completed",
+      conclusion: run.conclusion,
+      html_url: actions
+        ? `https://github.com/${repo}/actions/runs/${run.id + 1000}/job/${run.id}`
+        : `https://github.com/${repo}/runs/${run.id}`,
+      details_url: `https://github.com/${repo}/runs/${run.id}`,
+      output: {
+        title: run.title ?? null,
+        summary: run.summary ?? null,
+        text: null,
+        annotations_count: run.annotations?.length ?? 0,
+        annotations_url: `${this.baseUrl}/repos/${repo}/check-runs/${run.id}/annotations`,
+      },
+      app: { id: actions ? 15368 : 9_999, slug: run.app ?? "github-actions", name: run.app ?? "GitHub Actions" },
+      started_at: new Date(Date.now() - 120_000).toISOString(),
+      completed_at: new Date().toISOString(),
+    };
+  }
+
+  /** The job log behind the redirect: plain text, no token wanted (the link is signed). */
+  private async jobLogContent(request: Request): Promise<Response> {
+    await this.record(request.clone());
+    const match = new URL(request.url).pathname.match(/^\/job-logs\/(\d+)$/);
+    const run = match ? this.checkRun(Number(match[1])) : undefined;
+    if (!run?.log || !new URL(request.url).searchParams.get("sig")) return new Response("Not Found", { status: 404 });
+    return new Response(run.log, { headers: { "content-type": "text/plain; charset=utf-8" } });
   }
 
   /** `{base}/path`, for a route: GitHub Enterprise serves the API under a path of its own. */
@@ -582,6 +661,27 @@ export class FakeGitHub extends FakeBase {
             ...(pull.patches?.[filename] !== undefined ? { patch: pull.patches[filename] } : {}),
           })),
         );
+      }),
+      // GET /repos/{owner}/{repo}/commits/{ref}/check-runs: `checks: read`, else 403 as for any missing permission.
+      http.get(this.at("/repos/:owner/:repo/commits/:ref/check-runs"), ({ params }) => {
+        if (!this.installationPermissions.checks) return notAccessible();
+        const runs = this.checkRuns.get(String(params.ref)) ?? [];
+        return json({ total_count: runs.length, check_runs: runs.map((run) => this.checkRunView(run, params)) });
+      }),
+      http.get(this.at("/repos/:owner/:repo/check-runs/:id/annotations"), ({ request, params }) => {
+        if (!this.installationPermissions.checks) return notAccessible();
+        const run = this.checkRun(Number(params.id));
+        if (!run) return json({ message: "Not Found", status: "404" }, 404);
+        const perPage = Math.min(100, Number(new URL(request.url).searchParams.get("per_page") ?? 30));
+        return json((run.annotations ?? []).slice(0, perPage));
+      }),
+      // GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs: `actions: read`; 302 to a link valid one minute.
+      http.get(this.at("/repos/:owner/:repo/actions/jobs/:id/logs"), ({ params }) => {
+        if (!this.installationPermissions.actions) return notAccessible();
+        const run = this.checkRun(Number(params.id));
+        if (run?.log === undefined) return json({ message: "Not Found", status: "404" }, 404);
+        const location = `${JOB_LOGS_ORIGIN}/job-logs/${run.id}?sig=${crypto.randomUUID()}&se=${Date.now() + 60_000}`;
+        return new Response(null, { status: 302, headers: { location } });
       }),
       // GET /repos/{owner}/{repo}/pulls/{n}/reviews: oldest first, as GitHub lists them.
       http.get(this.at("/repos/:owner/:repo/pulls/:number/reviews"), ({ request, params }) => {
@@ -909,7 +1009,14 @@ export class FakeGitHub extends FakeBase {
       html_url: `https://github.com/apps/${this.appSlug}`,
       created_at: "2026-05-01T10:00:00Z",
       updated_at: "2026-05-01T10:00:00Z",
-      permissions: { issues: "write", pull_requests: "write", contents: "read", metadata: "read" },
+      permissions: {
+        issues: "write",
+        pull_requests: "write",
+        contents: "read",
+        metadata: "read",
+        checks: "read",
+        actions: "read",
+      },
       events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
       installations_count: 1,
     });
@@ -924,6 +1031,8 @@ export class FakeGitHub extends FakeBase {
     pull_requests: "write",
     contents: "read",
     metadata: "read",
+    checks: "read",
+    actions: "read",
   };
   /** Tokens asked for fewer repositories or permissions than the installation has, by token. */
   readonly tokenScopes = new Map<string, { repositories?: string[]; permissions: Record<string, string> }>();
