@@ -8,14 +8,17 @@ import type { FailingCheck } from "./failing-check";
 /** Conclusions that mean "this is broken": a cancelled or neutral check is someone's choice, not a failure. */
 const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 /** Checks detailed (annotations, log); the others are named only. */
-const MAX_DETAILED = 3;
+const MAX_DETAILED = 2;
 const MAX_ANNOTATIONS = 20;
 const LOG_LINES = 150;
 const LOG_CHARS = 12_000;
 const SUMMARY_CHARS = 2_000;
 
-/** GitHub requests `failingChecks` makes at most: the list, then each detailed check's annotations and log. */
-export const CHECKS_COST = 1 + MAX_DETAILED * 2;
+/**
+ * GitHub requests `failingChecks` makes at most: the list, then each detailed check's annotations and its
+ * log (the redirect and the text behind it).
+ */
+export const CHECKS_COST = 1 + MAX_DETAILED * 3;
 
 /**
  * The failing checks of a commit. Undefined when GitHub will not say: an App installed before it asked
