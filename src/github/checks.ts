@@ -29,7 +29,7 @@ export async function failingChecks(
   github: GitHub,
   repo: { owner: string; repo: string },
   sha: string,
-  fetchLog: typeof fetch = (input, init) => fetch(input, init),
+  fetchLog: typeof fetch,
 ): Promise<FailingCheck[] | undefined> {
   let runs: unknown;
   try {

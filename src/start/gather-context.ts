@@ -21,8 +21,8 @@ export const GATHER_COST = 5 + CHECKS_COST;
 export async function gatherContext(
   github: GitHub,
   request: TriggerRequest,
-  head?: PullRequestHead,
-  fetchLog?: typeof fetch,
+  head: PullRequestHead | undefined,
+  fetchLog: typeof fetch,
 ): Promise<ThreadContext> {
   const thread = threadOf(request);
   const asked = Date.parse(request.triggeredAt);

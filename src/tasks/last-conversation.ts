@@ -14,8 +14,6 @@ export interface LastConversation {
   endedAt: string;
   /** What the run concluded, for a new conversation's prompt when this one cannot go on. */
   summary: string;
-  /** Someone stopped it: only a new request goes on with it, never a tick. */
-  stopped?: true;
 }
 
 const PREFIX = "thread:";
@@ -40,7 +38,6 @@ export async function rememberConversation(kv: KVNamespace, task: Task, endedAt:
     taskId: task.id,
     endedAt: endedAt.toISOString(),
     summary: task.outcome.summary,
-    ...(task.status === "stopped" ? { stopped: true as const } : {}),
   };
   await kv.put(PREFIX + threadKey(task.request), JSON.stringify(last), { expirationTtl: days * DAY_SECONDS });
 }

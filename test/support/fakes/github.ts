@@ -6,6 +6,16 @@ import { bodyOf, FakeBase, json, parsedBody } from "./recorder";
  * the status codes, shapes and headers GitHub documents. It checks the App JWT
  * on the token exchange and the installation token on every other call.
  */
+/** What the App's manifest asks for: what `GET /app` shows, and what an installation grants unless a test says otherwise. */
+const MANIFEST_PERMISSIONS: Readonly<Record<string, "read" | "write">> = {
+  issues: "write",
+  pull_requests: "write",
+  contents: "read",
+  metadata: "read",
+  checks: "read",
+  actions: "read",
+};
+
 /** Where GitHub's job-log links point (a storage host of its own), outside the API. */
 export const JOB_LOGS_ORIGIN = "https://productionresultssa0.blob.core.windows.net";
 
@@ -1009,14 +1019,7 @@ export class FakeGitHub extends FakeBase {
       html_url: `https://github.com/apps/${this.appSlug}`,
       created_at: "2026-05-01T10:00:00Z",
       updated_at: "2026-05-01T10:00:00Z",
-      permissions: {
-        issues: "write",
-        pull_requests: "write",
-        contents: "read",
-        metadata: "read",
-        checks: "read",
-        actions: "read",
-      },
+      permissions: MANIFEST_PERMISSIONS,
       events: ["issues", "issue_comment", "pull_request", "pull_request_review", "pull_request_review_comment"],
       installations_count: 1,
     });
@@ -1026,14 +1029,7 @@ export class FakeGitHub extends FakeBase {
    * What an installation was granted (the manifest's permissions by default). A token asked with
    * more is refused with 422, as GitHub refuses it.
    */
-  readonly installationPermissions: Record<string, "read" | "write"> = {
-    issues: "write",
-    pull_requests: "write",
-    contents: "read",
-    metadata: "read",
-    checks: "read",
-    actions: "read",
-  };
+  readonly installationPermissions: Record<string, "read" | "write"> = { ...MANIFEST_PERMISSIONS };
   /** Tokens asked for fewer repositories or permissions than the installation has, by token. */
   readonly tokenScopes = new Map<string, { repositories?: string[]; permissions: Record<string, string> }>();
 
